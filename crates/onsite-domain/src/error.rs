@@ -1,0 +1,162 @@
+//! The one error type of the domain rules. Every variant has a stable [`DomainError::code`] that
+//! crosses to the UI and the wire; the message says what to do about it.
+
+use crate::progress::ProgressKind;
+
+/// A refused edit or an unreadable document. Nothing is changed when one of these is returned.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum DomainError {
+    #[error("cannot record '{attempted:?}' now: the visit is at '{current:?}'; {hint}")]
+    InvalidTransition {
+        current: Option<ProgressKind>,
+        attempted: ProgressKind,
+        hint: &'static str,
+    },
+    #[error("'{kind:?}' was already recorded for this visit; progress steps are recorded once")]
+    AlreadyRecorded { kind: ProgressKind },
+    #[error(
+        "the device time {at_ms} is earlier than the previous step at {previous_ms}; check the device clock"
+    )]
+    TimeWentBackwards { at_ms: i64, previous_ms: i64 },
+    #[error(
+        "the order is cancelled by the dispatcher; progress cannot be recorded — call dispatch"
+    )]
+    OrderCancelled,
+    #[error("the order is on hold by the dispatcher; wait until dispatch releases it")]
+    OrderOnHold,
+    #[error(
+        "the record was signed and is frozen; reopen it (the earlier signature is kept) before changing it"
+    )]
+    RecordFrozen,
+    #[error("the record is not signed, so there is nothing to reopen")]
+    NotSigned,
+    #[error(
+        "checklist template '{template_id}' version {version} is not known on this device; sync reference data first"
+    )]
+    UnknownTemplate { template_id: String, version: u32 },
+    #[error("the visit has no checklist '{template_id}'")]
+    ChecklistNotInVisit { template_id: String },
+    #[error("checklist '{template_id}' has no item '{item_id}'")]
+    UnknownItem {
+        template_id: String,
+        item_id: String,
+    },
+    #[error("item '{item_id}' does not take this kind of answer: {expected}")]
+    WrongAnswerKind {
+        item_id: String,
+        expected: &'static str,
+    },
+    #[error("reading for '{item_id}' must be in {expected}, not '{given}'")]
+    WrongUnit {
+        item_id: String,
+        expected: String,
+        given: String,
+    },
+    #[error("reading for '{item_id}' is not a finite number")]
+    ReadingNotANumber { item_id: String },
+    #[error(
+        "reading {value} {unit} for '{item_id}' is outside {min}–{max}; add a note saying why before saving it"
+    )]
+    ReadingOutOfRangeNeedsNote {
+        item_id: String,
+        value: f64,
+        unit: String,
+        min: f64,
+        max: f64,
+    },
+    #[error("'not applicable' for '{item_id}' needs a reason")]
+    ReasonRequired { item_id: String },
+    #[error("photo reference '{0}' is not a SHA-256 hex digest")]
+    BadPhotoRef(String),
+    #[error("part '{0}' is not in the parts catalogue; sync reference data or pick another part")]
+    UnknownPart(String),
+    #[error("fee '{0}' is not in the published fee schedule")]
+    UnknownFee(String),
+    #[error("quantity must be at least 1 (got {0})")]
+    BadQuantity(i64),
+    #[error("an entry with id '{0}' already exists")]
+    DuplicateId(String),
+    #[error("no entry with id '{0}'")]
+    NoSuchEntry(String),
+    #[error("rating must be 1 to 5 stars (got {0})")]
+    BadRating(i64),
+    #[error("the signer's name is empty; ask the customer to type their name")]
+    SignerNameMissing,
+    #[error("signature image reference is not a SHA-256 hex digest")]
+    BadSignatureRef,
+    #[error("the record is not complete: {}", crate::completion::describe(.0))]
+    Incomplete(Vec<crate::completion::Missing>),
+    #[error("{what} is empty")]
+    Empty { what: &'static str },
+    #[error("the order is not assigned to technician '{0}'")]
+    NotAssignee(String),
+    #[error(
+        "technician '{technician_id}' has no valid certificate or qualification for this service type; renew it or pick another technician"
+    )]
+    NotQualified { technician_id: String },
+    #[error("the order is already assigned to '{0}'")]
+    AlreadyAssigned(String),
+    #[error(
+        "document does not match the expected shape ({0}); it may be damaged or from a newer app version"
+    )]
+    Hydrate(String),
+    #[error("could not write the document: {0}")]
+    Reconcile(String),
+    #[error("document bytes are not a valid Automerge document: {0}")]
+    CorruptDocument(String),
+    #[error(
+        "document schema version {found} is newer than this app supports ({supported}); update the app"
+    )]
+    SchemaTooNew { found: u32, supported: u32 },
+    #[error("'{0}' is not a valid document id")]
+    BadDocId(String),
+}
+
+impl DomainError {
+    /// Stable machine-readable code. The UI and the wire match on this, never on the message.
+    pub fn code(&self) -> &'static str {
+        use DomainError::*;
+        match self {
+            InvalidTransition { .. } => "progress.invalid_transition",
+            AlreadyRecorded { .. } => "progress.already_recorded",
+            TimeWentBackwards { .. } => "progress.time_went_backwards",
+            OrderCancelled => "order.cancelled",
+            OrderOnHold => "order.on_hold",
+            RecordFrozen => "record.frozen",
+            NotSigned => "record.not_signed",
+            UnknownTemplate { .. } => "checklist.unknown_template",
+            ChecklistNotInVisit { .. } => "checklist.not_in_visit",
+            UnknownItem { .. } => "checklist.unknown_item",
+            WrongAnswerKind { .. } => "checklist.wrong_answer_kind",
+            WrongUnit { .. } => "checklist.wrong_unit",
+            ReadingNotANumber { .. } => "checklist.reading_not_a_number",
+            ReadingOutOfRangeNeedsNote { .. } => "checklist.out_of_range_needs_note",
+            ReasonRequired { .. } => "checklist.reason_required",
+            BadPhotoRef(_) => "attachment.bad_ref",
+            UnknownPart(_) => "parts.unknown_part",
+            UnknownFee(_) => "fees.unknown_fee",
+            BadQuantity(_) => "input.bad_quantity",
+            DuplicateId(_) => "input.duplicate_id",
+            NoSuchEntry(_) => "input.no_such_entry",
+            BadRating(_) => "rating.out_of_range",
+            SignerNameMissing => "signature.name_missing",
+            BadSignatureRef => "signature.bad_ref",
+            Incomplete(_) => "completion.incomplete",
+            Empty { .. } => "input.empty",
+            NotAssignee(_) => "order.not_assignee",
+            AlreadyAssigned(_) => "order.already_assigned",
+            NotQualified { .. } => "order.not_qualified",
+            Hydrate(_) => "document.unexpected_shape",
+            Reconcile(_) => "document.write_failed",
+            CorruptDocument(_) => "document.corrupt",
+            SchemaTooNew { .. } => "document.schema_too_new",
+            BadDocId(_) => "document.bad_id",
+        }
+    }
+}
+
+pub(crate) fn is_sha256_hex(s: &str) -> bool {
+    s.len() == 64
+        && s.bytes()
+            .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+}

@@ -1,0 +1,40 @@
+//! Onsite's domain: the work-order documents (Automerge, mapped with autosurgeon) and the business
+//! rules that govern them.
+//!
+//! This crate does **no IO**: no clock, no randomness, no files, no network. Time and fresh ids are
+//! passed in by the caller, so the same rules run unchanged on the technician's device, on the
+//! relay and in deterministic tests. CI checks with `cargo tree -i` that no IO crate is linked in.
+//!
+//! Documents are split by who owns them (see `ARCHITECTURE.md`):
+//! - [`order::Order`] — dispatcher-owned work order,
+//! - [`visit::Visit`] — technician-owned record of one technician's visit for one order,
+//! - [`reference`] — templates, fee schedule, parts catalogue, technician profiles,
+//! - [`ledger::StockLedger`] — append-only personal stock ledger per technician.
+
+pub mod completion;
+pub mod doc;
+pub mod edit;
+pub mod error;
+pub mod ids;
+pub mod ledger;
+pub mod order;
+pub mod progress;
+pub mod record;
+pub mod reference;
+pub mod seed;
+pub mod sla;
+pub mod status;
+pub mod templates;
+pub mod visit;
+
+pub use error::DomainError;
+pub use ids::DocId;
+
+/// Milliseconds since the Unix epoch, UTC. Every time in the documents uses this unit; the caller
+/// supplies "now" (device time on a device, server time on the relay).
+pub type Millis = i64;
+
+/// One minute in [`Millis`].
+pub const MINUTE: Millis = 60_000;
+/// One hour in [`Millis`].
+pub const HOUR: Millis = 60 * MINUTE;

@@ -1,0 +1,274 @@
+//! Reference documents: owned by dispatchers/admins, read by every device. Checklist templates are
+//! versioned (ISO 9001 §7.5.2 a/e): a visit keeps the version it was started with.
+
+use autosurgeon::{Hydrate, Reconcile};
+use serde::{Deserialize, Serialize};
+
+use crate::{DomainError, Millis};
+
+/// A label in every language the app ships.
+#[derive(Debug, Clone, PartialEq, Reconcile, Hydrate, Serialize, Deserialize)]
+pub struct Label {
+    pub zh_cn: String,
+    pub en: String,
+}
+
+impl Label {
+    pub fn new(zh_cn: &str, en: &str) -> Self {
+        Label {
+            zh_cn: zh_cn.to_owned(),
+            en: en.to_owned(),
+        }
+    }
+
+    /// The label in `lang` (`"zh-CN"` or anything else for English).
+    pub fn get(&self, lang: &str) -> &str {
+        if lang.starts_with("zh") {
+            &self.zh_cn
+        } else {
+            &self.en
+        }
+    }
+}
+
+/// The kinds of service an order can be for; each has its own checklist template.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Reconcile, Hydrate, Serialize, Deserialize)]
+pub enum ServiceType {
+    Repair,
+    Installation,
+    Maintenance,
+}
+
+impl ServiceType {
+    pub const ALL: [ServiceType; 3] = [
+        ServiceType::Repair,
+        ServiceType::Installation,
+        ServiceType::Maintenance,
+    ];
+
+    /// The built-in template id for this service type.
+    pub fn template_id(self) -> &'static str {
+        match self {
+            ServiceType::Repair => "repair",
+            ServiceType::Installation => "installation",
+            ServiceType::Maintenance => "maintenance",
+        }
+    }
+
+    pub fn label(self) -> Label {
+        match self {
+            ServiceType::Repair => Label::new("维修", "Repair"),
+            ServiceType::Installation => Label::new("安装", "Installation"),
+            ServiceType::Maintenance => Label::new("保养", "Maintenance"),
+        }
+    }
+}
+
+/// How an item is answered.
+#[derive(Debug, Clone, PartialEq, Reconcile, Hydrate, Serialize, Deserialize)]
+pub enum ItemKind {
+    /// Ticked as done (or not applicable with a reason).
+    Tick,
+    /// Shown to the customer; the app records when (certificate, fee schedule).
+    Evidence,
+    /// A test with a pass or fail result.
+    PassFail,
+    /// A measured value in `unit` with an allowed range (ISO 9001 §7.5.1 d/e).
+    Reading { unit: String, min: f64, max: f64 },
+    /// Confirmed by the customer on the hand-over screen, not by the technician.
+    CustomerConfirm { confirmation: Confirmation },
+    /// Satisfied by the customer's signature on the service record.
+    SignedRecord,
+    /// Satisfied by the one-stop check of the household's other appliances.
+    HomeCheck,
+}
+
+/// What the customer confirms at signing (三到位 usage explained, 四不准 the four don'ts).
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Reconcile,
+    Hydrate,
+    Serialize,
+    Deserialize,
+)]
+pub enum Confirmation {
+    UsageExplained,
+    NoWater,
+    NoSmoke,
+    NoMeal,
+    NoGift,
+}
+
+impl Confirmation {
+    pub const ALL: [Confirmation; 5] = [
+        Confirmation::UsageExplained,
+        Confirmation::NoWater,
+        Confirmation::NoSmoke,
+        Confirmation::NoMeal,
+        Confirmation::NoGift,
+    ];
+}
+
+/// Whether an item takes photo evidence.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Reconcile, Hydrate, Serialize, Deserialize)]
+pub enum PhotoPolicy {
+    None,
+    Optional,
+    Required,
+}
+
+/// One item of a checklist template.
+#[derive(Debug, Clone, PartialEq, Reconcile, Hydrate, Serialize, Deserialize)]
+pub struct TemplateItem {
+    #[key]
+    pub id: String,
+    /// Group code, e.g. `one-certificate`, `three-in-place`.
+    pub group: String,
+    pub label: Label,
+    pub kind: ItemKind,
+    pub required: bool,
+    pub photo: PhotoPolicy,
+}
+
+/// A versioned checklist template (the service specification of ISO 9001 §7.5.1 b).
+#[derive(Debug, Clone, PartialEq, Reconcile, Hydrate, Serialize, Deserialize)]
+pub struct ChecklistTemplate {
+    /// `<id>@<version>`, unique in the library.
+    #[key]
+    pub key: String,
+    pub id: String,
+    pub version: u32,
+    pub title: Label,
+    /// `None` for templates that apply to every service type (the Haier 12345 standard).
+    pub service_type: Option<ServiceType>,
+    /// Tools and equipment the job needs (ISO 9001 §7.5.1 c).
+    pub equipment: Vec<String>,
+    pub items: Vec<TemplateItem>,
+    /// Approved for use (ISO 9001 §7.5.2 a). Unapproved templates are never instantiated.
+    pub approved: bool,
+}
+
+impl ChecklistTemplate {
+    pub fn item(&self, id: &str) -> Option<&TemplateItem> {
+        self.items.iter().find(|i| i.id == id)
+    }
+}
+
+/// The template library reference document (`ref:templates`).
+#[derive(Debug, Clone, PartialEq, Reconcile, Hydrate, Serialize, Deserialize)]
+pub struct TemplateLibrary {
+    pub schema: u32,
+    pub templates: Vec<ChecklistTemplate>,
+}
+
+impl TemplateLibrary {
+    /// The exact template version a visit refers to.
+    pub fn get(&self, id: &str, version: u32) -> Result<&ChecklistTemplate, DomainError> {
+        self.templates
+            .iter()
+            .find(|t| t.id == id && t.version == version)
+            .ok_or_else(|| DomainError::UnknownTemplate {
+                template_id: id.to_owned(),
+                version,
+            })
+    }
+
+    /// The newest approved version of template `id`, used when a new visit starts.
+    pub fn latest(&self, id: &str) -> Option<&ChecklistTemplate> {
+        self.templates
+            .iter()
+            .filter(|t| t.id == id && t.approved)
+            .max_by_key(|t| t.version)
+    }
+}
+
+/// One line of the published fee schedule (二公开).
+#[derive(Debug, Clone, PartialEq, Reconcile, Hydrate, Serialize, Deserialize)]
+pub struct FeeItem {
+    #[key]
+    pub code: String,
+    pub label: Label,
+    pub category: Label,
+    /// Price in fen (CNY cents).
+    pub unit_price_cents: i64,
+    pub unit: Label,
+}
+
+/// The published fee schedule (`ref:fees`).
+#[derive(Debug, Clone, PartialEq, Reconcile, Hydrate, Serialize, Deserialize)]
+pub struct FeeSchedule {
+    pub schema: u32,
+    pub version: u32,
+    pub currency: String,
+    pub effective_from_ms: Millis,
+    pub items: Vec<FeeItem>,
+}
+
+impl FeeSchedule {
+    pub fn item(&self, code: &str) -> Result<&FeeItem, DomainError> {
+        self.items
+            .iter()
+            .find(|i| i.code == code)
+            .ok_or_else(|| DomainError::UnknownFee(code.to_owned()))
+    }
+}
+
+/// One spare part in the catalogue.
+#[derive(Debug, Clone, PartialEq, Reconcile, Hydrate, Serialize, Deserialize)]
+pub struct CatalogPart {
+    #[key]
+    pub part_no: String,
+    pub name: Label,
+    pub unit_price_cents: i64,
+    /// Whether the part carries a serial number that must be recorded.
+    pub serialised: bool,
+}
+
+/// The parts catalogue (`ref:parts`).
+#[derive(Debug, Clone, PartialEq, Reconcile, Hydrate, Serialize, Deserialize)]
+pub struct PartsCatalogue {
+    pub schema: u32,
+    pub parts: Vec<CatalogPart>,
+}
+
+impl PartsCatalogue {
+    pub fn part(&self, part_no: &str) -> Result<&CatalogPart, DomainError> {
+        self.parts
+            .iter()
+            .find(|p| p.part_no == part_no)
+            .ok_or_else(|| DomainError::UnknownPart(part_no.to_owned()))
+    }
+}
+
+/// A technician's profile (`profile:<id>`): identity, certificate (一证件) and qualifications
+/// (ISO 9001 §7.5.2 b).
+#[derive(Debug, Clone, PartialEq, Reconcile, Hydrate, Serialize, Deserialize)]
+pub struct TechnicianProfile {
+    pub schema: u32,
+    pub technician_id: String,
+    pub name: String,
+    pub phone: String,
+    pub certificate_id: String,
+    /// Star level of the service qualification certificate (1–5).
+    pub certificate_stars: u32,
+    pub certificate_expiry_ms: Millis,
+    pub qualifications: Vec<ServiceType>,
+}
+
+impl TechnicianProfile {
+    pub fn certificate_valid_at(&self, now: Millis) -> bool {
+        now < self.certificate_expiry_ms
+    }
+
+    /// Whether the technician may be assigned an order of `service_type` at `now`.
+    pub fn qualified_for(&self, service_type: ServiceType, now: Millis) -> bool {
+        self.certificate_valid_at(now) && self.qualifications.contains(&service_type)
+    }
+}

@@ -1,0 +1,1 @@
+//! The signed service record: signature image normalisation, HTML and PDF rendering, verification page.

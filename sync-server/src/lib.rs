@@ -1,0 +1,1 @@
+//! The relay: accounts, tokens, per-document access control and the changes feed.
