@@ -1,0 +1,1 @@
+//! The technician app's commands: everything the UI can ask for, callable and testable without a window.
