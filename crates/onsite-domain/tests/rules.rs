@@ -1,0 +1,922 @@
+//! Rule tests: every edit through `edit::apply`, completion requirements, the frozen record,
+//! conflicts and status derivation — all through the public API, as the store and relay use it.
+
+use onsite_domain::completion::{self, Missing};
+use onsite_domain::edit::{self, EditContext, VisitEdit};
+use onsite_domain::order::{DispatchStatus, Order};
+use onsite_domain::progress::ProgressKind;
+use onsite_domain::record::{self, Verification};
+use onsite_domain::reference::{
+    Confirmation, FeeSchedule, PartsCatalogue, TechnicianProfile, TemplateLibrary,
+};
+use onsite_domain::sla::SlaPolicy;
+use onsite_domain::status::{self, Conflict, EffectiveStatus};
+use onsite_domain::visit::{CheckResult, Outcome, StockSource, Visit};
+use onsite_domain::{DomainError, HOUR, MINUTE, Millis, seed, templates};
+
+const DAY: Millis = 1_764_460_800_000; // 2025-11-30T00:00Z
+const SIG: &str = "5d41402abc4b2a76b9719d911017c592aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+
+struct World {
+    order: Order,
+    library: TemplateLibrary,
+    fees: FeeSchedule,
+    parts: PartsCatalogue,
+    tech: TechnicianProfile,
+    other: TechnicianProfile,
+    now: Millis,
+    next_id: u32,
+}
+
+impl World {
+    fn new() -> World {
+        let now = DAY + 8 * HOUR;
+        let tech = seed::technician("tech.wang", "王师傅", "13900000001", "HC-2026-0001", now);
+        let other = seed::technician("tech.li", "李师傅", "13900000002", "HC-2026-0002", now);
+        // order 0 is a repair job
+        let mut order = Order::create(seed::order(0, DAY), &SlaPolicy::default(), now).unwrap();
+        order.assign("t1", &tech, "", "disp", now).unwrap();
+        World {
+            order,
+            library: templates::builtin_library(),
+            fees: seed::fee_schedule(DAY),
+            parts: seed::parts_catalogue(),
+            tech,
+            other,
+            now,
+            next_id: 0,
+        }
+    }
+
+    fn visit(&self) -> Visit {
+        Visit::start(&self.order, &self.tech.technician_id, &self.library).unwrap()
+    }
+
+    fn id(&mut self) -> String {
+        self.next_id += 1;
+        format!("id-{}", self.next_id)
+    }
+
+    fn apply(&mut self, v: &mut Visit, e: VisitEdit) -> Result<(), DomainError> {
+        self.now += MINUTE;
+        let ctx = EditContext {
+            order: &self.order,
+            library: &self.library,
+            fees: &self.fees,
+            parts: &self.parts,
+            profile: &self.tech,
+            device_id: "dev-1",
+            now: self.now,
+        };
+        edit::apply(v, e, &ctx)
+    }
+
+    fn progress(&mut self, v: &mut Visit, kind: ProgressKind) -> Result<(), DomainError> {
+        let id = self.id();
+        self.apply(v, VisitEdit::Progress { id, kind })
+    }
+
+    fn answer(
+        &mut self,
+        v: &mut Visit,
+        t: &str,
+        item: &str,
+        outcome: Outcome,
+        note: &str,
+    ) -> Result<(), DomainError> {
+        self.apply(
+            v,
+            VisitEdit::Answer {
+                template_id: t.into(),
+                item_id: item.into(),
+                outcome,
+                note: note.into(),
+            },
+        )
+    }
+
+    /// A visit with everything done but the signature.
+    fn ready_visit(&mut self) -> Visit {
+        let mut v = self.visit();
+        for k in [
+            ProgressKind::EnRoute,
+            ProgressKind::Arrived,
+            ProgressKind::WorkStarted,
+        ] {
+            self.progress(&mut v, k).unwrap();
+        }
+        let h = templates::HAIER_12345;
+        for item in [
+            "cert.shown",
+            "fees.published",
+            "site.cleaned",
+            "card.given",
+            "shoe.covers",
+            "mat.laid",
+            "cloth.brought",
+            "home.check",
+        ] {
+            self.answer(&mut v, h, item, Outcome::Done, "").unwrap();
+        }
+        self.answer(&mut v, h, "power.tested", Outcome::Pass, "")
+            .unwrap();
+        let id = self.id();
+        self.apply(
+            &mut v,
+            VisitEdit::AddHomeCheck {
+                id,
+                appliance: "fridge BCD-470WDPG".into(),
+                result: CheckResult::Ok,
+                note: String::new(),
+            },
+        )
+        .unwrap();
+        let r = "repair";
+        self.answer(&mut v, r, "repair.symptom", Outcome::Done, "")
+            .unwrap();
+        self.answer(&mut v, r, "repair.fault_photo", Outcome::Done, "")
+            .unwrap();
+        self.apply(
+            &mut v,
+            VisitEdit::AttachPhoto {
+                template_id: r.into(),
+                item_id: "repair.fault_photo".into(),
+                sha256: "a".repeat(64),
+            },
+        )
+        .unwrap();
+        self.answer(
+            &mut v,
+            r,
+            "repair.supply_voltage",
+            Outcome::Reading {
+                value: 221.5,
+                unit: "V".into(),
+            },
+            "",
+        )
+        .unwrap();
+        self.answer(
+            &mut v,
+            r,
+            "repair.insulation",
+            Outcome::Reading {
+                value: 50.0,
+                unit: "MΩ".into(),
+            },
+            "",
+        )
+        .unwrap();
+        self.answer(&mut v, r, "repair.part_replaced", Outcome::Done, "")
+            .unwrap();
+        self.answer(&mut v, r, "repair.run_test", Outcome::Pass, "")
+            .unwrap();
+        let id = self.id();
+        self.apply(
+            &mut v,
+            VisitEdit::AddPart {
+                id,
+                part_no: "AC-CAP-35UF".into(),
+                qty: 1,
+                faulty_serial: "OLD-1".into(),
+                replacement_serial: String::new(),
+                source: StockSource::Personal,
+            },
+        )
+        .unwrap();
+        let id = self.id();
+        self.apply(
+            &mut v,
+            VisitEdit::AddFee {
+                id,
+                code: "labour.repair.minor".into(),
+                qty: 1,
+            },
+        )
+        .unwrap();
+        self.progress(&mut v, ProgressKind::WorkDone).unwrap();
+        for c in Confirmation::ALL {
+            self.apply(
+                &mut v,
+                VisitEdit::Confirm {
+                    confirmation: c,
+                    value: true,
+                },
+            )
+            .unwrap();
+        }
+        self.apply(
+            &mut v,
+            VisitEdit::Rate {
+                stars: 5,
+                comment: "很好 / great".into(),
+            },
+        )
+        .unwrap();
+        v
+    }
+
+    fn sign(&mut self, v: &mut Visit) -> Result<(), DomainError> {
+        let event_id = self.id();
+        self.apply(
+            v,
+            VisitEdit::Sign {
+                event_id,
+                signer_name: "张伟".into(),
+                image_sha256: SIG.into(),
+            },
+        )
+    }
+}
+
+#[test]
+fn a_complete_repair_job_signs_and_verifies() {
+    let mut w = World::new();
+    let mut v = w.ready_visit();
+    assert_eq!(
+        completion::missing_for_signing(&v, &w.library),
+        vec![],
+        "everything is done"
+    );
+    w.sign(&mut v).unwrap();
+    assert!(
+        completion::missing_for_completion(&v, &w.library).is_empty(),
+        "signed visit is complete"
+    );
+    assert!(
+        record::verify(&w.order, &v).is_valid(),
+        "untouched record verifies"
+    );
+    assert_eq!(v.fees_total_cents(), 5000);
+    let d = status::derive(&w.order, [&v]);
+    assert_eq!(d.status, EffectiveStatus::Completed);
+    assert!(d.conflicts.is_empty(), "no conflicts: {:?}", d.conflicts);
+}
+
+#[test]
+fn signing_is_refused_with_the_precise_list_of_what_is_missing() {
+    let mut w = World::new();
+    let mut v = w.visit();
+    w.progress(&mut v, ProgressKind::Arrived).unwrap();
+    let err = w.sign(&mut v).unwrap_err();
+    let DomainError::Incomplete(missing) = err else {
+        panic!("expected Incomplete, got {err:?}")
+    };
+    assert!(missing.contains(&Missing::WorkNotDone));
+    assert!(missing.contains(&Missing::ItemUnanswered {
+        template_id: "haier-12345".into(),
+        item_id: "cert.shown".into()
+    }));
+    assert!(missing.contains(&Missing::ItemUnanswered {
+        template_id: "repair".into(),
+        item_id: "repair.supply_voltage".into()
+    }));
+    assert!(missing.contains(&Missing::ConfirmationMissing {
+        item_id: "no.gift".into()
+    }));
+    assert!(missing.contains(&Missing::RatingMissing));
+    assert!(!missing.iter().any(|m| matches!(m, Missing::ItemUnanswered { item_id, .. } if item_id == "repair.refrigerant_pressure")),
+        "optional items are never listed as missing");
+    assert!(
+        !missing.iter().any(
+            |m| matches!(m, Missing::ItemUnanswered { item_id, .. } if item_id == "record.signed")
+        ),
+        "record.signed is satisfied by signing itself"
+    );
+    assert!(v.signature.is_none(), "a refused signature writes nothing");
+}
+
+#[test]
+fn each_single_missing_requirement_blocks_signing() {
+    // Remove one requirement at a time from a ready visit.
+    let cases: Vec<(&str, Box<dyn Fn(&mut Visit)>, Missing)> = vec![
+        (
+            "photo",
+            Box::new(|v: &mut Visit| {
+                v.checklists
+                    .get_mut("repair")
+                    .unwrap()
+                    .answers
+                    .get_mut("repair.fault_photo")
+                    .unwrap()
+                    .photos
+                    .clear()
+            }),
+            Missing::PhotoMissing {
+                template_id: "repair".into(),
+                item_id: "repair.fault_photo".into(),
+            },
+        ),
+        (
+            "home check",
+            Box::new(|v: &mut Visit| v.home_checks.clear()),
+            Missing::HomeCheckMissing,
+        ),
+        (
+            "confirmation",
+            Box::new(|v: &mut Visit| {
+                v.confirmations.insert("usage.explained".into(), false);
+            }),
+            Missing::ConfirmationMissing {
+                item_id: "usage.explained".into(),
+            },
+        ),
+        (
+            "rating",
+            Box::new(|v: &mut Visit| v.rating = None),
+            Missing::RatingMissing,
+        ),
+        (
+            "answer",
+            Box::new(|v: &mut Visit| {
+                v.checklists
+                    .get_mut("haier-12345")
+                    .unwrap()
+                    .answers
+                    .remove("card.given");
+            }),
+            Missing::ItemUnanswered {
+                template_id: "haier-12345".into(),
+                item_id: "card.given".into(),
+            },
+        ),
+        (
+            "reading note",
+            Box::new(|v: &mut Visit| {
+                let a = v
+                    .checklists
+                    .get_mut("repair")
+                    .unwrap()
+                    .answers
+                    .get_mut("repair.supply_voltage")
+                    .unwrap();
+                a.outcome = Outcome::Reading {
+                    value: 250.0,
+                    unit: "V".into(),
+                };
+                a.note.clear();
+            }),
+            Missing::ReadingOutOfRange {
+                template_id: "repair".into(),
+                item_id: "repair.supply_voltage".into(),
+            },
+        ),
+        (
+            "wrong unit merged in",
+            Box::new(|v: &mut Visit| {
+                v.checklists
+                    .get_mut("repair")
+                    .unwrap()
+                    .answers
+                    .get_mut("repair.supply_voltage")
+                    .unwrap()
+                    .outcome = Outcome::Reading {
+                    value: 0.22,
+                    unit: "kV".into(),
+                };
+            }),
+            Missing::ItemInvalid {
+                template_id: "repair".into(),
+                item_id: "repair.supply_voltage".into(),
+            },
+        ),
+    ];
+    for (name, break_it, expected) in cases {
+        let mut w = World::new();
+        let mut v = w.ready_visit();
+        break_it(&mut v);
+        let missing = completion::missing_for_signing(&v, &w.library);
+        assert_eq!(
+            missing,
+            vec![expected],
+            "case '{name}' must block signing with exactly that reason"
+        );
+    }
+}
+
+#[test]
+fn unknown_template_version_is_a_typed_error_and_listed_as_missing() {
+    let mut w = World::new();
+    let mut v = w.visit();
+    v.checklists.get_mut("repair").unwrap().version = 9;
+    let err = w
+        .answer(&mut v, "repair", "repair.symptom", Outcome::Done, "")
+        .unwrap_err();
+    assert_eq!(err.code(), "checklist.unknown_template");
+    assert!(
+        completion::missing_for_signing(&v, &w.library).contains(&Missing::TemplateMissing {
+            template_id: "repair".into(),
+            version: 9
+        })
+    );
+}
+
+#[test]
+fn answers_are_validated_against_the_template() {
+    let mut w = World::new();
+    let mut v = w.visit();
+    let before = v.clone();
+    let cases = [
+        (
+            "repair",
+            "repair.supply_voltage",
+            Outcome::Reading {
+                value: 220.0,
+                unit: "kV".into(),
+            },
+            "",
+            "checklist.wrong_unit",
+        ),
+        (
+            "repair",
+            "repair.supply_voltage",
+            Outcome::Reading {
+                value: f64::NAN,
+                unit: "V".into(),
+            },
+            "",
+            "checklist.reading_not_a_number",
+        ),
+        (
+            "repair",
+            "repair.supply_voltage",
+            Outcome::Reading {
+                value: 260.0,
+                unit: "V".into(),
+            },
+            "",
+            "checklist.out_of_range_needs_note",
+        ),
+        (
+            "repair",
+            "repair.supply_voltage",
+            Outcome::Pass,
+            "",
+            "checklist.wrong_answer_kind",
+        ),
+        (
+            "repair",
+            "repair.run_test",
+            Outcome::Done,
+            "",
+            "checklist.wrong_answer_kind",
+        ),
+        (
+            "haier-12345",
+            "no.gift",
+            Outcome::Done,
+            "",
+            "checklist.wrong_answer_kind",
+        ),
+        (
+            "haier-12345",
+            "card.given",
+            Outcome::NotApplicable {
+                reason: "  ".into(),
+            },
+            "",
+            "checklist.reason_required",
+        ),
+        (
+            "haier-12345",
+            "no.such",
+            Outcome::Done,
+            "",
+            "checklist.unknown_item",
+        ),
+        (
+            "installation",
+            "inst.earth",
+            Outcome::Done,
+            "",
+            "checklist.not_in_visit",
+        ),
+    ];
+    for (t, item, outcome, note, code) in cases {
+        let err = w
+            .answer(&mut v, t, item, outcome.clone(), note)
+            .unwrap_err();
+        assert_eq!(err.code(), code, "{t}/{item} {outcome:?}");
+        assert_eq!(v, before, "a refused answer must not change the visit");
+    }
+    // Out of range with a note is accepted and flagged by its note.
+    w.answer(
+        &mut v,
+        "repair",
+        "repair.supply_voltage",
+        Outcome::Reading {
+            value: 190.0,
+            unit: "V".into(),
+        },
+        "低压：小区电网",
+    )
+    .unwrap();
+    w.answer(
+        &mut v,
+        "haier-12345",
+        "home.check",
+        Outcome::NotApplicable {
+            reason: "无其他家电".into(),
+        },
+        "",
+    )
+    .unwrap();
+}
+
+#[test]
+fn parts_fees_and_ratings_are_validated() {
+    let mut w = World::new();
+    let mut v = w.visit();
+    let bad = [
+        (
+            VisitEdit::AddPart {
+                id: "p".into(),
+                part_no: "NOPE".into(),
+                qty: 1,
+                faulty_serial: String::new(),
+                replacement_serial: String::new(),
+                source: StockSource::Personal,
+            },
+            "parts.unknown_part",
+        ),
+        (
+            VisitEdit::AddPart {
+                id: "p".into(),
+                part_no: "AC-CAP-35UF".into(),
+                qty: 0,
+                faulty_serial: String::new(),
+                replacement_serial: String::new(),
+                source: StockSource::Personal,
+            },
+            "input.bad_quantity",
+        ),
+        (
+            VisitEdit::AddPart {
+                id: "p".into(),
+                part_no: "AC-PCB-KFR35".into(),
+                qty: 1,
+                faulty_serial: "X".into(),
+                replacement_serial: String::new(),
+                source: StockSource::Warehouse,
+            },
+            "input.empty",
+        ),
+        (
+            VisitEdit::AddFee {
+                id: "f".into(),
+                code: "free-lunch".into(),
+                qty: 1,
+            },
+            "fees.unknown_fee",
+        ),
+        (
+            VisitEdit::Rate {
+                stars: 6,
+                comment: String::new(),
+            },
+            "rating.out_of_range",
+        ),
+        (
+            VisitEdit::Rate {
+                stars: 0,
+                comment: String::new(),
+            },
+            "rating.out_of_range",
+        ),
+        (
+            VisitEdit::RemovePart { id: "nope".into() },
+            "input.no_such_entry",
+        ),
+        (
+            VisitEdit::AttachPhoto {
+                template_id: "repair".into(),
+                item_id: "repair.fault_photo".into(),
+                sha256: "xyz".into(),
+            },
+            "attachment.bad_ref",
+        ),
+    ];
+    for (e, code) in bad {
+        assert_eq!(
+            w.apply(&mut v, e.clone()).unwrap_err().code(),
+            code,
+            "{e:?}"
+        );
+    }
+    w.apply(
+        &mut v,
+        VisitEdit::AddFee {
+            id: "f1".into(),
+            code: "visit".into(),
+            qty: 1,
+        },
+    )
+    .unwrap();
+    assert_eq!(
+        w.apply(
+            &mut v,
+            VisitEdit::AddFee {
+                id: "f1".into(),
+                code: "visit".into(),
+                qty: 1
+            }
+        )
+        .unwrap_err()
+        .code(),
+        "input.duplicate_id"
+    );
+    assert_eq!(
+        v.fees[0].unit_price_cents, 3000,
+        "fee price is copied from the published schedule"
+    );
+}
+
+#[test]
+fn a_signed_record_is_frozen_until_deliberately_reopened() {
+    let mut w = World::new();
+    let mut v = w.ready_visit();
+    w.sign(&mut v).unwrap();
+    let signed = v.clone();
+    let err = w
+        .apply(
+            &mut v,
+            VisitEdit::Rate {
+                stars: 1,
+                comment: "changed my mind".into(),
+            },
+        )
+        .unwrap_err();
+    assert_eq!(err.code(), "record.frozen");
+    assert_eq!(v, signed);
+    // Reopen keeps the old signature in history; signing again creates a new one.
+    w.apply(
+        &mut v,
+        VisitEdit::Reopen {
+            event_id: "re".into(),
+            reason: "customer asked to correct the comment".into(),
+        },
+    )
+    .unwrap();
+    assert!(v.signature.is_none());
+    assert_eq!(v.signature_history.len(), 1);
+    assert!(v.signature_history[0].reopened_at_ms.is_some());
+    w.apply(
+        &mut v,
+        VisitEdit::Rate {
+            stars: 4,
+            comment: "ok".into(),
+        },
+    )
+    .unwrap();
+    w.sign(&mut v).unwrap();
+    let new_hash = &v.signature.as_ref().unwrap().record_hash;
+    assert_ne!(
+        new_hash, &v.signature_history[0].record_hash,
+        "new content, new hash"
+    );
+    assert!(record::verify(&w.order, &v).is_valid());
+}
+
+#[test]
+fn changes_after_signing_are_detected_and_name_the_section() {
+    let mut w = World::new();
+    let mut v = w.ready_visit();
+    w.sign(&mut v).unwrap();
+    // A change merged in from elsewhere, bypassing the edit rules.
+    let mut tampered = v.clone();
+    tampered.parts[0].faulty_serial = "OTHER".into();
+    match record::verify(&w.order, &tampered) {
+        Verification::ModifiedAfterSigning { sections, .. } => {
+            assert_eq!(sections, vec!["parts".to_string()])
+        }
+        other => panic!("tampering must be detected, got {other:?}"),
+    }
+    let mut order = w.order.clone();
+    order.customer.address = "somewhere else".into();
+    assert!(
+        !record::verify(&order, &v).is_valid(),
+        "a signed order field changed by the dispatcher is detected too"
+    );
+    let mut unsigned_change = w.order.clone();
+    unsigned_change.customer.notes = "gate code changed".into();
+    assert!(
+        record::verify(&unsigned_change, &v).is_valid(),
+        "fields outside the record do not break it"
+    );
+    let d = status::derive(&w.order, [&tampered]);
+    assert!(
+        d.conflicts
+            .iter()
+            .any(|c| c.code() == "modified_after_signing")
+    );
+}
+
+#[test]
+fn progress_is_refused_on_cancelled_or_held_orders_and_for_non_assignees() {
+    let mut w = World::new();
+    let mut v = w.visit();
+    w.order
+        .set_status(DispatchStatus::OnHold, "customer travelling", w.now)
+        .unwrap();
+    assert_eq!(
+        w.progress(&mut v, ProgressKind::EnRoute)
+            .unwrap_err()
+            .code(),
+        "order.on_hold"
+    );
+    w.order
+        .set_status(DispatchStatus::Cancelled, "customer cancelled", w.now)
+        .unwrap();
+    assert_eq!(
+        w.progress(&mut v, ProgressKind::EnRoute)
+            .unwrap_err()
+            .code(),
+        "order.cancelled"
+    );
+    let mut w = World::new();
+    let mut v = w.visit();
+    let other = w.other.clone();
+    w.order
+        .assign("t2", &other, "closer to site", "disp", w.now)
+        .unwrap();
+    assert_eq!(
+        w.progress(&mut v, ProgressKind::EnRoute)
+            .unwrap_err()
+            .code(),
+        "order.not_assignee"
+    );
+    assert_eq!(w.order.transfers.len(), 2);
+    assert_eq!(w.order.transfers[1].from.as_deref(), Some("tech.wang"));
+}
+
+#[test]
+fn assignment_rules() {
+    let mut w = World::new();
+    let tech = w.tech.clone();
+    assert_eq!(
+        w.order
+            .assign("t9", &tech, "", "d", w.now)
+            .unwrap_err()
+            .code(),
+        "order.already_assigned"
+    );
+    let other = w.other.clone();
+    assert_eq!(
+        w.order
+            .assign("t9", &other, " ", "d", w.now)
+            .unwrap_err()
+            .code(),
+        "input.empty",
+        "transfer needs a reason"
+    );
+    let mut expired = w.other.clone();
+    expired.certificate_expiry_ms = w.now - 1;
+    assert_eq!(
+        w.order
+            .assign("t9", &expired, "x", "d", w.now)
+            .unwrap_err()
+            .code(),
+        "order.not_qualified"
+    );
+    assert_eq!(
+        w.order
+            .set_status(DispatchStatus::Cancelled, "", w.now)
+            .unwrap_err()
+            .code(),
+        "input.empty"
+    );
+}
+
+#[test]
+fn conflicts_are_derived_never_silently_resolved() {
+    // Cancelled by dispatcher but completed by technician.
+    let mut w = World::new();
+    let mut v = w.ready_visit();
+    w.sign(&mut v).unwrap();
+    let mut order = w.order.clone();
+    order
+        .set_status(DispatchStatus::Cancelled, "duplicate order", w.now)
+        .unwrap();
+    let d = status::derive(&order, [&v]);
+    assert_eq!(
+        d.status,
+        EffectiveStatus::Completed,
+        "the work was done and signed"
+    );
+    assert_eq!(
+        d.conflicts,
+        vec![Conflict::CancelledButCompleted {
+            technician_id: "tech.wang".into()
+        }]
+    );
+
+    // Reassigned while the old technician was on site.
+    let mut w = World::new();
+    let mut v = w.visit();
+    w.progress(&mut v, ProgressKind::Arrived).unwrap();
+    let other = w.other.clone();
+    w.order
+        .assign("t2", &other, "rebalanced", "disp", w.now)
+        .unwrap();
+    let d = status::derive(&w.order, [&v]);
+    assert_eq!(
+        d.status,
+        EffectiveStatus::Assigned,
+        "the new assignee has not started"
+    );
+    assert_eq!(
+        d.conflicts,
+        vec![Conflict::ReassignedWhileOnSite {
+            previous: "tech.wang".into(),
+            current: Some("tech.li".into())
+        }]
+    );
+
+    // Completed by the previous assignee, and by the new one: multiple completions.
+    let mut w = World::new();
+    let mut v1 = w.ready_visit();
+    w.sign(&mut v1).unwrap();
+    let mut v2 = v1.clone();
+    v2.technician_id = "tech.li".into();
+    let other = w.other.clone();
+    w.order
+        .assign("t2", &other, "rebalanced", "disp", w.now)
+        .unwrap();
+    let d = status::derive(&w.order, [&v2, &v1]);
+    let codes: Vec<&str> = d.conflicts.iter().map(|c| c.code()).collect();
+    assert!(
+        codes.contains(&"completed_by_previous_assignee"),
+        "{codes:?}"
+    );
+    assert!(codes.contains(&"multiple_completions"), "{codes:?}");
+    assert_eq!(
+        d,
+        status::derive(&w.order, [&v1, &v2]),
+        "derivation does not depend on visit order"
+    );
+
+    // Put on hold while on site.
+    let mut w = World::new();
+    let mut v = w.visit();
+    w.progress(&mut v, ProgressKind::Arrived).unwrap();
+    w.order
+        .set_status(DispatchStatus::OnHold, "parts shortage", w.now)
+        .unwrap();
+    let d = status::derive(&w.order, [&v]);
+    assert_eq!(d.status, EffectiveStatus::OnHold);
+    assert_eq!(d.conflicts[0].code(), "stopped_while_on_site");
+}
+
+#[test]
+fn effective_status_follows_progress() {
+    let mut w = World::new();
+    let mut v = w.visit();
+    assert_eq!(
+        status::derive(&w.order, [&v]).status,
+        EffectiveStatus::Assigned
+    );
+    let expect = [
+        (ProgressKind::Accepted, EffectiveStatus::Accepted),
+        (ProgressKind::EnRoute, EffectiveStatus::EnRoute),
+        (ProgressKind::Arrived, EffectiveStatus::OnSite),
+        (ProgressKind::WorkStarted, EffectiveStatus::InProgress),
+        (ProgressKind::WorkDone, EffectiveStatus::WorkDone),
+    ];
+    for (k, s) in expect {
+        w.progress(&mut v, k).unwrap();
+        assert_eq!(status::derive(&w.order, [&v]).status, s, "after {k:?}");
+    }
+    let unassigned = Order::create(seed::order(1, DAY), &SlaPolicy::default(), w.now).unwrap();
+    assert_eq!(
+        status::derive(&unassigned, []).status,
+        EffectiveStatus::Unassigned
+    );
+}
+
+#[test]
+fn order_creation_validates_input() {
+    let mut bad = seed::order(2, DAY);
+    bad.customer.name = " ".into();
+    assert_eq!(
+        Order::create(bad, &SlaPolicy::default(), DAY)
+            .unwrap_err()
+            .code(),
+        "input.empty"
+    );
+    let mut bad = seed::order(2, DAY);
+    bad.appliance_id = "missing".into();
+    assert_eq!(
+        Order::create(bad, &SlaPolicy::default(), DAY)
+            .unwrap_err()
+            .code(),
+        "input.no_such_entry"
+    );
+    let mut bad = seed::order(2, DAY);
+    bad.order_id = "has space".into();
+    assert_eq!(
+        Order::create(bad, &SlaPolicy::default(), DAY)
+            .unwrap_err()
+            .code(),
+        "document.bad_id"
+    );
+}
