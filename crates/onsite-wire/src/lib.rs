@@ -1,1 +1,311 @@
 //! Every request, response and message type exchanged between devices and the relay (`/api/v1`).
+//!
+//! Types only, no IO. Bodies are JSON (`application/json`), optionally gzip-compressed in both
+//! directions (`Content-Encoding: gzip` on requests, `Accept-Encoding: gzip` for responses).
+//! Automerge sync messages travel as standard base64 strings inside the JSON.
+//!
+//! Routes (all under [`API_PREFIX`]):
+//! - `GET  /healthz` (outside the prefix) → `ok`
+//! - `GET  /api/v1/capabilities` → [`Capabilities`] (no auth)
+//! - `POST /api/v1/sign-in` [`SignInRequest`] → [`SignInResponse`]
+//! - `POST /api/v1/sync` [`SyncRequest`] → [`SyncResponse`] (bearer token)
+//! - `GET  /api/v1/events` → server-sent events, each a [`PushEvent`] (bearer token)
+//! - `POST /api/v1/sign-out` → 204, revokes the presented token
+//!
+//! Every non-2xx answer carries an [`ErrorBody`] whose `code` is one of [`codes`].
+
+use onsite_domain::DocId;
+use serde::{Deserialize, Serialize};
+
+/// Path prefix of the versioned API.
+pub const API_PREFIX: &str = "/api/v1";
+/// Version number of this API; [`Capabilities::api_versions`] lists those a relay speaks.
+pub const API_VERSION: u32 = 1;
+/// Name of the sync protocol spoken at `/api/v1/sync`.
+pub const SYNC_PROTOCOL: &str = "onsite-feed-automerge/1";
+/// SSE event name of [`PushEvent::FeedAdvanced`].
+pub const EVENT_FEED: &str = "feed";
+/// SSE event name of [`PushEvent::SignedOut`].
+pub const EVENT_SIGNED_OUT: &str = "signed_out";
+
+/// Who a user is to the relay; decides what they may read and write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Technician,
+    Dispatcher,
+    Admin,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Technician => "technician",
+            Role::Dispatcher => "dispatcher",
+            Role::Admin => "admin",
+        }
+    }
+}
+
+impl std::str::FromStr for Role {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "technician" => Ok(Role::Technician),
+            "dispatcher" => Ok(Role::Dispatcher),
+            "admin" => Ok(Role::Admin),
+            other => Err(format!(
+                "unknown role '{other}': use technician, dispatcher or admin"
+            )),
+        }
+    }
+}
+
+impl std::fmt::Display for Role {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// `POST /api/v1/sign-in`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignInRequest {
+    pub user_id: String,
+    pub password: String,
+    /// Stable id of this installation; the token is bound to it.
+    pub device_id: String,
+}
+
+/// Answer to a successful sign-in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignInResponse {
+    /// Opaque bearer token: send as `Authorization: Bearer <token>`.
+    pub token: String,
+    /// Milliseconds since the Unix epoch after which the token is refused.
+    pub expires_at_ms: i64,
+    pub role: Role,
+    pub user_id: String,
+    pub display_name: String,
+}
+
+/// `GET /api/v1/capabilities`: lets older clients degrade cleanly.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Capabilities {
+    /// Always `onsite-relay`.
+    pub server: String,
+    /// The relay build's version.
+    pub version: String,
+    /// API versions this relay answers, e.g. `[1]`.
+    pub api_versions: Vec<u32>,
+    /// Sync protocol name, [`SYNC_PROTOCOL`].
+    pub sync_protocol: String,
+    /// Largest accepted request body, after decompression.
+    pub max_body_bytes: u64,
+    /// Largest stored size of one document.
+    pub max_doc_bytes: u64,
+    /// Most documents one sync response carries before setting `more`.
+    pub max_docs_per_response: u32,
+    /// Content encodings accepted on requests and offered on responses.
+    pub encodings: Vec<String>,
+    /// Optional features, e.g. `events` (SSE push).
+    pub features: Vec<String>,
+}
+
+/// One document's Automerge sync message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DocMessage {
+    pub doc: DocId,
+    /// Encoded `automerge::sync::Message` (base64 in JSON).
+    #[serde(with = "b64")]
+    pub message: Vec<u8>,
+}
+
+/// `POST /api/v1/sync`: the device's feed cursor plus a message for each document it changed
+/// locally since its last sync. Sending the same request twice is harmless.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct SyncRequest {
+    /// The `cursor` of the last response the device applied and stored; 0 on first sync.
+    pub cursor: u64,
+    pub docs: Vec<DocMessage>,
+}
+
+/// A document of the request the relay refused; nothing of it was stored or forwarded.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DocRejection {
+    pub doc: DocId,
+    /// One of [`codes`]: `document.not_found`, `access.read_only`, `document.too_large`,
+    /// `document.unexpected_shape`.
+    pub code: String,
+    pub message: String,
+}
+
+/// Answer to a sync request. Everything in it is durably committed on the relay.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct SyncResponse {
+    /// Store this after applying every message below, and send it next time.
+    pub cursor: u64,
+    /// More feed entries are waiting: sync again straight away.
+    pub more: bool,
+    /// Messages to apply: answers for the documents the device sent, documents changed on the
+    /// relay since the cursor, and full copies of newly granted documents.
+    pub docs: Vec<DocMessage>,
+    /// Documents that became readable since the cursor (e.g. an order assigned to this technician).
+    pub grants: Vec<DocId>,
+    /// Documents no longer readable (e.g. an order reassigned away): drop them from lists, but keep
+    /// any unsynced local work.
+    pub revocations: Vec<DocId>,
+    /// Documents of the request that were refused.
+    pub rejected: Vec<DocRejection>,
+    /// How many new changes of this request the relay stored (0 for a replay).
+    pub stored_changes: u64,
+}
+
+/// One server-sent event on `/api/v1/events` (`event:` is [`PushEvent::name`], `data:` the JSON).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum PushEvent {
+    /// Something this user may read changed; the relay's feed is now at `cursor`. Sync when the
+    /// device's stored cursor is lower.
+    FeedAdvanced { cursor: u64 },
+    /// The token was revoked or expired; sign in again.
+    SignedOut { code: String },
+}
+
+impl PushEvent {
+    pub fn name(&self) -> &'static str {
+        match self {
+            PushEvent::FeedAdvanced { .. } => EVENT_FEED,
+            PushEvent::SignedOut { .. } => EVENT_SIGNED_OUT,
+        }
+    }
+}
+
+/// Body of every error answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorBody {
+    /// Stable machine-readable code from [`codes`]; match on this, never on `message`.
+    pub code: String,
+    /// What went wrong and how to fix it, for people.
+    pub message: String,
+}
+
+impl ErrorBody {
+    pub fn new(code: &str, message: impl Into<String>) -> Self {
+        ErrorBody {
+            code: code.to_owned(),
+            message: message.into(),
+        }
+    }
+}
+
+/// Stable error codes used by the relay, with the HTTP status each comes with.
+pub mod codes {
+    /// 401: no `Authorization: Bearer` header.
+    pub const AUTH_MISSING: &str = "auth.missing_token";
+    /// 401: the token is unknown (forged or mistyped).
+    pub const AUTH_INVALID: &str = "auth.invalid_token";
+    /// 401: the token's expiry has passed; sign in again.
+    pub const AUTH_EXPIRED: &str = "auth.token_expired";
+    /// 401: the token was revoked (signed out, or revoked by an admin); sign in again.
+    pub const AUTH_REVOKED: &str = "auth.token_revoked";
+    /// 401: wrong user id or password.
+    pub const AUTH_BAD_CREDENTIALS: &str = "auth.bad_credentials";
+    /// 403: the account is disabled.
+    pub const AUTH_DISABLED: &str = "auth.account_disabled";
+    /// 400: the body is not valid JSON of the expected shape.
+    pub const REQUEST_MALFORMED: &str = "request.malformed";
+    /// 415: the body is not `application/json`.
+    pub const REQUEST_CONTENT_TYPE: &str = "request.unsupported_content_type";
+    /// 413: the body (after decompression) is larger than `max_body_bytes`.
+    pub const REQUEST_TOO_LARGE: &str = "request.too_large";
+    /// 400: the compressed body could not be decompressed (truncated or not gzip).
+    pub const REQUEST_BAD_ENCODING: &str = "request.bad_encoding";
+    /// 400: a sync message is not a valid Automerge sync message or carries damaged changes.
+    pub const SYNC_MALFORMED: &str = "sync.malformed_message";
+    /// 400: the same document appears twice in one request.
+    pub const SYNC_DUPLICATE_DOC: &str = "sync.duplicate_document";
+    /// 400: the cursor is ahead of the relay's feed (the device talks to another relay or the
+    /// relay's database was replaced).
+    pub const SYNC_CURSOR_AHEAD: &str = "sync.cursor_ahead";
+    /// Per document: the document does not exist for this user (missing or not readable).
+    pub const DOC_NOT_FOUND: &str = "document.not_found";
+    /// Per document: the user may read but not write it; nothing of the changes was stored.
+    pub const DOC_READ_ONLY: &str = "access.read_only";
+    /// Per document: storing the changes would make it larger than `max_doc_bytes`.
+    pub const DOC_TOO_LARGE: &str = "document.too_large";
+    /// Per document: after the changes the document no longer has the expected shape.
+    pub const DOC_BAD_SHAPE: &str = "document.unexpected_shape";
+    /// 404: no such route.
+    pub const NOT_FOUND: &str = "route.not_found";
+    /// 500: the relay failed; retry later. Nothing of the request was acknowledged.
+    pub const INTERNAL: &str = "relay.internal";
+    /// 503: the relay's storage is unavailable; retry later.
+    pub const UNAVAILABLE: &str = "relay.unavailable";
+}
+
+/// Serde helper: bytes as standard base64 text.
+pub mod b64 {
+    use base64::Engine;
+    use base64::engine::general_purpose::STANDARD;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(bytes: &[u8], s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&STANDARD.encode(bytes))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
+        let text = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        STANDARD
+            .decode(text.as_bytes())
+            .map_err(|e| serde::de::Error::custom(format!("message is not base64: {e}")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sync_request_round_trips_with_base64_messages() {
+        let req = SyncRequest {
+            cursor: 42,
+            docs: vec![DocMessage {
+                doc: DocId::visit("o-1", "tech.a"),
+                message: vec![0x42, 0, 1, 255],
+            }],
+        };
+        let json = serde_json::to_string(&req).unwrap();
+        assert!(
+            json.contains("\"visit:o-1:tech.a\"") && json.contains("\"QgAB/w==\""),
+            "doc ids travel as text and messages as base64: {json}"
+        );
+        let back: SyncRequest = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, req);
+    }
+
+    #[test]
+    fn bad_base64_and_bad_doc_ids_are_refused_by_deserialisation() {
+        let bad_b64 = r#"{"cursor":0,"docs":[{"doc":"order:o-1","message":"***"}]}"#;
+        assert!(serde_json::from_str::<SyncRequest>(bad_b64).is_err());
+        let bad_id = r#"{"cursor":0,"docs":[{"doc":"order:a b","message":""}]}"#;
+        assert!(serde_json::from_str::<SyncRequest>(bad_id).is_err());
+    }
+
+    #[test]
+    fn push_events_are_tagged() {
+        let e = PushEvent::FeedAdvanced { cursor: 7 };
+        assert_eq!(
+            serde_json::to_string(&e).unwrap(),
+            r#"{"type":"feed_advanced","cursor":7}"#
+        );
+        assert_eq!(e.name(), EVENT_FEED);
+    }
+
+    #[test]
+    fn roles_parse_from_their_names() {
+        for r in [Role::Technician, Role::Dispatcher, Role::Admin] {
+            assert_eq!(r.as_str().parse::<Role>().unwrap(), r);
+        }
+        assert!("boss".parse::<Role>().is_err());
+    }
+}
