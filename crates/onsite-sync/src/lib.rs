@@ -1,1 +1,26 @@
-//! Sans-IO sync protocol logic: no sockets, no clock, no database; the device client and the relay drive it.
+//! Sans-IO sync protocol logic: no sockets, no clock, no database; the device client and the relay
+//! drive it.
+//!
+//! - [`access`]: who may read and write which document, as pure functions.
+//! - [`device`]: what a device sends for each locally changed document and how it applies what
+//!   comes back (per-document Automerge sync states persisted as shared heads).
+//! - [`relay`]: the relay's handling of one sync request over a [`relay::DocStore`] — validate,
+//!   commit, answer, and the per-user changes feed (grants, revocations, paging).
+//! - [`memory`]: an in-memory [`relay::DocStore`] for tests, benchmarks and demos.
+//!
+//! The protocol: a device keeps a feed cursor and, per document, the heads it knows the relay
+//! has. One request carries the cursor plus an Automerge sync message for each document changed
+//! locally; because the device assumes the relay holds the shared heads, its first message already
+//! carries the changes (one round trip, not the two of a fresh Automerge exchange). The relay
+//! applies them, commits, and answers with Automerge sync messages for those documents, for every
+//! readable document changed since the cursor (built straight from the numbered changes, so cost
+//! is proportional to what changed), full copies of newly granted documents, revocations and the
+//! new cursor.
+
+pub mod access;
+pub mod device;
+pub mod error;
+pub mod memory;
+pub mod relay;
+
+pub use error::SyncError;

@@ -1,0 +1,242 @@
+//! Per-document access control as pure functions of (role, user id, document id, the order's
+//! current and former assignees). The relay enforces these; a device may use them to hide
+//! actions the relay would refuse.
+//!
+//! - technician: reads orders currently assigned to them; reads and writes their own visits
+//!   (`visit:<order>:<self>`, writable while they are or were assigned to the order, so work done
+//!   offline before a reassignment still uploads); reads their own ledger and profile; reads
+//!   reference documents.
+//! - dispatcher: reads and writes orders, reference documents, ledgers and profiles; reads all
+//!   visits.
+//! - admin: reads and writes everything.
+//!
+//! A document a user may not read does not exist for them.
+
+use onsite_domain::DocId;
+use onsite_domain::order::Order;
+use onsite_wire::Role;
+
+/// What a user may do with one document.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Access {
+    /// Not even its existence is revealed.
+    None,
+    Read,
+    ReadWrite,
+}
+
+impl Access {
+    pub fn can_read(self) -> bool {
+        self >= Access::Read
+    }
+    pub fn can_write(self) -> bool {
+        self == Access::ReadWrite
+    }
+}
+
+/// The signed-in user a request acts for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Principal {
+    pub user_id: String,
+    pub role: Role,
+}
+
+/// What access control needs to know about an order (read from the stored order document).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct OrderFacts {
+    pub order_no: String,
+    pub assignee: Option<String>,
+    /// Everyone the order was ever assigned to, the current assignee included.
+    pub assignees_ever: Vec<String>,
+}
+
+impl OrderFacts {
+    pub fn of(order: &Order) -> Self {
+        let mut ever: Vec<String> = order.transfers.iter().map(|t| t.to.clone()).collect();
+        if let Some(a) = &order.assignee {
+            ever.push(a.clone());
+        }
+        ever.sort();
+        ever.dedup();
+        OrderFacts {
+            order_no: order.order_no.clone(),
+            assignee: order.assignee.clone(),
+            assignees_ever: ever,
+        }
+    }
+}
+
+/// The order a document's access depends on: the order itself or the visit's order.
+pub fn governing_order(doc: &DocId) -> Option<&str> {
+    match doc {
+        DocId::Order(id) => Some(id),
+        DocId::Visit { order_id, .. } => Some(order_id),
+        _ => None,
+    }
+}
+
+/// What `who` may do with `doc`. `order` are the facts of [`governing_order`]`(doc)` as stored on
+/// the relay (`None` when that order does not exist).
+pub fn access(who: &Principal, doc: &DocId, order: Option<&OrderFacts>) -> Access {
+    let me = who.user_id.as_str();
+    match who.role {
+        Role::Admin => Access::ReadWrite,
+        Role::Dispatcher => match doc {
+            DocId::Visit { .. } => Access::Read,
+            _ => Access::ReadWrite,
+        },
+        Role::Technician => match doc {
+            DocId::Order(_) => {
+                if order.is_some_and(|o| o.assignee.as_deref() == Some(me)) {
+                    Access::Read
+                } else {
+                    Access::None
+                }
+            }
+            DocId::Visit { technician_id, .. } if technician_id == me => {
+                if order.is_some_and(|o| o.assignees_ever.iter().any(|a| a == me)) {
+                    Access::ReadWrite
+                } else {
+                    Access::Read
+                }
+            }
+            DocId::Visit { .. } => Access::None,
+            DocId::Templates | DocId::FeeSchedule | DocId::PartsCatalogue => Access::Read,
+            DocId::Profile(t) | DocId::Ledger(t) if t == me => Access::Read,
+            DocId::Profile(_) | DocId::Ledger(_) => Access::None,
+        },
+    }
+}
+
+/// Who gains and who loses read access to an order when its facts change from `before` to
+/// `after`: `(user id, granted)` pairs. Only technicians' access depends on order facts.
+pub fn order_access_changes(
+    before: Option<&OrderFacts>,
+    after: &OrderFacts,
+) -> Vec<(String, bool)> {
+    let old = before.and_then(|b| b.assignee.clone());
+    let new = after.assignee.clone();
+    if old == new {
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    if let Some(o) = old {
+        out.push((o, false));
+    }
+    if let Some(n) = new {
+        out.push((n, true));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn who(id: &str, role: Role) -> Principal {
+        Principal {
+            user_id: id.into(),
+            role,
+        }
+    }
+
+    fn facts(assignee: Option<&str>, ever: &[&str]) -> OrderFacts {
+        OrderFacts {
+            order_no: "WO-1".into(),
+            assignee: assignee.map(str::to_owned),
+            assignees_ever: ever.iter().map(|s| s.to_string()).collect(),
+        }
+    }
+
+    #[test]
+    fn technician_reads_only_orders_currently_assigned_to_them() {
+        let a = who("tech.a", Role::Technician);
+        let order = DocId::Order("o-1".into());
+        let f = facts(Some("tech.a"), &["tech.a"]);
+        assert_eq!(access(&a, &order, Some(&f)), Access::Read);
+        let moved = facts(Some("tech.b"), &["tech.a", "tech.b"]);
+        assert_eq!(
+            access(&a, &order, Some(&moved)),
+            Access::None,
+            "reassigned away: no access"
+        );
+        assert_eq!(
+            access(&a, &order, None),
+            Access::None,
+            "missing order is unreadable"
+        );
+    }
+
+    #[test]
+    fn technician_writes_own_visit_while_or_after_assigned_and_never_others() {
+        let a = who("tech.a", Role::Technician);
+        let own = DocId::visit("o-1", "tech.a");
+        let other = DocId::visit("o-1", "tech.b");
+        let moved = facts(Some("tech.b"), &["tech.a", "tech.b"]);
+        assert_eq!(access(&a, &own, Some(&moved)), Access::ReadWrite);
+        assert_eq!(access(&a, &other, Some(&moved)), Access::None);
+        let never = facts(Some("tech.b"), &["tech.b"]);
+        assert_eq!(
+            access(&a, &own, Some(&never)),
+            Access::Read,
+            "cannot create visits on orders never assigned to them"
+        );
+        assert_eq!(access(&a, &own, None), Access::Read);
+    }
+
+    #[test]
+    fn technician_reads_reference_and_own_ledger_and_profile_only() {
+        let a = who("tech.a", Role::Technician);
+        for d in [DocId::Templates, DocId::FeeSchedule, DocId::PartsCatalogue] {
+            assert_eq!(access(&a, &d, None), Access::Read);
+        }
+        assert_eq!(
+            access(&a, &DocId::Ledger("tech.a".into()), None),
+            Access::Read
+        );
+        assert_eq!(
+            access(&a, &DocId::Profile("tech.a".into()), None),
+            Access::Read
+        );
+        assert_eq!(
+            access(&a, &DocId::Ledger("tech.b".into()), None),
+            Access::None
+        );
+        assert_eq!(
+            access(&a, &DocId::Profile("tech.b".into()), None),
+            Access::None
+        );
+    }
+
+    #[test]
+    fn dispatcher_reads_visits_and_writes_the_rest_admin_everything() {
+        let d = who("disp", Role::Dispatcher);
+        let adm = who("root", Role::Admin);
+        let v = DocId::visit("o-1", "tech.a");
+        assert_eq!(access(&d, &v, None), Access::Read);
+        assert_eq!(access(&adm, &v, None), Access::ReadWrite);
+        for doc in [
+            DocId::Order("o-1".into()),
+            DocId::Templates,
+            DocId::Ledger("tech.a".into()),
+            DocId::Profile("tech.a".into()),
+        ] {
+            assert_eq!(access(&d, &doc, None), Access::ReadWrite, "{doc}");
+        }
+    }
+
+    #[test]
+    fn reassignment_revokes_previous_and_grants_new() {
+        let before = facts(Some("tech.a"), &["tech.a"]);
+        let after = facts(Some("tech.b"), &["tech.a", "tech.b"]);
+        assert_eq!(
+            order_access_changes(Some(&before), &after),
+            vec![("tech.a".to_string(), false), ("tech.b".to_string(), true)]
+        );
+        assert!(order_access_changes(Some(&after), &after).is_empty());
+        assert_eq!(
+            order_access_changes(None, &after),
+            vec![("tech.b".to_string(), true)]
+        );
+    }
+}

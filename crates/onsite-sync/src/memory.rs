@@ -1,0 +1,138 @@
+//! An in-memory [`DocStore`]: the relay's storage model without a database, for deterministic
+//! tests, benchmarks and demos. It is complete (nothing is faked) but not durable.
+
+use std::collections::{BTreeMap, HashSet};
+use std::convert::Infallible;
+
+use automerge::ChangeHash;
+use onsite_domain::DocId;
+
+use crate::relay::{AccessEvent, DocMeta, DocStore, DocWrite, FeedEntry, Origin, StoredDoc};
+
+/// One stored change.
+#[derive(Debug, Clone)]
+struct Row {
+    seq: u64,
+    doc: DocId,
+    bytes: Vec<u8>,
+}
+
+/// The in-memory store.
+#[derive(Debug, Clone, Default)]
+pub struct MemoryStore {
+    rows: Vec<Row>,
+    hashes: HashSet<(DocId, ChangeHash)>,
+    docs: BTreeMap<DocId, StoredDoc>,
+    events: Vec<(String, AccessEvent)>,
+    /// How many commits were made (for tests).
+    pub commits: u64,
+}
+
+impl MemoryStore {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Number of stored changes.
+    pub fn change_count(&self) -> usize {
+        self.rows.len()
+    }
+
+    /// Saved bytes of a stored document.
+    pub fn doc_bytes(&self, doc: &DocId) -> Option<&[u8]> {
+        self.docs.get(doc).map(|d| d.bytes.as_slice())
+    }
+
+    /// Every stored document id.
+    pub fn doc_ids(&self) -> impl Iterator<Item = &DocId> {
+        self.docs.keys()
+    }
+}
+
+impl DocStore for MemoryStore {
+    type Error = Infallible;
+
+    fn head_seq(&mut self) -> Result<u64, Infallible> {
+        Ok(self.rows.last().map_or(0, |r| r.seq))
+    }
+
+    fn meta(&mut self, doc: &DocId) -> Result<Option<DocMeta>, Infallible> {
+        Ok(self.docs.get(doc).map(|d| d.meta.clone()))
+    }
+
+    fn load(&mut self, doc: &DocId) -> Result<Option<StoredDoc>, Infallible> {
+        Ok(self.docs.get(doc).cloned())
+    }
+
+    fn commit(&mut self, writes: &[DocWrite], _origin: &Origin) -> Result<u64, Infallible> {
+        let mut seq = self.head_seq()?;
+        for w in writes {
+            for c in &w.changes {
+                if self.hashes.insert((w.doc.clone(), c.hash)) {
+                    seq += 1;
+                    self.rows.push(Row {
+                        seq,
+                        doc: w.doc.clone(),
+                        bytes: c.bytes.clone(),
+                    });
+                }
+            }
+            for (user, granted) in &w.access {
+                self.events.push((
+                    user.clone(),
+                    AccessEvent {
+                        seq,
+                        doc: w.doc.clone(),
+                        granted: *granted,
+                    },
+                ));
+            }
+            self.docs.insert(
+                w.doc.clone(),
+                StoredDoc {
+                    bytes: w.bytes.clone(),
+                    meta: w.meta.clone(),
+                },
+            );
+        }
+        self.commits += 1;
+        Ok(seq)
+    }
+
+    fn changed_docs(&mut self, after: u64, upto: u64) -> Result<Vec<FeedEntry>, Infallible> {
+        let mut seen = HashSet::new();
+        Ok(self
+            .rows
+            .iter()
+            .filter(|r| r.seq > after && r.seq <= upto)
+            .filter(|r| seen.insert(r.doc.clone()))
+            .map(|r| FeedEntry {
+                doc: r.doc.clone(),
+                first_seq: r.seq,
+            })
+            .collect())
+    }
+
+    fn access_events(
+        &mut self,
+        user_id: &str,
+        after: u64,
+        upto: u64,
+    ) -> Result<Vec<AccessEvent>, Infallible> {
+        Ok(self
+            .events
+            .iter()
+            .filter(|(u, e)| u == user_id && e.seq > after && e.seq <= upto)
+            .map(|(_, e)| e.clone())
+            .collect())
+    }
+
+    fn changes_after(&mut self, doc: &DocId, after: u64) -> Result<Vec<Vec<u8>>, Infallible> {
+        Ok(self
+            .rows
+            .iter()
+            .filter(|r| r.seq > after && &r.doc == doc)
+            .map(|r| r.bytes.clone())
+            .collect())
+    }
+}

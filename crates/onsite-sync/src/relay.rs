@@ -1,0 +1,668 @@
+//! The relay side: handle one sync request over a [`DocStore`].
+//!
+//! Order of work, so that nothing is acknowledged before it is durable and a refused write leaves
+//! no trace:
+//! 1. decode every message (a malformed one fails the whole request, nothing stored);
+//! 2. per document: access check, apply the message to an in-memory copy, collect the new
+//!    changes, refuse them whole if the user may not write or the document would grow too large;
+//! 3. commit all accepted changes in one [`DocStore::commit`] (numbered by the global sequence);
+//! 4. answer: Automerge replies for the documents sent, then the user's changes feed since the
+//!    cursor (changes of readable documents, full copies of newly granted ones, revocations),
+//!    paged by `max_docs_per_response`.
+
+use std::collections::{BTreeMap, BTreeSet, HashSet};
+
+use automerge::sync::{self, MessageFlags, MessageVersion, SyncDoc};
+use automerge::{AutoCommit, ChangeHash};
+use onsite_domain::DocId;
+use onsite_domain::order::Order;
+use onsite_wire::{DocMessage, DocRejection, SyncRequest, SyncResponse, codes};
+
+use crate::SyncError;
+use crate::access::{Access, OrderFacts, Principal, access, governing_order, order_access_changes};
+
+/// What the relay keeps about a document besides its content.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct DocMeta {
+    /// Current heads of the stored document.
+    pub heads: Vec<ChangeHash>,
+    /// Size of the stored document (saved form), bytes.
+    pub size: u64,
+    /// For `order:` documents: what access control needs.
+    pub order: Option<OrderFacts>,
+}
+
+/// A stored document: its saved bytes and meta.
+#[derive(Debug, Clone)]
+pub struct StoredDoc {
+    pub bytes: Vec<u8>,
+    pub meta: DocMeta,
+}
+
+/// One new change to store.
+#[derive(Debug, Clone)]
+pub struct NewChange {
+    pub hash: ChangeHash,
+    pub bytes: Vec<u8>,
+}
+
+/// Everything to store for one document in a commit.
+#[derive(Debug, Clone)]
+pub struct DocWrite {
+    pub doc: DocId,
+    /// New changes in causal order; the store numbers them in this order and skips hashes it
+    /// already holds.
+    pub changes: Vec<NewChange>,
+    /// The document after the changes (saved form) and its meta.
+    pub bytes: Vec<u8>,
+    pub meta: DocMeta,
+    /// Users gaining (`true`) or losing read access through this write.
+    pub access: Vec<(String, bool)>,
+}
+
+/// Who wrote a commit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Origin {
+    pub user_id: String,
+    pub device_id: String,
+    /// Relay time, milliseconds since the epoch.
+    pub at_ms: i64,
+}
+
+/// A document with changes after some sequence number: its first such change.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FeedEntry {
+    pub doc: DocId,
+    pub first_seq: u64,
+}
+
+/// A user gained or lost read access to a document at `seq`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccessEvent {
+    pub seq: u64,
+    pub doc: DocId,
+    pub granted: bool,
+}
+
+/// Storage of documents and the numbered change log. Implemented by the relay's SQLite storage
+/// and by [`crate::memory::MemoryStore`].
+pub trait DocStore {
+    type Error: std::error::Error + Send + Sync + 'static;
+
+    /// Sequence number of the newest stored change (0 when empty).
+    fn head_seq(&mut self) -> Result<u64, Self::Error>;
+    fn meta(&mut self, doc: &DocId) -> Result<Option<DocMeta>, Self::Error>;
+    fn load(&mut self, doc: &DocId) -> Result<Option<StoredDoc>, Self::Error>;
+    /// Store every write atomically (all or nothing), numbering new changes from the global
+    /// sequence; returns the new head sequence. Must be durable when it returns.
+    fn commit(&mut self, writes: &[DocWrite], origin: &Origin) -> Result<u64, Self::Error>;
+    /// Documents with a change in `(after, upto]`, ordered by their first such change.
+    fn changed_docs(&mut self, after: u64, upto: u64) -> Result<Vec<FeedEntry>, Self::Error>;
+    /// Access events of `user_id` in `(after, upto]`, ordered by sequence.
+    fn access_events(
+        &mut self,
+        user_id: &str,
+        after: u64,
+        upto: u64,
+    ) -> Result<Vec<AccessEvent>, Self::Error>;
+    /// Raw bytes of the document's changes numbered after `after`, in sequence order.
+    fn changes_after(&mut self, doc: &DocId, after: u64) -> Result<Vec<Vec<u8>>, Self::Error>;
+}
+
+/// Limits applied while handling a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    pub max_doc_bytes: u64,
+    pub max_docs_per_response: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_doc_bytes: 8 * 1024 * 1024,
+            max_docs_per_response: 200,
+        }
+    }
+}
+
+/// Who is syncing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Caller {
+    pub principal: Principal,
+    pub device_id: String,
+}
+
+/// A failed request: nothing of it was stored.
+#[derive(Debug, thiserror::Error)]
+pub enum HandleError<E: std::error::Error + 'static> {
+    #[error(transparent)]
+    Refused(#[from] SyncError),
+    #[error("relay storage failed: {0}")]
+    Storage(#[source] E),
+}
+
+/// What was committed by a request, for push notifications.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Committed {
+    /// Head sequence after the commit.
+    pub head: u64,
+    /// Changed documents with the facts of their governing order after the commit.
+    pub docs: Vec<(DocId, Option<OrderFacts>)>,
+    /// Users whose access changed.
+    pub access_users: Vec<String>,
+}
+
+/// The answer to a request plus what it committed (empty when nothing new was stored).
+#[derive(Debug, Clone)]
+pub struct Handled {
+    pub response: SyncResponse,
+    pub committed: Option<Committed>,
+}
+
+/// Decode every message of a request, refusing duplicates and malformed messages.
+pub fn decode_request(req: &SyncRequest) -> Result<Vec<(DocId, sync::Message)>, SyncError> {
+    let mut seen = HashSet::new();
+    let mut out = Vec::with_capacity(req.docs.len());
+    for DocMessage { doc, message } in &req.docs {
+        if !seen.insert(doc.clone()) {
+            return Err(SyncError::DuplicateDoc(doc.clone()));
+        }
+        let msg = sync::Message::decode(message).map_err(|e| SyncError::Malformed {
+            doc: doc.to_string(),
+            reason: e.to_string(),
+        })?;
+        out.push((doc.clone(), msg));
+    }
+    Ok(out)
+}
+
+/// A sync message carrying `chunks` (changes or a saved document) and the relay's `heads`.
+pub fn feed_message(heads: &[ChangeHash], chunks: Vec<Vec<u8>>) -> Vec<u8> {
+    let mut heads = heads.to_vec();
+    heads.sort();
+    let mut flags = MessageFlags::new();
+    flags.set(MessageFlags::SUPPORTS_SYNC_RESET);
+    sync::Message {
+        heads,
+        need: Vec::new(),
+        have: Vec::new(),
+        changes: chunks.into(),
+        flags: Some(flags),
+        version: MessageVersion::V2,
+    }
+    .encode()
+}
+
+/// The facts an order document holds, or why it has not the shape of an order.
+pub fn order_facts(doc: &AutoCommit) -> Result<OrderFacts, String> {
+    let order: Order = onsite_domain::doc::read(doc).map_err(|e| e.to_string())?;
+    Ok(OrderFacts::of(&order))
+}
+
+fn reject(doc: &DocId, code: &str, message: String) -> DocRejection {
+    DocRejection {
+        doc: doc.clone(),
+        code: code.to_owned(),
+        message,
+    }
+}
+
+/// Facts of the order governing `doc`, looked up once per request.
+fn facts_for<S: DocStore>(
+    store: &mut S,
+    cache: &mut BTreeMap<String, Option<OrderFacts>>,
+    doc: &DocId,
+) -> Result<Option<OrderFacts>, S::Error> {
+    let Some(order_id) = governing_order(doc) else {
+        return Ok(None);
+    };
+    if let Some(f) = cache.get(order_id) {
+        return Ok(f.clone());
+    }
+    let f = store
+        .meta(&DocId::Order(order_id.to_owned()))?
+        .and_then(|m| m.order);
+    cache.insert(order_id.to_owned(), f.clone());
+    Ok(f)
+}
+
+struct Applied {
+    doc: DocId,
+    copy: AutoCommit,
+    state: sync::State,
+}
+
+/// Handle one sync request. See the module docs for the order of work.
+pub fn handle<S: DocStore>(
+    store: &mut S,
+    caller: &Caller,
+    req: &SyncRequest,
+    limits: &Limits,
+    now_ms: i64,
+) -> Result<Handled, HandleError<S::Error>> {
+    let who = &caller.principal;
+    let head_before = store.head_seq().map_err(HandleError::Storage)?;
+    if req.cursor > head_before {
+        return Err(SyncError::CursorAhead {
+            cursor: req.cursor,
+            head: head_before,
+        }
+        .into());
+    }
+    let incoming = decode_request(req)?;
+    let mut facts_cache = BTreeMap::new();
+    let mut rejected = Vec::new();
+    let mut applied = Vec::new();
+    let mut writes = Vec::new();
+
+    for (doc_id, msg) in incoming {
+        let facts = facts_for(store, &mut facts_cache, &doc_id).map_err(HandleError::Storage)?;
+        let acc = access(who, &doc_id, facts.as_ref());
+        if acc == Access::None {
+            rejected.push(reject(
+                &doc_id,
+                codes::DOC_NOT_FOUND,
+                format!("'{doc_id}' does not exist"),
+            ));
+            continue;
+        }
+        let stored = store.load(&doc_id).map_err(HandleError::Storage)?;
+        let exists = stored.is_some();
+        let before_meta = stored.as_ref().map(|s| s.meta.clone());
+        let mut copy = match &stored {
+            Some(s) => AutoCommit::load(&s.bytes).map_err(|e| {
+                HandleError::Refused(SyncError::BadState {
+                    doc: doc_id.to_string(),
+                    reason: format!("stored document does not load: {e}"),
+                })
+            })?,
+            None => AutoCommit::new(),
+        };
+        let before = copy.get_heads();
+        let mut state = sync::State::new();
+        copy.sync()
+            .receive_sync_message(&mut state, msg)
+            .map_err(|e| SyncError::Malformed {
+                doc: doc_id.to_string(),
+                reason: e.to_string(),
+            })?;
+        let new: Vec<NewChange> = copy
+            .get_changes(&before)
+            .into_iter()
+            .map(|c| NewChange {
+                hash: c.hash(),
+                bytes: c.raw_bytes().to_vec(),
+            })
+            .collect();
+        if new.is_empty() {
+            if !exists {
+                rejected.push(reject(
+                    &doc_id,
+                    codes::DOC_NOT_FOUND,
+                    format!("'{doc_id}' does not exist"),
+                ));
+                continue;
+            }
+            applied.push(Applied {
+                doc: doc_id,
+                copy,
+                state,
+            });
+            continue;
+        }
+        if !acc.can_write() {
+            rejected.push(reject(
+                &doc_id,
+                codes::DOC_READ_ONLY,
+                format!(
+                    "'{doc_id}' is read-only for a {}; {} change(s) were refused and nothing was stored — discard them on the device",
+                    who.role,
+                    new.len()
+                ),
+            ));
+            continue;
+        }
+        let bytes = copy.save();
+        if bytes.len() as u64 > limits.max_doc_bytes {
+            rejected.push(reject(
+                &doc_id,
+                codes::DOC_TOO_LARGE,
+                format!(
+                    "'{doc_id}' would grow to {} bytes, over the relay's limit of {} bytes; move large content (photos) to attachments",
+                    bytes.len(),
+                    limits.max_doc_bytes
+                ),
+            ));
+            continue;
+        }
+        let mut meta = DocMeta {
+            heads: copy.get_heads(),
+            size: bytes.len() as u64,
+            order: None,
+        };
+        let mut access_changes = Vec::new();
+        if let DocId::Order(_) = doc_id {
+            match order_facts(&copy) {
+                Ok(f) => {
+                    access_changes = order_access_changes(
+                        before_meta.as_ref().and_then(|m| m.order.as_ref()),
+                        &f,
+                    );
+                    meta.order = Some(f);
+                }
+                Err(reason) => {
+                    rejected.push(reject(
+                        &doc_id,
+                        codes::DOC_BAD_SHAPE,
+                        format!("'{doc_id}' would no longer be a valid order ({reason}); nothing was stored"),
+                    ));
+                    continue;
+                }
+            }
+        }
+        writes.push(DocWrite {
+            doc: doc_id.clone(),
+            changes: new,
+            bytes,
+            meta,
+            access: access_changes,
+        });
+        applied.push(Applied {
+            doc: doc_id,
+            copy,
+            state,
+        });
+    }
+
+    let mut committed = None;
+    let mut stored_changes = 0;
+    let head = if writes.is_empty() {
+        head_before
+    } else {
+        let origin = Origin {
+            user_id: who.user_id.clone(),
+            device_id: caller.device_id.clone(),
+            at_ms: now_ms,
+        };
+        let head = store
+            .commit(&writes, &origin)
+            .map_err(HandleError::Storage)?;
+        stored_changes = head - head_before;
+        committed = Some(Committed {
+            head,
+            docs: writes
+                .iter()
+                .map(|w| {
+                    let f = match &w.doc {
+                        DocId::Order(_) => w.meta.order.clone(),
+                        DocId::Visit { order_id, .. } => {
+                            facts_cache.get(order_id.as_str()).cloned().flatten()
+                        }
+                        _ => None,
+                    };
+                    (w.doc.clone(), f)
+                })
+                .collect(),
+            access_users: writes
+                .iter()
+                .flat_map(|w| w.access.iter().map(|(u, _)| u.clone()))
+                .collect(),
+        });
+        head
+    };
+
+    let mut docs = Vec::new();
+    let mut mentioned = BTreeSet::new();
+    for mut a in applied {
+        mentioned.insert(a.doc.clone());
+        if let Some(m) = a.copy.sync().generate_sync_message(&mut a.state) {
+            docs.push(DocMessage {
+                doc: a.doc,
+                message: m.encode(),
+            });
+        }
+    }
+    for r in &rejected {
+        mentioned.insert(r.doc.clone());
+    }
+
+    let changed = store
+        .changed_docs(req.cursor, head)
+        .map_err(HandleError::Storage)?;
+    let events = store
+        .access_events(&who.user_id, req.cursor, head)
+        .map_err(HandleError::Storage)?;
+    let mut readable = BTreeMap::new();
+    for d in changed
+        .iter()
+        .map(|e| &e.doc)
+        .chain(events.iter().map(|e| &e.doc))
+    {
+        if readable.contains_key(d) {
+            continue;
+        }
+        let f = facts_for(store, &mut facts_cache, d).map_err(HandleError::Storage)?;
+        readable.insert(d.clone(), access(who, d, f.as_ref()).can_read());
+    }
+    let plan = plan_feed(
+        req.cursor,
+        head,
+        &changed,
+        &events,
+        &mentioned,
+        |d| readable.get(d).copied().unwrap_or(false),
+        limits.max_docs_per_response,
+    );
+    for send in plan.sends {
+        let Some(meta) = store.meta(&send.doc).map_err(HandleError::Storage)? else {
+            continue;
+        };
+        let chunks = match send.since {
+            Since::Start => match store.load(&send.doc).map_err(HandleError::Storage)? {
+                Some(s) => vec![s.bytes],
+                None => continue,
+            },
+            Since::After(seq) => store
+                .changes_after(&send.doc, seq)
+                .map_err(HandleError::Storage)?,
+        };
+        docs.push(DocMessage {
+            doc: send.doc,
+            message: feed_message(&meta.heads, chunks),
+        });
+    }
+    Ok(Handled {
+        response: SyncResponse {
+            cursor: plan.cursor,
+            more: plan.more,
+            docs,
+            grants: plan.grants,
+            revocations: plan.revocations,
+            rejected,
+            stored_changes,
+        },
+        committed,
+    })
+}
+
+/// From where a feed document is sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Since {
+    /// The whole document (first sync, or newly granted).
+    Start,
+    /// Its changes numbered after this sequence number.
+    After(u64),
+}
+
+/// One document the feed sends.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FeedSend {
+    pub doc: DocId,
+    pub since: Since,
+}
+
+/// What the feed answers for a cursor.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct FeedPlan {
+    pub sends: Vec<FeedSend>,
+    pub grants: Vec<DocId>,
+    pub revocations: Vec<DocId>,
+    pub cursor: u64,
+    pub more: bool,
+}
+
+/// Decide what the feed sends for `cursor` when the relay is at `head`.
+///
+/// `changed` lists documents with changes in `(cursor, head]` by first change; `events` the user's
+/// access events in the same range; `mentioned` the documents the request itself covered (their
+/// Automerge reply already carries everything); `can_read` the user's current read access. At most
+/// `max_docs` documents are sent; then `more` is set and the cursor stops before the first
+/// document left out, so the next request picks up there.
+pub fn plan_feed(
+    cursor: u64,
+    head: u64,
+    changed: &[FeedEntry],
+    events: &[AccessEvent],
+    mentioned: &BTreeSet<DocId>,
+    can_read: impl Fn(&DocId) -> bool,
+    max_docs: usize,
+) -> FeedPlan {
+    let granted: BTreeSet<&DocId> = events
+        .iter()
+        .filter(|e| e.granted && can_read(&e.doc))
+        .map(|e| &e.doc)
+        .collect();
+    // Items in sequence order: (seq, doc, Some(granted) for access events).
+    let mut items: Vec<(u64, &DocId, Option<bool>)> = changed
+        .iter()
+        .map(|e| (e.first_seq, &e.doc, None))
+        .chain(events.iter().map(|e| (e.seq, &e.doc, Some(e.granted))))
+        .collect();
+    items.sort_by_key(|(seq, _, _)| *seq);
+
+    let mut plan = FeedPlan {
+        cursor: head,
+        ..FeedPlan::default()
+    };
+    let mut sent: BTreeSet<&DocId> = BTreeSet::new();
+    let mut listed_grant: BTreeSet<&DocId> = BTreeSet::new();
+    let mut listed_revoke: BTreeSet<&DocId> = BTreeSet::new();
+    for (seq, doc, event) in items {
+        if event == Some(false) {
+            if !can_read(doc) && listed_revoke.insert(doc) {
+                plan.revocations.push(doc.clone());
+            }
+            continue;
+        }
+        if !can_read(doc) || sent.contains(doc) {
+            continue;
+        }
+        let is_grant = granted.contains(doc);
+        if mentioned.contains(doc) {
+            if is_grant && listed_grant.insert(doc) {
+                plan.grants.push(doc.clone());
+            }
+            continue;
+        }
+        if sent.len() >= max_docs {
+            plan.cursor = seq - 1;
+            plan.more = true;
+            break;
+        }
+        sent.insert(doc);
+        let since = if is_grant || cursor == 0 {
+            Since::Start
+        } else {
+            Since::After(cursor)
+        };
+        if is_grant && listed_grant.insert(doc) {
+            plan.grants.push(doc.clone());
+        }
+        plan.sends.push(FeedSend {
+            doc: doc.clone(),
+            since,
+        });
+    }
+    plan
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn o(n: u32) -> DocId {
+        DocId::Order(format!("o-{n}"))
+    }
+
+    #[test]
+    fn feed_sends_changes_since_cursor_and_skips_unreadable_and_mentioned() {
+        let changed = vec![
+            FeedEntry {
+                doc: o(1),
+                first_seq: 11,
+            },
+            FeedEntry {
+                doc: o(2),
+                first_seq: 12,
+            },
+            FeedEntry {
+                doc: o(3),
+                first_seq: 13,
+            },
+        ];
+        let mentioned = BTreeSet::from([o(3)]);
+        let plan = plan_feed(10, 20, &changed, &[], &mentioned, |d| *d != o(2), 10);
+        assert_eq!(
+            plan.sends,
+            vec![FeedSend {
+                doc: o(1),
+                since: Since::After(10)
+            }],
+            "o-2 is unreadable, o-3 was answered by its own message"
+        );
+        assert_eq!((plan.cursor, plan.more), (20, false));
+    }
+
+    #[test]
+    fn grants_send_whole_documents_and_revocations_are_listed_when_unreadable() {
+        let events = vec![
+            AccessEvent {
+                seq: 5,
+                doc: o(7),
+                granted: true,
+            },
+            AccessEvent {
+                seq: 6,
+                doc: o(8),
+                granted: false,
+            },
+        ];
+        let plan = plan_feed(4, 9, &[], &events, &BTreeSet::new(), |d| *d == o(7), 10);
+        assert_eq!(
+            plan.sends,
+            vec![FeedSend {
+                doc: o(7),
+                since: Since::Start
+            }]
+        );
+        assert_eq!(plan.grants, vec![o(7)]);
+        assert_eq!(plan.revocations, vec![o(8)]);
+    }
+
+    #[test]
+    fn paging_stops_before_the_first_document_left_out() {
+        let changed: Vec<FeedEntry> = (1..=5)
+            .map(|n| FeedEntry {
+                doc: o(n),
+                first_seq: 100 + u64::from(n) * 2,
+            })
+            .collect();
+        let plan = plan_feed(100, 200, &changed, &[], &BTreeSet::new(), |_| true, 2);
+        assert_eq!(plan.sends.len(), 2);
+        assert!(plan.more);
+        assert_eq!(
+            plan.cursor, 105,
+            "o-3's first change is 106; the cursor stays before it"
+        );
+    }
+}
