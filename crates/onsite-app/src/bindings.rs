@@ -1,0 +1,80 @@
+//! TypeScript declarations for everything in [`crate::view`], generated with ts-rs. The committed
+//! copy lives in `ui/src/lib/generated/`; the test `bindings_are_fresh` fails when it is stale and
+//! `UPDATE_BINDINGS=1 cargo test -p onsite-app bindings` rewrites it.
+
+use std::path::{Path, PathBuf};
+
+use ts_rs::TS;
+
+use crate::view::*;
+
+/// Where the UI keeps the generated declarations, relative to this crate.
+pub fn committed_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../ui/src/lib/generated")
+}
+
+/// Write one `.ts` file per type into `dir`.
+pub fn export_to(dir: &Path) -> Result<(), ts_rs::ExportError> {
+    SignInRequest::export_all_to(dir)?;
+    Session::export_all_to(dir)?;
+    Today::export_all_to(dir)?;
+    OrderDetail::export_all_to(dir)?;
+    EditRequest::export_all_to(dir)?;
+    PhotoRequest::export_all_to(dir)?;
+    SignRequest::export_all_to(dir)?;
+    CertificateView::export_all_to(dir)?;
+    FeeScheduleView::export_all_to(dir)?;
+    PartsView::export_all_to(dir)?;
+    SyncStatus::export_all_to(dir)?;
+    Settings::export_all_to(dir)?;
+    CommandError::export_all_to(dir)?;
+    EventName::export_all_to(dir)?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+    use std::fs;
+
+    use super::*;
+
+    fn read_dir(dir: &Path) -> BTreeMap<String, String> {
+        let mut out = BTreeMap::new();
+        for e in fs::read_dir(dir).into_iter().flatten().flatten() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            if name.ends_with(".ts") {
+                out.insert(name, fs::read_to_string(e.path()).unwrap_or_default());
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn bindings_are_fresh() {
+        let committed = committed_dir();
+        if std::env::var_os("UPDATE_BINDINGS").is_some() {
+            for name in read_dir(&committed).keys() {
+                fs::remove_file(committed.join(name)).expect("remove stale binding");
+            }
+            export_to(&committed).expect("write bindings");
+        }
+        let tmp = tempfile::tempdir().expect("temp dir");
+        export_to(tmp.path()).expect("generate bindings");
+        let fresh = read_dir(tmp.path());
+        let current = read_dir(&committed);
+        assert!(!fresh.is_empty(), "ts-rs must generate declarations");
+        assert_eq!(
+            fresh.keys().collect::<Vec<_>>(),
+            current.keys().collect::<Vec<_>>(),
+            "ui/src/lib/generated is stale: run `UPDATE_BINDINGS=1 cargo test -p onsite-app bindings` and commit"
+        );
+        for (name, text) in &fresh {
+            assert_eq!(
+                Some(text),
+                current.get(name),
+                "ui/src/lib/generated/{name} is stale: run `UPDATE_BINDINGS=1 cargo test -p onsite-app bindings` and commit"
+            );
+        }
+    }
+}

@@ -1,0 +1,489 @@
+//! Everything that crosses to the UI: command arguments, results, events and errors. TypeScript
+//! declarations for these are generated with ts-rs into `ui/src/lib/generated/` (see
+//! [`crate::bindings`]); times are Unix milliseconds, money is in fen (CNY cents).
+
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+/// Arguments of `sign_in`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct SignInRequest {
+    pub relay_url: String,
+    pub user: String,
+    pub password: String,
+}
+
+/// Who is signed in on this device.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct Session {
+    pub technician_id: String,
+    pub technician_name: String,
+    pub relay_url: String,
+    pub device_id: String,
+}
+
+/// The SLA badge shown on an order (worst of respond, arrive, complete).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum SlaBadgeView {
+    Met,
+    OnTrack,
+    AtRisk,
+    Breached,
+}
+
+/// A visit step the technician records from the order screen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum Step {
+    Accepted,
+    EnRoute,
+    Arrived,
+    WorkStarted,
+    WorkDone,
+    Signed,
+    Reopened,
+}
+
+/// One line of the Today list.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct OrderCard {
+    pub order_id: String,
+    pub order_no: String,
+    pub customer_name: String,
+    pub address: String,
+    /// `standard`, `gold` or `platinum`.
+    pub tier: String,
+    /// `repair`, `installation` or `maintenance`.
+    pub service_type: String,
+    #[ts(type = "number | null")]
+    pub window_start_ms: Option<i64>,
+    #[ts(type = "number | null")]
+    pub window_end_ms: Option<i64>,
+    /// Effective status code, e.g. `assigned`, `on_site`, `completed`.
+    pub status: String,
+    pub sla: SlaBadgeView,
+    pub problem: String,
+}
+
+/// The Today screen.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct Today {
+    #[ts(type = "number")]
+    pub now_ms: i64,
+    pub orders: Vec<OrderCard>,
+}
+
+/// A past visit to the same household.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct PastVisit {
+    pub order_no: String,
+    pub appliance_id: String,
+    pub service_type: String,
+    pub problem: String,
+    pub status: String,
+    #[ts(type = "number")]
+    pub created_at_ms: i64,
+}
+
+/// One appliance of the household.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct ApplianceView {
+    pub id: String,
+    pub category: String,
+    pub brand: String,
+    pub model: String,
+    pub serial: String,
+    #[ts(type = "number | null")]
+    pub warranty_until_ms: Option<i64>,
+    pub in_warranty: bool,
+    /// The appliance this order is about.
+    pub this_order: bool,
+    pub past_visits: Vec<PastVisit>,
+}
+
+/// How an item is answered.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ItemKindView {
+    Tick,
+    Evidence,
+    PassFail,
+    Reading { unit: String, min: f64, max: f64 },
+    CustomerConfirm { confirmation: ConfirmationView },
+    SignedRecord,
+    HomeCheck,
+}
+
+/// What the customer confirms at hand-over.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum ConfirmationView {
+    UsageExplained,
+    NoWater,
+    NoSmoke,
+    NoMeal,
+    NoGift,
+}
+
+/// Whether an item takes a photo.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum PhotoRule {
+    None,
+    Optional,
+    Required,
+}
+
+/// An answer to a checklist item.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum OutcomeView {
+    Done,
+    NotApplicable { reason: String },
+    Pass,
+    Fail,
+    Reading { value: f64, unit: String },
+}
+
+/// An answered item.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct AnswerView {
+    pub outcome: OutcomeView,
+    pub note: String,
+    /// SHA-256 of each photo attachment.
+    pub photos: Vec<String>,
+}
+
+/// One checklist item with its answer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct ItemView {
+    pub id: String,
+    pub group: String,
+    pub label_zh_cn: String,
+    pub label_en: String,
+    pub kind: ItemKindView,
+    pub required: bool,
+    pub photo: PhotoRule,
+    pub answer: Option<AnswerView>,
+    /// The technician answers this item (not the customer, not the signature).
+    pub technician_answers: bool,
+    /// Still blocks signing (from the domain's completion rules).
+    pub missing: bool,
+}
+
+/// One checklist of the visit.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct ChecklistView {
+    pub template_id: String,
+    pub version: u32,
+    pub title_zh_cn: String,
+    pub title_en: String,
+    pub items: Vec<ItemView>,
+    /// Required items the technician answers, and how many of them no longer block signing.
+    pub required_total: u32,
+    pub required_done: u32,
+}
+
+/// What still blocks signing, as the domain's completion rules say.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct MissingView {
+    /// e.g. `work_not_done`, `item_unanswered`, `photo_missing`, `rating_missing`.
+    pub code: String,
+    pub template_id: Option<String>,
+    pub item_id: Option<String>,
+    /// Label of the item, when the entry is about one.
+    pub label_zh_cn: Option<String>,
+    pub label_en: Option<String>,
+}
+
+/// A part used on the job.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct PartLineView {
+    pub id: String,
+    pub part_no: String,
+    pub name_zh_cn: String,
+    pub name_en: String,
+    #[ts(type = "number")]
+    pub qty: i64,
+    #[ts(type = "number")]
+    pub unit_price_cents: i64,
+    pub faulty_serial: String,
+    pub replacement_serial: String,
+    pub source: StockSourceView,
+}
+
+/// Where a part comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum StockSourceView {
+    Personal,
+    Warehouse,
+}
+
+/// A fee line picked for the job.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct FeeLineView {
+    pub id: String,
+    pub code: String,
+    pub label_zh_cn: String,
+    pub label_en: String,
+    #[ts(type = "number")]
+    pub qty: i64,
+    #[ts(type = "number")]
+    pub unit_price_cents: i64,
+}
+
+/// A one-stop home check entry.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct HomeCheckView {
+    pub id: String,
+    pub appliance: String,
+    /// `ok` or `needs_service`.
+    pub result: String,
+    pub note: String,
+}
+
+/// The customer's signature, once signed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct SignedView {
+    pub signer_name: String,
+    #[ts(type = "number")]
+    pub signed_at_ms: i64,
+    pub record_hash: String,
+    pub image_sha256: String,
+    pub technician_name: String,
+    pub certificate_id: String,
+}
+
+/// A customer confirmation and whether it is given.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct ConfirmationState {
+    pub confirmation: ConfirmationView,
+    pub value: bool,
+}
+
+/// The customer's rating.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct RatingView {
+    pub stars: u32,
+    pub comment: String,
+}
+
+/// The Order screen, and everything the job screens (checklist, parts, fees, hand-over, done) show.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct OrderDetail {
+    pub card: OrderCard,
+    pub phone: String,
+    pub notes: String,
+    pub preferences: Vec<String>,
+    pub dispatcher_notes: String,
+    pub appliances: Vec<ApplianceView>,
+    /// The latest recorded step, `null` before the first.
+    pub step: Option<Step>,
+    pub checklists: Vec<ChecklistView>,
+    pub parts: Vec<PartLineView>,
+    pub fees: Vec<FeeLineView>,
+    pub diagnosis: String,
+    pub work_performed: String,
+    pub home_checks: Vec<HomeCheckView>,
+    pub confirmations: Vec<ConfirmationState>,
+    pub rating: Option<RatingView>,
+    /// What blocks signing now; empty means the customer may sign.
+    pub missing: Vec<MissingView>,
+    pub signed: Option<SignedView>,
+    #[ts(type = "number")]
+    pub fees_total_cents: i64,
+    #[ts(type = "number")]
+    pub parts_total_cents: i64,
+    /// The visit has edits this device has not yet delivered to the relay.
+    pub pending_sync: bool,
+}
+
+/// An edit the technician or customer makes to the visit. Ids and times are chosen by the app.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum EditRequest {
+    Progress {
+        step: Step,
+    },
+    Answer {
+        template_id: String,
+        item_id: String,
+        outcome: OutcomeView,
+        note: String,
+    },
+    DetachPhoto {
+        template_id: String,
+        item_id: String,
+        sha256: String,
+    },
+    ClearAnswer {
+        template_id: String,
+        item_id: String,
+    },
+    AddPart {
+        part_no: String,
+        #[ts(type = "number")]
+        qty: i64,
+        faulty_serial: String,
+        replacement_serial: String,
+        source: StockSourceView,
+    },
+    RemovePart {
+        id: String,
+    },
+    AddFee {
+        code: String,
+        #[ts(type = "number")]
+        qty: i64,
+    },
+    RemoveFee {
+        id: String,
+    },
+    SetNotes {
+        diagnosis: String,
+        work_performed: String,
+    },
+    AddHomeCheck {
+        appliance: String,
+        /// `ok` or `needs_service`.
+        result: String,
+        note: String,
+    },
+    RemoveHomeCheck {
+        id: String,
+    },
+    Confirm {
+        confirmation: ConfirmationView,
+        value: bool,
+    },
+    Rate {
+        #[ts(type = "number")]
+        stars: i64,
+        comment: String,
+    },
+    Reopen {
+        reason: String,
+    },
+}
+
+/// Arguments of `add_photo`: the photo's bytes, base64-encoded.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct PhotoRequest {
+    pub order_id: String,
+    pub template_id: String,
+    pub item_id: String,
+    pub bytes_base64: String,
+}
+
+/// Arguments of `sign`: the customer's name and the signature pad's PNG, base64-encoded.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct SignRequest {
+    pub order_id: String,
+    pub signer_name: String,
+    pub png_base64: String,
+}
+
+/// The technician's star-service certificate (一证件) with a scannable QR code.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct CertificateView {
+    pub technician_id: String,
+    pub name: String,
+    pub phone: String,
+    pub certificate_id: String,
+    pub stars: u32,
+    #[ts(type = "number")]
+    pub expires_ms: i64,
+    pub valid: bool,
+    /// The text encoded in the QR code.
+    pub qr_text: String,
+    /// An SVG document of the QR code.
+    pub qr_svg: String,
+}
+
+/// One line of the published fee schedule.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct FeeItemView {
+    pub code: String,
+    pub label_zh_cn: String,
+    pub label_en: String,
+    pub category_zh_cn: String,
+    pub category_en: String,
+    pub unit_zh_cn: String,
+    pub unit_en: String,
+    #[ts(type = "number")]
+    pub unit_price_cents: i64,
+}
+
+/// The published fee schedule (二公开).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct FeeScheduleView {
+    pub version: u32,
+    pub currency: String,
+    #[ts(type = "number")]
+    pub effective_from_ms: i64,
+    pub items: Vec<FeeItemView>,
+}
+
+/// A catalogue part with the technician's on-hand quantity.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct StockPart {
+    pub part_no: String,
+    pub name_zh_cn: String,
+    pub name_en: String,
+    #[ts(type = "number")]
+    pub unit_price_cents: i64,
+    pub serialised: bool,
+    /// Personal stock on hand (negative when more was used than issued).
+    #[ts(type = "number")]
+    pub on_hand: i64,
+}
+
+/// The Parts screen: the catalogue with personal stock.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct PartsView {
+    pub parts: Vec<StockPart>,
+}
+
+/// The sync state the always-visible sync bar shows; also sent as the `sync-status` event.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct SyncStatus {
+    pub online: bool,
+    /// Local edits not yet acknowledged by the relay.
+    #[ts(type = "number")]
+    pub pending_changes: u64,
+    #[ts(type = "number | null")]
+    pub last_synced_ms: Option<i64>,
+    /// 0–1 while a long catch-up runs, `null` otherwise.
+    pub progress: Option<f64>,
+    /// Stable code of the last sync error, if the last attempt failed.
+    pub last_error: Option<String>,
+}
+
+/// UI settings kept on the device.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct Settings {
+    /// `zh-CN` or `en`; `null` means follow the OS language.
+    pub language: Option<String>,
+}
+
+/// The error every command returns: a stable code the UI translates, an English message for logs,
+/// and for `completion.incomplete` the precise list of what is missing.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct CommandError {
+    pub code: String,
+    pub message: String,
+    pub missing: Vec<MissingView>,
+}
+
+/// Names of the events the app emits to the UI.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub enum EventName {
+    /// Payload: [`SyncStatus`].
+    #[serde(rename = "sync-status")]
+    SyncStatus,
+    /// Payload: none; documents changed by sync, reload what is shown.
+    #[serde(rename = "documents-changed")]
+    DocumentsChanged,
+}
