@@ -1,1 +1,31 @@
-//! Durable device store: Automerge documents (snapshot + incremental changes), index tables and attachments in SQLite.
+//! Durable device store: Automerge documents (snapshot + incremental changes), index tables and
+//! attachments in one SQLite file (bundled SQLite, WAL, `synchronous=FULL`).
+//!
+//! - Documents are keyed by [`onsite_domain::DocId`]. Each is stored as a snapshot plus one row per
+//!   committed change; when a document's change log reaches [`COMPACT_AT`] rows it is folded into a
+//!   new snapshot in the same transaction. Every local change uses the store's one actor id.
+//! - Every write — [`Store::create`], [`Store::update`], [`Store::apply_visit_edit`],
+//!   [`Store::merge_remote`], … — commits the document bytes, the local-change counter and the
+//!   index rows in **one** transaction before it returns. A refused or failed write changes nothing.
+//! - Index tables (orders, visits, progress events, parts used, ledger entries) answer the screens'
+//!   queries ([`Store::today`], [`Store::orders_by_status`], [`Store::search_customers`],
+//!   [`Store::household_history`], [`Store::stock_levels`]) without hydrating documents.
+//! - Damaged document bytes give [`StoreError::Corrupt`] (`document.corrupt`) on every access and
+//!   are never overwritten.
+//! - Attachments are content-addressed by SHA-256 and checked on read.
+
+mod attachments;
+mod cache;
+mod error;
+mod index;
+mod queries;
+mod schema;
+mod store;
+
+pub use attachments::{Attachment, MAX_ATTACHMENT_BYTES, sha256_hex};
+pub use error::StoreError;
+pub use queries::{CustomerRow, HistoryRow, OrderRow, TodayRow, VisitRow, VisitVerification};
+pub use store::{COMPACT_AT, DB_FILE, DocInfo, Store};
+
+/// Re-exported so callers name the same Automerge types the store uses.
+pub use automerge;

@@ -1,0 +1,174 @@
+//! Loading documents from their rows, and the in-memory cache of loaded documents.
+//!
+//! The cache only ever holds committed state: a write takes the document out of the cache,
+//! changes it, commits, and only then puts it back. A write that fails drops its copy, so the next
+//! access reloads the committed bytes from SQLite.
+
+use std::any::Any;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use automerge::{ActorId, AutoCommit, ChangeHash};
+use autosurgeon::Hydrate;
+use onsite_domain::{doc, templates::SCHEMA};
+use rusqlite::{Connection, OptionalExtension, params};
+
+use crate::StoreError;
+
+/// How many documents the cache keeps before evicting the least recently used.
+const CACHE_DOCS: usize = 512;
+
+/// A document as loaded from the store.
+pub(crate) struct Loaded {
+    pub doc: AutoCommit,
+    /// Heads of what is committed in SQLite; changes after these are not yet persisted.
+    pub persisted: Vec<ChangeHash>,
+    /// The document hydrated as some type, reused until the document changes.
+    typed: Option<Arc<dyn Any + Send + Sync>>,
+    used: u64,
+}
+
+impl Loaded {
+    pub fn new(doc: AutoCommit) -> Self {
+        let mut doc = doc;
+        let persisted = doc.get_heads();
+        Loaded {
+            doc,
+            persisted,
+            typed: None,
+            used: 0,
+        }
+    }
+
+    /// Forget the hydrated value (the document is about to change).
+    pub fn invalidate(&mut self) {
+        self.typed = None;
+    }
+
+    /// The document hydrated as `T`, after checking its schema version.
+    pub fn typed<T>(&mut self) -> Result<Arc<T>, StoreError>
+    where
+        T: Hydrate + Send + Sync + 'static,
+    {
+        if let Some(t) = &self.typed
+            && let Ok(v) = Arc::clone(t).downcast::<T>()
+        {
+            return Ok(v);
+        }
+        doc::check_schema(&self.doc, SCHEMA)?;
+        let value: Arc<T> = Arc::new(doc::read(&self.doc)?);
+        self.typed = Some(value.clone());
+        Ok(value)
+    }
+}
+
+/// Load the document stored under `key`, or `None` when there is no such row. Damaged bytes give
+/// [`StoreError::Corrupt`] and leave the rows as they are.
+pub(crate) fn load_row(
+    conn: &Connection,
+    actor: &ActorId,
+    key: &str,
+) -> Result<Option<Loaded>, StoreError> {
+    let corrupt = |detail: String| StoreError::Corrupt {
+        doc_id: key.to_owned(),
+        detail,
+    };
+    let snapshot: Option<Vec<u8>> = conn
+        .prepare_cached("SELECT snapshot FROM docs WHERE doc_id = ?1")?
+        .query_row(params![key], |r| r.get(0))
+        .optional()?;
+    let Some(snapshot) = snapshot else {
+        return Ok(None);
+    };
+    if snapshot.is_empty() {
+        return Err(corrupt("the snapshot is empty".into()));
+    }
+    let mut doc = AutoCommit::load(&snapshot).map_err(|e| corrupt(format!("snapshot: {e}")))?;
+    let mut stmt =
+        conn.prepare_cached("SELECT seq, bytes FROM doc_changes WHERE doc_id = ?1 ORDER BY seq")?;
+    let mut rows = stmt.query(params![key])?;
+    while let Some(row) = rows.next()? {
+        let seq: i64 = row.get(0)?;
+        let bytes: Vec<u8> = row.get(1)?;
+        doc.load_incremental(&bytes)
+            .map_err(|e| corrupt(format!("change row {seq}: {e}")))?;
+    }
+    let missing = doc.get_missing_deps(&[]);
+    if !missing.is_empty() {
+        return Err(corrupt(format!(
+            "{} change(s) refer to changes that are not stored",
+            missing.len()
+        )));
+    }
+    Ok(Some(Loaded::new(doc.with_actor(actor.clone()))))
+}
+
+/// Least-recently-used cache of loaded documents, keyed by the text form of the doc id.
+#[derive(Default)]
+pub(crate) struct DocCache {
+    map: HashMap<String, Loaded>,
+    tick: u64,
+}
+
+impl DocCache {
+    /// The document under `key`, loading it into the cache if needed.
+    pub fn get<'a>(
+        &'a mut self,
+        conn: &Connection,
+        actor: &ActorId,
+        key: &str,
+    ) -> Result<Option<&'a mut Loaded>, StoreError> {
+        self.tick += 1;
+        if !self.map.contains_key(key) {
+            match load_row(conn, actor, key)? {
+                Some(loaded) => self.put(key.to_owned(), loaded),
+                None => return Ok(None),
+            }
+        }
+        let tick = self.tick;
+        let entry = self.map.get_mut(key);
+        if let Some(l) = entry {
+            l.used = tick;
+            return Ok(Some(l));
+        }
+        Ok(None)
+    }
+
+    /// Take the document out of the cache (loading it if needed) to change it.
+    pub fn take(
+        &mut self,
+        conn: &Connection,
+        actor: &ActorId,
+        key: &str,
+    ) -> Result<Option<Loaded>, StoreError> {
+        match self.map.remove(key) {
+            Some(l) => Ok(Some(l)),
+            None => load_row(conn, actor, key),
+        }
+    }
+
+    /// Put a committed document (back) into the cache.
+    pub fn put(&mut self, key: String, mut loaded: Loaded) {
+        self.tick += 1;
+        loaded.used = self.tick;
+        if self.map.len() >= CACHE_DOCS
+            && !self.map.contains_key(&key)
+            && let Some(oldest) = self
+                .map
+                .iter()
+                .min_by_key(|(_, l)| l.used)
+                .map(|(k, _)| k.clone())
+        {
+            self.map.remove(&oldest);
+        }
+        self.map.insert(key, loaded);
+    }
+
+    pub fn remove(&mut self, key: &str) {
+        self.map.remove(key);
+    }
+
+    pub fn clear(&mut self) {
+        self.map.clear();
+    }
+}
