@@ -1,0 +1,245 @@
+//! The HTTP transport to the relay's `/api/v1`.
+
+use std::io::Write;
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use onsite_wire::{
+    API_PREFIX, Capabilities, ErrorBody, PushEvent, SignInRequest, SignInResponse, SyncRequest,
+    SyncResponse,
+};
+use reqwest::StatusCode;
+
+use crate::ClientError;
+
+/// Bytes moved by one exchange (request body as sent, response body as received).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Traffic {
+    pub up: u64,
+    pub down: u64,
+}
+
+/// A relay reached over HTTP.
+#[derive(Debug, Clone)]
+pub struct Relay {
+    http: reqwest::Client,
+    base: String,
+}
+
+/// Requests larger than this are gzip-compressed.
+const COMPRESS_OVER: usize = 1024;
+
+impl Relay {
+    /// A client for the relay at `base_url` (e.g. `http://127.0.0.1:8080`).
+    pub fn new(base_url: &str) -> Result<Relay, ClientError> {
+        let base = base_url.trim().trim_end_matches('/').to_owned();
+        let parsed = reqwest::Url::parse(&base).map_err(|_| ClientError::BadUrl(base.clone()))?;
+        if !matches!(parsed.scheme(), "http" | "https") || parsed.host().is_none() {
+            return Err(ClientError::BadUrl(base));
+        }
+        let http = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(5))
+            .timeout(Duration::from_secs(60))
+            .build()
+            .map_err(|e| ClientError::BadUrl(format!("{base}: {e}")))?;
+        Ok(Relay { http, base })
+    }
+
+    pub fn base_url(&self) -> &str {
+        &self.base
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{API_PREFIX}{path}", self.base)
+    }
+
+    fn offline(&self, e: reqwest::Error) -> ClientError {
+        ClientError::Offline {
+            url: self.base.clone(),
+            detail: e.to_string(),
+        }
+    }
+
+    async fn error_from(&self, resp: reqwest::Response) -> ClientError {
+        let status = resp.status();
+        let body: Option<ErrorBody> = resp.json().await.ok();
+        let (code, message) = match body {
+            Some(b) => (b.code, b.message),
+            None => (
+                "relay.unexpected".to_owned(),
+                format!("the relay answered {status}"),
+            ),
+        };
+        if status == StatusCode::UNAUTHORIZED || status == StatusCode::FORBIDDEN {
+            ClientError::Auth { code, message }
+        } else {
+            ClientError::Relay {
+                status: status.as_u16(),
+                code,
+                message,
+            }
+        }
+    }
+
+    /// `GET /api/v1/capabilities`, checking that the relay speaks API version 1.
+    pub async fn capabilities(&self) -> Result<Capabilities, ClientError> {
+        let resp = self
+            .http
+            .get(self.url("/capabilities"))
+            .send()
+            .await
+            .map_err(|e| self.offline(e))?;
+        if !resp.status().is_success() {
+            return Err(self.error_from(resp).await);
+        }
+        let caps: Capabilities = resp
+            .json()
+            .await
+            .map_err(|e| ClientError::BadResponse(e.to_string()))?;
+        if !caps.api_versions.contains(&onsite_wire::API_VERSION) {
+            return Err(ClientError::IncompatibleRelay(caps.api_versions));
+        }
+        Ok(caps)
+    }
+
+    /// `POST /api/v1/sign-in`.
+    pub async fn sign_in(&self, req: &SignInRequest) -> Result<SignInResponse, ClientError> {
+        let resp = self
+            .http
+            .post(self.url("/sign-in"))
+            .json(req)
+            .send()
+            .await
+            .map_err(|e| self.offline(e))?;
+        if !resp.status().is_success() {
+            return Err(self.error_from(resp).await);
+        }
+        resp.json()
+            .await
+            .map_err(|e| ClientError::BadResponse(e.to_string()))
+    }
+
+    /// `POST /api/v1/sync`; bodies over 1 KiB travel gzip-compressed.
+    pub async fn sync(
+        &self,
+        token: &str,
+        req: &SyncRequest,
+    ) -> Result<(SyncResponse, Traffic), ClientError> {
+        let json = serde_json::to_vec(req).map_err(|e| ClientError::BadResponse(e.to_string()))?;
+        let compress = json.len() > COMPRESS_OVER;
+        let body = if compress { gzip(&json) } else { json };
+        let mut builder = self
+            .http
+            .post(self.url("/sync"))
+            .bearer_auth(token)
+            .header(reqwest::header::CONTENT_TYPE, "application/json");
+        if compress {
+            builder = builder.header(reqwest::header::CONTENT_ENCODING, "gzip");
+        }
+        let up = body.len() as u64;
+        let resp = builder
+            .body(body)
+            .send()
+            .await
+            .map_err(|e| self.offline(e))?;
+        if !resp.status().is_success() {
+            return Err(self.error_from(resp).await);
+        }
+        let bytes = resp.bytes().await.map_err(|e| self.offline(e))?;
+        let parsed: SyncResponse =
+            serde_json::from_slice(&bytes).map_err(|e| ClientError::BadResponse(e.to_string()))?;
+        Ok((
+            parsed,
+            Traffic {
+                up,
+                down: bytes.len() as u64,
+            },
+        ))
+    }
+
+    /// `GET /api/v1/events`: calls `on_event` for every push event until the stream ends or
+    /// fails. Returns `Ok(())` when the relay closed the stream.
+    pub async fn events(
+        &self,
+        token: &str,
+        mut on_event: impl FnMut(PushEvent),
+    ) -> Result<(), ClientError> {
+        let resp = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(5))
+            .build()
+            .map_err(|e| self.offline(e))?
+            .get(self.url("/events"))
+            .bearer_auth(token)
+            .header(reqwest::header::ACCEPT, "text/event-stream")
+            .send()
+            .await
+            .map_err(|e| self.offline(e))?;
+        if !resp.status().is_success() {
+            return Err(self.error_from(resp).await);
+        }
+        let mut stream = resp.bytes_stream();
+        let mut buf = String::new();
+        while let Some(chunk) = stream.next().await {
+            let chunk = chunk.map_err(|e| self.offline(e))?;
+            buf.push_str(&String::from_utf8_lossy(&chunk));
+            while let Some(end) = buf.find("\n\n") {
+                let frame: String = buf.drain(..end + 2).collect();
+                if let Some(event) = parse_sse_frame(&frame) {
+                    on_event(event);
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+fn gzip(bytes: &[u8]) -> Vec<u8> {
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    enc.write_all(bytes)
+        .and_then(|_| enc.finish())
+        .expect("writing to a Vec cannot fail")
+}
+
+/// One SSE frame (`event:` / `data:` lines) as a push event; comments and unknown events are
+/// skipped.
+pub(crate) fn parse_sse_frame(frame: &str) -> Option<PushEvent> {
+    let data: String = frame
+        .lines()
+        .filter_map(|l| l.strip_prefix("data:"))
+        .map(str::trim_start)
+        .collect::<Vec<_>>()
+        .join("\n");
+    if data.is_empty() {
+        return None;
+    }
+    serde_json::from_str(&data).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sse_frames_parse_to_push_events() {
+        let f = "event: feed\ndata: {\"type\":\"feed_advanced\",\"cursor\":12}\n\n";
+        assert_eq!(
+            parse_sse_frame(f),
+            Some(PushEvent::FeedAdvanced { cursor: 12 })
+        );
+        assert_eq!(
+            parse_sse_frame(": keep-alive\n\n"),
+            None,
+            "comments are ignored"
+        );
+        assert_eq!(parse_sse_frame("data: not json\n\n"), None);
+    }
+
+    #[test]
+    fn relay_urls_are_checked() {
+        assert!(Relay::new("http://127.0.0.1:8080/").is_ok());
+        for bad in ["", "127.0.0.1:8080", "ftp://x", "http://"] {
+            let err = Relay::new(bad).unwrap_err();
+            assert_eq!(err.code(), "sync.bad_url", "'{bad}' must be refused");
+        }
+    }
+}

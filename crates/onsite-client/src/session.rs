@@ -1,0 +1,89 @@
+//! Signing in and the session kept on the device. After one successful sign-in the app works
+//! offline; the session is only needed to sync.
+
+use onsite_wire::{Role, SignInRequest};
+use serde::{Deserialize, Serialize};
+
+use crate::{ClientError, Relay, SharedStore, lock};
+
+const SESSION_KEY: &str = "client.session";
+
+/// Who is signed in on this device, and where they sync.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Session {
+    pub relay_url: String,
+    pub user_id: String,
+    pub display_name: String,
+    pub role: Role,
+    /// `None` once the relay refused it: the user must sign in again to sync.
+    pub token: Option<String>,
+    pub expires_at_ms: i64,
+}
+
+impl Session {
+    /// The session stored on this device, if any.
+    pub fn load(store: &SharedStore) -> Result<Option<Session>, ClientError> {
+        let bytes = lock(store).kv_get(SESSION_KEY)?;
+        Ok(bytes.and_then(|b| serde_json::from_slice(&b).ok()))
+    }
+
+    pub(crate) fn save(&self, store: &SharedStore) -> Result<(), ClientError> {
+        let bytes = serde_json::to_vec(self).expect("session serialises");
+        lock(store).kv_set(SESSION_KEY, &bytes)?;
+        Ok(())
+    }
+}
+
+/// Sign in at `relay_url` and keep the session on the device. Signing in as another user than the
+/// one whose work is on the device is allowed only when nothing is waiting to sync.
+pub async fn sign_in(
+    store: &SharedStore,
+    relay_url: &str,
+    user_id: &str,
+    password: &str,
+) -> Result<Session, ClientError> {
+    let relay = Relay::new(relay_url)?;
+    relay.capabilities().await?;
+    let device_id = lock(store).device_id().to_owned();
+    let resp = relay
+        .sign_in(&SignInRequest {
+            user_id: user_id.trim().to_owned(),
+            password: password.to_owned(),
+            device_id,
+        })
+        .await?;
+    if let Some(previous) = Session::load(store)?
+        && previous.user_id != resp.user_id
+    {
+        let pending = lock(store).pending_count()?;
+        if pending > 0 {
+            return Err(ClientError::Auth {
+                code: "auth.other_user_has_unsynced_work".into(),
+                message: format!(
+                    "{} has {pending} change(s) on this device not yet synced; sign in as {} and sync first",
+                    previous.display_name, previous.user_id
+                ),
+            });
+        }
+    }
+    let session = Session {
+        relay_url: relay.base_url().to_owned(),
+        user_id: resp.user_id,
+        display_name: resp.display_name,
+        role: resp.role,
+        token: Some(resp.token),
+        expires_at_ms: resp.expires_at_ms,
+    };
+    session.save(store)?;
+    Ok(session)
+}
+
+/// Forget the token (after the relay refused it, or on sign-out). The user id and every document
+/// stay, so the app keeps working offline and nothing unsynced is lost.
+pub fn sign_out_locally(store: &SharedStore) -> Result<(), ClientError> {
+    if let Some(mut s) = Session::load(store)? {
+        s.token = None;
+        s.save(store)?;
+    }
+    Ok(())
+}

@@ -1,0 +1,144 @@
+//! One complete sync with the relay: rounds of request/response until quiescent.
+
+use std::collections::BTreeSet;
+
+use automerge::AutoCommit;
+use onsite_domain::DocId;
+use onsite_store::StoreError;
+use onsite_sync::device::{self, PeerState};
+use serde::Serialize;
+
+use crate::{ClientError, Relay, Session, SharedStore, lock};
+
+const CURSOR_KEY: &str = "client.cursor";
+/// A sync stops after this many rounds even if the relay still says `more`; the next sync
+/// continues from the stored cursor.
+const MAX_ROUNDS: u32 = 64;
+
+/// What one sync did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct SyncReport {
+    pub round_trips: u32,
+    pub bytes_up: u64,
+    pub bytes_down: u64,
+    pub docs_sent: usize,
+    pub docs_received: usize,
+    pub revoked: Vec<DocId>,
+    /// Documents the relay refused, with its code.
+    pub rejected: Vec<(DocId, String)>,
+    pub cursor: u64,
+}
+
+fn stored_cursor(store: &SharedStore) -> Result<u64, ClientError> {
+    Ok(lock(store)
+        .kv_get(CURSOR_KEY)?
+        .and_then(|b| <[u8; 8]>::try_from(b.as_slice()).ok())
+        .map(u64::from_be_bytes)
+        .unwrap_or(0))
+}
+
+/// The feed cursor this device has applied up to.
+pub fn cursor(store: &SharedStore) -> u64 {
+    stored_cursor(store).unwrap_or(0)
+}
+
+fn peer_state(store: &onsite_store::Store, id: &DocId) -> Result<PeerState, ClientError> {
+    Ok(match store.sync_state(id)? {
+        Some(bytes) => PeerState::decode(id, &bytes)?,
+        None => PeerState::new(),
+    })
+}
+
+/// Sync until quiescent: upload every locally changed document, apply everything the relay sends,
+/// and store the new cursor last (so an interrupted sync is simply repeated). `on_round` is told
+/// after each round how far the feed has been applied.
+pub async fn sync_once(
+    store: &SharedStore,
+    relay: &Relay,
+    session: &Session,
+    mut on_round: impl FnMut(&SyncReport, bool),
+) -> Result<SyncReport, ClientError> {
+    let token = session.token.as_deref().ok_or(ClientError::NotSignedIn)?;
+    let mut report = SyncReport::default();
+    let mut skip: BTreeSet<DocId> = BTreeSet::new();
+    loop {
+        let cursor = stored_cursor(store)?;
+        let outgoing: Vec<(DocId, Vec<u8>)> = {
+            let s = lock(store);
+            let mut out = Vec::new();
+            for id in s.pending_docs()? {
+                if skip.contains(&id) {
+                    continue;
+                }
+                let mut doc = s.load_doc(&id)?;
+                let state = peer_state(&s, &id)?;
+                if let Some(msg) = device::outgoing(&mut doc, &state) {
+                    out.push((id, msg));
+                }
+            }
+            out
+        };
+        report.docs_sent += outgoing.len();
+        let sent: BTreeSet<DocId> = outgoing.iter().map(|(id, _)| id.clone()).collect();
+        let req = device::build_request(cursor, outgoing);
+        let (resp, traffic) = relay.sync(token, &req).await?;
+        report.round_trips += 1;
+        report.bytes_up += traffic.up;
+        report.bytes_down += traffic.down;
+
+        {
+            let mut s = lock(store);
+            for m in &resp.docs {
+                let mut doc = match s.load_doc(&m.doc) {
+                    Ok(d) => d,
+                    Err(StoreError::NotFound(_)) => {
+                        AutoCommit::new().with_actor(s.actor_id().clone())
+                    }
+                    Err(e) => return Err(e.into()),
+                };
+                let mut state = peer_state(&s, &m.doc)?;
+                device::incoming(&m.doc, &mut doc, &mut state, &m.message)?;
+                if doc.get_heads().is_empty() {
+                    // Nothing of the document arrived (e.g. an answer to a probe); keep no empty doc.
+                    continue;
+                }
+                s.save_doc(&m.doc, &mut doc)?;
+                s.set_sync_state(&m.doc, &state.encode())?;
+                s.mark_synced(&m.doc, state.shared_heads())?;
+                report.docs_received += 1;
+            }
+            let answered: BTreeSet<&DocId> = resp.docs.iter().map(|m| &m.doc).collect();
+            for id in &sent {
+                if !answered.contains(id) {
+                    // The relay said nothing about it this round; do not spin on it.
+                    skip.insert(id.clone());
+                }
+            }
+            for r in &resp.rejected {
+                skip.insert(r.doc.clone());
+                report.rejected.push((r.doc.clone(), r.code.clone()));
+            }
+            for id in &resp.revocations {
+                match s.remove_doc(id) {
+                    Ok(()) | Err(StoreError::NotFound(_)) => report.revoked.push(id.clone()),
+                    // Unsynced local work: keep the document; it uploads first and goes next time.
+                    Err(StoreError::UnsyncedChanges { .. }) => {}
+                    Err(e) => return Err(e.into()),
+                }
+            }
+            s.kv_set(CURSOR_KEY, &resp.cursor.to_be_bytes())?;
+            report.cursor = resp.cursor;
+        }
+        let still_pending = {
+            let s = lock(store);
+            s.pending_docs()?
+                .into_iter()
+                .any(|id| sent.contains(&id) && !skip.contains(&id))
+        };
+        on_round(&report, resp.more);
+        if !(resp.more || still_pending) || report.round_trips >= MAX_ROUNDS {
+            break;
+        }
+    }
+    Ok(report)
+}
