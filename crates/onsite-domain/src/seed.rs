@@ -308,3 +308,172 @@ pub fn order(n: u32, day_start: Millis) -> NewOrder {
         }),
     }
 }
+
+/// The edits of a whole job as a technician and customer make them in the demo: progress, every
+/// required checklist answer of the service type's template and `haier-12345`, a part and fee
+/// lines (repair), the customer's confirmations and rating — everything but the signature, which
+/// needs the customer's image ([`sign_edit`]). Entry ids start with `prefix`.
+pub fn job_edits(service_type: ServiceType, prefix: &str) -> Vec<crate::edit::VisitEdit> {
+    use crate::edit::VisitEdit as E;
+    use crate::progress::ProgressKind as P;
+    use crate::reference::Confirmation;
+    use crate::visit::{CheckResult, Outcome, StockSource};
+    let id = |n: &str| format!("{prefix}-{n}");
+    let answer = |t: &str, item: &str, outcome: Outcome, note: &str| E::Answer {
+        template_id: t.to_owned(),
+        item_id: item.to_owned(),
+        outcome,
+        note: note.to_owned(),
+    };
+    let reading = |value: f64, unit: &str| Outcome::Reading {
+        value,
+        unit: unit.to_owned(),
+    };
+    let photo = |t: &str, item: &str, seed: u8| E::AttachPhoto {
+        template_id: t.to_owned(),
+        item_id: item.to_owned(),
+        sha256: format!("{:064x}", u64::from(seed) + 0xfeed),
+    };
+    let h = crate::templates::HAIER_12345;
+    let mut e = vec![
+        E::Progress {
+            id: id("accepted"),
+            kind: P::Accepted,
+        },
+        E::Progress {
+            id: id("en-route"),
+            kind: P::EnRoute,
+        },
+        E::Progress {
+            id: id("arrived"),
+            kind: P::Arrived,
+        },
+        answer(h, "cert.shown", Outcome::Done, ""),
+        answer(h, "card.given", Outcome::Done, ""),
+        answer(h, "shoe.covers", Outcome::Done, ""),
+        answer(h, "mat.laid", Outcome::Done, ""),
+        answer(h, "cloth.brought", Outcome::Done, ""),
+        E::Progress {
+            id: id("started"),
+            kind: P::WorkStarted,
+        },
+    ];
+    match service_type {
+        ServiceType::Repair => e.extend([
+            answer(
+                "repair",
+                "repair.symptom",
+                Outcome::Done,
+                "outdoor unit silent, run capacitor bulged",
+            ),
+            answer("repair", "repair.fault_photo", Outcome::Done, ""),
+            photo("repair", "repair.fault_photo", 1),
+            answer("repair", "repair.supply_voltage", reading(223.0, "V"), ""),
+            answer("repair", "repair.insulation", reading(120.0, "MΩ"), ""),
+            E::AddPart {
+                id: id("part"),
+                part_no: "AC-CAP-35UF".to_owned(),
+                qty: 1,
+                faulty_serial: "CAP-OLD-7731".to_owned(),
+                replacement_serial: String::new(),
+                source: StockSource::Personal,
+            },
+            answer("repair", "repair.part_replaced", Outcome::Done, ""),
+            answer(
+                "repair",
+                "repair.run_test",
+                Outcome::Pass,
+                "outlet air 12 °C",
+            ),
+            E::AddFee {
+                id: id("fee-labour"),
+                code: "labour.repair.minor".to_owned(),
+                qty: 1,
+            },
+        ]),
+        ServiceType::Installation => e.extend([
+            answer("installation", "inst.site_survey", Outcome::Done, ""),
+            answer("installation", "inst.mounting", Outcome::Pass, ""),
+            photo("installation", "inst.mounting", 2),
+            answer("installation", "inst.earth", reading(1.2, "Ω"), ""),
+            answer(
+                "installation",
+                "inst.supply_voltage",
+                reading(221.0, "V"),
+                "",
+            ),
+            answer("installation", "inst.drain", Outcome::Pass, ""),
+            answer("installation", "inst.trial_run", Outcome::Pass, ""),
+            E::AddFee {
+                id: id("fee-install"),
+                code: "labour.install.ac".to_owned(),
+                qty: 1,
+            },
+        ]),
+        ServiceType::Maintenance => e.extend([
+            answer("maintenance", "maint.filter", Outcome::Done, ""),
+            answer("maintenance", "maint.coil", Outcome::Done, ""),
+            answer(
+                "maintenance",
+                "maint.supply_voltage",
+                reading(219.0, "V"),
+                "",
+            ),
+            answer(
+                "maintenance",
+                "maint.refrigerant_pressure",
+                reading(0.9, "MPa"),
+                "",
+            ),
+            answer("maintenance", "maint.run_test", Outcome::Pass, ""),
+            E::AddFee {
+                id: id("fee-maint"),
+                code: "labour.maint.ac".to_owned(),
+                qty: 1,
+            },
+        ]),
+    }
+    e.extend([
+        E::AddFee {
+            id: id("fee-visit"),
+            code: "visit".to_owned(),
+            qty: 1,
+        },
+        answer(h, "fees.published", Outcome::Done, ""),
+        answer(h, "power.tested", Outcome::Pass, ""),
+        answer(h, "site.cleaned", Outcome::Done, ""),
+        E::AddHomeCheck {
+            id: id("home-fridge"),
+            appliance: "fridge BCD-470WDPG".to_owned(),
+            result: CheckResult::Ok,
+            note: "door seal fine".to_owned(),
+        },
+        answer(h, "home.check", Outcome::Done, ""),
+        E::SetNotes {
+            diagnosis: "see checklist".to_owned(),
+            work_performed: format!("{service_type:?} completed and tested"),
+        },
+        E::Progress {
+            id: id("done"),
+            kind: P::WorkDone,
+        },
+    ]);
+    e.extend(Confirmation::ALL.map(|c| E::Confirm {
+        confirmation: c,
+        value: true,
+    }));
+    e.push(E::Rate {
+        stars: 5,
+        comment: "师傅很专业 / very professional".to_owned(),
+    });
+    e
+}
+
+/// The customer's signature edit for [`job_edits`].
+pub fn sign_edit(prefix: &str, signer_name: &str, image_sha256: &str) -> crate::edit::VisitEdit {
+    crate::edit::VisitEdit::Sign {
+        event_id: format!("{prefix}-signed"),
+        signer_name: signer_name.to_owned(),
+        image_sha256: image_sha256.to_owned(),
+    }
+}

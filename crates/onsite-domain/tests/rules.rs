@@ -289,7 +289,8 @@ fn signing_is_refused_with_the_precise_list_of_what_is_missing() {
 #[test]
 fn each_single_missing_requirement_blocks_signing() {
     // Remove one requirement at a time from a ready visit.
-    let cases: Vec<(&str, Box<dyn Fn(&mut Visit)>, Missing)> = vec![
+    type Breaker = Box<dyn Fn(&mut Visit)>;
+    let cases: Vec<(&str, Breaker, Missing)> = vec![
         (
             "photo",
             Box::new(|v: &mut Visit| {
@@ -919,4 +920,33 @@ fn order_creation_validates_input() {
             .code(),
         "document.bad_id"
     );
+}
+
+#[test]
+fn the_demo_job_script_completes_every_service_type() {
+    for (n, st) in [
+        (0u32, onsite_domain::reference::ServiceType::Repair),
+        (1, onsite_domain::reference::ServiceType::Installation),
+        (2, onsite_domain::reference::ServiceType::Maintenance),
+    ] {
+        let mut w = World::new();
+        let mut order = Order::create(seed::order(n, DAY), &SlaPolicy::default(), w.now).unwrap();
+        assert_eq!(order.service_type, st);
+        let tech = w.tech.clone();
+        order.assign("t", &tech, "", "d", w.now).unwrap();
+        w.order = order;
+        let mut v = w.visit();
+        for e in seed::job_edits(st, "job") {
+            w.apply(&mut v, e.clone())
+                .unwrap_or_else(|err| panic!("{st:?}: {e:?} refused: {err}"));
+        }
+        assert_eq!(
+            completion::missing_for_signing(&v, &w.library),
+            vec![],
+            "{st:?} job is ready to sign"
+        );
+        w.apply(&mut v, seed::sign_edit("job", "客户", SIG))
+            .unwrap();
+        assert!(record::verify(&w.order, &v).is_valid());
+    }
 }
