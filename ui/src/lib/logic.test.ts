@@ -1,0 +1,103 @@
+import { describe, expect, it } from 'vitest';
+import { en, zhCN } from './messages';
+import { detectLang, errorText, translate, normaliseLang, pick } from './i18n';
+import { bySchedule, bytesToBase64, dataUrlPayload, formatMoney, missingText, parseReading, stockAfter } from './logic';
+import { toBackendError, BackendError } from './backend';
+import type { OrderCard } from './generated/OrderCard';
+import type { StockPart } from './generated/StockPart';
+
+describe('messages', () => {
+  it('every English key has a Chinese translation and vice versa', () => {
+    expect(Object.keys(zhCN).sort()).toEqual(Object.keys(en).sort());
+  });
+  it('translations keep the same placeholders', () => {
+    for (const k of Object.keys(en) as (keyof typeof en)[]) {
+      const ph = (s: string) => (s.match(/\{\w+\}/g) ?? []).sort();
+      expect(ph(zhCN[k]), `placeholders of ${k}`).toEqual(ph(en[k]));
+    }
+  });
+  it('no Chinese string is left in English (except numbers and symbols)', () => {
+    const same = (Object.keys(en) as (keyof typeof en)[]).filter((k) => en[k] === zhCN[k] && /[a-z]{3}/i.test(en[k].replace(/\{\w+\}/g, '')));
+    expect(same).toEqual([]);
+  });
+});
+
+describe('i18n', () => {
+  it('defaults to Chinese for any zh locale and English otherwise', () => {
+    expect(detectLang(['zh-TW', 'en'])).toBe('zh-CN');
+    expect(detectLang(['en-GB'])).toBe('en');
+    expect(detectLang(['fr-FR', 'zh-CN'])).toBe('zh-CN');
+    expect(detectLang([])).toBe('en');
+    expect(normaliseLang('zh-CN')).toBe('zh-CN');
+    expect(normaliseLang(null)).toBeNull();
+  });
+  it('fills placeholders', () => {
+    expect(translate('en', 'sync.pending', { n: 3 })).toBe('3 pending');
+    expect(translate('zh-CN', 'sync.pending', { n: 3 })).toBe('3 条待同步');
+  });
+  it('translates error codes and shows unknown codes', () => {
+    expect(errorText('en', 'progress.invalid_transition')).toContain('en route');
+    expect(errorText('zh-CN', 'checklist.reason_required')).toBe('“不适用”需要填写原因。');
+    expect(errorText('en', 'made.up')).toBe('Something went wrong (made.up).');
+  });
+  it('picks a bilingual label', () => {
+    expect(pick('zh-CN', '维修', 'Repair')).toBe('维修');
+    expect(pick('en', '维修', 'Repair')).toBe('Repair');
+    expect(pick('en', '维修', null)).toBe('维修');
+  });
+});
+
+describe('logic', () => {
+  it('formats fen as yuan', () => {
+    expect(formatMoney(0)).toBe('0.00');
+    expect(formatMoney(3000)).toBe('30.00');
+    expect(formatMoney(123456)).toBe('1,234.56');
+    expect(formatMoney(-5)).toBe('-0.05');
+  });
+  it('orders cards by window start, unscheduled last', () => {
+    const card = (id: string, start: number | null): OrderCard => ({
+      order_id: id, order_no: id, customer_name: '', address: '', tier: 'standard', service_type: 'repair',
+      window_start_ms: start, window_end_ms: start, status: 'assigned', sla: 'on_track', problem: '',
+    });
+    const sorted = bySchedule([card('c', null), card('b', 200), card('a', 100)]);
+    expect(sorted.map((c) => c.order_id)).toEqual(['a', 'b', 'c']);
+  });
+  it('warns only when personal stock would go negative', () => {
+    const p: StockPart = { part_no: 'P', name_zh_cn: '', name_en: '', unit_price_cents: 1, serialised: false, on_hand: 2 };
+    expect(stockAfter(p, 2, 'personal')).toEqual({ left: 0, negative: false });
+    expect(stockAfter(p, 3, 'personal')).toEqual({ left: -1, negative: true });
+    expect(stockAfter(p, 30, 'warehouse').negative).toBe(false);
+    expect(stockAfter(undefined, 1, 'personal').negative).toBe(false);
+  });
+  it('parses readings with a dot or comma and refuses text', () => {
+    expect(parseReading('220')).toBe(220);
+    expect(parseReading(' 0,8 ')).toBe(0.8);
+    expect(parseReading('-1.5')).toBe(-1.5);
+    expect(parseReading('')).toBeNull();
+    expect(parseReading('abc')).toBeNull();
+    expect(parseReading('1e5')).toBeNull();
+  });
+  it('describes missing entries with the item label in the current language', () => {
+    const m = { code: 'photo_missing', template_id: 'repair', item_id: 'repair.fault_photo', label_zh_cn: '拍摄故障部位', label_en: 'Photo of the faulty part' };
+    expect(missingText('en', m)).toBe('Add a photo: Photo of the faulty part');
+    expect(missingText('zh-CN', m)).toBe('添加照片：拍摄故障部位');
+    expect(missingText('en', { code: 'rating_missing', template_id: null, item_id: null, label_zh_cn: null, label_en: null })).toBe('Customer rating');
+  });
+  it('encodes bytes as base64 and reads data URLs', () => {
+    expect(bytesToBase64(new Uint8Array([0x89, 0x50, 0x4e, 0x47]))).toBe('iVBORw==');
+    expect(dataUrlPayload('data:image/png;base64,AAAA')).toBe('AAAA');
+  });
+});
+
+describe('backend errors', () => {
+  it('keeps the code and missing list of a command error', () => {
+    const e = toBackendError({ code: 'completion.incomplete', message: 'x', missing: [{ code: 'rating_missing' }] });
+    expect(e).toBeInstanceOf(BackendError);
+    expect(e.code).toBe('completion.incomplete');
+    expect(e.missing).toHaveLength(1);
+  });
+  it('turns anything else into app.internal', () => {
+    expect(toBackendError('boom').code).toBe('app.internal');
+    expect(toBackendError(new Error('x')).code).toBe('app.internal');
+  });
+});

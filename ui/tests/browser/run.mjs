@@ -1,0 +1,333 @@
+// Browser tests: the built UI (dist/) in Debian's Chromium through playwright-core, with the Tauri
+// IPC mocked by mock-backend.ts (@tauri-apps/api/mocks). Runs every scenario at phone (390×844)
+// and desktop (1280×800) size and saves a screenshot of every screen under test-artifacts/.
+// UPDATE_SCREENSHOTS=1 also copies the desktop and phone sets to ../docs/screenshots/.
+import { createServer } from 'node:http';
+import { readFile, mkdir, copyFile, readdir } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { extname, join, resolve, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { deflateSync, crc32 } from 'node:zlib';
+import { build } from 'esbuild';
+import { chromium } from 'playwright-core';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const ui = resolve(here, '../..');
+const dist = join(ui, 'dist');
+const artifacts = join(ui, 'test-artifacts', 'screenshots');
+const docs = resolve(ui, '../docs/screenshots');
+const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
+
+if (!existsSync(join(dist, 'index.html'))) {
+  console.error('dist/ is missing: run `npm run build` first');
+  process.exit(2);
+}
+
+const mockJs = (
+  await build({ entryPoints: [join(here, 'mock-backend.ts')], bundle: true, write: false, format: 'iife', target: 'es2021' })
+).outputFiles[0].text;
+
+const types = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.svg': 'image/svg+xml', '.png': 'image/png' };
+const server = createServer(async (req, res) => {
+  const path = decodeURIComponent(new URL(req.url, 'http://x').pathname);
+  const file = join(dist, path === '/' ? 'index.html' : path);
+  try {
+    const body = await readFile(file);
+    res.writeHead(200, { 'content-type': types[extname(file)] ?? 'application/octet-stream' });
+    res.end(body);
+  } catch {
+    res.writeHead(404).end();
+  }
+});
+await new Promise((r) => server.listen(0, '127.0.0.1', r));
+const base = `http://127.0.0.1:${server.address().port}/`;
+
+function png(w, h) {
+  const chunk = (type, data) => {
+    const len = Buffer.alloc(4); len.writeUInt32BE(data.length);
+    const td = Buffer.concat([Buffer.from(type), data]);
+    const crc = Buffer.alloc(4); crc.writeUInt32BE(crc32(td) >>> 0);
+    return Buffer.concat([len, td, crc]);
+  };
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(w, 0); ihdr.writeUInt32BE(h, 4); ihdr[8] = 8; ihdr[9] = 2;
+  const raw = Buffer.alloc((w * 3 + 1) * h, 0x80);
+  for (let y = 0; y < h; y++) raw[y * (w * 3 + 1)] = 0;
+  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', ihdr), chunk('IDAT', deflateSync(raw)), chunk('IEND', Buffer.alloc(0))]);
+}
+
+const browser = await chromium.launch({
+  executablePath: CHROMIUM,
+  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+});
+
+const sizes = [
+  { name: 'phone', viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 },
+  { name: 'desktop', viewport: { width: 1280, height: 800 } },
+];
+
+class Failure extends Error {}
+function expect(cond, why) {
+  if (!cond) throw new Failure(why);
+}
+
+async function open(size, { signedIn = false, locale = 'en-US' } = {}) {
+  const ctx = await browser.newContext({ ...size, locale, timezoneId: 'Asia/Shanghai' });
+  const page = await ctx.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+  await page.addInitScript({ content: mockJs });
+  if (signedIn) await page.addInitScript({ content: 'window.__mock.signedIn()' });
+  await page.goto(base);
+  return { ctx, page, errors };
+}
+
+async function shot(page, size, name) {
+  const dir = join(artifacts, size.name);
+  await mkdir(dir, { recursive: true });
+  await page.screenshot({ path: join(dir, `${name}.png`), fullPage: true });
+}
+
+const tid = (id) => `[data-testid="${id}"]`;
+
+async function errorCode(page) {
+  const el = page.locator(tid('error'));
+  await el.waitFor({ timeout: 5000 });
+  return el.getAttribute('data-code');
+}
+
+/** Small clickable controls break the touch-target rule; check every button is at least 44 px. */
+async function checkTouchTargets(page, where) {
+  const small = await page.$$eval('button, .btn, input, select, textarea', (els) =>
+    els
+      .filter((e) => e.offsetParent !== null && !e.closest('.photo') && e.type !== 'file' && e.type !== 'checkbox' && e.type !== 'radio')
+      .map((e) => ({ t: e.outerHTML.slice(0, 60), h: e.getBoundingClientRect().height }))
+      .filter((x) => x.h < 43.5),
+  );
+  expect(small.length === 0, `${where}: controls smaller than 44 px: ${JSON.stringify(small.slice(0, 3))}`);
+}
+
+async function drawSignature(page) {
+  const pad = page.locator(tid('signature-pad'));
+  await pad.scrollIntoViewIfNeeded();
+  const box = await pad.boundingBox();
+  await page.mouse.move(box.x + 30, box.y + box.height * 0.6);
+  await page.mouse.down();
+  for (let i = 1; i <= 20; i++) {
+    await page.mouse.move(box.x + 30 + i * 12, box.y + box.height * (0.6 - 0.3 * Math.sin(i / 3)), { steps: 2 });
+  }
+  await page.mouse.up();
+}
+
+async function answerDone(page, id) {
+  await page.click(tid(`done-${id}`));
+  await page.locator(tid(`answer-${id}`)).waitFor();
+}
+
+const scenarios = {
+  async 'whole Haier repair job from Today to signed'(size) {
+    const { ctx, page, errors } = await open(size);
+    await page.locator(tid('signin-submit')).waitFor();
+    await shot(page, size, '01-sign-in');
+    await page.fill(tid('signin-user'), 'tech.a');
+    await page.fill(tid('signin-password'), 'wrong');
+    await page.click(tid('signin-submit'));
+    expect((await errorCode(page)) === 'auth.bad_credentials', 'a wrong password is refused by code');
+    await page.fill(tid('signin-password'), 'demo');
+    await page.click(tid('signin-submit'));
+    await page.locator(tid('order-o-00000')).waitFor();
+    const order = await page.$$eval('[data-testid^="order-o-"]', (els) => els.map((e) => e.getAttribute('data-testid')));
+    expect(order.join() === 'order-o-00000,order-o-00002,order-o-00004', `Today is sorted by schedule: ${order}`);
+    expect((await page.textContent(tid('sla-o-00004'))).includes('Breached'), 'SLA badge shown');
+    await checkTouchTargets(page, 'today');
+    await shot(page, size, '02-today');
+
+    await page.click(tid('order-o-00000'));
+    await page.locator(tid('current-step')).waitFor();
+    expect((await page.textContent(tid('preferences'))).includes('Muslim'), 'preferences shown before the visit');
+    await page.click(tid('step-work_started'));
+    expect((await errorCode(page)) === 'progress.invalid_transition', 'starting work before arriving is refused');
+    expect((await page.textContent(tid('error'))).includes('en route → arrived'), 'refusal explained in words');
+    await shot(page, size, '03-order-refused-transition');
+    for (const s of ['en_route', 'arrived', 'work_started']) await page.click(tid(`step-${s}`));
+    await page.waitForFunction(() => document.querySelector('[data-testid="current-step"]')?.textContent?.includes('Work started'));
+    await page.fill(tid('work-performed'), 'Replaced run capacitor; cooling restored');
+    await page.click(tid('save-notes'));
+    await checkTouchTargets(page, 'order');
+    await shot(page, size, '03-order');
+
+    await page.click(tid('nav-certificate'));
+    await page.locator(tid('qr')).locator('svg').waitFor();
+    await page.click(tid('cert-shown'));
+    await shot(page, size, '04-certificate');
+
+    await page.click(tid('nav-fees'));
+    await page.click(tid('fee-pick-visit'));
+    await page.click(tid('fee-pick-labour.repair.minor'));
+    await page.waitForFunction(() => document.querySelector('[data-testid="fees-total"]')?.textContent?.includes('80.00'));
+    await page.click(tid('fees-shown'));
+    await shot(page, size, '05-fees');
+    await page.click(tid('fees-fullscreen'));
+    await shot(page, size, '05-fees-full-screen');
+    await page.click(tid('fees-close'));
+
+    await page.click(tid('nav-parts'));
+    await page.click(tid('part-AC-CAP-35UF'));
+    await page.fill(tid('part-qty'), '5');
+    await page.locator(tid('stock-warning')).waitFor();
+    await shot(page, size, '06-parts-negative-stock');
+    await page.fill(tid('part-qty'), '1');
+    expect((await page.locator(tid('stock-warning')).count()) === 0, 'no warning when stock suffices');
+    await page.fill(tid('part-faulty'), 'OLD-123');
+    await page.click(tid('part-add'));
+    await page.locator(tid('parts-used')).waitFor();
+    await shot(page, size, '06-parts');
+
+    await page.click(tid('nav-checklist'));
+    await page.locator(tid('checklist-repair')).waitFor();
+    for (const id of ['site.cleaned', 'card.given', 'shoe.covers', 'mat.laid', 'cloth.brought', 'home.check', 'repair.symptom', 'repair.fault_photo']) {
+      await answerDone(page, id);
+    }
+    await page.fill(tid('home-appliance'), 'Fridge BCD-470WDPG');
+    await page.click(tid('home-add'));
+    await page.click(tid('pass-power.tested'));
+    await page.click(tid('pass-repair.run_test'));
+    await page.setInputFiles(tid('photo-repair.fault_photo'), { name: 'fault.png', mimeType: 'image/png', buffer: png(8, 8) });
+    await page.locator(tid('photos-repair.fault_photo')).waitFor();
+    await page.fill(tid('reading-repair.supply_voltage'), '260');
+    await page.click(tid('save-repair.supply_voltage'));
+    expect((await errorCode(page)) === 'checklist.out_of_range_needs_note', 'out-of-range reading asks for a note');
+    await page.fill(tid('note-repair.supply_voltage'), 'Grid voltage high; customer advised');
+    await page.click(tid('save-repair.supply_voltage'));
+    await page.locator(tid('answer-repair.supply_voltage')).waitFor();
+    await page.fill(tid('reading-repair.insulation'), '50');
+    await page.click(tid('save-repair.insulation'));
+    await page.locator(tid('answer-repair.insulation')).waitFor();
+    await page.click(tid('na-repair.part_replaced'));
+    await page.click(tid('na-save-repair.part_replaced'));
+    expect((await errorCode(page)) === 'checklist.reason_required', 'N/A needs a reason');
+    await page.fill(tid('na-reason-repair.part_replaced'), 'Capacitor logged under parts');
+    await page.click(tid('na-save-repair.part_replaced'));
+    await page.locator(tid('answer-repair.part_replaced')).waitFor();
+    const progress = await page.textContent(tid('progress-repair'));
+    expect(progress.includes('6 of 6'), `repair checklist progress complete: ${progress}`);
+    await shot(page, size, '07-checklist');
+
+    await page.click(tid('nav-order'));
+    await page.click(tid('step-work_done'));
+    await page.waitForFunction(() => document.querySelector('[data-testid="current-step"]')?.textContent?.includes('Work done'));
+
+    await page.click(tid('nav-handover'));
+    await page.locator(tid('handover-missing')).waitFor();
+    await page.fill(tid('signer-name'), '张伟');
+    await page.click(tid('sign-submit'));
+    expect((await errorCode(page)) === 'signature.empty', 'an empty signature is refused');
+    await drawSignature(page);
+    await page.click(tid('sign-submit'));
+    expect((await errorCode(page)) === 'completion.incomplete', 'signing refused while confirmations and rating are missing');
+    const missing = await page.$$eval('[data-testid="error-missing"] li', (els) => els.map((e) => e.getAttribute('data-code')));
+    expect(missing.includes('confirmation_missing') && missing.includes('rating_missing'), `precise missing list: ${missing}`);
+    await shot(page, size, '08-handover-refused');
+    for (const c of ['usage_explained', 'no_water', 'no_smoke', 'no_meal', 'no_gift']) await page.click(tid(`confirm-${c}`));
+    await page.fill(tid('comment'), '师傅很专业 / Very professional');
+    await page.click(tid('star-5'));
+    await page.locator(tid('handover-ready')).waitFor();
+    await page.click(tid('signature-clear'));
+    await drawSignature(page);
+    await shot(page, size, '08-handover');
+    await page.click(tid('sign-submit'));
+    await page.locator(tid('done-record')).waitFor();
+    expect((await page.textContent(tid('done-signed-by'))).includes('张伟'), 'signed record names the signer');
+    expect((await page.locator(tid('nav-handover')).count()) === 0, 'hand-over is closed after signing');
+    await shot(page, size, '09-done');
+    await page.click(tid('done-back'));
+    await page.waitForFunction(() => document.querySelector('[data-testid="status-o-00000"]')?.textContent?.includes('Completed'));
+    expect(errors.length === 0, `no page errors: ${errors}`);
+    await ctx.close();
+  },
+
+  async 'completion refused while a required item is missing'(size) {
+    const { ctx, page } = await open(size, { signedIn: true });
+    await page.click(tid('order-o-00000'));
+    for (const s of ['arrived', 'work_started', 'work_done']) {
+      await page.click(tid(`step-${s}`));
+    }
+    await page.waitForFunction(() => document.querySelector('[data-testid="current-step"]')?.textContent?.includes('Work done'));
+    await page.click(tid('nav-handover'));
+    for (const c of ['usage_explained', 'no_water', 'no_smoke', 'no_meal', 'no_gift']) await page.click(tid(`confirm-${c}`));
+    await page.click(tid('star-4'));
+    await page.fill(tid('signer-name'), '张伟');
+    await drawSignature(page);
+    await page.click(tid('sign-submit'));
+    expect((await errorCode(page)) === 'completion.incomplete', 'signing is refused');
+    const items = await page.$$eval('[data-testid="error-missing"] li', (els) => els.map((e) => e.textContent));
+    expect(items.some((t) => t.includes('Photo of the faulty part')), `missing list names the unanswered item: ${items}`);
+    expect((await page.locator(tid('done-record')).count()) === 0, 'no signed record');
+    await shot(page, size, '10-completion-refused');
+    await ctx.close();
+  },
+
+  async 'language switch'(size) {
+    const { ctx, page } = await open(size, { signedIn: true });
+    await page.locator(tid('order-o-00000')).waitFor();
+    expect((await page.textContent('h1')) === 'Today', 'English from the browser locale');
+    await page.click(tid('lang-switch'));
+    await page.waitForFunction(() => document.querySelector('h1')?.textContent === '今日工单');
+    expect((await page.textContent(tid('sla-o-00004'))) === '已超时', 'badges translated');
+    expect((await page.evaluate(() => window.__mock.state.language)) === 'zh-CN', 'choice saved through set_language');
+    await shot(page, size, '11-today-zh-CN');
+    await page.click(tid('order-o-00000'));
+    await page.click(tid('step-work_done'));
+    expect((await page.textContent(tid('error'))).includes('现在不能进行这一步'), 'errors translated by code');
+    await shot(page, size, '11-order-zh-CN');
+    await ctx.close();
+    const zh = await open(size, { signedIn: true, locale: 'zh-CN' });
+    await zh.page.waitForFunction(() => document.querySelector('h1')?.textContent === '今日工单');
+    await zh.ctx.close();
+  },
+
+  async 'offline badge'(size) {
+    const { ctx, page } = await open(size, { signedIn: true });
+    await page.locator(tid('order-o-00000')).waitFor();
+    expect((await page.textContent(tid('sync-online'))).trim() === 'Online', 'online at start');
+    await page.evaluate(() => window.__mock.setOnline(false));
+    await page.waitForFunction(() => document.querySelector('[data-testid="sync-online"]')?.textContent?.trim() === 'Offline');
+    await page.click(tid('order-o-00000'));
+    await page.click(tid('step-en_route'));
+    await page.waitForFunction(() => document.querySelector('[data-testid="sync-pending"]')?.textContent?.includes('1 pending'));
+    await shot(page, size, '12-offline');
+    await page.evaluate(() => window.__mock.setOnline(true));
+    await page.waitForFunction(() => document.querySelector('[data-testid="sync-online"]')?.textContent?.trim() === 'Online');
+    await ctx.close();
+  },
+};
+
+let passed = 0;
+let failed = 0;
+for (const size of sizes) {
+  for (const [name, run] of Object.entries(scenarios)) {
+    const label = `${name} @ ${size.name} ${size.viewport.width}×${size.viewport.height}`;
+    try {
+      await run(size);
+      passed++;
+      console.log(`ok   ${label}`);
+    } catch (e) {
+      failed++;
+      console.log(`FAIL ${label}: ${e instanceof Failure ? e.message : e.stack ?? e}`);
+    }
+  }
+}
+await browser.close();
+server.close();
+
+if (process.env.UPDATE_SCREENSHOTS && failed === 0) {
+  for (const size of sizes) {
+    const from = join(artifacts, size.name);
+    const to = join(docs, size.name);
+    await mkdir(to, { recursive: true });
+    for (const f of await readdir(from)) await copyFile(join(from, f), join(to, f));
+  }
+  console.log(`screenshots copied to ${docs}`);
+}
+console.log(`${passed} passed, ${failed} failed`);
+process.exit(failed === 0 ? 0 : 1);
