@@ -54,6 +54,7 @@ export const backend = {
   orderDetail: (orderId: string) => call<OrderDetail>('order_detail', { orderId }),
   applyEdit: (orderId: string, edit: EditRequest) => call<OrderDetail>('apply_edit', { orderId, edit }),
   addPhoto: (request: PhotoRequest) => call<OrderDetail>('add_photo', { request }),
+  recordHtml: (orderId: string, language: string) => call<string>('record_html', { orderId, language }),
   certificate: () => call<CertificateView>('certificate'),
   feeSchedule: () => call<FeeScheduleView>('fee_schedule'),
   partsAndStock: () => call<PartsView>('parts_and_stock'),

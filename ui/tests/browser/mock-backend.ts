@@ -252,11 +252,7 @@ function handle(cmd: string, args: Record<string, unknown>): unknown {
     case 'apply_edit': {
       const d = detailOf(args.orderId as string);
       const copy = structuredClone(d);
-      try {
-        applyEdit(copy, args.edit as EditRequest);
-      } catch (e) {
-        throw e;
-      }
+      applyEdit(copy, args.edit as EditRequest);
       state.details.set(d.card.order_id, refresh(copy));
       return copy;
     }
@@ -286,6 +282,11 @@ function handle(cmd: string, args: Record<string, unknown>): unknown {
       d.card.sla = 'met';
       touched(d);
       return refresh(d);
+    }
+    case 'record_html': {
+      const d = detailOf(args.orderId as string);
+      if (!d.signed) refuse('record.not_signed');
+      return `<!doctype html><html lang="${args.language}"><body><h1>${args.language === 'zh-CN' ? '服务记录单' : 'Service record'} ${d.card.order_no}</h1><p>${d.signed!.record_hash}</p></body></html>`;
     }
     case 'sign_out': state.session = null; return null;
     default:

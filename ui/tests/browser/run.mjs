@@ -240,6 +240,9 @@ const scenarios = {
     expect((await page.textContent(tid('done-signed-by'))).includes('张伟'), 'signed record names the signer');
     expect((await page.locator(tid('nav-handover')).count()) === 0, 'hand-over is closed after signing');
     await shot(page, size, '09-done');
+    await page.click(tid('done-document'));
+    await page.frameLocator(tid('done-document-frame')).locator('h1').waitFor();
+    await shot(page, size, '09-done-record-document');
     await page.click(tid('done-back'));
     await page.waitForFunction(() => document.querySelector('[data-testid="status-o-00000"]')?.textContent?.includes('Completed'));
     expect(errors.length === 0, `no page errors: ${errors}`);
