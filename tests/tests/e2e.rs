@@ -1,0 +1,333 @@
+//! End to end against a real relay on 127.0.0.1:0: a dispatcher and two technicians, offline
+//! completion, concurrent edits on both sides, reassignment, cancel-vs-complete, a relay restart
+//! with nothing lost or duplicated, and a revoked token that keeps local work.
+
+use std::time::Duration;
+
+use onsite_domain::order::{DispatchStatus, Order};
+use onsite_domain::progress::ProgressKind;
+use onsite_domain::reference::TechnicianProfile;
+use onsite_domain::status::{Conflict, EffectiveStatus};
+use onsite_domain::visit::Visit;
+use onsite_domain::{DocId, HOUR, record};
+use onsite_store::VisitVerification;
+use onsite_tests::{Device, seeded_database, start_relay, today};
+
+const LIMIT: Duration = Duration::from_secs(120);
+
+fn order_id(n: u32) -> String {
+    format!("o-{n:05}")
+}
+
+async fn bounded<F: std::future::Future<Output = ()>>(f: F) {
+    tokio::time::timeout(LIMIT, f)
+        .await
+        .expect("test finished in time");
+}
+
+#[tokio::test]
+async fn offline_completion_reaches_the_dispatcher_with_concurrent_edits_merged() {
+    bounded(async {
+        let dir = tempfile::tempdir().unwrap();
+        let db = seeded_database(dir.path());
+        let relay = start_relay(&db, "127.0.0.1:0".parse().unwrap()).await;
+        let url = relay.url();
+        let disp = Device::sign_in(&url, "disp").await;
+        let tech = Device::sign_in(&url, "tech.a").await;
+        disp.sync().await.unwrap();
+        tech.sync().await.unwrap();
+
+        let mut mine = tech.order_ids();
+        mine.sort();
+        assert_eq!(
+            mine,
+            vec![order_id(0), order_id(2), order_id(4)],
+            "tech.a holds exactly the orders assigned to them"
+        );
+        assert_eq!(
+            disp.order_ids().len(),
+            6,
+            "the dispatcher holds every order"
+        );
+
+        // Offline: the technician completes the job while the dispatcher edits the same order.
+        let now = today() + 9 * HOUR;
+        let visit = tech.complete_job(&order_id(0), now);
+        assert!(visit.is_signed());
+        let oid = DocId::Order(order_id(0));
+        disp.with_store(|s| {
+            s.update::<Order, _>(&oid, |o| {
+                o.customer.notes = "gate code changed to 4321#".into();
+                Ok(())
+            })
+        })
+        .unwrap();
+
+        disp.sync().await.unwrap();
+        let up = tech.sync().await.unwrap();
+        assert!(
+            up.round_trips <= 3,
+            "upload of a completion takes few round trips, took {}",
+            up.round_trips
+        );
+        assert_eq!(
+            tech.with_store(|s| s.pending_count().unwrap()),
+            0,
+            "everything acknowledged"
+        );
+        let got = disp.sync().await.unwrap();
+        assert!(got.docs_received >= 1, "the dispatcher received the visit");
+
+        let vid = DocId::visit(&order_id(0), "tech.a");
+        let received: Visit = disp
+            .with_store(|s| s.read(&vid))
+            .expect("dispatcher holds the completed visit");
+        assert_eq!(
+            received, visit,
+            "the dispatcher sees exactly what the technician signed"
+        );
+        let order: Order = disp.with_store(|s| s.read(&oid)).unwrap();
+        assert_eq!(
+            order.customer.notes, "gate code changed to 4321#",
+            "the dispatcher's concurrent edit survived"
+        );
+        assert!(
+            record::verify(&order, &received).is_valid(),
+            "the signed record verifies at the dispatcher"
+        );
+        let row = disp
+            .with_store(|s| s.order_row(&order_id(0)))
+            .unwrap()
+            .unwrap();
+        assert_eq!(row.effective_status, EffectiveStatus::Completed);
+        assert!(row.conflicts.is_empty(), "no conflict: {:?}", row.conflicts);
+        let visits = disp
+            .with_store(|s| s.visits_of_order(&order_id(0)))
+            .unwrap();
+        assert_eq!(visits[0].verification, VisitVerification::Valid);
+        // And the technician got the dispatcher's edit.
+        let techs_order: Order = tech.with_store(|s| s.read(&oid)).unwrap();
+        assert_eq!(techs_order.customer.notes, order.customer.notes);
+        relay.stop().await;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn reassignment_moves_the_order_and_keeps_the_old_visit() {
+    bounded(async {
+        let dir = tempfile::tempdir().unwrap();
+        let db = seeded_database(dir.path());
+        let relay = start_relay(&db, "127.0.0.1:0".parse().unwrap()).await;
+        let url = relay.url();
+        let disp = Device::sign_in(&url, "disp").await;
+        let a = Device::sign_in(&url, "tech.a").await;
+        let b = Device::sign_in(&url, "tech.b").await;
+        for d in [&disp, &a, &b] {
+            d.sync().await.unwrap();
+        }
+        let o = order_id(2);
+        // tech.a arrives on site (offline) and syncs the visit.
+        a.with_store(|s| {
+            s.start_visit(&o, "tech.a").unwrap();
+            s.apply_visit_edit(
+                &o,
+                "tech.a",
+                onsite_domain::edit::VisitEdit::Progress {
+                    id: "arr".into(),
+                    kind: ProgressKind::Arrived,
+                },
+                today() + 9 * HOUR,
+            )
+            .unwrap();
+        });
+        a.sync().await.unwrap();
+        // The dispatcher reassigns (转派) to tech.b.
+        let profile_b: TechnicianProfile = disp
+            .with_store(|s| s.read(&DocId::Profile("tech.b".into())))
+            .unwrap();
+        disp.with_store(|s| {
+            s.update::<Order, _>(&DocId::Order(o.clone()), |ord| {
+                ord.assign(
+                    "re-1",
+                    &profile_b,
+                    "tech.a's van broke down",
+                    "disp",
+                    today() + 10 * HOUR,
+                )
+            })
+        })
+        .unwrap();
+        disp.sync().await.unwrap();
+
+        let report = a.sync().await.unwrap();
+        assert!(
+            report.revoked.contains(&DocId::Order(o.clone())),
+            "tech.a is told the order is no longer theirs: {report:?}"
+        );
+        assert!(!a.order_ids().contains(&o), "the order left tech.a's lists");
+        assert!(
+            a.with_store(|s| s.contains(&DocId::visit(&o, "tech.a")))
+                .unwrap(),
+            "tech.a's visit (work already done) is kept"
+        );
+        b.sync().await.unwrap();
+        assert!(b.order_ids().contains(&o), "tech.b now holds the order");
+
+        disp.sync().await.unwrap();
+        let row = disp.with_store(|s| s.order_row(&o)).unwrap().unwrap();
+        assert_eq!(row.assignee.as_deref(), Some("tech.b"));
+        assert!(
+            row.conflicts.contains(&Conflict::ReassignedWhileOnSite {
+                previous: "tech.a".into(),
+                current: Some("tech.b".into())
+            }),
+            "reassigning while tech.a was on site is surfaced for review: {:?}",
+            row.conflicts
+        );
+        relay.stop().await;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn cancel_versus_complete_is_surfaced_as_a_conflict() {
+    bounded(async {
+        let dir = tempfile::tempdir().unwrap();
+        let db = seeded_database(dir.path());
+        let relay = start_relay(&db, "127.0.0.1:0".parse().unwrap()).await;
+        let url = relay.url();
+        let disp = Device::sign_in(&url, "disp").await;
+        let a = Device::sign_in(&url, "tech.a").await;
+        disp.sync().await.unwrap();
+        a.sync().await.unwrap();
+        let o = order_id(4);
+        a.complete_job(&o, today() + 9 * HOUR);
+        disp.with_store(|s| {
+            s.update::<Order, _>(&DocId::Order(o.clone()), |ord| {
+                ord.set_status(
+                    DispatchStatus::Cancelled,
+                    "customer called to cancel",
+                    today() + 10 * HOUR,
+                )
+            })
+        })
+        .unwrap();
+        disp.sync().await.unwrap();
+        a.sync().await.unwrap();
+        disp.sync().await.unwrap();
+        for (who, d) in [("dispatcher", &disp), ("technician", &a)] {
+            let row = d.with_store(|s| s.order_row(&o)).unwrap().unwrap();
+            assert_eq!(row.dispatch_status, DispatchStatus::Cancelled, "{who}");
+            assert_eq!(
+                row.effective_status,
+                EffectiveStatus::Completed,
+                "{who}: the signed work stands"
+            );
+            assert_eq!(
+                row.conflicts,
+                vec![Conflict::CancelledButCompleted {
+                    technician_id: "tech.a".into()
+                }],
+                "{who} sees the contradiction listed, not resolved"
+            );
+        }
+        relay.stop().await;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn relay_restart_mid_sync_loses_and_duplicates_nothing() {
+    bounded(async {
+        let dir = tempfile::tempdir().unwrap();
+        let db = seeded_database(dir.path());
+        let relay = start_relay(&db, "127.0.0.1:0".parse().unwrap()).await;
+        let addr = relay.addr;
+        let url = relay.url();
+        let a = Device::sign_in(&url, "tech.a").await;
+        a.sync().await.unwrap();
+        let visit = a.complete_job(&order_id(0), today() + 9 * HOUR);
+        let pending = a.with_store(|s| s.pending_count().unwrap());
+        assert!(pending > 0);
+
+        relay.kill();
+        let err = a.sync().await.expect_err("the relay is down");
+        assert!(err.is_offline(), "a dead relay reads as offline, got {err}");
+        assert_eq!(
+            a.with_store(|s| s.pending_count().unwrap()),
+            pending,
+            "nothing lost while offline"
+        );
+
+        let relay = start_relay(&db, addr).await;
+        let first = a.sync().await.unwrap();
+        assert!(first.docs_sent >= 1);
+        assert_eq!(a.with_store(|s| s.pending_count().unwrap()), 0);
+        let again = a.sync().await.unwrap();
+        assert_eq!(again.docs_sent, 0, "a second sync has nothing to send");
+        assert_eq!(again.docs_received, 0, "and nothing comes back twice");
+
+        let disp = Device::sign_in(&url, "disp").await;
+        disp.sync().await.unwrap();
+        let got: Visit = disp
+            .with_store(|s| s.read(&DocId::visit(&order_id(0), "tech.a")))
+            .unwrap();
+        assert_eq!(
+            got.events.len(),
+            visit.events.len(),
+            "no progress event duplicated"
+        );
+        assert_eq!(got, visit);
+        relay.stop().await;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_revoked_token_stops_sync_and_keeps_every_local_edit() {
+    bounded(async {
+        let dir = tempfile::tempdir().unwrap();
+        let db = seeded_database(dir.path());
+        let relay = start_relay(&db, "127.0.0.1:0".parse().unwrap()).await;
+        let url = relay.url();
+        let a = Device::sign_in(&url, "tech.a").await;
+        a.sync().await.unwrap();
+        a.complete_job(&order_id(2), today() + 9 * HOUR);
+        let pending = a.with_store(|s| s.pending_count().unwrap());
+
+        let token = a.session.token.clone().unwrap();
+        let resp = reqwest::Client::new()
+            .post(format!("{url}/api/v1/sign-out"))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap();
+        assert!(resp.status().is_success(), "sign-out revokes the token");
+
+        let err = a.sync().await.expect_err("a revoked token cannot sync");
+        assert!(
+            err.needs_sign_in(),
+            "the app asks to sign in again, got {err} ({})",
+            err.code()
+        );
+        assert_eq!(err.code(), "auth.token_revoked");
+        assert_eq!(
+            a.with_store(|s| s.pending_count().unwrap()),
+            pending,
+            "every unsynced edit is kept"
+        );
+
+        onsite_client::sign_in(&a.store, &url, "tech.a", onsite_tests::PASSWORD)
+            .await
+            .unwrap();
+        a.sync().await.unwrap();
+        assert_eq!(
+            a.with_store(|s| s.pending_count().unwrap()),
+            0,
+            "after signing in again the work syncs"
+        );
+        relay.stop().await;
+    })
+    .await;
+}
