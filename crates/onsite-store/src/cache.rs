@@ -23,8 +23,9 @@ pub(crate) struct Loaded {
     pub doc: AutoCommit,
     /// Heads of what is committed in SQLite; changes after these are not yet persisted.
     pub persisted: Vec<ChangeHash>,
-    /// The document hydrated as some type, reused until the document changes.
-    typed: Option<Arc<dyn Any + Send + Sync>>,
+    /// The document hydrated as some type, and the heads it was hydrated at; reused only while
+    /// the document is still at those heads.
+    typed: Option<(Vec<ChangeHash>, Arc<dyn Any + Send + Sync>)>,
     used: u64,
 }
 
@@ -45,19 +46,28 @@ impl Loaded {
         self.typed = None;
     }
 
+    /// Remember `value` as what the document hydrates to. Only for values just reconciled into
+    /// the document that hold no `autosurgeon::Text` (whose edit state is tied to the heads it
+    /// was read at).
+    pub fn set_typed<T: Send + Sync + 'static>(&mut self, value: Arc<T>) {
+        self.typed = Some((self.doc.get_heads(), value));
+    }
+
     /// The document hydrated as `T`, after checking its schema version.
     pub fn typed<T>(&mut self) -> Result<Arc<T>, StoreError>
     where
         T: Hydrate + Send + Sync + 'static,
     {
-        if let Some(t) = &self.typed
+        let heads = self.doc.get_heads();
+        if let Some((at, t)) = &self.typed
+            && *at == heads
             && let Ok(v) = Arc::clone(t).downcast::<T>()
         {
             return Ok(v);
         }
         doc::check_schema(&self.doc, SCHEMA)?;
         let value: Arc<T> = Arc::new(doc::read(&self.doc)?);
-        self.typed = Some(value.clone());
+        self.typed = Some((heads, value.clone()));
         Ok(value)
     }
 }

@@ -1,5 +1,6 @@
 //! Durable device store: Automerge documents (snapshot + incremental changes), index tables and
-//! attachments in one SQLite file (bundled SQLite, WAL, `synchronous=FULL`).
+//! attachments in one SQLite file (bundled SQLite, WAL; see [`DEFAULT_DURABILITY`] for the
+//! `synchronous` setting and why).
 //!
 //! - Documents are keyed by [`onsite_domain::DocId`]. Each is stored as a snapshot plus one row per
 //!   committed change; when a document's change log reaches [`COMPACT_AT`] rows it is folded into a
@@ -25,7 +26,7 @@ mod store;
 pub use attachments::{Attachment, MAX_ATTACHMENT_BYTES, sha256_hex};
 pub use error::StoreError;
 pub use queries::{CustomerRow, HistoryRow, OrderRow, TodayRow, VisitRow, VisitVerification};
-pub use store::{COMPACT_AT, DB_FILE, DocInfo, Store};
+pub use store::{COMPACT_AT, DB_FILE, DEFAULT_DURABILITY, DocInfo, Durability, Store};
 
 /// Re-exported so callers name the same Automerge types the store uses.
 pub use automerge;

@@ -160,7 +160,7 @@ fn id_str(id: &DocId) -> &str {
 
 #[test]
 fn visit_edits_keep_order_and_visit_rows_in_step_through_signing() {
-    let (_dir, mut store) = seeded(&["t1"]);
+    let (dir, mut store) = seeded(&["t1"]);
     let order_id = create_order(&mut store, 1, DAY, "t1");
     assert_eq!(
         store
@@ -191,6 +191,12 @@ fn visit_edits_keep_order_and_visit_rows_in_step_through_signing() {
     let signature = image_bytes(2, 6_000);
     let signed = sign(&mut store, &order_id, "t1", &signature, done_at + MINUTE);
     let sig = signed.signature.clone().expect("signed");
+    let other = Store::open_in(dir.path()).expect("a second connection");
+    assert_eq!(
+        other.read::<Visit>(&DocId::visit(&order_id, "t1")).unwrap(),
+        signed,
+        "the visit returned by the edit is exactly what was committed"
+    );
 
     let row = store.order_row(&order_id).unwrap().unwrap();
     assert_eq!(row.effective_status, EffectiveStatus::Completed);

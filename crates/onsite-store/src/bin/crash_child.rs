@@ -1,7 +1,8 @@
 //! Child process of the durability test (`tests/durability.rs`): opens the store given as the
-//! first argument, then makes edits — alternately a ledger entry and a part used on a visit — and
-//! prints `ack <id>` on stdout after each one has been committed, until it is killed or has made
-//! the number of edits given as the third argument. Not an end-user tool.
+//! first argument, then makes edits — alternately an entry in the ledger of `<ledger-owner>` and a
+//! part used on one of `<technician>`'s visits for the given orders — and prints `ack <id>` on
+//! stdout after each one has been committed, until it is killed or has made `<edits>` edits.
+//! Not an end-user tool.
 
 use std::io::Write;
 
@@ -13,9 +14,10 @@ use onsite_store::Store;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().collect();
-    let [_, db, prefix, count, technician, orders] = args.as_slice() else {
+    let [_, db, prefix, count, ledger_owner, technician, orders] = args.as_slice() else {
         return Err(
-            "usage: onsite-store-crash-child <db> <id-prefix> <edits> <technician> <order,order,…>"
+            "usage: onsite-store-crash-child <db> <id-prefix> <edits> <ledger-owner> \
+                    <technician> <order,order,…>"
                 .into(),
         );
     };
@@ -23,7 +25,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let orders: Vec<&str> = orders.split(',').collect();
     let mut store = Store::open(db, None)?;
     let mut out = std::io::stdout().lock();
-    let ledger = DocId::Ledger(technician.clone());
+    let ledger = DocId::Ledger(ledger_owner.clone());
     for n in 0..count {
         let id = format!("{prefix}-{n}");
         let now = 1_800_000_000_000 + i64::from(n);
