@@ -690,8 +690,11 @@ impl Store {
 
     // ---------------------------------------------------------------- maintenance
 
-    /// Recreate every index table from the documents, in one transaction.
-    pub fn rebuild_indexes(&mut self) -> Result<(), StoreError> {
+    /// Recreate every index table from the documents, in one transaction. Documents that cannot
+    /// be read (damaged, or from a newer app) are left out of the index tables, so that one bad
+    /// document does not stop the store from opening; reading them still returns the error.
+    /// Returns how many order groups or ledgers were left out.
+    pub fn rebuild_indexes(&mut self) -> Result<usize, StoreError> {
         let ids = self.list_doc_ids()?;
         let cache = self.cache.get_mut();
         let tx = self
@@ -714,21 +717,34 @@ impl Store {
             })
             .collect();
         groups.dedup();
+        // A group's documents are all read before any of its rows is written, so a read error
+        // leaves nothing half-written for that group.
+        let unreadable =
+            |e: &StoreError| matches!(e, StoreError::Corrupt { .. } | StoreError::Domain(_));
+        let mut skipped = 0;
         for order_id in groups {
-            index::refresh_group(&tx, cache, &self.actor, order_id, None)?;
+            match index::refresh_group(&tx, cache, &self.actor, order_id, None) {
+                Ok(()) => {}
+                Err(e) if unreadable(&e) => skipped += 1,
+                Err(e) => return Err(e),
+            }
         }
         for id in &ids {
             if let DocId::Ledger(t) = id {
-                let ledger = cache
-                    .get(&tx, &self.actor, &id.to_string())?
-                    .ok_or_else(|| StoreError::NotFound(id.to_string()))?
-                    .typed::<onsite_domain::ledger::StockLedger>()?;
-                index::refresh_ledger(&tx, t, Some(&ledger))?;
+                let ledger = cache.get(&tx, &self.actor, &id.to_string()).and_then(|l| {
+                    l.ok_or_else(|| StoreError::NotFound(id.to_string()))?
+                        .typed::<onsite_domain::ledger::StockLedger>()
+                });
+                match ledger {
+                    Ok(ledger) => index::refresh_ledger(&tx, t, Some(&ledger))?,
+                    Err(e) if unreadable(&e) => skipped += 1,
+                    Err(e) => return Err(e),
+                }
             }
         }
         meta_set(&tx, "index_version", &schema::INDEX_VERSION.to_string())?;
         tx.commit()?;
-        Ok(())
+        Ok(skipped)
     }
 
     /// Copy the WAL into the database file and truncate it. Cheap to call when idle; commits
@@ -762,5 +778,14 @@ impl Store {
             load_row(&self.conn, &self.actor, &id.to_string())?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_store_can_move_between_threads() {
+        fn assert_send<T: Send>() {}
+        assert_send::<super::Store>();
     }
 }

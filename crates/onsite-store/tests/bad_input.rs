@@ -108,12 +108,19 @@ fn corrupt_snapshot_bytes_give_a_typed_error_on_every_access_and_stay_untouched(
         "the damaged rows are left exactly as found"
     );
     drop(store);
-    let store = Store::open_in(dir.path()).unwrap();
+    let mut store = Store::open_in(dir.path()).unwrap();
     assert_eq!(
         store.read::<Order>(&id).unwrap_err().code(),
         "document.corrupt",
         "still after reopening"
     );
+    assert_eq!(
+        store.rebuild_indexes().unwrap(),
+        1,
+        "rebuilding the indexes leaves the damaged order out instead of failing"
+    );
+    assert_eq!(store.order_row(&order_id).unwrap(), None);
+    assert_eq!(rows_of(&raw(&dir), &key), damaged, "still untouched");
 }
 
 #[test]
