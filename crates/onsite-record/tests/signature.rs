@@ -89,6 +89,13 @@ fn normalised_signature_is_grey_fixed_height_small_and_deterministic() {
         let b = normalise_signature(&input).expect("valid signature");
         assert_eq!(a, b, "same input must give the same bytes and hash");
         assert_eq!(a.sha256, onsite_record::signature::sha256_hex(&a.png));
+        println!(
+            "pad {w}x{h} ({} B) -> {}x{} grey PNG, {} B",
+            input.len(),
+            a.width,
+            a.height,
+            a.png.len()
+        );
         assert!(
             a.png.len() <= TARGET_BYTES,
             "{w}x{h}: {} bytes exceeds the 30 KB target",
@@ -159,6 +166,7 @@ fn a_dense_scribble_still_fits_the_size_target() {
         img.put_pixel(x, y, Rgba([v, v, v, 255]));
     }
     let out = normalise_signature(&common::encode_rgba(&img)).expect("scribble has ink");
+    println!("dense scribble -> {} B", out.png.len());
     assert!(
         out.png.len() <= TARGET_BYTES,
         "{} bytes: the fallback encodings must keep it under the target",

@@ -36,7 +36,12 @@ fn assert_no_personal_data(f: &common::Fixture, page: &str) {
 fn a_valid_record_shows_date_service_type_and_technician_only() {
     let f = common::signed();
     let sig = f.visit.signature.as_ref().unwrap();
-    let s = VerifySummary::check(&f.order, &[f.visit.clone()], &sig.record_hash, CN);
+    let s = VerifySummary::check(
+        &f.order,
+        std::slice::from_ref(&f.visit),
+        &sig.record_hash,
+        CN,
+    );
     assert_eq!(s.state, VerifyState::Valid);
     assert_eq!(s.service_type, Some(ServiceType::Repair));
     assert_eq!(s.technician_name.as_deref(), Some("王建国"));
@@ -53,7 +58,7 @@ fn a_valid_record_shows_date_service_type_and_technician_only() {
     assert_no_personal_data(&f, &en);
     let upper = sig.record_hash.to_ascii_uppercase();
     assert_eq!(
-        VerifySummary::check(&f.order, &[f.visit.clone()], &upper, CN).state,
+        VerifySummary::check(&f.order, std::slice::from_ref(&f.visit), &upper, CN).state,
         VerifyState::Valid,
         "hex case in the URL does not matter"
     );
@@ -65,7 +70,7 @@ fn a_record_changed_after_signing_is_not_valid() {
     let sig = f.visit.signature.clone().unwrap();
     let mut order = f.order.clone();
     order.customer.address = "上海市黄浦区人民大道 1 号".into();
-    let s = VerifySummary::check(&order, &[f.visit.clone()], &sig.record_hash, CN);
+    let s = VerifySummary::check(&order, std::slice::from_ref(&f.visit), &sig.record_hash, CN);
     assert_eq!(
         s.state,
         VerifyState::NotValid {
@@ -75,7 +80,10 @@ fn a_record_changed_after_signing_is_not_valid() {
     let page = verify_page(&s, Lang::ZhCn);
     assert!(page.contains("data-state=\"bad\"") && page.contains("无效"));
     assert!(page.contains("签字后被修改"));
-    assert!(!page.contains("人民大道"), "the changed address is not shown either");
+    assert!(
+        !page.contains("人民大道"),
+        "the changed address is not shown either"
+    );
     assert_no_personal_data(&f, &page);
 }
 
