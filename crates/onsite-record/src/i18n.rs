@@ -190,7 +190,7 @@ static ZH: Words = Words {
     verify_unknown: "未知",
     verify_unknown_detail: "未找到与此链接对应的已签字服务记录。",
     reason_modified: "该记录在签字后被修改。",
-    reason_superseded: "该签字已被重新签署的记录取代。",
+    reason_superseded: "该签字已在记录重新打开更正时作废。",
     verify_privacy: "本页面不显示任何用户个人信息。",
 };
 
@@ -266,7 +266,7 @@ static EN: Words = Words {
     verify_unknown: "Unknown",
     verify_unknown_detail: "No signed service record matches this link.",
     reason_modified: "The record was modified after it was signed.",
-    reason_superseded: "This signature was replaced by a later re-signed record.",
+    reason_superseded: "This signature was withdrawn when the record was reopened for correction.",
     verify_privacy: "This page shows no personal data of the customer.",
 };
 

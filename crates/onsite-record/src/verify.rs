@@ -19,7 +19,7 @@ use crate::view::format_date;
 pub enum NotValidReason {
     /// Something signed changed after signing.
     ModifiedAfterSigning,
-    /// The record was reopened and signed again; this hash is an earlier signature's.
+    /// The record was reopened for correction; this hash is a withdrawn earlier signature's.
     Superseded,
 }
 

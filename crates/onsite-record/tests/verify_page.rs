@@ -125,7 +125,7 @@ fn an_earlier_signature_after_a_re_sign_is_superseded() {
             reason: NotValidReason::Superseded
         }
     );
-    assert!(verify_page(&old, Lang::En).contains("replaced by a later re-signed record"));
+    assert!(verify_page(&old, Lang::En).contains("withdrawn when the record was reopened"));
     let new = VerifySummary::check(&f.order, &visits, &second.record_hash, CN);
     assert_eq!(new.state, VerifyState::Valid);
 }
