@@ -1,1 +1,100 @@
-//! The relay: accounts, tokens, per-document access control and the changes feed.
+//! The relay: accounts, tokens, per-document access control and the changes feed over HTTP.
+//!
+//! Run in-process (tests, the headless demo):
+//! ```no_run
+//! # async fn demo() -> anyhow::Result<()> {
+//! let dir = tempfile::tempdir()?;
+//! let config = onsite_relay::Config::for_database(dir.path().join("relay.sqlite3"));
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+//! let relay = onsite_relay::start(config, listener).await?;
+//! println!("relay at {}", relay.url());
+//! relay.stop().await;
+//! # Ok(()) }
+//! ```
+
+pub mod accounts;
+pub mod api;
+pub mod config;
+pub mod seed;
+pub mod sqlite;
+pub mod storage;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+pub use api::{AppState, router};
+pub use config::Config;
+pub use sqlite::SqliteStorage;
+pub use storage::RelayStorage;
+use tokio::net::TcpListener;
+
+/// The relay could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    #[error("cannot open the database: {0}")]
+    Storage(#[from] storage::StorageError),
+    #[error("network error: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// Open the configured database and serve on `listener` until the process ends.
+pub async fn serve(config: Config, listener: TcpListener) -> Result<(), ServeError> {
+    let storage = Arc::new(SqliteStorage::open(&config.database)?);
+    tracing::info!(addr = %listener.local_addr()?, database = %config.database.display(), "relay serving");
+    axum::serve(listener, router(AppState::new(storage, config))).await?;
+    Ok(())
+}
+
+/// A relay running in this process (tests, demo).
+pub struct RunningRelay {
+    pub addr: SocketAddr,
+    pub storage: Arc<SqliteStorage>,
+    shutdown: tokio::sync::oneshot::Sender<()>,
+    task: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+/// Open the database and serve on `listener` in a background task.
+pub async fn start(config: Config, listener: TcpListener) -> Result<RunningRelay, ServeError> {
+    let storage = Arc::new(SqliteStorage::open(&config.database)?);
+    let addr = listener.local_addr()?;
+    let app = router(AppState::new(storage.clone(), config));
+    let (shutdown, rx) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(async move {
+        axum::serve(listener, app)
+            .with_graceful_shutdown(async move {
+                let _ = rx.await;
+            })
+            .await
+    });
+    Ok(RunningRelay {
+        addr,
+        storage,
+        shutdown,
+        task,
+    })
+}
+
+impl RunningRelay {
+    /// `http://127.0.0.1:<port>`.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Stop accepting, let in-flight requests finish (at most 5 s), then stop.
+    pub async fn stop(self) {
+        let _ = self.shutdown.send(());
+        let abort = self.task.abort_handle();
+        if tokio::time::timeout(Duration::from_secs(5), self.task)
+            .await
+            .is_err()
+        {
+            abort.abort();
+        }
+    }
+
+    /// Stop at once, as a crash would: open connections are cut.
+    pub fn kill(self) {
+        self.task.abort();
+    }
+}

@@ -1,0 +1,231 @@
+//! Accounts and tokens: argon2id password hashes, opaque random bearer tokens bound to a device,
+//! stored only as SHA-256, with expiry and revocation.
+
+use argon2::password_hash::{PasswordHash, SaltString};
+use argon2::{Argon2, PasswordHasher, PasswordVerifier};
+use base64::Engine;
+use onsite_sync::access::Principal;
+use onsite_wire::{Role, codes};
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+
+use crate::storage::{RelayStorage, StorageError, TokenRecord, User};
+
+/// Why a request or sign-in was not authenticated. Each has a wire code (see [`codes`]).
+#[derive(Debug, thiserror::Error)]
+pub enum AuthError {
+    #[error("no bearer token; sign in and send 'Authorization: Bearer <token>'")]
+    Missing,
+    #[error("the token is not valid; sign in again")]
+    Invalid,
+    #[error("the token expired; sign in again")]
+    Expired,
+    #[error("the token was revoked; sign in again")]
+    Revoked,
+    #[error("wrong user id or password")]
+    BadCredentials,
+    #[error("the account is disabled; ask an administrator")]
+    Disabled,
+    #[error("{0}")]
+    Input(String),
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+}
+
+impl AuthError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            AuthError::Missing => codes::AUTH_MISSING,
+            AuthError::Invalid => codes::AUTH_INVALID,
+            AuthError::Expired => codes::AUTH_EXPIRED,
+            AuthError::Revoked => codes::AUTH_REVOKED,
+            AuthError::BadCredentials => codes::AUTH_BAD_CREDENTIALS,
+            AuthError::Disabled => codes::AUTH_DISABLED,
+            AuthError::Input(_) => codes::REQUEST_MALFORMED,
+            AuthError::Storage(_) => codes::UNAVAILABLE,
+        }
+    }
+}
+
+/// Hash a password with argon2id and a random salt (PHC string).
+pub fn hash_password(password: &str) -> Result<String, AuthError> {
+    if password.chars().count() < 8 {
+        return Err(AuthError::Input(
+            "the password must have at least 8 characters".into(),
+        ));
+    }
+    let mut salt = [0u8; 16];
+    rand::rng().fill_bytes(&mut salt);
+    let salt = SaltString::encode_b64(&salt).map_err(|e| AuthError::Input(e.to_string()))?;
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| AuthError::Input(e.to_string()))
+}
+
+/// Whether `password` matches the stored PHC `hash`.
+pub fn verify_password(password: &str, hash: &str) -> bool {
+    PasswordHash::new(hash)
+        .map(|h| {
+            Argon2::default()
+                .verify_password(password.as_bytes(), &h)
+                .is_ok()
+        })
+        .unwrap_or(false)
+}
+
+/// SHA-256 (hex) of a token: the only form in which tokens are stored.
+pub fn token_sha256(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+/// A fresh opaque token: `ons_` + 32 random bytes, base64url.
+pub fn new_token() -> String {
+    let mut b = [0u8; 32];
+    rand::rng().fill_bytes(&mut b);
+    format!(
+        "ons_{}",
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b)
+    )
+}
+
+/// Create an account.
+pub fn add_user(
+    storage: &dyn RelayStorage,
+    user_id: &str,
+    display_name: &str,
+    role: Role,
+    password: &str,
+    now_ms: i64,
+) -> Result<User, AuthError> {
+    if !onsite_domain::ids::is_valid_id(user_id) {
+        return Err(AuthError::Input(format!(
+            "'{user_id}' is not a valid user id: use 1–64 letters, digits, '-', '_' or '.'"
+        )));
+    }
+    let user = User {
+        user_id: user_id.to_owned(),
+        display_name: display_name.to_owned(),
+        role,
+        password_hash: hash_password(password)?,
+        disabled: false,
+        created_at_ms: now_ms,
+    };
+    storage.add_user(&user)?;
+    Ok(user)
+}
+
+/// A successful sign-in: the clear token (shown once) and its record.
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub token: String,
+    pub record: TokenRecord,
+    pub user: User,
+}
+
+/// Check credentials and issue a token bound to `device_id`, valid for `ttl_ms`.
+pub fn sign_in(
+    storage: &dyn RelayStorage,
+    user_id: &str,
+    password: &str,
+    device_id: &str,
+    now_ms: i64,
+    ttl_ms: i64,
+) -> Result<Session, AuthError> {
+    if device_id.is_empty() || device_id.len() > 128 {
+        return Err(AuthError::Input(
+            "device_id must be 1–128 characters".into(),
+        ));
+    }
+    let Some(user) = storage.user(user_id)? else {
+        return Err(AuthError::BadCredentials);
+    };
+    if !verify_password(password, &user.password_hash) {
+        return Err(AuthError::BadCredentials);
+    }
+    if user.disabled {
+        return Err(AuthError::Disabled);
+    }
+    let token = new_token();
+    let record = TokenRecord {
+        token_sha256: token_sha256(&token),
+        user_id: user.user_id.clone(),
+        device_id: device_id.to_owned(),
+        created_at_ms: now_ms,
+        expires_at_ms: now_ms + ttl_ms,
+        revoked_at_ms: None,
+    };
+    storage.add_token(&record)?;
+    Ok(Session {
+        token,
+        record,
+        user,
+    })
+}
+
+/// Who a bearer token belongs to, and on which device.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Authenticated {
+    pub principal: Principal,
+    pub device_id: String,
+    pub token_sha256: String,
+}
+
+/// Resolve a bearer token at `now_ms`.
+pub fn authenticate(
+    storage: &dyn RelayStorage,
+    token: &str,
+    now_ms: i64,
+) -> Result<Authenticated, AuthError> {
+    let hash = token_sha256(token);
+    let Some(t) = storage.token(&hash)? else {
+        return Err(AuthError::Invalid);
+    };
+    if t.revoked_at_ms.is_some() {
+        return Err(AuthError::Revoked);
+    }
+    if now_ms >= t.expires_at_ms {
+        return Err(AuthError::Expired);
+    }
+    let Some(user) = storage.user(&t.user_id)? else {
+        return Err(AuthError::Invalid);
+    };
+    if user.disabled {
+        return Err(AuthError::Disabled);
+    }
+    Ok(Authenticated {
+        principal: Principal {
+            user_id: user.user_id,
+            role: user.role,
+        },
+        device_id: t.device_id,
+        token_sha256: hash,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_hash_with_argon2id_and_verify() {
+        let h = hash_password("correct horse").unwrap();
+        assert!(h.starts_with("$argon2id$"), "{h}");
+        assert!(verify_password("correct horse", &h));
+        assert!(!verify_password("wrong horse", &h));
+        assert!(
+            hash_password("short").is_err(),
+            "short passwords are refused"
+        );
+    }
+
+    #[test]
+    fn tokens_are_random_and_stored_hashed() {
+        let a = new_token();
+        let b = new_token();
+        assert_ne!(a, b);
+        assert!(a.starts_with("ons_") && a.len() > 40);
+        assert_eq!(token_sha256(&a).len(), 64);
+        assert_ne!(token_sha256(&a), a);
+    }
+}

@@ -1,0 +1,398 @@
+//! HTTP routes (`/healthz`, `/api/v1/...`), body handling, auth and the SSE push stream.
+
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use futures_util::{Stream, StreamExt, stream};
+use onsite_sync::SyncError;
+use onsite_sync::access::access;
+use onsite_sync::relay::{Caller, Committed, HandleError};
+use onsite_wire::{
+    API_VERSION, Capabilities, ErrorBody, PushEvent, SYNC_PROTOCOL, SignInRequest, SignInResponse,
+    SyncRequest, codes,
+};
+use serde::de::DeserializeOwned;
+use tokio::sync::broadcast;
+use tower_http::compression::CompressionLayer;
+use tower_http::decompression::RequestDecompressionLayer;
+use tower_http::trace::TraceLayer;
+
+use crate::accounts::{self, AuthError, Authenticated};
+use crate::config::Config;
+use crate::storage::{RelayStorage, StorageError};
+
+/// Milliseconds since the Unix epoch, relay time.
+pub fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+/// Shared state of the HTTP handlers.
+#[derive(Clone)]
+pub struct AppState {
+    storage: Arc<dyn RelayStorage>,
+    config: Arc<Config>,
+    events: broadcast::Sender<Arc<Committed>>,
+}
+
+impl AppState {
+    pub fn new(storage: Arc<dyn RelayStorage>, config: Config) -> Self {
+        let (events, _) = broadcast::channel(256);
+        AppState {
+            storage,
+            config: Arc::new(config),
+            events,
+        }
+    }
+
+    /// The storage, e.g. for the public verify page ([`RelayStorage::order_record`]).
+    pub fn storage(&self) -> &Arc<dyn RelayStorage> {
+        &self.storage
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+}
+
+/// An error answer: status plus [`ErrorBody`].
+#[derive(Debug)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub body: ErrorBody,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, code: &str, message: impl Into<String>) -> Self {
+        ApiError {
+            status,
+            body: ErrorBody::new(code, message),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        (self.status, axum::Json(self.body)).into_response()
+    }
+}
+
+impl From<AuthError> for ApiError {
+    fn from(e: AuthError) -> Self {
+        let status = match e {
+            AuthError::Disabled => StatusCode::FORBIDDEN,
+            AuthError::Input(_) => StatusCode::BAD_REQUEST,
+            AuthError::Storage(_) => StatusCode::SERVICE_UNAVAILABLE,
+            _ => StatusCode::UNAUTHORIZED,
+        };
+        if let AuthError::Storage(s) = &e {
+            tracing::error!(error = %s, "storage failed during authentication");
+        }
+        ApiError::new(status, e.code(), e.to_string())
+    }
+}
+
+impl From<StorageError> for ApiError {
+    fn from(e: StorageError) -> Self {
+        tracing::error!(error = %e, "storage failed");
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            codes::UNAVAILABLE,
+            format!("relay storage failed ({e}); nothing was acknowledged, retry later"),
+        )
+    }
+}
+
+fn internal(what: &str) -> ApiError {
+    ApiError::new(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        codes::INTERNAL,
+        format!("{what}; nothing was acknowledged, retry later"),
+    )
+}
+
+/// Build the relay's router. Add further routes (e.g. `/verify/...`) with `Router::merge`.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/api/v1/capabilities", get(capabilities))
+        .route("/api/v1/sign-in", post(sign_in))
+        .route("/api/v1/sign-out", post(sign_out))
+        .route("/api/v1/sync", post(sync))
+        .route("/api/v1/events", get(events))
+        .fallback(|| async {
+            ApiError::new(
+                StatusCode::NOT_FOUND,
+                codes::NOT_FOUND,
+                "no such route; see /api/v1/capabilities",
+            )
+        })
+        .layer(RequestDecompressionLayer::new())
+        .layer(CompressionLayer::new())
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+async fn capabilities(State(st): State<AppState>) -> axum::Json<Capabilities> {
+    axum::Json(Capabilities {
+        server: "onsite-relay".into(),
+        version: env!("CARGO_PKG_VERSION").into(),
+        api_versions: vec![API_VERSION],
+        sync_protocol: SYNC_PROTOCOL.into(),
+        max_body_bytes: st.config.max_body_bytes,
+        max_doc_bytes: st.config.max_doc_bytes,
+        max_docs_per_response: st.config.max_docs_per_response,
+        encodings: vec!["gzip".into()],
+        features: vec!["events".into()],
+    })
+}
+
+/// Read a JSON body: `application/json`, at most `max_body_bytes` after decompression.
+async fn read_json<T: DeserializeOwned>(
+    st: &AppState,
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<T, ApiError> {
+    let ct = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if !ct
+        .trim_start()
+        .to_ascii_lowercase()
+        .starts_with("application/json")
+    {
+        return Err(ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            codes::REQUEST_CONTENT_TYPE,
+            format!("the body must be 'application/json', not '{ct}'"),
+        ));
+    }
+    let limit = st.config.max_body_bytes as usize;
+    let too_large = || {
+        ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            codes::REQUEST_TOO_LARGE,
+            format!(
+                "the request body is larger than the relay's limit of {limit} bytes; sync fewer documents per request"
+            ),
+        )
+    };
+    let mut buf = Vec::new();
+    let mut data = body.into_data_stream();
+    while let Some(chunk) = data.next().await {
+        let chunk = chunk.map_err(|e| {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                codes::REQUEST_BAD_ENCODING,
+                format!("the request body could not be read or decompressed ({e}); resend it"),
+            )
+        })?;
+        if buf.len() + chunk.len() > limit {
+            return Err(too_large());
+        }
+        buf.extend_from_slice(&chunk);
+    }
+    serde_json::from_slice(&buf).map_err(|e| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            codes::REQUEST_MALFORMED,
+            format!("the request body is not valid: {e}"),
+        )
+    })
+}
+
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, ApiError> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|_| internal("the request failed inside the relay"))
+}
+
+async fn authenticated(st: &AppState, headers: &HeaderMap) -> Result<Authenticated, ApiError> {
+    let token = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .ok_or(AuthError::Missing)?
+        .to_owned();
+    let storage = st.storage.clone();
+    Ok(blocking(move || accounts::authenticate(storage.as_ref(), &token, now_ms())).await??)
+}
+
+async fn sign_in(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<axum::Json<SignInResponse>, ApiError> {
+    let req: SignInRequest = read_json(&st, &headers, body).await?;
+    let storage = st.storage.clone();
+    let ttl = st.config.token_ttl_hours as i64 * 3_600_000;
+    let user_id = req.user_id.clone();
+    let session = blocking(move || {
+        accounts::sign_in(
+            storage.as_ref(),
+            &req.user_id,
+            &req.password,
+            &req.device_id,
+            now_ms(),
+            ttl,
+        )
+    })
+    .await?
+    .inspect_err(|e| tracing::warn!(user = %user_id, code = e.code(), "sign-in refused"))?;
+    tracing::info!(user = %session.user.user_id, device = %session.record.device_id, "signed in");
+    Ok(axum::Json(SignInResponse {
+        token: session.token,
+        expires_at_ms: session.record.expires_at_ms,
+        role: session.user.role,
+        user_id: session.user.user_id,
+        display_name: session.user.display_name,
+    }))
+}
+
+async fn sign_out(State(st): State<AppState>, headers: HeaderMap) -> Result<StatusCode, ApiError> {
+    let auth = authenticated(&st, &headers).await?;
+    let storage = st.storage.clone();
+    blocking(move || storage.revoke_token(&auth.token_sha256, now_ms())).await??;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn sync(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let auth = authenticated(&st, &headers).await?;
+    let req: SyncRequest = read_json(&st, &headers, body).await?;
+    let caller = Caller {
+        principal: auth.principal,
+        device_id: auth.device_id,
+    };
+    let storage = st.storage.clone();
+    let limits = st.config.limits();
+    let (caller, sent, result) = blocking(move || {
+        let r = storage.sync(&caller, &req, &limits, now_ms());
+        (caller, req.docs.len(), r)
+    })
+    .await?;
+    let handled = result.map_err(|e| match e {
+        HandleError::Refused(e) => {
+            tracing::warn!(user = %caller.principal.user_id, code = e.code(), error = %e, "sync refused");
+            let status = match e {
+                SyncError::CursorAhead { .. } => StatusCode::CONFLICT,
+                SyncError::BadState { .. } => StatusCode::INTERNAL_SERVER_ERROR,
+                _ => StatusCode::BAD_REQUEST,
+            };
+            ApiError::new(status, e.code(), e.to_string())
+        }
+        HandleError::Storage(s) => ApiError::from(s),
+    })?;
+    let r = &handled.response;
+    tracing::info!(
+        user = %caller.principal.user_id,
+        device = %caller.device_id,
+        sent,
+        stored = r.stored_changes,
+        answered = r.docs.len(),
+        rejected = r.rejected.len(),
+        cursor = r.cursor,
+        more = r.more,
+        "sync"
+    );
+    if let Some(c) = handled.committed {
+        // No receiver is fine: nobody is listening for pushes.
+        let _ = st.events.send(Arc::new(c));
+    }
+    Ok(axum::Json(handled.response).into_response())
+}
+
+fn sse_event(e: &PushEvent) -> Event {
+    Event::default()
+        .event(e.name())
+        .data(serde_json::to_string(e).expect("push events serialise"))
+}
+
+/// Whether `c` advanced `auth`'s feed.
+fn concerns(auth: &Authenticated, c: &Committed) -> bool {
+    c.access_users.contains(&auth.principal.user_id)
+        || c.docs
+            .iter()
+            .any(|(d, f)| access(&auth.principal, d, f.as_ref()).can_read())
+}
+
+struct Listener {
+    st: AppState,
+    auth: Authenticated,
+    rx: broadcast::Receiver<Arc<Committed>>,
+    done: bool,
+}
+
+async fn next_push(mut l: Listener) -> Option<(Result<Event, Infallible>, Listener)> {
+    if l.done {
+        return None;
+    }
+    loop {
+        let head = match l.rx.recv().await {
+            Ok(c) if concerns(&l.auth, &c) => c.head,
+            Ok(_) => continue,
+            Err(broadcast::error::RecvError::Lagged(_)) => {
+                let storage = l.st.storage.clone();
+                match blocking(move || storage.head_seq()).await {
+                    Ok(Ok(h)) => h,
+                    _ => continue,
+                }
+            }
+            Err(broadcast::error::RecvError::Closed) => return None,
+        };
+        let storage = l.st.storage.clone();
+        let token = l.auth.token_sha256.clone();
+        let still = blocking(move || storage.token(&token)).await;
+        let valid = matches!(&still, Ok(Ok(Some(t))) if t.revoked_at_ms.is_none() && t.expires_at_ms > now_ms());
+        if !valid {
+            l.done = true;
+            let e = PushEvent::SignedOut {
+                code: codes::AUTH_REVOKED.into(),
+            };
+            return Some((Ok(sse_event(&e)), l));
+        }
+        return Some((Ok(sse_event(&PushEvent::FeedAdvanced { cursor: head })), l));
+    }
+}
+
+async fn events(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
+    let auth = authenticated(&st, &headers).await?;
+    let rx = st.events.subscribe();
+    let storage = st.storage.clone();
+    let head = blocking(move || storage.head_seq()).await??;
+    tracing::info!(user = %auth.principal.user_id, device = %auth.device_id, "push stream opened");
+    let first = stream::once(async move {
+        Ok::<_, Infallible>(sse_event(&PushEvent::FeedAdvanced { cursor: head }))
+    });
+    let rest = stream::unfold(
+        Listener {
+            st,
+            auth,
+            rx,
+            done: false,
+        },
+        next_push,
+    );
+    Ok(Sse::new(first.chain(rest)).keep_alive(KeepAlive::default()))
+}

@@ -1,0 +1,248 @@
+//! `onsite-relay`: serve the relay, manage accounts and tokens, seed a demo company.
+//!
+//! Settings are layered: defaults → TOML file (`--config`) → environment (`ONSITE_RELAY_*`) →
+//! flags.
+
+use std::io::BufRead;
+use std::path::PathBuf;
+
+use anyhow::{Context, bail};
+use clap::{Args, Parser, Subcommand};
+use onsite_relay::accounts;
+use onsite_relay::api::now_ms;
+use onsite_relay::{Config, RelayStorage, SqliteStorage};
+use onsite_wire::Role;
+
+#[derive(Parser)]
+#[command(name = "onsite-relay", version, about = "The Onsite relay server")]
+struct Cli {
+    /// TOML settings file (keys: listen, database, token_ttl_hours, max_body_bytes,
+    /// max_doc_bytes, max_docs_per_response, log_format).
+    #[arg(long, global = true, env = "ONSITE_RELAY_CONFIG")]
+    config: Option<PathBuf>,
+    /// SQLite database file.
+    #[arg(long, global = true, env = "ONSITE_RELAY_DATABASE")]
+    database: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve /healthz and /api/v1.
+    Serve(ServeArgs),
+    /// Manage accounts.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Manage sign-in tokens.
+    #[command(subcommand)]
+    Token(TokenCommand),
+    /// Create a demo company: admin, dispatcher `disp`, technicians `tech.a` and `tech.b`,
+    /// reference documents, profiles, ledgers and a day of orders.
+    Seed {
+        /// Password for every demo account (read from stdin when absent).
+        #[arg(long, env = "ONSITE_RELAY_SEED_PASSWORD")]
+        password: Option<String>,
+        /// How many orders to create.
+        #[arg(long, default_value_t = 8)]
+        orders: u32,
+    },
+}
+
+#[derive(Args)]
+struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "ONSITE_RELAY_LISTEN")]
+    listen: Option<String>,
+    #[arg(long, env = "ONSITE_RELAY_TOKEN_TTL_HOURS")]
+    token_ttl_hours: Option<u64>,
+    #[arg(long, env = "ONSITE_RELAY_MAX_BODY_BYTES")]
+    max_body_bytes: Option<u64>,
+    #[arg(long, env = "ONSITE_RELAY_MAX_DOC_BYTES")]
+    max_doc_bytes: Option<u64>,
+    #[arg(long, env = "ONSITE_RELAY_MAX_DOCS_PER_RESPONSE")]
+    max_docs_per_response: Option<u32>,
+    /// `text` or `json`.
+    #[arg(long, env = "ONSITE_RELAY_LOG_FORMAT")]
+    log_format: Option<String>,
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Create an account.
+    Add {
+        user_id: String,
+        #[arg(long)]
+        role: Role,
+        /// Display name (defaults to the user id).
+        #[arg(long)]
+        name: Option<String>,
+        /// Password (read from stdin when absent).
+        #[arg(long)]
+        password: Option<String>,
+    },
+    /// Disable an account and revoke its tokens.
+    Disable { user_id: String },
+    /// Enable a disabled account.
+    Enable { user_id: String },
+    /// Set a new password and revoke the account's tokens.
+    ResetPassword {
+        user_id: String,
+        #[arg(long)]
+        password: Option<String>,
+    },
+    /// List accounts.
+    List,
+}
+
+#[derive(Subcommand)]
+enum TokenCommand {
+    /// Revoke a user's tokens (all devices, or one).
+    Revoke {
+        user_id: String,
+        #[arg(long)]
+        device: Option<String>,
+    },
+}
+
+fn password_or_stdin(p: Option<String>) -> anyhow::Result<String> {
+    if let Some(p) = p {
+        return Ok(p);
+    }
+    eprintln!("password:");
+    let mut line = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .context("reading the password from stdin")?;
+    Ok(line.trim_end_matches(['\r', '\n']).to_owned())
+}
+
+fn settings(cli: &Cli) -> anyhow::Result<Config> {
+    let mut c = match &cli.config {
+        Some(p) => Config::from_file(p)?,
+        None => Config::default(),
+    };
+    if let Some(d) = &cli.database {
+        c.database = d.clone();
+    }
+    Ok(c)
+}
+
+fn init_logs(format: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("ONSITE_RELAY_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,tower_http=info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    if format == "json" {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let mut config = settings(&cli)?;
+    match cli.command {
+        Command::Serve(a) => {
+            if let Some(v) = a.listen {
+                config.listen = v;
+            }
+            if let Some(v) = a.token_ttl_hours {
+                config.token_ttl_hours = v;
+            }
+            if let Some(v) = a.max_body_bytes {
+                config.max_body_bytes = v;
+            }
+            if let Some(v) = a.max_doc_bytes {
+                config.max_doc_bytes = v;
+            }
+            if let Some(v) = a.max_docs_per_response {
+                config.max_docs_per_response = v;
+            }
+            if let Some(v) = a.log_format {
+                config.log_format = v;
+            }
+            init_logs(&config.log_format);
+            let rt = tokio::runtime::Runtime::new()?;
+            rt.block_on(async move {
+                let listener = tokio::net::TcpListener::bind(&config.listen)
+                    .await
+                    .with_context(|| format!("cannot listen on {}", config.listen))?;
+                onsite_relay::serve(config, listener).await?;
+                anyhow::Ok(())
+            })?;
+        }
+        Command::User(u) => {
+            let s = SqliteStorage::open(&config.database)?;
+            match u {
+                UserCommand::Add {
+                    user_id,
+                    role,
+                    name,
+                    password,
+                } => {
+                    let pw = password_or_stdin(password)?;
+                    let name = name.unwrap_or_else(|| user_id.clone());
+                    accounts::add_user(&s, &user_id, &name, role, &pw, now_ms())?;
+                    println!("added {user_id} ({role})");
+                }
+                UserCommand::Disable { user_id } => {
+                    if !s.set_disabled(&user_id, true)? {
+                        bail!("no user '{user_id}'; see `onsite-relay user list`");
+                    }
+                    let n = s.revoke_tokens(&user_id, None, now_ms())?;
+                    println!("disabled {user_id}; revoked {n} token(s)");
+                }
+                UserCommand::Enable { user_id } => {
+                    if !s.set_disabled(&user_id, false)? {
+                        bail!("no user '{user_id}'; see `onsite-relay user list`");
+                    }
+                    println!("enabled {user_id}");
+                }
+                UserCommand::ResetPassword { user_id, password } => {
+                    let pw = password_or_stdin(password)?;
+                    let hash = accounts::hash_password(&pw)?;
+                    if !s.set_password_hash(&user_id, &hash)? {
+                        bail!("no user '{user_id}'; see `onsite-relay user list`");
+                    }
+                    let n = s.revoke_tokens(&user_id, None, now_ms())?;
+                    println!("password reset for {user_id}; revoked {n} token(s)");
+                }
+                UserCommand::List => {
+                    for u in s.users()? {
+                        println!(
+                            "{}\t{}\t{}\t{}",
+                            u.user_id,
+                            u.role,
+                            if u.disabled { "disabled" } else { "active" },
+                            u.display_name
+                        );
+                    }
+                }
+            }
+        }
+        Command::Token(TokenCommand::Revoke { user_id, device }) => {
+            let s = SqliteStorage::open(&config.database)?;
+            let n = s.revoke_tokens(&user_id, device.as_deref(), now_ms())?;
+            println!("revoked {n} token(s) of {user_id}");
+        }
+        Command::Seed { password, orders } => {
+            let s = SqliteStorage::open(&config.database)?;
+            let pw = password_or_stdin(password)?;
+            let now = now_ms();
+            let day = now - now.rem_euclid(24 * onsite_domain::HOUR);
+            let summary = onsite_relay::seed::seed_demo(&s, &config, &pw, orders, day, now)?;
+            for (id, role, name) in &summary.users {
+                println!("user {id}\t{role}\t{name}");
+            }
+            println!(
+                "{} documents, {} orders; feed at {}",
+                summary.documents,
+                summary.orders.len(),
+                summary.head
+            );
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,155 @@
+//! `onsite-relay seed`: a demo company — reference documents, an admin, a dispatcher, two
+//! technicians with profiles and stock ledgers, and a day of orders assigned to them. The
+//! documents are stored through the normal sync path (as the admin), so they are numbered in the
+//! feed and access events exist exactly as if a dispatcher had made them.
+
+use automerge::AutoCommit;
+use onsite_domain::ledger::{EntryKind, StockLedger};
+use onsite_domain::order::Order;
+use onsite_domain::sla::SlaPolicy;
+use onsite_domain::{DocId, DomainError, HOUR, Millis, doc, seed, templates};
+use onsite_sync::access::Principal;
+use onsite_sync::device::{self, PeerState};
+use onsite_sync::relay::{Caller, HandleError};
+use onsite_wire::Role;
+
+use crate::accounts::{self, AuthError};
+use crate::config::Config;
+use crate::storage::{RelayStorage, StorageError};
+
+/// What `seed` created.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SeedSummary {
+    /// (user id, role, display name).
+    pub users: Vec<(String, Role, String)>,
+    pub orders: Vec<DocId>,
+    pub documents: usize,
+    pub head: u64,
+}
+
+/// Why seeding failed.
+#[derive(Debug, thiserror::Error)]
+pub enum SeedError {
+    #[error(transparent)]
+    Auth(#[from] AuthError),
+    #[error(transparent)]
+    Domain(#[from] DomainError),
+    #[error("storing the demo documents failed: {0}")]
+    Sync(String),
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+}
+
+/// The demo technicians: (id, name, phone, certificate).
+pub const TECHNICIANS: [(&str, &str, &str, &str); 2] = [
+    ("tech.a", "张师傅 Zhang", "13900000001", "CERT-HA-0001"),
+    ("tech.b", "李师傅 Li", "13900000002", "CERT-HA-0002"),
+];
+/// The demo dispatcher's user id.
+pub const DISPATCHER: &str = "disp";
+/// The demo administrator's user id.
+pub const ADMIN: &str = "admin";
+
+/// Create the demo company with every account using `password`, and `orders` orders for the day
+/// starting at `day_start`, alternately assigned to the two technicians.
+pub fn seed_demo(
+    storage: &dyn RelayStorage,
+    config: &Config,
+    password: &str,
+    orders: u32,
+    day_start: Millis,
+    now: Millis,
+) -> Result<SeedSummary, SeedError> {
+    let mut users = vec![
+        (ADMIN.to_owned(), Role::Admin, "Administrator".to_owned()),
+        (
+            DISPATCHER.to_owned(),
+            Role::Dispatcher,
+            "王调度 Wang (dispatch)".to_owned(),
+        ),
+    ];
+    for (id, name, _, _) in TECHNICIANS {
+        users.push((id.to_owned(), Role::Technician, name.to_owned()));
+    }
+    for (id, role, name) in &users {
+        accounts::add_user(storage, id, name, *role, password, now)?;
+    }
+
+    let mut docs: Vec<(DocId, AutoCommit)> = vec![
+        (
+            DocId::Templates,
+            doc::create(&templates::builtin_library())?,
+        ),
+        (
+            DocId::FeeSchedule,
+            doc::create(&seed::fee_schedule(day_start - seed::YEAR))?,
+        ),
+        (
+            DocId::PartsCatalogue,
+            doc::create(&seed::parts_catalogue())?,
+        ),
+    ];
+    let mut profiles = Vec::new();
+    for (id, name, phone, cert) in TECHNICIANS {
+        let p = seed::technician(id, name, phone, cert, now);
+        docs.push((DocId::Profile(id.to_owned()), doc::create(&p)?));
+        let mut ledger = StockLedger::new(id);
+        for (n, (part, qty)) in [
+            ("AC-CAP-35UF", 4),
+            ("GEN-FUSE-10A", 10),
+            ("WM-DRAIN-PUMP", 1),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            ledger.record(
+                &format!("{id}-issue-{n}"),
+                part,
+                EntryKind::Issued,
+                qty,
+                DISPATCHER,
+                "领料 / stock issued for the day",
+                day_start,
+            )?;
+        }
+        docs.push((DocId::Ledger(id.to_owned()), doc::create(&ledger)?));
+        profiles.push(p);
+    }
+    let mut order_ids = Vec::new();
+    for n in 0..orders {
+        let mut o = Order::create(seed::order(n, day_start), &SlaPolicy::default(), now)?;
+        let to = &profiles[(n as usize) % profiles.len()];
+        o.assign(&format!("seed-{n}"), to, "", DISPATCHER, now + HOUR / 60)?;
+        let id = DocId::Order(o.order_id.clone());
+        order_ids.push(id.clone());
+        docs.push((id, doc::create(&o)?));
+    }
+
+    let messages = docs
+        .iter_mut()
+        .filter_map(|(id, d)| device::outgoing(d, &PeerState::new()).map(|m| (id.clone(), m)))
+        .collect();
+    let caller = Caller {
+        principal: Principal {
+            user_id: ADMIN.to_owned(),
+            role: Role::Admin,
+        },
+        device_id: "seed".to_owned(),
+    };
+    let req = device::build_request(storage.head_seq()?, messages);
+    let handled = storage
+        .sync(&caller, &req, &config.limits(), now)
+        .map_err(|e| match e {
+            HandleError::Refused(e) => SeedError::Sync(e.to_string()),
+            HandleError::Storage(e) => SeedError::Storage(e),
+        })?;
+    if let Some(r) = handled.response.rejected.first() {
+        return Err(SeedError::Sync(format!("{}: {}", r.code, r.message)));
+    }
+    Ok(SeedSummary {
+        users,
+        orders: order_ids,
+        documents: docs.len(),
+        head: storage.head_seq()?,
+    })
+}

@@ -1,0 +1,496 @@
+//! The embedded SQLite [`RelayStorage`]: one file, WAL, `synchronous=FULL` so an acknowledged
+//! change survives a crash or power loss. Migrations are append-only (`PRAGMA user_version`).
+
+use std::path::Path;
+use std::sync::{Mutex, MutexGuard};
+
+use automerge::ChangeHash;
+use onsite_domain::DocId;
+use onsite_sync::access::OrderFacts;
+use onsite_sync::relay::{
+    self, AccessEvent, Caller, DocMeta, DocStore, DocWrite, FeedEntry, HandleError, Handled,
+    Limits, Origin, StoredDoc,
+};
+use onsite_wire::{Role, SyncRequest};
+use rusqlite::{Connection, OptionalExtension, params};
+
+use crate::storage::{DocBytes, OrderRecord, RelayStorage, StorageError, TokenRecord, User};
+
+/// Append-only: never edit an entry, add a new one.
+const MIGRATIONS: &[&str] = &[r#"
+CREATE TABLE users(
+    user_id TEXT PRIMARY KEY,
+    display_name TEXT NOT NULL,
+    role TEXT NOT NULL,
+    password_hash TEXT NOT NULL,
+    disabled INTEGER NOT NULL DEFAULT 0,
+    created_at_ms INTEGER NOT NULL
+);
+CREATE TABLE tokens(
+    token_sha256 TEXT PRIMARY KEY,
+    user_id TEXT NOT NULL REFERENCES users(user_id),
+    device_id TEXT NOT NULL,
+    created_at_ms INTEGER NOT NULL,
+    expires_at_ms INTEGER NOT NULL,
+    revoked_at_ms INTEGER
+);
+CREATE INDEX tokens_by_user ON tokens(user_id, device_id);
+CREATE TABLE docs(
+    doc_id TEXT PRIMARY KEY,
+    bytes BLOB NOT NULL,
+    heads BLOB NOT NULL,
+    size INTEGER NOT NULL,
+    order_no TEXT,
+    assignee TEXT,
+    assignees_ever TEXT,
+    updated_seq INTEGER NOT NULL
+);
+CREATE INDEX docs_by_order_no ON docs(order_no);
+CREATE TABLE changes(
+    seq INTEGER PRIMARY KEY,
+    doc_id TEXT NOT NULL,
+    hash BLOB NOT NULL,
+    bytes BLOB NOT NULL,
+    user_id TEXT NOT NULL,
+    device_id TEXT NOT NULL,
+    at_ms INTEGER NOT NULL,
+    UNIQUE(doc_id, hash)
+);
+CREATE INDEX changes_by_doc ON changes(doc_id, seq);
+CREATE TABLE access_events(
+    seq INTEGER NOT NULL,
+    user_id TEXT NOT NULL,
+    doc_id TEXT NOT NULL,
+    granted INTEGER NOT NULL
+);
+CREATE INDEX access_by_user ON access_events(user_id, seq);
+"#];
+
+/// The SQLite storage. One connection behind a mutex: SQLite has one writer anyway, and holding
+/// it for a whole sync request keeps the feed cursor consistent with the commits.
+pub struct SqliteStorage {
+    conn: Mutex<Connection>,
+}
+
+impl SqliteStorage {
+    /// Open (creating and migrating if needed) the database at `path`.
+    pub fn open(path: &Path) -> Result<SqliteStorage, StorageError> {
+        let mut conn = Connection::open(path)?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+        let tx = conn.transaction()?;
+        for (i, m) in MIGRATIONS.iter().enumerate().skip(version as usize) {
+            tx.execute_batch(m)?;
+            tx.pragma_update(None, "user_version", (i + 1) as i64)?;
+        }
+        tx.commit()?;
+        Ok(SqliteStorage {
+            conn: Mutex::new(conn),
+        })
+    }
+
+    fn conn(&self) -> Result<MutexGuard<'_, Connection>, StorageError> {
+        self.conn.lock().map_err(|_| StorageError::Poisoned)
+    }
+}
+
+fn role_of(s: &str) -> Result<Role, StorageError> {
+    s.parse()
+        .map_err(|e: String| StorageError::Corrupt(format!("user role: {e}")))
+}
+
+fn user_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(User, String)> {
+    let role: String = r.get(2)?;
+    Ok((
+        User {
+            user_id: r.get(0)?,
+            display_name: r.get(1)?,
+            role: Role::Technician,
+            password_hash: r.get(3)?,
+            disabled: r.get::<_, i64>(4)? != 0,
+            created_at_ms: r.get(5)?,
+        },
+        role,
+    ))
+}
+
+fn finish_user((mut u, role): (User, String)) -> Result<User, StorageError> {
+    u.role = role_of(&role)?;
+    Ok(u)
+}
+
+fn token_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<TokenRecord> {
+    Ok(TokenRecord {
+        token_sha256: r.get(0)?,
+        user_id: r.get(1)?,
+        device_id: r.get(2)?,
+        created_at_ms: r.get(3)?,
+        expires_at_ms: r.get(4)?,
+        revoked_at_ms: r.get(5)?,
+    })
+}
+
+fn encode_heads(heads: &[ChangeHash]) -> Vec<u8> {
+    heads.iter().flat_map(|h| h.0).collect()
+}
+
+fn decode_heads(bytes: &[u8]) -> Result<Vec<ChangeHash>, StorageError> {
+    if !bytes.len().is_multiple_of(32) {
+        return Err(StorageError::Corrupt("document heads".into()));
+    }
+    Ok(bytes
+        .chunks_exact(32)
+        .map(|c| ChangeHash(c.try_into().expect("32-byte chunk")))
+        .collect())
+}
+
+fn parse_doc_id(s: &str) -> Result<DocId, StorageError> {
+    s.parse()
+        .map_err(|_| StorageError::Corrupt(format!("stored document id '{s}'")))
+}
+
+/// [`DocStore`] over a locked connection, for the duration of one request.
+struct Docs<'a>(&'a mut Connection);
+
+impl Docs<'_> {
+    fn meta_row(
+        &mut self,
+        doc: &DocId,
+        with_bytes: bool,
+    ) -> Result<Option<(DocMeta, Vec<u8>)>, StorageError> {
+        let sql = if with_bytes {
+            "SELECT heads, size, order_no, assignee, assignees_ever, bytes FROM docs WHERE doc_id = ?1"
+        } else {
+            "SELECT heads, size, order_no, assignee, assignees_ever, x'' FROM docs WHERE doc_id = ?1"
+        };
+        let row = self
+            .0
+            .prepare_cached(sql)?
+            .query_row([doc.to_string()], |r| {
+                Ok((
+                    r.get::<_, Vec<u8>>(0)?,
+                    r.get::<_, i64>(1)?,
+                    r.get::<_, Option<String>>(2)?,
+                    r.get::<_, Option<String>>(3)?,
+                    r.get::<_, Option<String>>(4)?,
+                    r.get::<_, Vec<u8>>(5)?,
+                ))
+            })
+            .optional()?;
+        let Some((heads, size, order_no, assignee, ever, bytes)) = row else {
+            return Ok(None);
+        };
+        let order = order_no.map(|order_no| OrderFacts {
+            order_no,
+            assignee,
+            assignees_ever: ever
+                .unwrap_or_default()
+                .split(',')
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+                .collect(),
+        });
+        Ok(Some((
+            DocMeta {
+                heads: decode_heads(&heads)?,
+                size: size as u64,
+                order,
+            },
+            bytes,
+        )))
+    }
+}
+
+impl DocStore for Docs<'_> {
+    type Error = StorageError;
+
+    fn head_seq(&mut self) -> Result<u64, StorageError> {
+        let s: i64 = self
+            .0
+            .query_row("SELECT COALESCE(MAX(seq), 0) FROM changes", [], |r| {
+                r.get(0)
+            })?;
+        Ok(s as u64)
+    }
+
+    fn meta(&mut self, doc: &DocId) -> Result<Option<DocMeta>, StorageError> {
+        Ok(self.meta_row(doc, false)?.map(|(m, _)| m))
+    }
+
+    fn load(&mut self, doc: &DocId) -> Result<Option<StoredDoc>, StorageError> {
+        Ok(self
+            .meta_row(doc, true)?
+            .map(|(meta, bytes)| StoredDoc { bytes, meta }))
+    }
+
+    fn commit(&mut self, writes: &[DocWrite], origin: &Origin) -> Result<u64, StorageError> {
+        let tx = self.0.transaction()?;
+        let mut seq: i64 = tx.query_row("SELECT COALESCE(MAX(seq), 0) FROM changes", [], |r| {
+            r.get(0)
+        })?;
+        {
+            let mut has =
+                tx.prepare_cached("SELECT 1 FROM changes WHERE doc_id = ?1 AND hash = ?2")?;
+            let mut ins = tx.prepare_cached(
+                "INSERT INTO changes(seq, doc_id, hash, bytes, user_id, device_id, at_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            )?;
+            let mut ev = tx.prepare_cached(
+                "INSERT INTO access_events(seq, user_id, doc_id, granted) VALUES (?1, ?2, ?3, ?4)",
+            )?;
+            let mut put = tx.prepare_cached(
+                "INSERT INTO docs(doc_id, bytes, heads, size, order_no, assignee, assignees_ever, updated_seq)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+                 ON CONFLICT(doc_id) DO UPDATE SET bytes = excluded.bytes, heads = excluded.heads,
+                   size = excluded.size, order_no = excluded.order_no, assignee = excluded.assignee,
+                   assignees_ever = excluded.assignees_ever, updated_seq = excluded.updated_seq",
+            )?;
+            for w in writes {
+                let id = w.doc.to_string();
+                for c in &w.changes {
+                    if has.exists(params![id, c.hash.0.as_slice()])? {
+                        continue;
+                    }
+                    seq += 1;
+                    ins.execute(params![
+                        seq,
+                        id,
+                        c.hash.0.as_slice(),
+                        c.bytes,
+                        origin.user_id,
+                        origin.device_id,
+                        origin.at_ms
+                    ])?;
+                }
+                for (user, granted) in &w.access {
+                    ev.execute(params![seq, user, id, *granted as i64])?;
+                }
+                let o = w.meta.order.as_ref();
+                put.execute(params![
+                    id,
+                    w.bytes,
+                    encode_heads(&w.meta.heads),
+                    w.meta.size as i64,
+                    o.map(|o| o.order_no.as_str()),
+                    o.and_then(|o| o.assignee.as_deref()),
+                    o.map(|o| o.assignees_ever.join(",")),
+                    seq
+                ])?;
+            }
+        }
+        tx.commit()?;
+        Ok(seq as u64)
+    }
+
+    fn changed_docs(&mut self, after: u64, upto: u64) -> Result<Vec<FeedEntry>, StorageError> {
+        let mut st = self.0.prepare_cached(
+            "SELECT doc_id, MIN(seq) AS first FROM changes WHERE seq > ?1 AND seq <= ?2 GROUP BY doc_id ORDER BY first",
+        )?;
+        let rows = st.query_map(params![after as i64, upto as i64], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (d, s) = row?;
+            out.push(FeedEntry {
+                doc: parse_doc_id(&d)?,
+                first_seq: s as u64,
+            });
+        }
+        Ok(out)
+    }
+
+    fn access_events(
+        &mut self,
+        user_id: &str,
+        after: u64,
+        upto: u64,
+    ) -> Result<Vec<AccessEvent>, StorageError> {
+        let mut st = self.0.prepare_cached(
+            "SELECT seq, doc_id, granted FROM access_events WHERE user_id = ?1 AND seq > ?2 AND seq <= ?3 ORDER BY seq, rowid",
+        )?;
+        let rows = st.query_map(params![user_id, after as i64, upto as i64], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, i64>(2)?,
+            ))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (seq, d, g) = row?;
+            out.push(AccessEvent {
+                seq: seq as u64,
+                doc: parse_doc_id(&d)?,
+                granted: g != 0,
+            });
+        }
+        Ok(out)
+    }
+
+    fn changes_after(&mut self, doc: &DocId, after: u64) -> Result<Vec<Vec<u8>>, StorageError> {
+        let mut st = self.0.prepare_cached(
+            "SELECT bytes FROM changes WHERE doc_id = ?1 AND seq > ?2 ORDER BY seq",
+        )?;
+        let rows = st.query_map(params![doc.to_string(), after as i64], |r| r.get(0))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+}
+
+impl RelayStorage for SqliteStorage {
+    fn add_user(&self, u: &User) -> Result<(), StorageError> {
+        let conn = self.conn()?;
+        let n = conn.execute(
+            "INSERT OR IGNORE INTO users(user_id, display_name, role, password_hash, disabled, created_at_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![u.user_id, u.display_name, u.role.as_str(), u.password_hash, u.disabled as i64, u.created_at_ms],
+        )?;
+        if n == 0 {
+            return Err(StorageError::UserExists(u.user_id.clone()));
+        }
+        Ok(())
+    }
+
+    fn user(&self, user_id: &str) -> Result<Option<User>, StorageError> {
+        let conn = self.conn()?;
+        conn.query_row(
+            "SELECT user_id, display_name, role, password_hash, disabled, created_at_ms FROM users WHERE user_id = ?1",
+            [user_id],
+            user_row,
+        )
+        .optional()?
+        .map(finish_user)
+        .transpose()
+    }
+
+    fn users(&self) -> Result<Vec<User>, StorageError> {
+        let conn = self.conn()?;
+        let mut st = conn.prepare(
+            "SELECT user_id, display_name, role, password_hash, disabled, created_at_ms FROM users ORDER BY user_id",
+        )?;
+        let rows = st.query_map([], user_row)?;
+        rows.map(|r| finish_user(r?)).collect()
+    }
+
+    fn set_disabled(&self, user_id: &str, disabled: bool) -> Result<bool, StorageError> {
+        let conn = self.conn()?;
+        Ok(conn.execute(
+            "UPDATE users SET disabled = ?2 WHERE user_id = ?1",
+            params![user_id, disabled as i64],
+        )? > 0)
+    }
+
+    fn set_password_hash(&self, user_id: &str, hash: &str) -> Result<bool, StorageError> {
+        let conn = self.conn()?;
+        Ok(conn.execute(
+            "UPDATE users SET password_hash = ?2 WHERE user_id = ?1",
+            params![user_id, hash],
+        )? > 0)
+    }
+
+    fn add_token(&self, t: &TokenRecord) -> Result<(), StorageError> {
+        let conn = self.conn()?;
+        conn.execute(
+            "INSERT INTO tokens(token_sha256, user_id, device_id, created_at_ms, expires_at_ms, revoked_at_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![t.token_sha256, t.user_id, t.device_id, t.created_at_ms, t.expires_at_ms, t.revoked_at_ms],
+        )?;
+        Ok(())
+    }
+
+    fn token(&self, token_sha256: &str) -> Result<Option<TokenRecord>, StorageError> {
+        let conn = self.conn()?;
+        Ok(conn
+            .query_row(
+                "SELECT token_sha256, user_id, device_id, created_at_ms, expires_at_ms, revoked_at_ms FROM tokens WHERE token_sha256 = ?1",
+                [token_sha256],
+                token_row,
+            )
+            .optional()?)
+    }
+
+    fn revoke_tokens(
+        &self,
+        user_id: &str,
+        device_id: Option<&str>,
+        now_ms: i64,
+    ) -> Result<usize, StorageError> {
+        let conn = self.conn()?;
+        Ok(conn.execute(
+            "UPDATE tokens SET revoked_at_ms = ?3 WHERE user_id = ?1 AND (?2 IS NULL OR device_id = ?2) AND revoked_at_ms IS NULL",
+            params![user_id, device_id, now_ms],
+        )?)
+    }
+
+    fn revoke_token(&self, token_sha256: &str, now_ms: i64) -> Result<bool, StorageError> {
+        let conn = self.conn()?;
+        Ok(conn.execute(
+            "UPDATE tokens SET revoked_at_ms = ?2 WHERE token_sha256 = ?1 AND revoked_at_ms IS NULL",
+            params![token_sha256, now_ms],
+        )? > 0)
+    }
+
+    fn sync(
+        &self,
+        caller: &Caller,
+        req: &SyncRequest,
+        limits: &Limits,
+        now_ms: i64,
+    ) -> Result<Handled, HandleError<StorageError>> {
+        let mut conn = self.conn().map_err(HandleError::Storage)?;
+        relay::handle(&mut Docs(&mut conn), caller, req, limits, now_ms)
+    }
+
+    fn head_seq(&self) -> Result<u64, StorageError> {
+        let mut conn = self.conn()?;
+        Docs(&mut conn).head_seq()
+    }
+
+    fn doc(&self, doc: &DocId) -> Result<Option<Vec<u8>>, StorageError> {
+        let mut conn = self.conn()?;
+        Ok(Docs(&mut conn).load(doc)?.map(|d| d.bytes))
+    }
+
+    fn order_record(&self, order_no: &str) -> Result<Option<OrderRecord>, StorageError> {
+        let conn = self.conn()?;
+        let order = conn
+            .query_row(
+                "SELECT doc_id, bytes FROM docs WHERE order_no = ?1 AND doc_id LIKE 'order:%' ORDER BY doc_id LIMIT 1",
+                [order_no],
+                |r| Ok((r.get::<_, String>(0)?, r.get::<_, Vec<u8>>(1)?)),
+            )
+            .optional()?;
+        let Some((order_doc, bytes)) = order else {
+            return Ok(None);
+        };
+        let order_id = order_doc.trim_start_matches("order:").to_owned();
+        let mut st = conn.prepare(
+            "SELECT doc_id, bytes FROM docs WHERE doc_id LIKE ?1 ESCAPE '\\' ORDER BY doc_id",
+        )?;
+        let pattern = format!("visit:{}:%", order_id.replace('_', "\\_"));
+        let rows = st.query_map([pattern], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, Vec<u8>>(1)?))
+        })?;
+        let mut visits = Vec::new();
+        for row in rows {
+            let (d, b) = row?;
+            visits.push(DocBytes {
+                doc: parse_doc_id(&d)?,
+                bytes: b,
+            });
+        }
+        Ok(Some(OrderRecord {
+            order: DocBytes {
+                doc: parse_doc_id(&order_doc)?,
+                bytes,
+            },
+            visits,
+        }))
+    }
+
+    fn change_count(&self) -> Result<u64, StorageError> {
+        let conn = self.conn()?;
+        let n: i64 = conn.query_row("SELECT COUNT(*) FROM changes", [], |r| r.get(0))?;
+        Ok(n as u64)
+    }
+}

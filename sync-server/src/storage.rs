@@ -1,0 +1,96 @@
+//! What the relay stores, behind [`RelayStorage`] (SQLite now, PostgreSQL later): accounts,
+//! tokens, documents with their numbered change log, and access events.
+
+use onsite_domain::DocId;
+use onsite_sync::relay::{Caller, HandleError, Handled, Limits};
+use onsite_wire::{Role, SyncRequest};
+
+/// A storage failure. Nothing of the failed operation was acknowledged.
+#[derive(Debug, thiserror::Error)]
+pub enum StorageError {
+    #[error("database error: {0}; check the database file, disk space and permissions")]
+    Db(#[from] rusqlite::Error),
+    #[error("user '{0}' already exists; pick another id or use reset-password")]
+    UserExists(String),
+    #[error("stored data is damaged: {0}")]
+    Corrupt(String),
+    #[error("the storage lock was poisoned by a crash in another request; restart the relay")]
+    Poisoned,
+}
+
+/// One account.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct User {
+    pub user_id: String,
+    pub display_name: String,
+    pub role: Role,
+    /// Argon2id PHC string.
+    pub password_hash: String,
+    pub disabled: bool,
+    pub created_at_ms: i64,
+}
+
+/// One issued token (only its SHA-256 is stored).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenRecord {
+    pub token_sha256: String,
+    pub user_id: String,
+    pub device_id: String,
+    pub created_at_ms: i64,
+    pub expires_at_ms: i64,
+    pub revoked_at_ms: Option<i64>,
+}
+
+/// A stored document's saved bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DocBytes {
+    pub doc: DocId,
+    pub bytes: Vec<u8>,
+}
+
+/// What the public `/verify/<order-no>/<hash>` page needs: the order and every visit on it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrderRecord {
+    pub order: DocBytes,
+    pub visits: Vec<DocBytes>,
+}
+
+/// Everything the relay stores.
+pub trait RelayStorage: Send + Sync + 'static {
+    fn add_user(&self, user: &User) -> Result<(), StorageError>;
+    fn user(&self, user_id: &str) -> Result<Option<User>, StorageError>;
+    fn users(&self) -> Result<Vec<User>, StorageError>;
+    /// Returns false when there is no such user.
+    fn set_disabled(&self, user_id: &str, disabled: bool) -> Result<bool, StorageError>;
+    /// Returns false when there is no such user.
+    fn set_password_hash(&self, user_id: &str, hash: &str) -> Result<bool, StorageError>;
+
+    fn add_token(&self, token: &TokenRecord) -> Result<(), StorageError>;
+    fn token(&self, token_sha256: &str) -> Result<Option<TokenRecord>, StorageError>;
+    /// Revoke the user's live tokens (all, or one device's); returns how many.
+    fn revoke_tokens(
+        &self,
+        user_id: &str,
+        device_id: Option<&str>,
+        now_ms: i64,
+    ) -> Result<usize, StorageError>;
+    /// Revoke one token; returns false when it was unknown or already revoked.
+    fn revoke_token(&self, token_sha256: &str, now_ms: i64) -> Result<bool, StorageError>;
+
+    /// Handle one sync request atomically with respect to other requests.
+    fn sync(
+        &self,
+        caller: &Caller,
+        req: &SyncRequest,
+        limits: &Limits,
+        now_ms: i64,
+    ) -> Result<Handled, HandleError<StorageError>>;
+    /// Sequence number of the newest stored change.
+    fn head_seq(&self) -> Result<u64, StorageError>;
+    /// Saved bytes of one document.
+    fn doc(&self, doc: &DocId) -> Result<Option<Vec<u8>>, StorageError>;
+    /// The order with this human order number and its visits (for the public verify page).
+    fn order_record(&self, order_no: &str) -> Result<Option<OrderRecord>, StorageError>;
+    /// How many changes are stored (all documents).
+    fn change_count(&self) -> Result<u64, StorageError>;
+}

@@ -1,0 +1,224 @@
+//! Test-only helpers: an in-process relay on 127.0.0.1:0 and a minimal reqwest client that
+//! speaks the wire types and drives the device side of onsite-sync.
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::time::Duration;
+
+use automerge::AutoCommit;
+use onsite_domain::{DocId, Millis};
+use onsite_relay::seed::{SeedSummary, seed_demo};
+use onsite_relay::{Config, RunningRelay};
+use onsite_sync::device::{self, PeerState};
+use onsite_wire::{ErrorBody, SignInRequest, SignInResponse, SyncRequest, SyncResponse};
+use reqwest::StatusCode;
+
+pub const PASSWORD: &str = "demo-pass-1";
+pub const DAY: Millis = 1_790_000_000_000;
+
+/// Start a relay on the database in `dir` and wait until `/healthz` answers.
+pub async fn start_relay_with(config: Config) -> RunningRelay {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let relay = onsite_relay::start(config, listener).await.unwrap();
+    wait_healthy(&relay.url()).await;
+    relay
+}
+
+pub async fn start_relay(dir: &Path) -> RunningRelay {
+    start_relay_with(Config::for_database(dir.join("relay.sqlite3"))).await
+}
+
+/// Poll `/healthz` (bounded: 200 tries) until it answers `ok`.
+pub async fn wait_healthy(url: &str) {
+    let http = reqwest::Client::new();
+    for _ in 0..200 {
+        if let Ok(r) = http.get(format!("{url}/healthz")).send().await
+            && r.status() == StatusCode::OK
+        {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    panic!("relay at {url} never became healthy");
+}
+
+/// Seed the demo company with 6 orders (o-00000, o-00002, o-00004 → tech.a; others → tech.b).
+pub fn seed(relay: &RunningRelay) -> SeedSummary {
+    let now = DAY + 8 * onsite_domain::HOUR;
+    seed_demo(
+        relay.storage.as_ref(),
+        &Config::default(),
+        PASSWORD,
+        6,
+        DAY,
+        now,
+    )
+    .unwrap()
+}
+
+/// An HTTP error answer.
+#[derive(Debug)]
+pub struct Refused {
+    pub status: StatusCode,
+    pub body: ErrorBody,
+}
+
+/// Minimal client for tests.
+#[derive(Clone)]
+pub struct Client {
+    pub http: reqwest::Client,
+    pub base: String,
+    pub token: String,
+}
+
+pub async fn sign_in(base: &str, user: &str, device: &str) -> Client {
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .build()
+        .unwrap();
+    let r = http
+        .post(format!("{base}/api/v1/sign-in"))
+        .json(&SignInRequest {
+            user_id: user.into(),
+            password: PASSWORD.into(),
+            device_id: device.into(),
+        })
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK, "sign-in of {user} must succeed");
+    let s: SignInResponse = r.json().await.unwrap();
+    Client {
+        http,
+        base: base.to_owned(),
+        token: s.token,
+    }
+}
+
+impl Client {
+    pub fn with_token(&self, token: &str) -> Client {
+        Client {
+            token: token.to_owned(),
+            ..self.clone()
+        }
+    }
+
+    /// POST raw bytes to /api/v1/sync.
+    pub async fn post_raw(
+        &self,
+        body: Vec<u8>,
+        content_type: &str,
+        encoding: Option<&str>,
+    ) -> (StatusCode, Vec<u8>) {
+        let mut rb = self
+            .http
+            .post(format!("{}/api/v1/sync", self.base))
+            .bearer_auth(&self.token)
+            .header("content-type", content_type)
+            .body(body);
+        if let Some(e) = encoding {
+            rb = rb.header("content-encoding", e);
+        }
+        let r = rb.send().await.unwrap();
+        let status = r.status();
+        (status, r.bytes().await.unwrap().to_vec())
+    }
+
+    pub async fn sync(&self, req: &SyncRequest) -> Result<SyncResponse, Refused> {
+        let (status, body) = self
+            .post_raw(serde_json::to_vec(req).unwrap(), "application/json", None)
+            .await;
+        decode(status, &body)
+    }
+}
+
+pub fn decode(status: StatusCode, body: &[u8]) -> Result<SyncResponse, Refused> {
+    if status == StatusCode::OK {
+        Ok(serde_json::from_slice(body).expect("a 200 carries a SyncResponse"))
+    } else {
+        Err(Refused {
+            status,
+            body: serde_json::from_slice(body).unwrap_or_else(|_| {
+                panic!(
+                    "a {status} must carry an ErrorBody, got {:?}",
+                    String::from_utf8_lossy(body)
+                )
+            }),
+        })
+    }
+}
+
+/// A device: documents with peer states and a cursor, synced through [`Client`].
+pub struct Device {
+    pub client: Client,
+    pub cursor: u64,
+    pub docs: BTreeMap<DocId, (AutoCommit, PeerState)>,
+}
+
+impl Device {
+    pub async fn sign_in(base: &str, user: &str) -> Device {
+        Device {
+            client: sign_in(base, user, &format!("dev-{user}")).await,
+            cursor: 0,
+            docs: BTreeMap::new(),
+        }
+    }
+
+    pub fn request(&mut self) -> SyncRequest {
+        let mut out = Vec::new();
+        for (id, (d, st)) in self.docs.iter_mut() {
+            if let Some(m) = device::outgoing(d, st) {
+                out.push((id.clone(), m));
+            }
+        }
+        device::build_request(self.cursor, out)
+    }
+
+    pub fn apply(&mut self, resp: &SyncResponse) {
+        for m in &resp.docs {
+            let (d, st) = self
+                .docs
+                .entry(m.doc.clone())
+                .or_insert_with(|| (AutoCommit::new(), PeerState::new()));
+            device::incoming(&m.doc, d, st, &m.message).expect("relay messages apply");
+        }
+        for r in &resp.revocations {
+            self.docs.remove(r);
+        }
+        self.cursor = resp.cursor;
+    }
+
+    /// Send the current request; the response is not applied.
+    pub async fn exchange(&mut self) -> Result<SyncResponse, Refused> {
+        let req = self.request();
+        self.client.sync(&req).await
+    }
+
+    /// Sync until quiet (bounded); returns the round trips used.
+    pub async fn sync(&mut self) -> usize {
+        for round in 1..=20 {
+            let req = self.request();
+            let resp = self.client.sync(&req).await.expect("sync succeeds");
+            assert!(
+                resp.rejected.is_empty(),
+                "unexpected rejections: {:?}",
+                resp.rejected
+            );
+            self.apply(&resp);
+            let unsynced = self
+                .docs
+                .values_mut()
+                .filter(|(d, st)| device::is_unsynced(&mut d.clone(), st))
+                .count();
+            if !resp.more && unsynced == 0 {
+                return round;
+            }
+        }
+        panic!("sync did not become quiet in 20 round trips");
+    }
+
+    pub fn doc(&mut self, id: &DocId) -> &mut AutoCommit {
+        &mut self.docs.get_mut(id).expect("device holds the document").0
+    }
+}

@@ -1,0 +1,492 @@
+//! End-to-end tests against a real relay on 127.0.0.1:0: sign-in, access-control matrix, bad
+//! input, restart mid-sync, live push.
+
+mod common;
+
+use std::io::Write;
+use std::time::Duration;
+
+use automerge::AutoCommit;
+use common::*;
+use onsite_domain::order::{DispatchStatus, Order};
+use onsite_domain::visit::Visit;
+use onsite_domain::{DocId, doc, templates};
+use onsite_relay::RelayStorage;
+use onsite_relay::accounts::token_sha256;
+use onsite_relay::storage::TokenRecord;
+use onsite_sync::device::{self, PeerState};
+use onsite_wire::{Capabilities, DocMessage, SyncRequest, codes};
+use reqwest::StatusCode;
+
+fn order(n: u32) -> DocId {
+    DocId::Order(format!("o-{n:05}"))
+}
+
+fn start_visit(dev: &mut Device, order_id: &DocId, tech: &str) -> DocId {
+    let o: Order = doc::read(dev.doc(order_id)).unwrap();
+    let v = Visit::start(&o, tech, &templates::builtin_library()).unwrap();
+    let id = DocId::visit(&o.order_id, tech);
+    dev.docs
+        .insert(id.clone(), (doc::create(&v).unwrap(), PeerState::new()));
+    id
+}
+
+fn edit_visit(dev: &mut Device, id: &DocId, f: impl FnOnce(&mut Visit)) {
+    let d = dev.doc(id);
+    let mut v: Visit = doc::read(d).unwrap();
+    f(&mut v);
+    doc::write(d, &v).unwrap();
+    d.commit();
+}
+
+fn edit_order(dev: &mut Device, id: &DocId, f: impl FnOnce(&mut Order)) {
+    let d = dev.doc(id);
+    let mut o: Order = doc::read(d).unwrap();
+    f(&mut o);
+    doc::write(d, &o).unwrap();
+    d.commit();
+}
+
+fn ask(cursor: u64, id: DocId) -> SyncRequest {
+    SyncRequest {
+        cursor,
+        docs: vec![DocMessage {
+            doc: id,
+            message: device::request_missing(),
+        }],
+    }
+}
+
+#[tokio::test]
+async fn capabilities_sign_in_and_first_sync() {
+    let dir = tempfile::tempdir().unwrap();
+    let relay = start_relay(dir.path()).await;
+    seed(&relay);
+    let http = reqwest::Client::new();
+    let caps: Capabilities = http
+        .get(format!("{}/api/v1/capabilities", relay.url()))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(caps.api_versions, vec![1]);
+    assert!(caps.features.contains(&"events".to_string()));
+
+    let bad = http
+        .post(format!("{}/api/v1/sign-in", relay.url()))
+        .json(&serde_json::json!({"user_id":"tech.a","password":"nope-nope","device_id":"d"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), StatusCode::UNAUTHORIZED);
+    let body: onsite_wire::ErrorBody = bad.json().await.unwrap();
+    assert_eq!(body.code, codes::AUTH_BAD_CREDENTIALS);
+
+    let mut a = Device::sign_in(&relay.url(), "tech.a").await;
+    a.sync().await;
+    let mut ids: Vec<String> = a.docs.keys().map(ToString::to_string).collect();
+    ids.sort();
+    assert_eq!(
+        ids,
+        [
+            "ledger:tech.a",
+            "order:o-00000",
+            "order:o-00002",
+            "order:o-00004",
+            "profile:tech.a",
+            "ref:fees",
+            "ref:parts",
+            "ref:templates"
+        ],
+        "tech.a receives exactly what it may read"
+    );
+    relay.stop().await;
+}
+
+#[tokio::test]
+async fn acl_matrix_refuses_and_leaks_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let relay = start_relay(dir.path()).await;
+    seed(&relay);
+    let mut a = Device::sign_in(&relay.url(), "tech.a").await;
+    let mut b = Device::sign_in(&relay.url(), "tech.b").await;
+    a.sync().await;
+    b.sync().await;
+    let stored = relay.storage.change_count().unwrap();
+
+    // B asks for A's order by id: same answer as for a missing order.
+    let theirs = b.client.sync(&ask(b.cursor, order(0))).await.unwrap();
+    let missing = b.client.sync(&ask(b.cursor, order(999))).await.unwrap();
+    assert_eq!(theirs.rejected[0].code, codes::DOC_NOT_FOUND);
+    assert_eq!(missing.rejected[0].code, codes::DOC_NOT_FOUND);
+    assert_eq!(
+        theirs.rejected[0].message.replace("o-00000", "X"),
+        missing.rejected[0].message.replace("o-00999", "X"),
+        "unreadable and missing must be indistinguishable"
+    );
+    assert!(
+        theirs.docs.is_empty() && missing.docs.is_empty(),
+        "nothing leaked"
+    );
+
+    // A technician writes an order assigned to them: read-only, nothing stored.
+    edit_order(&mut a, &order(0), |o| {
+        o.set_status(DispatchStatus::Cancelled, "tech tries", 1)
+            .unwrap()
+    });
+    let resp = a.exchange().await.unwrap();
+    assert_eq!(resp.rejected.len(), 1);
+    assert_eq!(resp.rejected[0].code, codes::DOC_READ_ONLY);
+    assert_eq!(
+        relay.storage.change_count().unwrap(),
+        stored,
+        "nothing stored"
+    );
+    a.docs.remove(&order(0));
+    a.cursor = 0;
+    a.sync().await;
+
+    // B writes a visit in A's name on A's order: refused as missing, nothing stored.
+    let o: Order = doc::read(a.doc(&order(0))).unwrap();
+    let forged = Visit::start(&o, "tech.a", &templates::builtin_library()).unwrap();
+    let mut fd = doc::create(&forged).unwrap();
+    let vid = DocId::visit("o-00000", "tech.a");
+    let msg = device::outgoing(&mut fd, &PeerState::new()).unwrap();
+    let resp = b
+        .client
+        .sync(&device::build_request(b.cursor, vec![(vid.clone(), msg)]))
+        .await
+        .unwrap();
+    assert_eq!(resp.rejected[0].code, codes::DOC_NOT_FOUND);
+    assert_eq!(relay.storage.change_count().unwrap(), stored);
+    assert!(
+        relay.storage.doc(&vid).unwrap().is_none(),
+        "no visit was created"
+    );
+
+    // Tokens: forged, missing, expired, revoked.
+    let forged = b.client.with_token("ons_forged-token-value");
+    let e = forged.sync(&SyncRequest::default()).await.unwrap_err();
+    assert_eq!(
+        (e.status, e.body.code.as_str()),
+        (StatusCode::UNAUTHORIZED, codes::AUTH_INVALID)
+    );
+    let (status, body) = b
+        .client
+        .with_token("")
+        .post_raw(b"{}".to_vec(), "application/json", None)
+        .await;
+    let e = decode(status, &body).unwrap_err();
+    assert_eq!(e.body.code, codes::AUTH_MISSING);
+    let expired = "ons_expired-token-for-test";
+    relay
+        .storage
+        .add_token(&TokenRecord {
+            token_sha256: token_sha256(expired),
+            user_id: "tech.b".into(),
+            device_id: "dev-old".into(),
+            created_at_ms: 1,
+            expires_at_ms: 2,
+            revoked_at_ms: None,
+        })
+        .unwrap();
+    let e = b
+        .client
+        .with_token(expired)
+        .sync(&SyncRequest::default())
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (e.status, e.body.code.as_str()),
+        (StatusCode::UNAUTHORIZED, codes::AUTH_EXPIRED)
+    );
+    relay.storage.revoke_tokens("tech.b", None, 10).unwrap();
+    let e = b.client.sync(&SyncRequest::default()).await.unwrap_err();
+    assert_eq!(
+        (e.status, e.body.code.as_str()),
+        (StatusCode::UNAUTHORIZED, codes::AUTH_REVOKED)
+    );
+
+    // Replaying an old request stores nothing twice.
+    let vid = start_visit(&mut a, &order(0), "tech.a");
+    edit_visit(&mut a, &vid, |v| v.diagnosis = "capacitor".into());
+    let req = a.request();
+    let first = a.client.sync(&req).await.unwrap();
+    assert!(first.stored_changes > 0);
+    let after_first = relay.storage.change_count().unwrap();
+    a.apply(&first);
+    let replay = a.client.sync(&req).await.unwrap();
+    assert_eq!(replay.stored_changes, 0, "a replay stores nothing");
+    assert_eq!(relay.storage.change_count().unwrap(), after_first);
+    relay.stop().await;
+}
+
+#[tokio::test]
+async fn bad_input_gets_clear_4xx_and_the_relay_keeps_serving() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = onsite_relay::Config::for_database(dir.path().join("relay.sqlite3"));
+    config.max_body_bytes = 64 * 1024;
+    config.max_doc_bytes = 8 * 1024;
+    let relay = start_relay_with(config).await;
+    seed(&relay);
+    let mut d = Device::sign_in(&relay.url(), "disp").await;
+    d.sync().await;
+    let c = d.client.clone();
+
+    let code_of = |(status, body): (StatusCode, Vec<u8>)| {
+        let e = decode(status, &body).unwrap_err();
+        (e.status, e.body.code)
+    };
+    // Malformed sync message.
+    let junk =
+        serde_json::json!({"cursor": 0, "docs": [{"doc": "order:o-00001", "message": "AAECAwQ="}]});
+    assert_eq!(
+        code_of(
+            c.post_raw(serde_json::to_vec(&junk).unwrap(), "application/json", None)
+                .await
+        ),
+        (StatusCode::BAD_REQUEST, codes::SYNC_MALFORMED.to_string())
+    );
+    // Not JSON, truncated JSON, malformed doc id.
+    for body in [
+        b"not json".to_vec(),
+        br#"{"cursor": 0, "docs": [{"doc": "order:o-1", "mess"#.to_vec(),
+        br#"{"cursor": 0, "docs": [{"doc": "order:../etc", "message": ""}]}"#.to_vec(),
+    ] {
+        assert_eq!(
+            code_of(c.post_raw(body, "application/json", None).await),
+            (
+                StatusCode::BAD_REQUEST,
+                codes::REQUEST_MALFORMED.to_string()
+            )
+        );
+    }
+    // Wrong content type.
+    assert_eq!(
+        code_of(c.post_raw(b"{}".to_vec(), "text/plain", None).await),
+        (
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            codes::REQUEST_CONTENT_TYPE.to_string()
+        )
+    );
+    // Truncated gzip body.
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(&serde_json::to_vec(&SyncRequest::default()).unwrap())
+        .unwrap();
+    let full = gz.finish().unwrap();
+    assert_eq!(
+        code_of(
+            c.post_raw(
+                full[..full.len() / 2].to_vec(),
+                "application/json",
+                Some("gzip")
+            )
+            .await
+        ),
+        (
+            StatusCode::BAD_REQUEST,
+            codes::REQUEST_BAD_ENCODING.to_string()
+        )
+    );
+    // The whole gzip body works.
+    let (status, _) = c.post_raw(full, "application/json", Some("gzip")).await;
+    assert_eq!(status, StatusCode::OK, "gzip request bodies are accepted");
+    // Oversize body, also when it only grows on decompression.
+    let big = serde_json::to_vec(
+        &serde_json::json!({"cursor": 0, "docs": [], "pad": "x".repeat(200_000)}),
+    )
+    .unwrap();
+    assert_eq!(
+        code_of(c.post_raw(big.clone(), "application/json", None).await),
+        (
+            StatusCode::PAYLOAD_TOO_LARGE,
+            codes::REQUEST_TOO_LARGE.to_string()
+        )
+    );
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    gz.write_all(&big).unwrap();
+    assert_eq!(
+        code_of(
+            c.post_raw(gz.finish().unwrap(), "application/json", Some("gzip"))
+                .await
+        ),
+        (
+            StatusCode::PAYLOAD_TOO_LARGE,
+            codes::REQUEST_TOO_LARGE.to_string()
+        )
+    );
+    // Oversize document: per-document refusal, nothing stored.
+    let stored = relay.storage.change_count().unwrap();
+    edit_order(&mut d, &order(1), |o| {
+        let mut x: u64 = 88_172_645_463_325_252;
+        o.problem = (0..20_000)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                char::from_digit((x % 16) as u32, 16).unwrap()
+            })
+            .collect()
+    });
+    let resp = c.sync(&d.request()).await.unwrap();
+    assert_eq!(resp.rejected.len(), 1, "{resp:?}");
+    assert_eq!(resp.rejected[0].code, codes::DOC_TOO_LARGE);
+    assert_eq!(relay.storage.change_count().unwrap(), stored);
+    // Unknown document ids answer not_found.
+    let resp = c
+        .sync(&ask(d.cursor, DocId::Order("o-77777".into())))
+        .await
+        .unwrap();
+    assert_eq!(resp.rejected[0].code, codes::DOC_NOT_FOUND);
+    // Duplicate documents in one request.
+    let dup = SyncRequest {
+        cursor: 0,
+        docs: vec![
+            DocMessage {
+                doc: order(1),
+                message: device::request_missing(),
+            },
+            DocMessage {
+                doc: order(1),
+                message: device::request_missing(),
+            },
+        ],
+    };
+    let e = c.sync(&dup).await.unwrap_err();
+    assert_eq!(e.body.code, codes::SYNC_DUPLICATE_DOC);
+    // Cursor ahead of the relay.
+    let e = c
+        .sync(&SyncRequest {
+            cursor: 1 << 40,
+            docs: vec![],
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (e.status, e.body.code.as_str()),
+        (StatusCode::CONFLICT, codes::SYNC_CURSOR_AHEAD)
+    );
+    // Unknown route.
+    let r = c
+        .http
+        .get(format!("{}/api/v2/sync", relay.url()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+
+    // Still serving.
+    wait_healthy(&relay.url()).await;
+    let mut fresh = Device::sign_in(&relay.url(), "tech.a").await;
+    fresh.sync().await;
+    assert!(fresh.docs.contains_key(&order(0)));
+    relay.stop().await;
+}
+
+#[tokio::test]
+async fn relay_restart_mid_sync_loses_and_duplicates_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = onsite_relay::Config::for_database(dir.path().join("relay.sqlite3"));
+    config.max_docs_per_response = 3;
+    let relay = start_relay_with(config.clone()).await;
+    seed(&relay);
+    let mut a = Device::sign_in(&relay.url(), "tech.a").await;
+    a.sync().await;
+    let mut d = Device::sign_in(&relay.url(), "disp").await;
+    // Dispatcher is mid-way through a paged catch-up when the relay dies.
+    let first = d.exchange().await.unwrap();
+    assert!(first.more, "paging leaves more to fetch");
+    d.apply(&first);
+
+    // tech.a uploads a completion; the relay commits it, but the answer is lost.
+    let vid = start_visit(&mut a, &order(0), "tech.a");
+    edit_visit(&mut a, &vid, |v| {
+        v.diagnosis = "run capacitor failed".into();
+        v.work_performed = "replaced capacitor".into();
+    });
+    let lost = a.exchange().await.unwrap();
+    assert!(lost.stored_changes > 0);
+    let count = relay.storage.change_count().unwrap();
+    relay.kill();
+
+    let relay = start_relay_with(onsite_relay::Config {
+        listen: "127.0.0.1:0".into(),
+        ..config
+    })
+    .await;
+    assert_eq!(
+        relay.storage.change_count().unwrap(),
+        count,
+        "committed changes survive"
+    );
+    a.client.base = relay.url();
+    d.client.base = relay.url();
+    let again = a.exchange().await.unwrap();
+    assert_eq!(
+        again.stored_changes, 0,
+        "the resent upload duplicates nothing"
+    );
+    a.apply(&again);
+    d.sync().await;
+    assert_eq!(relay.storage.change_count().unwrap(), count);
+
+    let v: Visit = doc::read(d.doc(&vid)).unwrap();
+    assert_eq!(
+        v.work_performed, "replaced capacitor",
+        "dispatcher got the completion"
+    );
+    // Every document on the dispatcher equals the relay's.
+    for (id, (doc, _)) in d.docs.iter_mut() {
+        let mut relay_doc = AutoCommit::load(&relay.storage.doc(id).unwrap().unwrap()).unwrap();
+        assert_eq!(doc.get_heads(), relay_doc.get_heads(), "{id} converged");
+    }
+    relay.stop().await;
+}
+
+#[tokio::test]
+async fn push_stream_tells_the_dispatcher_about_a_completion() {
+    let dir = tempfile::tempdir().unwrap();
+    let relay = start_relay(dir.path()).await;
+    seed(&relay);
+    let mut a = Device::sign_in(&relay.url(), "tech.a").await;
+    a.sync().await;
+    let d = Device::sign_in(&relay.url(), "disp").await;
+    let mut stream = d
+        .client
+        .http
+        .get(format!("{}/api/v1/events", relay.url()))
+        .bearer_auth(&d.client.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stream.status(), StatusCode::OK);
+    let head = relay.storage.head_seq().unwrap();
+
+    let vid = start_visit(&mut a, &order(0), "tech.a");
+    edit_visit(&mut a, &vid, |v| v.diagnosis = "done".into());
+    a.sync().await;
+    let new_head = relay.storage.head_seq().unwrap();
+    assert!(new_head > head);
+
+    let wanted = format!("\"cursor\":{new_head}");
+    let mut seen = String::new();
+    let found = tokio::time::timeout(Duration::from_secs(10), async {
+        while let Some(chunk) = stream.chunk().await.unwrap() {
+            seen.push_str(&String::from_utf8_lossy(&chunk));
+            if seen.contains(&wanted) {
+                return true;
+            }
+        }
+        false
+    })
+    .await
+    .unwrap_or(false);
+    assert!(
+        found,
+        "dispatcher's stream announces cursor {new_head}; got {seen:?}"
+    );
+    assert!(seen.contains("event: feed"));
+    relay.kill();
+}
