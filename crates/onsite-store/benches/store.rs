@@ -192,6 +192,37 @@ fn main() {
     }
     today_times.sort();
 
+    // The other list queries, each run 5 times; worst time reported.
+    let mut queries: Vec<(String, usize, Duration)> = Vec::new();
+    let mut time_query = |name: &str, f: &mut dyn FnMut() -> usize| {
+        let mut worst = Duration::ZERO;
+        let mut rows = 0;
+        for _ in 0..5 {
+            let t = Instant::now();
+            rows = f();
+            worst = worst.max(t.elapsed());
+        }
+        queries.push((name.to_owned(), rows, worst));
+    };
+    time_query("search_customers(\"李娜\")", &mut || {
+        store.search_customers("李娜", 50).expect("search").len()
+    });
+    time_query("search_customers(\"0000003\") (phone)", &mut || {
+        store.search_customers("0000003", 50).expect("search").len()
+    });
+    time_query("orders_by_status(completed)", &mut || {
+        store
+            .orders_by_status(onsite_domain::status::EffectiveStatus::Completed)
+            .expect("by status")
+            .len()
+    });
+    time_query("household_history(hh-1), demo household", &mut || {
+        store.household_history("hh-1").expect("history").len()
+    });
+    time_query("stock_levels(t01)", &mut || {
+        store.stock_levels("t01").expect("stock").len()
+    });
+
     store.checkpoint().expect("checkpoint");
     // Bytes per completed order: the order and visit documents, their index rows and the
     // signature image. The shared photo is excluded.
@@ -317,6 +348,15 @@ fn main() {
         30.0,
         true,
     );
+    for (name, rows, worst) in &queries {
+        report(
+            &format!("{name}, {rows} rows, worst of 5"),
+            ms(*worst),
+            "ms",
+            30.0,
+            true,
+        );
+    }
     report(
         "bytes per completed order",
         per_completed / 1024.0,

@@ -319,6 +319,17 @@ impl Store {
 
     /// The visits of one order on this device, by technician id.
     pub fn visits_of_order(&self, order_id: &str) -> Result<Vec<VisitRow>, StoreError> {
+        self.visit_rows(
+            "WHERE order_id = ?1 ORDER BY technician_id",
+            params![order_id],
+        )
+    }
+
+    fn visit_rows(
+        &self,
+        clause: &str,
+        params: impl rusqlite::Params,
+    ) -> Result<Vec<VisitRow>, StoreError> {
         type Raw = (
             String,
             String,
@@ -329,12 +340,12 @@ impl Store {
             String,
         );
         let raws: Vec<Raw> = {
-            let mut stmt = self.conn.prepare_cached(
+            let mut stmt = self.conn.prepare_cached(&format!(
                 "SELECT order_id, technician_id, stage, signed_at_ms, record_hash, verification,
                         modified_sections
-                 FROM idx_visits WHERE order_id = ?1 ORDER BY technician_id",
-            )?;
-            stmt.query_map(params![order_id], |r| {
+                 FROM idx_visits {clause}"
+            ))?;
+            stmt.query_map(params, |r| {
                 Ok((
                     r.get(0)?,
                     r.get(1)?,
@@ -394,15 +405,21 @@ impl Store {
             "WHERE household_id = ?1 ORDER BY created_at_ms DESC, order_no DESC",
             params![household_id],
         )?;
-        orders
+        let mut visits: BTreeMap<String, Vec<VisitRow>> = BTreeMap::new();
+        for v in self.visit_rows(
+            "WHERE order_id IN (SELECT order_id FROM idx_orders WHERE household_id = ?1)
+             ORDER BY order_id, technician_id",
+            params![household_id],
+        )? {
+            visits.entry(v.order_id.clone()).or_default().push(v);
+        }
+        Ok(orders
             .into_iter()
-            .map(|order| {
-                Ok(HistoryRow {
-                    visits: self.visits_of_order(&order.order_id)?,
-                    order,
-                })
+            .map(|order| HistoryRow {
+                visits: visits.remove(&order.order_id).unwrap_or_default(),
+                order,
             })
-            .collect()
+            .collect())
     }
 
     /// Stock on hand per part number for `technician_id`: ledger entries minus parts taken from
