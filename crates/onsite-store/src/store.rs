@@ -51,6 +51,15 @@ pub enum Durability {
     Normal,
 }
 
+impl Durability {
+    fn pragma_value(self) -> &'static str {
+        match self {
+            Durability::Full => "FULL",
+            Durability::Normal => "NORMAL",
+        }
+    }
+}
+
 /// Storage facts about one document, for the sync client and for tests.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DocInfo {
@@ -154,6 +163,7 @@ impl Store {
                 "the database refused WAL mode (got '{mode}'); put it on a local disk"
             )));
         }
+        conn.pragma_update(None, "synchronous", DEFAULT_DURABILITY.pragma_value())?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
         conn.pragma_update(None, "wal_autocheckpoint", WAL_AUTOCHECKPOINT_PAGES)?;
         let found: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
@@ -202,7 +212,6 @@ impl Store {
             sla_policy: SlaPolicy::default(),
             path,
         };
-        store.set_durability(DEFAULT_DURABILITY)?;
         let index_version = meta_get(&store.conn, "index_version")?;
         if index_version.as_deref() != Some(&schema::INDEX_VERSION.to_string()) {
             store.rebuild_indexes()?;
@@ -233,11 +242,8 @@ impl Store {
     /// Change how hard commits wait for the disk (see [`Durability`]; `open` uses
     /// [`DEFAULT_DURABILITY`]).
     pub fn set_durability(&mut self, durability: Durability) -> Result<(), StoreError> {
-        let value = match durability {
-            Durability::Full => "FULL",
-            Durability::Normal => "NORMAL",
-        };
-        self.conn.pragma_update(None, "synchronous", value)?;
+        self.conn
+            .pragma_update(None, "synchronous", durability.pragma_value())?;
         Ok(())
     }
 

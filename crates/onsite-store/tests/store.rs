@@ -79,6 +79,11 @@ fn documents_ids_and_actor_survive_reopening() {
         .expect("another device id");
     assert_eq!(err.code(), "store.device_mismatch");
     store.integrity_check().expect("store is consistent");
+    let raw = rusqlite::Connection::open(&path).unwrap();
+    let mode: String = raw
+        .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(mode, "wal", "the store runs in WAL mode");
 }
 
 #[test]
