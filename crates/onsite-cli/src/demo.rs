@@ -1,21 +1,27 @@
-//! The document-level demo: everything runs through the domain rules, exactly as on a device.
+//! The headless demo: real relay, real device stores, real sync — every step through the same
+//! code the app and the relay run.
 
 use std::io::Write;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
 
 use anyhow::Context;
 use chrono::{DateTime, Utc};
-use onsite_domain::edit::{self, EditContext, VisitEdit};
-use onsite_domain::order::Order;
-use onsite_domain::progress::ProgressKind;
-use onsite_domain::reference::{Confirmation, ItemKind};
-use onsite_domain::sla::{self, SlaPolicy};
-use onsite_domain::visit::{CheckResult, Outcome, StockSource, Visit};
-use onsite_domain::{HOUR, MINUTE, Millis, completion, doc, record, seed, status, templates};
-use sha2::{Digest, Sha256};
+use onsite_client::{Relay, Session, SharedStore, SyncReport};
+use onsite_domain::order::{Order, Window};
+use onsite_domain::reference::{ItemKind, ServiceType, TechnicianProfile, TemplateLibrary};
+use onsite_domain::sla::SlaPolicy;
+use onsite_domain::visit::{Outcome, Visit};
+use onsite_domain::{DocId, HOUR, MINUTE, Millis, record, seed};
+use onsite_record::Lang;
+use onsite_relay::{Config, SqliteStorage};
+use onsite_store::Store;
+
+const PASSWORD: &str = "onsite-demo";
 
 fn time(ms: Millis) -> String {
     DateTime::<Utc>::from_timestamp_millis(ms)
-        .map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string())
+        .map(|t| t.format("%m-%d %H:%M UTC").to_string())
         .unwrap_or_else(|| ms.to_string())
 }
 
@@ -23,434 +29,361 @@ fn money(cents: i64) -> String {
     format!("¥{}.{:02}", cents / 100, cents % 100)
 }
 
-/// Run the demo, writing the narrative to `out`.
-pub fn run(lang: &str, out: &mut impl Write) -> anyhow::Result<()> {
-    let day = Utc::now()
-        .date_naive()
-        .and_hms_opt(0, 0, 0)
-        .context("midnight")?
-        .and_utc()
-        .timestamp_millis();
-    let mut now = day + 8 * HOUR;
-    let library = templates::builtin_library();
-    let fees = seed::fee_schedule(day);
-    let parts = seed::parts_catalogue();
-    let tech = seed::technician(
-        "tech.wang",
-        "王师傅 Wang",
-        "13900000001",
-        "HC-2026-0001",
-        now,
-    );
+struct Device {
+    store: SharedStore,
+    relay: Relay,
+    _dir: tempfile::TempDir,
+}
 
-    writeln!(out, "== Dispatcher creates and assigns the order")?;
-    let mut order = Order::create(seed::order(0, day), &SlaPolicy::default(), now)?;
-    order.assign("tr-1", &tech, "", "dispatcher.zhao", now)?;
-    let order_doc = doc::create(&order)?;
-    writeln!(
-        out,
-        "order {} for {} ({:?} tier), {:?}: {}",
-        order.order_no, order.customer.name, order.customer.tier, order.service_type, order.problem
-    )?;
-    writeln!(
-        out,
-        "assigned to {} — arrive by {}, complete by {}",
-        tech.name,
-        time(order.sla.arrive_by_ms),
-        time(order.sla.complete_by_ms)
-    )?;
-    writeln!(
-        out,
-        "preferences shown before the visit: {}",
-        order.customer.preferences.join("; ")
-    )?;
-
-    writeln!(out, "\n== Technician works offline through the checklist")?;
-    let mut visit = Visit::start(&order, &tech.technician_id, &library)?;
-    let mut visit_doc = doc::create(&visit)?;
-    let mut n = 0;
-    let mut step = |visit: &mut Visit, e: VisitEdit, now: &mut Millis| -> anyhow::Result<()> {
-        *now += 3 * MINUTE;
-        let ctx = EditContext {
-            order: &order,
-            library: &library,
-            fees: &fees,
-            parts: &parts,
-            profile: &tech,
-            device_id: "demo-device",
-            now: *now,
-        };
-        edit::apply(visit, e, &ctx)?;
-        doc::write_at(&mut visit_doc, visit, *now)?;
-        n += 1;
-        Ok(())
-    };
-    let mut id = 0;
-    let mut next_id = || {
-        id += 1;
-        format!("demo-{id}")
-    };
-    for kind in [
-        ProgressKind::Accepted,
-        ProgressKind::EnRoute,
-        ProgressKind::Arrived,
-        ProgressKind::WorkStarted,
-    ] {
-        step(
-            &mut visit,
-            VisitEdit::Progress {
-                id: next_id(),
-                kind,
-            },
-            &mut now,
-        )?;
+impl Device {
+    async fn sign_in(url: &str, user: &str) -> anyhow::Result<Device> {
+        let dir = tempfile::tempdir()?;
+        let store: SharedStore = Arc::new(Mutex::new(Store::open_in(dir.path())?));
+        onsite_client::sign_in(&store, url, user, PASSWORD).await?;
+        Ok(Device {
+            store,
+            relay: Relay::new(url)?,
+            _dir: dir,
+        })
     }
-    // A refused step shows the rule at work.
-    let refused = step(
-        &mut visit,
-        VisitEdit::Progress {
-            id: next_id(),
-            kind: ProgressKind::Arrived,
-        },
-        &mut now,
-    )
-    .unwrap_err();
-    writeln!(out, "refused as expected: {refused}")?;
 
-    let h = templates::HAIER_12345;
-    let answer = |t: &str, item: &str, outcome: Outcome, note: &str| VisitEdit::Answer {
-        template_id: t.into(),
-        item_id: item.into(),
-        outcome,
-        note: note.into(),
-    };
-    for item in [
-        "cert.shown",
-        "fees.published",
-        "card.given",
-        "shoe.covers",
-        "mat.laid",
-        "cloth.brought",
-        "site.cleaned",
-        "home.check",
-    ] {
-        step(&mut visit, answer(h, item, Outcome::Done, ""), &mut now)?;
+    async fn sync(&self) -> anyhow::Result<SyncReport> {
+        let session = Session::load(&self.store)?.context("signed in")?;
+        Ok(onsite_client::sync_once(&self.store, &self.relay, &session, |_, _| {}).await?)
     }
-    step(
-        &mut visit,
-        VisitEdit::AddHomeCheck {
-            id: next_id(),
-            appliance: "Haier fridge BCD-470WDPG".into(),
-            result: CheckResult::Ok,
-            note: "door seal fine".into(),
-        },
-        &mut now,
-    )?;
-    step(
-        &mut visit,
-        answer(
-            "repair",
-            "repair.symptom",
-            Outcome::Done,
-            "outdoor unit silent, capacitor bulged",
-        ),
-        &mut now,
-    )?;
-    step(
-        &mut visit,
-        answer("repair", "repair.fault_photo", Outcome::Done, ""),
-        &mut now,
-    )?;
-    let photo = hex::encode(Sha256::digest(b"demo photo of the bulged capacitor"));
-    step(
-        &mut visit,
-        VisitEdit::AttachPhoto {
-            template_id: "repair".into(),
-            item_id: "repair.fault_photo".into(),
-            sha256: photo,
-        },
-        &mut now,
-    )?;
-    let wrong_unit = step(
-        &mut visit,
-        answer(
-            "repair",
-            "repair.supply_voltage",
-            Outcome::Reading {
-                value: 0.22,
-                unit: "kV".into(),
-            },
-            "",
-        ),
-        &mut now,
-    )
-    .unwrap_err();
-    writeln!(out, "refused as expected: {wrong_unit}")?;
-    step(
-        &mut visit,
-        answer(
-            "repair",
-            "repair.supply_voltage",
-            Outcome::Reading {
-                value: 223.0,
-                unit: "V".into(),
-            },
-            "",
-        ),
-        &mut now,
-    )?;
-    step(
-        &mut visit,
-        answer(
-            "repair",
-            "repair.insulation",
-            Outcome::Reading {
-                value: 120.0,
-                unit: "MΩ".into(),
-            },
-            "",
-        ),
-        &mut now,
-    )?;
-    step(
-        &mut visit,
-        VisitEdit::AddPart {
-            id: next_id(),
-            part_no: "AC-CAP-35UF".into(),
-            qty: 1,
-            faulty_serial: "CAP-OLD-7731".into(),
-            replacement_serial: String::new(),
-            source: StockSource::Personal,
-        },
-        &mut now,
-    )?;
-    step(
-        &mut visit,
-        answer("repair", "repair.part_replaced", Outcome::Done, ""),
-        &mut now,
-    )?;
-    step(
-        &mut visit,
-        answer(
-            "repair",
-            "repair.run_test",
-            Outcome::Pass,
-            "cooling to 12 °C at outlet",
-        ),
-        &mut now,
-    )?;
-    step(
-        &mut visit,
-        answer(h, "power.tested", Outcome::Pass, ""),
-        &mut now,
-    )?;
-    step(
-        &mut visit,
-        VisitEdit::AddFee {
-            id: next_id(),
-            code: "visit".into(),
-            qty: 1,
-        },
-        &mut now,
-    )?;
-    step(
-        &mut visit,
-        VisitEdit::AddFee {
-            id: next_id(),
-            code: "labour.repair.minor".into(),
-            qty: 1,
-        },
-        &mut now,
-    )?;
-    step(
-        &mut visit,
-        VisitEdit::SetNotes {
-            diagnosis: "Run capacitor failed".into(),
-            work_performed: "Replaced run capacitor, tested cooling".into(),
-        },
-        &mut now,
-    )?;
-    step(
-        &mut visit,
-        VisitEdit::Progress {
-            id: next_id(),
-            kind: ProgressKind::WorkDone,
-        },
-        &mut now,
-    )?;
 
-    let missing = completion::missing_for_signing(&visit, &library);
-    writeln!(
-        out,
-        "before hand-over the app still lists: {}",
-        completion::describe(&missing)
-    )?;
-
-    writeln!(out, "\n== Customer confirms, rates and signs on the device")?;
-    for c in Confirmation::ALL {
-        step(
-            &mut visit,
-            VisitEdit::Confirm {
-                confirmation: c,
-                value: true,
-            },
-            &mut now,
-        )?;
+    fn store(&self) -> std::sync::MutexGuard<'_, Store> {
+        self.store.lock().unwrap_or_else(|p| p.into_inner())
     }
-    step(
-        &mut visit,
-        VisitEdit::Rate {
-            stars: 5,
-            comment: "师傅很专业 / very professional".into(),
-        },
-        &mut now,
-    )?;
-    let signature_png = hex::encode(Sha256::digest(b"signature strokes"));
-    step(
-        &mut visit,
-        VisitEdit::Sign {
-            event_id: next_id(),
-            signer_name: order.customer.name.clone(),
-            image_sha256: signature_png,
-        },
-        &mut now,
-    )?;
-    let frozen = step(
-        &mut visit,
-        VisitEdit::Rate {
-            stars: 1,
-            comment: "edited later".into(),
-        },
-        &mut now,
-    )
-    .unwrap_err();
-    writeln!(out, "after signing the record is frozen: {frozen}")?;
+}
 
-    writeln!(out, "\n== Service record ({lang})")?;
-    let sig = visit.signature.as_ref().context("signed")?;
-    writeln!(
-        out,
-        "{} · {} · {}",
-        order.order_no, order.customer.name, order.customer.address
-    )?;
-    writeln!(
-        out,
-        "technician {} · certificate {}",
-        sig.technician_name, sig.certificate_id
-    )?;
-    for inst in visit.checklists.values() {
-        let t = library.get(&inst.template_id, inst.version)?;
-        writeln!(out, "[{}]", t.title.get(lang))?;
-        for item in &t.items {
-            let state = match (&item.kind, inst.answers.get(&item.id)) {
-                (ItemKind::CustomerConfirm { confirmation }, _) => {
-                    if visit.confirmed(*confirmation) {
-                        "confirmed by customer".to_owned()
-                    } else {
-                        "NOT confirmed".to_owned()
-                    }
-                }
-                (ItemKind::SignedRecord, _) => "signed".to_owned(),
-                (_, Some(a)) => match &a.outcome {
-                    Outcome::Reading { value, unit } => format!("{value} {unit}"),
-                    other => format!("{other:?}").to_lowercase(),
-                },
-                (_, None) => "—".to_owned(),
-            };
-            writeln!(out, "  {:<48} {}", item.label.get(lang), state)?;
+/// What a finger draws on the signature pad: a wavy stroke on a transparent 600×200 canvas.
+fn pad_drawing() -> anyhow::Result<Vec<u8>> {
+    let mut img = image::RgbaImage::new(600, 200);
+    for x in 40..560u32 {
+        let t = f64::from(x) / 60.0;
+        let y = 100.0 + 45.0 * t.sin() * (1.0 - f64::from(x) / 900.0);
+        for dy in -2i32..=2 {
+            let yy = (y as i32 + dy).clamp(0, 199) as u32;
+            img.put_pixel(x, yy, image::Rgba([20, 20, 60, 255]));
         }
     }
-    for p in &visit.parts {
-        writeln!(
-            out,
-            "part {} {} ×{} faulty serial {}",
-            p.part_no,
-            if lang.starts_with("zh") {
-                &p.name_zh_cn
-            } else {
-                &p.name_en
-            },
-            p.qty,
-            p.faulty_serial
-        )?;
-    }
-    for f in &visit.fees {
-        writeln!(
-            out,
-            "fee  {:<40} {}",
-            if lang.starts_with("zh") {
-                &f.label_zh_cn
-            } else {
-                &f.label_en
-            },
-            money(f.total_cents())
-        )?;
-    }
-    writeln!(
-        out,
-        "total {}",
-        money(visit.fees_total_cents() + visit.parts_total_cents())
-    )?;
-    writeln!(
-        out,
-        "rating {}★ “{}”",
-        visit.rating.as_ref().map_or(0, |r| r.stars),
-        visit.rating.as_ref().map_or("", |r| r.comment.as_str())
-    )?;
-    writeln!(
-        out,
-        "signed by {} at {}",
-        sig.signer_name,
-        time(sig.signed_at_ms)
-    )?;
-    writeln!(out, "record hash {}", sig.record_hash)?;
+    let mut png = Vec::new();
+    image::DynamicImage::ImageRgba8(img)
+        .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)?;
+    Ok(png)
+}
 
-    writeln!(out, "\n== What the dispatcher sees")?;
-    let received: Visit = doc::read(&visit_doc)?;
-    let order_back: Order = doc::read(&order_doc)?;
-    let derived = status::derive(&order_back, [&received]);
-    let report = sla::evaluate(
-        order.created_at_ms,
-        &order.sla,
-        &received.events,
-        &SlaPolicy::default(),
-        now,
+/// Run the demo, writing the narrative to `out`.
+pub async fn run(
+    lang: &str,
+    record_html: Option<&Path>,
+    out: &mut impl Write,
+) -> anyhow::Result<()> {
+    let lang = if lang.starts_with("zh") {
+        Lang::ZhCn
+    } else {
+        Lang::En
+    };
+    let tag = if lang == Lang::ZhCn { "zh-CN" } else { "en" };
+    let now = Utc::now().timestamp_millis();
+    let day = now - now.rem_euclid(24 * HOUR);
+
+    writeln!(out, "== Relay with embedded SQLite on 127.0.0.1")?;
+    let dir = tempfile::tempdir()?;
+    let db = dir.path().join("relay.sqlite3");
+    let seeded = {
+        let storage = SqliteStorage::open(&db)?;
+        onsite_relay::seed::seed_demo(
+            &storage,
+            &Config::for_database(&db),
+            PASSWORD,
+            4,
+            day,
+            now - 2 * HOUR,
+        )?
+    };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let relay = onsite_relay::start(Config::for_database(&db), listener).await?;
+    let url = relay.url();
+    writeln!(
+        out,
+        "relay at {url}; demo company: {} accounts, {} orders",
+        seeded.users.len(),
+        seeded.orders.len()
+    )?;
+
+    let disp = Device::sign_in(&url, "disp").await?;
+    let tech_a = Device::sign_in(&url, "tech.a").await?;
+    let tech_b = Device::sign_in(&url, "tech.b").await?;
+    disp.sync().await?;
+    tech_b.sync().await?;
+
+    writeln!(
+        out,
+        "\n== Dispatcher creates an order and assigns it to tech.a"
+    )?;
+    let mut new = seed::order(8, day);
+    new.order_id = "o-demo-1".into();
+    new.order_no = format!(
+        "WO-{}-0001",
+        DateTime::<Utc>::from_timestamp_millis(day)
+            .map(|d| d.format("%Y%m%d").to_string())
+            .unwrap_or_default()
     );
+    new.service_type = ServiceType::Repair;
+    new.problem = "空调不制冷，室外机不启动 / AC not cooling, outdoor unit does not start".into();
+    let order_id = new.order_id.clone();
+    let oid = DocId::Order(order_id.clone());
+    {
+        let mut s = disp.store();
+        let tech: TechnicianProfile = s.read(&DocId::Profile("tech.a".into()))?;
+        let mut order = Order::create(new, &SlaPolicy::default(), now)?;
+        order.assign("demo-assign", &tech, "", "disp", now)?;
+        writeln!(
+            out,
+            "{} for {} ({:?} tier) → {}; arrive by {}, complete by {}",
+            order.order_no,
+            order.customer.name,
+            order.customer.tier,
+            tech.name,
+            time(order.sla.arrive_by_ms),
+            time(order.sla.complete_by_ms)
+        )?;
+        s.create(&oid, &order)?;
+    }
+    disp.sync().await?;
+    let first = tech_a.sync().await?;
     writeln!(
         out,
-        "status {} · SLA {:?} · conflicts {}",
-        derived.status.as_str(),
-        report.badge,
-        derived.conflicts.len()
+        "tech.a synced: {} documents in {} round trip(s), {} bytes down",
+        first.docs_received, first.round_trips, first.bytes_down
     )?;
+    let today = tech_a.store().today("tech.a", day, day + 24 * HOUR, now)?;
     writeln!(
         out,
-        "verification: {:?}",
-        record::verify(&order_back, &received)
+        "tech.a's Today list: {}",
+        today
+            .iter()
+            .map(|r| format!("{} [{:?}]", r.order.order_no, r.sla.badge))
+            .collect::<Vec<_>>()
+            .join(", ")
     )?;
+    let b_has = tech_b.store().contains(&oid)?;
+    writeln!(out, "tech.b can see {}: {}", order_id, b_has)?;
+
     writeln!(
         out,
-        "edits: {n} · visit document {} bytes",
-        visit_doc.save().len()
+        "\n== tech.a goes offline and completes the Haier repair job"
     )?;
+    let signature = onsite_record::normalise_signature(&pad_drawing()?)?;
+    let visit: Visit = {
+        let mut s = tech_a.store();
+        let order: Order = s.read(&oid)?;
+        writeln!(
+            out,
+            "before the visit: {} · {} · {}",
+            order.customer.phone,
+            order.customer.address,
+            order.customer.preferences.join("; ")
+        )?;
+        s.start_visit(&order_id, "tech.a")?;
+        let mut t = now;
+        for e in seed::job_edits(ServiceType::Repair, "demo") {
+            t += 2 * MINUTE;
+            s.apply_visit_edit(&order_id, "tech.a", e, t)?;
+        }
+        let wrong = s.apply_visit_edit(
+            &order_id,
+            "tech.a",
+            onsite_domain::edit::VisitEdit::Answer {
+                template_id: "repair".into(),
+                item_id: "repair.supply_voltage".into(),
+                outcome: Outcome::Reading {
+                    value: 0.22,
+                    unit: "kV".into(),
+                },
+                note: String::new(),
+            },
+            t + MINUTE,
+        );
+        if let Err(e) = wrong {
+            writeln!(out, "refused as expected [{}]: {e}", e.code())?;
+        }
+        let sha = s.put_attachment(&signature.png, "image/png")?;
+        s.apply_visit_edit(
+            &order_id,
+            "tech.a",
+            seed::sign_edit("demo", &order.customer.name, &sha),
+            t + 3 * MINUTE,
+        )?
+    };
+    let pending = tech_a.store().pending_count()?;
+    writeln!(
+        out,
+        "signed by the customer on the device ({} bytes signature PNG); {pending} change(s) waiting for the network",
+        signature.png.len()
+    )?;
+
+    writeln!(out, "\n== Meanwhile the dispatcher edits the same order")?;
+    {
+        let mut s = disp.store();
+        s.update::<Order, _>(&oid, |o| {
+            o.customer.notes = "客户要求上门前电话确认 / call before arriving".into();
+            o.schedule = Some(Window {
+                start_ms: day + 14 * HOUR,
+                end_ms: day + 16 * HOUR,
+            });
+            Ok(())
+        })?;
+    }
+    disp.sync().await?;
+    writeln!(
+        out,
+        "dispatcher changed the customer notes and the schedule window, and synced"
+    )?;
+
+    writeln!(out, "\n== tech.a reconnects")?;
+    let up = tech_a.sync().await?;
+    writeln!(
+        out,
+        "upload: {} document(s) sent, {} received, {} round trip(s), {} bytes up, {} bytes down",
+        up.docs_sent, up.docs_received, up.round_trips, up.bytes_up, up.bytes_down
+    )?;
+    let got = disp.sync().await?;
+    writeln!(
+        out,
+        "dispatcher: {} document(s) received in {} round trip(s), {} bytes down",
+        got.docs_received, got.round_trips, got.bytes_down
+    )?;
+
+    writeln!(out, "\n== What the dispatcher received")?;
+    {
+        let s = disp.store();
+        let order: Order = s.read(&oid)?;
+        let received: Visit = s.read(&DocId::visit(&order_id, "tech.a"))?;
+        let library: TemplateLibrary = s.read(&DocId::Templates)?;
+        let row = s.order_row(&order_id)?.context("order row")?;
+        writeln!(
+            out,
+            "order {} status {} · conflicts {}",
+            order.order_no,
+            row.effective_status.as_str(),
+            row.conflicts.len()
+        )?;
+        writeln!(
+            out,
+            "merged dispatcher edits: notes “{}”, window {}–{}",
+            order.customer.notes,
+            order.schedule.map(|w| time(w.start_ms)).unwrap_or_default(),
+            order.schedule.map(|w| time(w.end_ms)).unwrap_or_default()
+        )?;
+        writeln!(
+            out,
+            "identical to what the technician signed: {}",
+            received == visit
+        )?;
+        for inst in received.checklists.values() {
+            let t = library.get(&inst.template_id, inst.version)?;
+            let answered = t
+                .items
+                .iter()
+                .filter(|i| match &i.kind {
+                    ItemKind::CustomerConfirm { confirmation } => received.confirmed(*confirmation),
+                    ItemKind::SignedRecord => received.is_signed(),
+                    _ => inst.answers.contains_key(&i.id),
+                })
+                .count();
+            writeln!(
+                out,
+                "  {}: {answered}/{} items",
+                t.title.get(tag),
+                t.items.len()
+            )?;
+            for (item, a) in &inst.answers {
+                if let Outcome::Reading { value, unit } = &a.outcome {
+                    writeln!(out, "    reading {item}: {value} {unit}")?;
+                }
+            }
+        }
+        for p in &received.parts {
+            writeln!(
+                out,
+                "  part {} ×{} (faulty serial {})",
+                p.part_no, p.qty, p.faulty_serial
+            )?;
+        }
+        writeln!(
+            out,
+            "  fees and parts total {}",
+            money(received.fees_total_cents() + received.parts_total_cents())
+        )?;
+        if let Some(r) = &received.rating {
+            writeln!(out, "  rating {}★ “{}”", r.stars, r.comment)?;
+        }
+        let sig = received.signature.as_ref().context("signed")?;
+        writeln!(
+            out,
+            "  signed by {} · record hash {}",
+            sig.signer_name, sig.record_hash
+        )?;
+        writeln!(
+            out,
+            "  verification: {}",
+            if record::verify(&order, &received).is_valid() {
+                "valid"
+            } else {
+                "MODIFIED AFTER SIGNING"
+            }
+        )?;
+        writeln!(
+            out,
+            "  verify at {}",
+            onsite_record::verify_url(&url, &order.order_no, &sig.record_hash)
+        )?;
+        if let Some(path) = record_html {
+            let html = onsite_record::render_html(&onsite_record::RecordInput {
+                order: &order,
+                visit: &received,
+                library: &library,
+                signature_png: &signature.png,
+                company: "Onsite Demo Service Co.",
+                relay_base_url: &url,
+                lang,
+                utc_offset_minutes: 480,
+            })?;
+            std::fs::write(path, html)?;
+            writeln!(out, "  record written to {}", path.display())?;
+        }
+    }
+    relay.stop().await;
     Ok(())
 }
 
 #[cfg(test)]
 mod tests {
-    #[test]
-    fn the_demo_completes_a_job_and_the_record_verifies() {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_demo_delivers_a_verified_completion_to_the_dispatcher() {
         let mut out = Vec::new();
-        super::run("en", &mut out).expect("demo runs");
+        super::run("en", None, &mut out).await.expect("demo runs");
         let text = String::from_utf8(out).unwrap();
-        assert!(text.contains("status completed"), "{text}");
-        assert!(text.contains("verification: Valid"), "{text}");
+        assert!(text.contains("status completed · conflicts 0"), "{text}");
         assert!(
-            text.contains("refused as expected"),
-            "the demo shows rule refusals"
+            text.contains("identical to what the technician signed: true"),
+            "{text}"
         );
-        let mut zh = Vec::new();
-        super::run("zh-CN", &mut zh).expect("demo runs in Chinese");
-        assert!(String::from_utf8(zh).unwrap().contains("不喝用户的水"));
+        assert!(text.contains("verification: valid"), "{text}");
+        assert!(
+            text.contains("tech.b can see o-demo-1: false"),
+            "access control keeps tech.b out: {text}"
+        );
+        assert!(
+            text.contains("call before arriving"),
+            "the dispatcher's concurrent edit merged: {text}"
+        );
+        assert!(
+            text.contains("refused as expected [checklist.wrong_unit]"),
+            "{text}"
+        );
     }
 }

@@ -1,5 +1,7 @@
-//! `onsite`: the headless demo of the product. `onsite demo` walks one Haier repair job from the
-//! dispatcher's order to the customer's signature and prints the service record summary.
+//! `onsite`: the headless demo of the product. `onsite demo` starts a relay on 127.0.0.1 with a
+//! temporary database and walks a dispatcher and two technicians through a day: orders created
+//! and assigned, a Haier repair job completed offline and signed, a concurrent dispatcher edit,
+//! reconnection, and what the dispatcher receives.
 
 mod demo;
 
@@ -18,16 +20,28 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Walk a repair job end to end and print what the dispatcher receives.
+    /// Run the whole offline-completion story against a real relay on 127.0.0.1.
     Demo {
         /// Language of the printed record: en or zh-CN.
         #[arg(long, default_value = "en")]
         lang: String,
+        /// Also write the signed service record (HTML) to this file.
+        #[arg(long)]
+        record_html: Option<std::path::PathBuf>,
     },
 }
 
 fn main() -> anyhow::Result<()> {
-    match Cli::parse().command {
-        Command::Demo { lang } => demo::run(&lang, &mut std::io::stdout().lock()),
+    let cli = Cli::parse();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    match cli.command {
+        Command::Demo { lang, record_html } => rt.block_on(demo::run(
+            &lang,
+            record_html.as_deref(),
+            &mut std::io::stdout().lock(),
+        )),
     }
 }

@@ -96,6 +96,44 @@ fn outcome_json(o: &Outcome) -> Value {
     }
 }
 
+// The names below are part of the canonical form `onsite-record/1`: they never follow a rename
+// of the Rust enums, so renaming a variant cannot silently change every record hash.
+
+fn service_type_name(t: crate::reference::ServiceType) -> &'static str {
+    use crate::reference::ServiceType::*;
+    match t {
+        Repair => "Repair",
+        Installation => "Installation",
+        Maintenance => "Maintenance",
+    }
+}
+
+fn source_name(s: crate::visit::StockSource) -> &'static str {
+    match s {
+        crate::visit::StockSource::Personal => "Personal",
+        crate::visit::StockSource::Warehouse => "Warehouse",
+    }
+}
+
+fn check_result_name(r: crate::visit::CheckResult) -> &'static str {
+    match r {
+        crate::visit::CheckResult::Ok => "Ok",
+        crate::visit::CheckResult::NeedsService => "NeedsService",
+    }
+}
+
+fn progress_name(k: ProgressKind) -> &'static str {
+    match k {
+        ProgressKind::Accepted => "Accepted",
+        ProgressKind::EnRoute => "EnRoute",
+        ProgressKind::Arrived => "Arrived",
+        ProgressKind::WorkStarted => "WorkStarted",
+        ProgressKind::WorkDone => "WorkDone",
+        ProgressKind::Signed => "Signed",
+        ProgressKind::Reopened => "Reopened",
+    }
+}
+
 /// The signed content as named sections (before hashing). Also what the record document renders.
 pub fn sections(
     order: &Order,
@@ -113,7 +151,7 @@ pub fn sections(
             "customer_name": order.customer.name,
             "address": order.customer.address,
             "appliance": appliance,
-            "service_type": format!("{:?}", order.service_type),
+            "service_type": service_type_name(order.service_type),
         }),
     );
     s.insert(
@@ -155,7 +193,7 @@ pub fn sections(
                     json!({"id": p.id, "part_no": p.part_no, "name_zh_cn": p.name_zh_cn, "name_en": p.name_en,
                            "qty": p.qty, "unit_price_cents": p.unit_price_cents,
                            "faulty_serial": p.faulty_serial, "replacement_serial": p.replacement_serial,
-                           "source": format!("{:?}", p.source)})
+                           "source": source_name(p.source)})
                 })
                 .collect(),
         ),
@@ -191,14 +229,14 @@ pub fn sections(
         Value::Array(
             checks
                 .into_iter()
-                .map(|h| json!({"id": h.id, "appliance": h.appliance, "result": format!("{:?}", h.result), "note": h.note}))
+                .map(|h| json!({"id": h.id, "appliance": h.appliance, "result": check_result_name(h.result), "note": h.note}))
                 .collect(),
         ),
     );
     let events: Vec<Value> = progress::ordered(&visit.events)
         .into_iter()
         .filter(|e| !matches!(e.kind, ProgressKind::Signed | ProgressKind::Reopened))
-        .map(|e| json!({"kind": format!("{:?}", e.kind), "at_ms": e.at_ms}))
+        .map(|e| json!({"kind": progress_name(e.kind), "at_ms": e.at_ms}))
         .collect();
     s.insert("progress", Value::Array(events));
     s.insert(
