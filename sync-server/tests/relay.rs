@@ -490,3 +490,55 @@ async fn push_stream_tells_the_dispatcher_about_a_completion() {
     assert!(seen.contains("event: feed"));
     relay.kill();
 }
+
+#[tokio::test]
+async fn sign_out_and_disabled_accounts_stop_sync() {
+    let dir = tempfile::tempdir().unwrap();
+    let relay = start_relay(dir.path()).await;
+    seed(&relay);
+    let a = sign_in(&relay.url(), "tech.a", "dev-1").await;
+    let r = a
+        .http
+        .post(format!("{}/api/v1/sign-out", relay.url()))
+        .bearer_auth(&a.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    let e = a.sync(&SyncRequest::default()).await.unwrap_err();
+    assert_eq!(e.body.code, codes::AUTH_REVOKED, "a signed-out token is refused");
+
+    let b = sign_in(&relay.url(), "tech.b", "dev-2").await;
+    assert!(relay.storage.set_disabled("tech.b", true).unwrap());
+    let e = b.sync(&SyncRequest::default()).await.unwrap_err();
+    assert_eq!(
+        (e.status, e.body.code.as_str()),
+        (StatusCode::FORBIDDEN, codes::AUTH_DISABLED)
+    );
+    relay.stop().await;
+}
+
+#[tokio::test]
+async fn order_record_lookup_finds_the_order_and_its_visits_for_the_verify_page() {
+    let dir = tempfile::tempdir().unwrap();
+    let relay = start_relay(dir.path()).await;
+    seed(&relay);
+    let mut a = Device::sign_in(&relay.url(), "tech.a").await;
+    a.sync().await;
+    let vid = start_visit(&mut a, &order(0), "tech.a");
+    edit_visit(&mut a, &vid, |v| v.diagnosis = "ok".into());
+    a.sync().await;
+
+    let rec = relay
+        .storage
+        .order_record("WO-00000")
+        .unwrap()
+        .expect("seeded order WO-00000 exists");
+    assert_eq!(rec.order.doc, order(0));
+    assert_eq!(rec.visits.len(), 1);
+    assert_eq!(rec.visits[0].doc, vid);
+    let v: Visit = doc::read(&AutoCommit::load(&rec.visits[0].bytes).unwrap()).unwrap();
+    assert_eq!(v.diagnosis, "ok");
+    assert!(relay.storage.order_record("WO-99999").unwrap().is_none());
+    relay.stop().await;
+}
