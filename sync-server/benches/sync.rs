@@ -90,10 +90,7 @@ impl Device {
             let body = serde_json::to_vec(&req).unwrap();
             t.up_raw += body.len();
             t.up += gz_len(&body);
-            let resp = s
-                .sync(&self.caller, &req, limits, DAY)
-                .unwrap()
-                .response;
+            let resp = s.sync(&self.caller, &req, limits, DAY).unwrap().response;
             assert!(resp.rejected.is_empty(), "{:?}", resp.rejected);
             let body = serde_json::to_vec(&resp).unwrap();
             t.down_raw += body.len();
@@ -131,8 +128,14 @@ fn create_orders(disp: &mut Device, from: u32, to: u32) {
     let b = seed::technician("tech.b", "Li", "2", "C-B", DAY);
     for n in from..to {
         let mut o = Order::create(seed::order(n, DAY), &SlaPolicy::default(), DAY).unwrap();
-        o.assign(&format!("t-{n}"), if n % 2 == 0 { &a } else { &b }, "", "disp", DAY)
-            .unwrap();
+        o.assign(
+            &format!("t-{n}"),
+            if n % 2 == 0 { &a } else { &b },
+            "",
+            "disp",
+            DAY,
+        )
+        .unwrap();
         disp.docs
             .insert(order_id(n), (doc::create(&o).unwrap(), PeerState::new()));
     }
@@ -205,7 +208,12 @@ fn completion_edits() -> Vec<VisitEdit> {
         },
         answer(r, "repair.supply_voltage", reading(221.5, "V"), ""),
         answer(r, "repair.insulation", reading(550.0, "MΩ"), ""),
-        answer(r, "repair.refrigerant_pressure", reading(0.35, "MPa"), "冷媒不足，已加注 R32"),
+        answer(
+            r,
+            "repair.refrigerant_pressure",
+            reading(0.35, "MPa"),
+            "冷媒不足，已加注 R32",
+        ),
         answer(r, "repair.part_replaced", Outcome::Done, ""),
         answer(
             r,
@@ -325,11 +333,15 @@ fn main() {
     print("first sync of a device, 1,000 orders", &t);
 
     for n in 0..50 {
-        disp.edit_order(&order_id(n * 2), |o| o.problem.push_str(" (relay-side edit)"));
+        disp.edit_order(&order_id(n * 2), |o| {
+            o.problem.push_str(" (relay-side edit)")
+        });
     }
     disp.sync(&s, &limits);
     for n in 0..50 {
-        other.edit_order(&order_id(n * 2 + 1), |o| o.problem.push_str(" (device edit)"));
+        other.edit_order(&order_id(n * 2 + 1), |o| {
+            o.problem.push_str(" (device edit)")
+        });
     }
     let t = other.sync(&s, &limits);
     print("catch-up, 1,000 orders, 50 changed on each side", &t);

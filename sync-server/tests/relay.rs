@@ -506,7 +506,11 @@ async fn sign_out_and_disabled_accounts_stop_sync() {
         .unwrap();
     assert_eq!(r.status(), StatusCode::NO_CONTENT);
     let e = a.sync(&SyncRequest::default()).await.unwrap_err();
-    assert_eq!(e.body.code, codes::AUTH_REVOKED, "a signed-out token is refused");
+    assert_eq!(
+        e.body.code,
+        codes::AUTH_REVOKED,
+        "a signed-out token is refused"
+    );
 
     let b = sign_in(&relay.url(), "tech.b", "dev-2").await;
     assert!(relay.storage.set_disabled("tech.b", true).unwrap());
