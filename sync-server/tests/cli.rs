@@ -1,0 +1,96 @@
+//! The `onsite-relay` binary's account, token and seed commands against a temporary database.
+
+use std::process::{Command, Output};
+
+fn relay(db: &std::path::Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_onsite-relay"))
+        .arg("--database")
+        .arg(db)
+        .args(args)
+        .output()
+        .expect("the binary runs")
+}
+
+fn ok(o: Output) -> String {
+    assert!(
+        o.status.success(),
+        "command failed: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    String::from_utf8(o.stdout).unwrap()
+}
+
+#[test]
+fn seed_user_and_token_commands_work_on_one_database_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("relay.sqlite3");
+    let out = ok(relay(
+        &db,
+        &["seed", "--password", "cli-pass-1", "--orders", "3"],
+    ));
+    assert!(out.contains("3 orders"), "{out}");
+    ok(relay(
+        &db,
+        &[
+            "user",
+            "add",
+            "disp2",
+            "--role",
+            "dispatcher",
+            "--password",
+            "cli-pass-2",
+        ],
+    ));
+    let dup = relay(
+        &db,
+        &[
+            "user",
+            "add",
+            "disp2",
+            "--role",
+            "dispatcher",
+            "--password",
+            "cli-pass-2",
+        ],
+    );
+    assert!(!dup.status.success(), "adding an existing user fails");
+    assert!(String::from_utf8_lossy(&dup.stderr).contains("already exists"));
+    ok(relay(&db, &["user", "disable", "tech.b"]));
+    ok(relay(
+        &db,
+        &[
+            "user",
+            "reset-password",
+            "tech.a",
+            "--password",
+            "new-pass-1",
+        ],
+    ));
+    let list = ok(relay(&db, &["user", "list"]));
+    for want in [
+        "admin\tadmin\tactive",
+        "disp2\tdispatcher\tactive",
+        "tech.b\ttechnician\tdisabled",
+    ] {
+        assert!(list.contains(want), "'{want}' in:\n{list}");
+    }
+    let revoked = ok(relay(&db, &["token", "revoke", "tech.a"]));
+    assert!(revoked.contains("revoked 0 token(s)"), "{revoked}");
+    let bad = relay(&db, &["user", "disable", "nobody"]);
+    assert!(!bad.status.success());
+}
+
+#[test]
+fn a_bad_settings_file_is_refused_with_its_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("relay.toml");
+    std::fs::write(&cfg, "max_body_bytes = \"lots\"\n").unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_onsite-relay"))
+        .arg("--config")
+        .arg(&cfg)
+        .args(["user", "list"])
+        .output()
+        .unwrap();
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("relay.toml"));
+}
