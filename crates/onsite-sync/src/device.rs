@@ -126,3 +126,42 @@ pub fn build_request(cursor: u64, messages: Vec<(DocId, Vec<u8>)>) -> SyncReques
             .collect(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use automerge::transaction::Transactable;
+
+    #[test]
+    fn peer_state_round_trips_and_damaged_state_is_refused_with_a_code() {
+        let mut doc = AutoCommit::new();
+        doc.put(automerge::ROOT, "k", "v").unwrap();
+        let st = PeerState {
+            shared_heads: doc.get_heads(),
+        };
+        let id = DocId::Templates;
+        assert_eq!(PeerState::decode(&id, &st.encode()).unwrap(), st);
+        let err = PeerState::decode(&id, &[9, 9, 9]).unwrap_err();
+        assert_eq!(err.code(), "sync.bad_state");
+    }
+
+    #[test]
+    fn only_documents_with_unconfirmed_changes_produce_messages() {
+        let mut doc = AutoCommit::new();
+        doc.put(automerge::ROOT, "k", "v").unwrap();
+        let mut st = PeerState::new();
+        assert!(is_unsynced(&mut doc, &st));
+        let msg = outgoing(&mut doc, &st).expect("a new document has something to send");
+        let decoded = sync::Message::decode(&msg).unwrap();
+        assert!(
+            !decoded.changes.is_empty(),
+            "the first message already carries the changes"
+        );
+        st.shared_heads = doc.get_heads();
+        assert!(!is_unsynced(&mut doc, &st));
+        assert!(
+            outgoing(&mut doc, &st).is_none(),
+            "in sync: nothing to send"
+        );
+    }
+}
