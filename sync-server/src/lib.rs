@@ -18,6 +18,7 @@ pub mod config;
 pub mod seed;
 pub mod sqlite;
 pub mod storage;
+pub mod verify;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -42,7 +43,9 @@ pub enum ServeError {
 pub async fn serve(config: Config, listener: TcpListener) -> Result<(), ServeError> {
     let storage = Arc::new(SqliteStorage::open(&config.database)?);
     tracing::info!(addr = %listener.local_addr()?, database = %config.database.display(), "relay serving");
-    axum::serve(listener, router(AppState::new(storage, config))).await?;
+    let state = AppState::new(storage, config);
+    let app = router(state.clone()).merge(verify::routes(state));
+    axum::serve(listener, app).await?;
     Ok(())
 }
 
@@ -58,7 +61,8 @@ pub struct RunningRelay {
 pub async fn start(config: Config, listener: TcpListener) -> Result<RunningRelay, ServeError> {
     let storage = Arc::new(SqliteStorage::open(&config.database)?);
     let addr = listener.local_addr()?;
-    let app = router(AppState::new(storage.clone(), config));
+    let state = AppState::new(storage.clone(), config);
+    let app = router(state.clone()).merge(verify::routes(state));
     let (shutdown, rx) = tokio::sync::oneshot::channel::<()>();
     let task = tokio::spawn(async move {
         axum::serve(listener, app)

@@ -44,7 +44,9 @@ fn summary(state: &AppState, order_no: &str, hash: &str) -> Result<VerifySummary
         return Ok(VerifySummary::unknown(UTC_OFFSET_MINUTES));
     };
     let load = |bytes: &[u8]| onsite_domain::doc::load(bytes).ok();
-    let Some(order) = load(&record.order.bytes).and_then(|d| onsite_domain::doc::read::<Order>(&d).ok()) else {
+    let Some(order) =
+        load(&record.order.bytes).and_then(|d| onsite_domain::doc::read::<Order>(&d).ok())
+    else {
         return Ok(VerifySummary::unknown(UTC_OFFSET_MINUTES));
     };
     let visits: Vec<Visit> = record
@@ -52,7 +54,12 @@ fn summary(state: &AppState, order_no: &str, hash: &str) -> Result<VerifySummary
         .iter()
         .filter_map(|v| load(&v.bytes).and_then(|d| onsite_domain::doc::read::<Visit>(&d).ok()))
         .collect();
-    Ok(VerifySummary::check(&order, &visits, hash, UTC_OFFSET_MINUTES))
+    Ok(VerifySummary::check(
+        &order,
+        &visits,
+        hash,
+        UTC_OFFSET_MINUTES,
+    ))
 }
 
 async fn verify(
@@ -72,7 +79,15 @@ async fn verify(
             };
             (status, Html(verify_page(&summary, lang))).into_response()
         }
-        Ok(Err(status)) => (status, "the relay cannot check records right now; try again later").into_response(),
-        Err(_) => (StatusCode::INTERNAL_SERVER_ERROR, "the relay failed; try again later").into_response(),
+        Ok(Err(status)) => (
+            status,
+            "the relay cannot check records right now; try again later",
+        )
+            .into_response(),
+        Err(_) => (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "the relay failed; try again later",
+        )
+            .into_response(),
     }
 }

@@ -331,3 +331,63 @@ async fn a_revoked_token_stops_sync_and_keeps_every_local_edit() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn the_public_verify_page_checks_a_synced_record_without_personal_data() {
+    bounded(async {
+        let dir = tempfile::tempdir().unwrap();
+        let db = seeded_database(dir.path());
+        let relay = start_relay(&db, "127.0.0.1:0".parse().unwrap()).await;
+        let url = relay.url();
+        let a = Device::sign_in(&url, "tech.a").await;
+        a.sync().await.unwrap();
+        let visit = a.complete_job(&order_id(0), today() + 9 * HOUR);
+        a.sync().await.unwrap();
+        let order: Order = a
+            .with_store(|s| s.read(&DocId::Order(order_id(0))))
+            .unwrap();
+        let hash = &visit.signature.as_ref().unwrap().record_hash;
+        let http = reqwest::Client::new();
+        let page = |path: String| {
+            let http = http.clone();
+            async move {
+                let r = http
+                    .get(path)
+                    .header("accept-language", "en")
+                    .send()
+                    .await
+                    .unwrap();
+                (r.status().as_u16(), r.text().await.unwrap())
+            }
+        };
+        let (status, body) = page(format!("{url}/verify/{}/{hash}", order.order_no)).await;
+        assert_eq!(status, 200, "{body}");
+        assert!(
+            body.to_lowercase().contains("valid"),
+            "the page says the record is valid: {body}"
+        );
+        assert!(
+            !body.contains(&order.customer.name),
+            "no customer name on the public page"
+        );
+        assert!(
+            !body.contains(&order.customer.phone),
+            "no customer phone on the public page"
+        );
+        assert!(
+            !body.contains(&order.customer.address),
+            "no customer address on the public page"
+        );
+        let (status, _) = page(format!(
+            "{url}/verify/{}/{}",
+            order.order_no,
+            "0".repeat(64)
+        ))
+        .await;
+        assert_eq!(status, 404, "an unknown hash is 'unknown'");
+        let (status, _) = page(format!("{url}/verify/WO-NOPE/{hash}")).await;
+        assert_eq!(status, 404, "an unknown order is 'unknown'");
+        relay.stop().await;
+    })
+    .await;
+}
