@@ -130,6 +130,10 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/sign-out", post(sign_out))
         .route("/api/v1/sync", post(sync))
         .route("/api/v1/events", get(events))
+        .route(
+            "/api/v1/attachments/{sha256}",
+            axum::routing::put(crate::attachments::put).get(crate::attachments::get),
+        )
         .fallback(|| async {
             ApiError::new(
                 StatusCode::NOT_FOUND,
@@ -212,7 +216,7 @@ async fn read_json<T: DeserializeOwned>(
     })
 }
 
-async fn blocking<T: Send + 'static>(
+pub(crate) async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> T + Send + 'static,
 ) -> Result<T, ApiError> {
     tokio::task::spawn_blocking(f)
@@ -220,7 +224,10 @@ async fn blocking<T: Send + 'static>(
         .map_err(|_| internal("the request failed inside the relay"))
 }
 
-async fn authenticated(st: &AppState, headers: &HeaderMap) -> Result<Authenticated, ApiError> {
+pub(crate) async fn authenticated(
+    st: &AppState,
+    headers: &HeaderMap,
+) -> Result<Authenticated, ApiError> {
     let token = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())

@@ -14,6 +14,7 @@
 
 pub mod accounts;
 pub mod api;
+pub mod attachments;
 pub mod config;
 pub mod seed;
 pub mod sqlite;

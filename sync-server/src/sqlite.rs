@@ -14,10 +14,13 @@ use onsite_sync::relay::{
 use onsite_wire::{Role, SyncRequest};
 use rusqlite::{Connection, OptionalExtension, params};
 
-use crate::storage::{DocBytes, OrderRecord, RelayStorage, StorageError, TokenRecord, User};
+use crate::storage::{
+    DocBytes, OrderRecord, RelayStorage, StorageError, StoredAttachment, TokenRecord, User,
+};
 
 /// Append-only: never edit an entry, add a new one.
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE users(
     user_id TEXT PRIMARY KEY,
     display_name TEXT NOT NULL,
@@ -64,7 +67,17 @@ CREATE TABLE access_events(
     granted INTEGER NOT NULL
 );
 CREATE INDEX access_by_user ON access_events(user_id, seq);
-"#];
+"#,
+    r#"
+CREATE TABLE attachments(
+    sha256 TEXT PRIMARY KEY,
+    mime TEXT NOT NULL,
+    bytes BLOB NOT NULL,
+    uploaded_by TEXT NOT NULL,
+    created_at_ms INTEGER NOT NULL
+);
+"#,
+];
 
 /// The SQLite storage. One connection behind a mutex: SQLite has one writer anyway, and holding
 /// it for a whole sync request keeps the feed cursor consistent with the commits.
@@ -340,6 +353,34 @@ impl DocStore for Docs<'_> {
 }
 
 impl RelayStorage for SqliteStorage {
+    fn put_attachment(&self, a: &StoredAttachment, now_ms: i64) -> Result<bool, StorageError> {
+        let conn = self.conn()?;
+        let n = conn.execute(
+            "INSERT INTO attachments (sha256, mime, bytes, uploaded_by, created_at_ms)
+             VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT(sha256) DO NOTHING",
+            rusqlite::params![a.sha256, a.mime, a.bytes, a.uploaded_by, now_ms],
+        )?;
+        Ok(n == 1)
+    }
+
+    fn attachment(&self, sha256: &str) -> Result<Option<StoredAttachment>, StorageError> {
+        let conn = self.conn()?;
+        Ok(conn
+            .query_row(
+                "SELECT sha256, mime, bytes, uploaded_by FROM attachments WHERE sha256 = ?1",
+                [sha256],
+                |r| {
+                    Ok(StoredAttachment {
+                        sha256: r.get(0)?,
+                        mime: r.get(1)?,
+                        bytes: r.get(2)?,
+                        uploaded_by: r.get(3)?,
+                    })
+                },
+            )
+            .optional()?)
+    }
+
     fn add_user(&self, u: &User) -> Result<(), StorageError> {
         let conn = self.conn()?;
         let n = conn.execute(

@@ -55,6 +55,15 @@ pub struct OrderRecord {
     pub visits: Vec<DocBytes>,
 }
 
+/// An attachment (photo or signature image) as stored: content-addressed by SHA-256.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredAttachment {
+    pub sha256: String,
+    pub mime: String,
+    pub bytes: Vec<u8>,
+    pub uploaded_by: String,
+}
+
 /// Everything the relay stores.
 pub trait RelayStorage: Send + Sync + 'static {
     fn add_user(&self, user: &User) -> Result<(), StorageError>;
@@ -91,6 +100,15 @@ pub trait RelayStorage: Send + Sync + 'static {
     fn doc(&self, doc: &DocId) -> Result<Option<Vec<u8>>, StorageError>;
     /// The order with this human order number and its visits (for the public verify page).
     fn order_record(&self, order_no: &str) -> Result<Option<OrderRecord>, StorageError>;
+    /// Store an attachment whose SHA-256 the caller has checked; storing the same bytes again
+    /// changes nothing. Committed before returning. Returns whether it was new.
+    fn put_attachment(
+        &self,
+        attachment: &StoredAttachment,
+        now_ms: i64,
+    ) -> Result<bool, StorageError>;
+    /// The attachment with this SHA-256, if stored.
+    fn attachment(&self, sha256: &str) -> Result<Option<StoredAttachment>, StorageError>;
     /// How many changes are stored (all documents).
     fn change_count(&self) -> Result<u64, StorageError>;
 }

@@ -10,6 +10,7 @@ use onsite_domain::reference::TechnicianProfile;
 use onsite_domain::status::{Conflict, EffectiveStatus};
 use onsite_domain::visit::Visit;
 use onsite_domain::{DocId, HOUR, record};
+use onsite_relay::RelayStorage;
 use onsite_store::VisitVerification;
 use onsite_tests::{Device, seeded_database, start_relay, today};
 
@@ -387,6 +388,71 @@ async fn the_public_verify_page_checks_a_synced_record_without_personal_data() {
         assert_eq!(status, 404, "an unknown hash is 'unknown'");
         let (status, _) = page(format!("{url}/verify/WO-NOPE/{hash}")).await;
         assert_eq!(status, 404, "an unknown order is 'unknown'");
+        relay.stop().await;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn bad_attachment_uploads_are_refused_with_codes_and_store_nothing() {
+    bounded(async {
+        let dir = tempfile::tempdir().unwrap();
+        let db = seeded_database(dir.path());
+        let relay = start_relay(&db, "127.0.0.1:0".parse().unwrap()).await;
+        let url = relay.url();
+        let a = Device::sign_in(&url, "tech.a").await;
+        let token = a.session.token.clone().unwrap();
+        let http = reqwest::Client::new();
+        let png = onsite_tests::signature_png();
+        let sha = onsite_store::sha256_hex(&png);
+        let put = |path: String, mime: &'static str, body: Vec<u8>, auth: bool| {
+            let mut r = http
+                .put(format!("{url}/api/v1/attachments/{path}"))
+                .header("content-type", mime)
+                .body(body);
+            if auth {
+                r = r.bearer_auth(&token);
+            }
+            async move {
+                let resp = r.send().await.unwrap();
+                let status = resp.status().as_u16();
+                let body: serde_json::Value = resp.json().await.unwrap_or_default();
+                (status, body["code"].as_str().unwrap_or_default().to_owned())
+            }
+        };
+        let cases = [
+            (
+                put(sha.clone(), "image/png", png[..20].to_vec(), true).await,
+                (400, "attachment.hash_mismatch"),
+                "truncated upload",
+            ),
+            (
+                put("not-a-hash".into(), "image/png", png.clone(), true).await,
+                (400, "attachment.bad_ref"),
+                "bad id",
+            ),
+            (
+                put(sha.clone(), "text/html", png.clone(), true).await,
+                (415, "attachment.unsupported_type"),
+                "wrong type",
+            ),
+            (
+                put(sha.clone(), "image/png", png.clone(), false).await,
+                (401, "auth.missing_token"),
+                "no token",
+            ),
+        ];
+        for ((status, code), (want_status, want_code), why) in cases {
+            assert_eq!((status, code.as_str()), (want_status, want_code), "{why}");
+        }
+        assert!(
+            relay.storage.attachment(&sha).unwrap().is_none(),
+            "nothing stored by refused uploads"
+        );
+        let (status, _) = put(sha.clone(), "image/png", png.clone(), true).await;
+        assert_eq!(status, 201);
+        let (status, _) = put(sha.clone(), "image/png", png.clone(), true).await;
+        assert_eq!(status, 200, "uploading the same bytes again is harmless");
         relay.stop().await;
     })
     .await;

@@ -157,6 +157,56 @@ impl Relay {
         ))
     }
 
+    /// `PUT /api/v1/attachments/<sha256>`: upload one attachment (idempotent).
+    pub async fn put_attachment(
+        &self,
+        token: &str,
+        sha256: &str,
+        mime: &str,
+        bytes: Vec<u8>,
+    ) -> Result<u64, ClientError> {
+        let up = bytes.len() as u64;
+        let resp = self
+            .http
+            .put(self.url(&format!("/attachments/{sha256}")))
+            .bearer_auth(token)
+            .header(reqwest::header::CONTENT_TYPE, mime)
+            .body(bytes)
+            .send()
+            .await
+            .map_err(|e| self.offline(e))?;
+        if !resp.status().is_success() {
+            return Err(self.error_from(resp).await);
+        }
+        Ok(up)
+    }
+
+    /// `GET /api/v1/attachments/<sha256>`: the bytes and their MIME type.
+    pub async fn attachment(
+        &self,
+        token: &str,
+        sha256: &str,
+    ) -> Result<(Vec<u8>, String), ClientError> {
+        let resp = self
+            .http
+            .get(self.url(&format!("/attachments/{sha256}")))
+            .bearer_auth(token)
+            .send()
+            .await
+            .map_err(|e| self.offline(e))?;
+        if !resp.status().is_success() {
+            return Err(self.error_from(resp).await);
+        }
+        let mime = resp
+            .headers()
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("application/octet-stream")
+            .to_owned();
+        let bytes = resp.bytes().await.map_err(|e| self.offline(e))?;
+        Ok((bytes.to_vec(), mime))
+    }
+
     /// `GET /api/v1/events`: calls `on_event` for every push event until the stream ends or
     /// fails. Returns `Ok(())` when the relay closed the stream.
     pub async fn events(

@@ -16,7 +16,7 @@ mod task;
 pub use error::ClientError;
 pub use http::{Relay, Traffic};
 pub use session::{Session, sign_in, sign_out_locally};
-pub use sync::{SyncReport, sync_once};
+pub use sync::{SyncReport, fetch_attachment, sync_once};
 pub use task::{SyncConfig, SyncHandle, SyncState, SyncStatus, spawn};
 
 /// The device store shared by the app's commands and the sync task.

@@ -23,6 +23,8 @@ pub struct SyncReport {
     pub bytes_down: u64,
     pub docs_sent: usize,
     pub docs_received: usize,
+    /// Attachments (photos, signature images) uploaded after the documents.
+    pub attachments_sent: usize,
     pub revoked: Vec<DocId>,
     /// Documents the relay refused, with its code.
     pub rejected: Vec<(DocId, String)>,
@@ -140,5 +142,46 @@ pub async fn sync_once(
             break;
         }
     }
+    upload_attachments(store, relay, token, &mut report).await?;
     Ok(report)
+}
+
+/// Upload every attachment not yet on the relay (after the documents that reference them).
+async fn upload_attachments(
+    store: &SharedStore,
+    relay: &Relay,
+    token: &str,
+    report: &mut SyncReport,
+) -> Result<(), ClientError> {
+    let pending = lock(store).pending_attachments()?;
+    for sha in pending {
+        let a = lock(store).attachment(&sha)?;
+        report.bytes_up += relay.put_attachment(token, &sha, &a.mime, a.bytes).await?;
+        lock(store).mark_attachment_synced(&sha)?;
+        report.attachments_sent += 1;
+    }
+    Ok(())
+}
+
+/// Make sure attachment `sha256` (e.g. a signature image of a record to print) is on this device,
+/// fetching it from the relay if needed. Returns its bytes.
+pub async fn fetch_attachment(
+    store: &SharedStore,
+    relay: &Relay,
+    session: &Session,
+    sha256: &str,
+) -> Result<Vec<u8>, ClientError> {
+    if let Ok(a) = lock(store).attachment(sha256) {
+        return Ok(a.bytes);
+    }
+    let token = session.token.as_deref().ok_or(ClientError::NotSignedIn)?;
+    let (bytes, mime) = relay.attachment(token, sha256).await?;
+    let got = lock(store).put_attachment(&bytes, &mime)?;
+    if got != sha256 {
+        return Err(ClientError::BadResponse(format!(
+            "attachment {sha256} arrived with other bytes ({got})"
+        )));
+    }
+    lock(store).mark_attachment_synced(sha256)?;
+    Ok(bytes)
 }

@@ -11,6 +11,10 @@
 //! - `POST /api/v1/sync` [`SyncRequest`] → [`SyncResponse`] (bearer token)
 //! - `GET  /api/v1/events` → server-sent events, each a [`PushEvent`] (bearer token)
 //! - `POST /api/v1/sign-out` → 204, revokes the presented token
+//! - `PUT  /api/v1/attachments/<sha256>` raw bytes (`image/png`, `image/jpeg`) → 201 new / 200
+//!   already stored (bearer token); the bytes must hash to `<sha256>`
+//! - `GET  /api/v1/attachments/<sha256>` → the bytes (bearer token; dispatchers read every
+//!   attachment, technicians their own)
 //!
 //! Every non-2xx answer carries an [`ErrorBody`] whose `code` is one of [`codes`].
 
@@ -198,8 +202,21 @@ impl ErrorBody {
     }
 }
 
+/// Largest attachment (photo, signature image) the relay accepts, bytes.
+pub const MAX_ATTACHMENT_BYTES: usize = 10 * 1024 * 1024;
+/// Attachment types the relay accepts.
+pub const ATTACHMENT_TYPES: [&str; 3] = ["image/png", "image/jpeg", "image/webp"];
+
 /// Stable error codes used by the relay, with the HTTP status each comes with.
 pub mod codes {
+    /// 400: the attachment's bytes do not hash to the SHA-256 in its URL.
+    pub const ATTACHMENT_HASH_MISMATCH: &str = "attachment.hash_mismatch";
+    /// 400: the URL does not hold a lowercase SHA-256 hex digest.
+    pub const ATTACHMENT_BAD_REF: &str = "attachment.bad_ref";
+    /// 404: no such attachment for this user.
+    pub const ATTACHMENT_NOT_FOUND: &str = "attachment.not_found";
+    /// 415: not one of [`super::ATTACHMENT_TYPES`].
+    pub const ATTACHMENT_TYPE: &str = "attachment.unsupported_type";
     /// 401: no `Authorization: Bearer` header.
     pub const AUTH_MISSING: &str = "auth.missing_token";
     /// 401: the token is unknown (forged or mistyped).
