@@ -5,7 +5,7 @@ set -euo pipefail
 
 ONSITE_APT_PACKAGES=(
   # build
-  build-essential pkg-config libssl-dev file
+  build-essential pkg-config libssl-dev file curl
   # Tauri 2 on Linux
   libwebkit2gtk-4.1-dev libgtk-3-dev libsoup-3.0-dev libjavascriptcoregtk-4.1-dev
   librsvg2-dev libayatana-appindicator3-dev

@@ -1,12 +1,42 @@
 #!/usr/bin/env bash
-# The run command (README): the relay with embedded SQLite and demo data plus the desktop app,
-# signed in as a demo technician; where there is no display, the headless demo instead.
+# The run command (README): a relay with embedded SQLite and demo data on 127.0.0.1 plus the
+# technician desktop app, signed in as the demo technician `tech.a`. Where there is no display
+# (or ONSITE_HEADLESS=1), the headless demo instead: `onsite demo` walks a dispatcher and two
+# technicians through an offline completion against a real relay and prints what arrives.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/deps.sh
 onsite_install_apt
-onsite_install_npm
 
-echo "==> building the headless demo"
-cargo build --release -p onsite-cli
-exec ./target/release/onsite demo "$@"
+if [ -z "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ] || [ "${ONSITE_HEADLESS:-0}" = 1 ]; then
+  echo "==> no display: building and running the headless demo"
+  cargo build --release -p onsite-cli
+  exec ./target/release/onsite demo "$@"
+fi
+
+onsite_install_npm
+DATA="${ONSITE_DEMO_DIR:-${XDG_DATA_HOME:-$HOME/.local/share}/onsite-demo}"
+PORT="${ONSITE_DEMO_PORT:-8750}"
+PASSWORD="onsite-demo"
+mkdir -p "$DATA"
+
+echo "==> building the relay, the UI and the app"
+cargo build --release -p onsite-relay
+(cd ui && npm run build)
+cargo build --release -p onsite-desktop --features custom-protocol
+
+RELAY=./target/release/onsite-relay
+if [ ! -f "$DATA/relay.sqlite3" ]; then
+  "$RELAY" --database "$DATA/relay.sqlite3" seed --password "$PASSWORD" --orders 8
+fi
+"$RELAY" --database "$DATA/relay.sqlite3" serve --listen "127.0.0.1:$PORT" &
+RELAY_PID=$!
+trap 'kill $RELAY_PID 2>/dev/null || true' EXIT
+for _ in $(seq 1 100); do
+  curl -fsS "http://127.0.0.1:$PORT/healthz" >/dev/null 2>&1 && break
+  sleep 0.1
+done
+echo "==> relay on http://127.0.0.1:$PORT (data in $DATA); opening the app as tech.a"
+echo "    other demo accounts: tech.b, disp (dispatcher), admin — password: $PASSWORD"
+ONSITE_RELAY_URL="http://127.0.0.1:$PORT" ONSITE_USER=tech.a ONSITE_PASSWORD="$PASSWORD" \
+  ./target/release/onsite-desktop
