@@ -1,4 +1,14 @@
-//! The technician app's commands: everything the UI can ask for, callable and testable without a window.
+//! The technician app's commands: everything the UI can ask for, callable and testable without a
+//! window. [`App`] holds the device store and the background sync client; `src-tauri` registers
+//! one `#[tauri::command]` per method, each a one-line delegation. Arguments, results, events and
+//! errors are the types in [`view`], whose TypeScript declarations [`bindings`] generates.
 
+mod app;
 pub mod bindings;
+mod convert;
+mod error;
 pub mod view;
+
+pub use app::{App, Clock, MAX_PHOTO_BYTES, system_clock};
+pub use error::AppError;
+pub use onsite_client::SyncConfig;

@@ -1,0 +1,693 @@
+//! [`App`]: the device store, the sync client and one method per UI command.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use base64::Engine as _;
+use onsite_client::{SharedStore, SyncConfig, SyncHandle, SyncState};
+use onsite_domain::completion::{self, Missing};
+use onsite_domain::edit::VisitEdit;
+use onsite_domain::order::Order;
+use onsite_domain::progress;
+use onsite_domain::reference::{
+    FeeSchedule, ItemKind, PartsCatalogue, TechnicianProfile, TemplateLibrary,
+};
+use onsite_domain::sla::{self, SlaPolicy};
+use onsite_domain::visit::Visit;
+use onsite_domain::{DocId, HOUR, Millis};
+use onsite_store::Store;
+
+use crate::convert::*;
+use crate::error::AppError;
+use crate::view::*;
+
+/// Device time source; tests pass a fixed clock.
+pub type Clock = Arc<dyn Fn() -> Millis + Send + Sync>;
+
+/// The system clock in Unix milliseconds.
+pub fn system_clock() -> Clock {
+    Arc::new(|| chrono::Utc::now().timestamp_millis())
+}
+
+const LANGUAGE_KEY: &str = "app.language";
+
+/// The service company named on the customer's record.
+pub const COMPANY: &str = "Onsite 上门服务";
+
+/// Largest photo accepted from the camera or file input.
+pub const MAX_PHOTO_BYTES: usize = 8 * 1024 * 1024;
+
+/// The technician app: what every command runs against. Cheap to share (`Arc<App>`).
+pub struct App {
+    store: SharedStore,
+    sync: Mutex<Option<SyncHandle>>,
+    sync_started: tokio::sync::Notify,
+    sync_config: SyncConfig,
+    clock: Clock,
+    /// Offset of the device's local time from UTC, used to find "today".
+    utc_offset_ms: Millis,
+}
+
+fn lock(store: &SharedStore) -> std::sync::MutexGuard<'_, Store> {
+    store.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+impl App {
+    /// Open (creating if needed) the device store in `data_dir`.
+    pub fn open(data_dir: &Path, clock: Clock) -> Result<App, AppError> {
+        let store = Store::open_in(data_dir)?;
+        let offset = chrono::Local::now().offset().local_minus_utc() as Millis * 1000;
+        Ok(App {
+            store: Arc::new(Mutex::new(store)),
+            sync: Mutex::new(None),
+            sync_started: tokio::sync::Notify::new(),
+            sync_config: SyncConfig::default(),
+            clock,
+            utc_offset_ms: offset,
+        })
+    }
+
+    /// Use `config` for the background sync task started after this call.
+    pub fn with_sync_config(mut self, config: SyncConfig) -> Self {
+        self.sync_config = config;
+        self
+    }
+
+    /// Use a fixed UTC offset for "today" (tests, and devices whose zone is set by the company).
+    pub fn with_utc_offset_minutes(mut self, minutes: i32) -> Self {
+        self.utc_offset_ms = minutes as Millis * 60_000;
+        self
+    }
+
+    /// The shared device store (for the shell's sync task and for tests).
+    pub fn store(&self) -> &SharedStore {
+        &self.store
+    }
+
+    fn now(&self) -> Millis {
+        (self.clock)()
+    }
+
+    fn technician(&self) -> Result<String, AppError> {
+        match onsite_client::Session::load(&self.store)? {
+            Some(s) => Ok(s.user_id),
+            None => Err(AppError::NotSignedIn),
+        }
+    }
+
+    // ------------------------------------------------------------------ session and sync
+
+    /// Sign in at the relay, keep the session on the device and start syncing. Must run inside a
+    /// tokio runtime (Tauri's async commands do).
+    pub async fn sign_in(&self, req: SignInRequest) -> Result<Session, AppError> {
+        let url = req.relay_url.trim().to_owned();
+        if url.is_empty() || req.user.trim().is_empty() || req.password.is_empty() {
+            return Err(AppError::Empty("relay URL, user and password"));
+        }
+        onsite_client::sign_in(&self.store, &url, &req.user, &req.password).await?;
+        self.stop_sync();
+        self.start_sync();
+        self.session()?.ok_or(AppError::NotSignedIn)
+    }
+
+    /// The session on this device, if anyone ever signed in here.
+    pub fn session(&self) -> Result<Option<Session>, AppError> {
+        let device_id = lock(&self.store).device_id().to_owned();
+        Ok(onsite_client::Session::load(&self.store)?.map(|s| Session {
+            technician_id: s.user_id,
+            technician_name: s.display_name,
+            relay_url: s.relay_url,
+            device_id,
+        }))
+    }
+
+    /// Start the background sync task if a session exists and it is not running. Must run inside a
+    /// tokio runtime. Returns whether a task is running afterwards.
+    pub fn start_sync(&self) -> bool {
+        let mut slot = self.sync.lock().unwrap_or_else(|p| p.into_inner());
+        if slot.is_none() {
+            if !matches!(onsite_client::Session::load(&self.store), Ok(Some(_))) {
+                return false;
+            }
+            *slot = Some(onsite_client::spawn(
+                self.store.clone(),
+                self.sync_config.clone(),
+            ));
+            self.sync_started.notify_one();
+        }
+        true
+    }
+
+    /// Resolves when a sync task has been started (after sign-in), for event forwarding.
+    pub async fn sync_started(&self) {
+        self.sync_started.notified().await;
+    }
+
+    fn stop_sync(&self) {
+        if let Some(h) = self.sync.lock().unwrap_or_else(|p| p.into_inner()).take() {
+            h.stop();
+        }
+    }
+
+    /// Forget the sync token; the documents and unsynced work stay on the device.
+    pub fn sign_out(&self) -> Result<(), AppError> {
+        self.stop_sync();
+        onsite_client::sign_out_locally(&self.store)?;
+        Ok(())
+    }
+
+    /// A receiver of every sync status change, while the sync task runs.
+    pub fn subscribe_sync(
+        &self,
+    ) -> Option<tokio::sync::watch::Receiver<onsite_client::SyncStatus>> {
+        self.sync
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .as_ref()
+            .map(SyncHandle::subscribe)
+    }
+
+    /// The sync bar's state now.
+    pub fn sync_status(&self) -> Result<SyncStatus, AppError> {
+        let status = self
+            .sync
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .as_ref()
+            .map(SyncHandle::status);
+        Ok(match status {
+            Some(s) => sync_view(&s),
+            None => SyncStatus {
+                online: false,
+                pending_changes: lock(&self.store).pending_count()?.max(0) as u64,
+                last_synced_ms: None,
+                progress: None,
+                last_error: None,
+            },
+        })
+    }
+
+    /// Ask the sync task to sync now.
+    pub fn sync_now(&self) -> Result<SyncStatus, AppError> {
+        if let Some(h) = self.sync.lock().unwrap_or_else(|p| p.into_inner()).as_ref() {
+            h.nudge();
+        }
+        self.sync_status()
+    }
+
+    fn nudge(&self) {
+        if let Some(h) = self.sync.lock().unwrap_or_else(|p| p.into_inner()).as_ref() {
+            h.nudge();
+        }
+    }
+
+    // ------------------------------------------------------------------ settings
+
+    pub fn settings(&self) -> Result<Settings, AppError> {
+        let lang = lock(&self.store).kv_get(LANGUAGE_KEY)?;
+        Ok(Settings {
+            language: lang.and_then(|b| String::from_utf8(b).ok()),
+        })
+    }
+
+    /// Keep the UI language (`zh-CN` or `en`).
+    pub fn set_language(&self, language: &str) -> Result<Settings, AppError> {
+        let lang = match language {
+            "zh-CN" | "en" => language,
+            other => return Err(AppError::UnsupportedLanguage(other.to_owned())),
+        };
+        lock(&self.store).kv_set(LANGUAGE_KEY, lang.as_bytes())?;
+        self.settings()
+    }
+
+    // ------------------------------------------------------------------ screens
+
+    /// The Today screen: the technician's orders from yesterday to tomorrow (device local day),
+    /// by schedule, with SLA badges evaluated now.
+    pub fn today(&self) -> Result<Today, AppError> {
+        let tech = self.technician()?;
+        let now = self.now();
+        let day = 24 * HOUR;
+        let local = now + self.utc_offset_ms;
+        let day_start = local - local.rem_euclid(day) - self.utc_offset_ms;
+        let rows = lock(&self.store).today(&tech, day_start - day, day_start + 2 * day, now)?;
+        Ok(Today {
+            now_ms: now,
+            orders: rows
+                .iter()
+                .map(|r| order_card_from_row(&r.order, r.sla.badge))
+                .collect(),
+        })
+    }
+
+    fn visit_or_preview(
+        store: &Store,
+        order: &Order,
+        tech: &str,
+        library: &TemplateLibrary,
+    ) -> Result<(Visit, bool), AppError> {
+        let vid = DocId::visit(&order.order_id, tech);
+        if store.contains(&vid)? {
+            let pending = store.doc_info(&vid)?.local_changes > 0;
+            Ok((store.read::<Visit>(&vid)?, pending))
+        } else {
+            Ok((Visit::start(order, tech, library)?, false))
+        }
+    }
+
+    /// Everything the job screens show for one order.
+    pub fn order_detail(&self, order_id: &str) -> Result<OrderDetail, AppError> {
+        let tech = self.technician()?;
+        let now = self.now();
+        let store = lock(&self.store);
+        let oid = DocId::Order(order_id.to_owned());
+        if !store.contains(&oid)? {
+            return Err(AppError::OrderNotFound(order_id.to_owned()));
+        }
+        let order: Order = store.read(&oid)?;
+        let library: TemplateLibrary = store.read(&DocId::Templates)?;
+        let (visit, pending_sync) = Self::visit_or_preview(&store, &order, &tech, &library)?;
+        let row = store.order_row(order_id)?;
+        let report = sla::evaluate(
+            order.created_at_ms,
+            &order.sla,
+            &visit.events,
+            &SlaPolicy::default(),
+            now,
+        );
+        let mut card = order_card(&order, report.badge);
+        if let Some(row) = &row {
+            card.status = row.effective_status.as_str().to_owned();
+        }
+        let history = store.household_history(&order.customer.household_id)?;
+        let mut past: BTreeMap<String, Vec<PastVisit>> = BTreeMap::new();
+        for h in history {
+            if h.order.order_id == order.order_id {
+                continue;
+            }
+            let other: Order = store.read(&DocId::Order(h.order.order_id.clone()))?;
+            past.entry(other.appliance_id.clone())
+                .or_default()
+                .push(PastVisit {
+                    order_no: other.order_no.clone(),
+                    appliance_id: other.appliance_id.clone(),
+                    service_type: service_type_code(other.service_type).to_owned(),
+                    problem: other.problem.clone(),
+                    status: h.order.effective_status.as_str().to_owned(),
+                    created_at_ms: other.created_at_ms,
+                });
+        }
+        drop(store);
+        Ok(detail(
+            &order,
+            &visit,
+            &library,
+            card,
+            past,
+            pending_sync,
+            now,
+        ))
+    }
+
+    fn apply(&self, order_id: &str, edit: VisitEdit) -> Result<OrderDetail, AppError> {
+        let tech = self.technician()?;
+        let now = self.now();
+        {
+            let mut store = lock(&self.store);
+            if !store.contains(&DocId::Order(order_id.to_owned()))? {
+                return Err(AppError::OrderNotFound(order_id.to_owned()));
+            }
+            store.start_visit(order_id, &tech)?;
+            let result = store.apply_visit_edit(order_id, &tech, edit, now);
+            if let Err(onsite_store::StoreError::Domain(onsite_domain::DomainError::Incomplete(
+                missing,
+            ))) = &result
+            {
+                let library: TemplateLibrary = store.read(&DocId::Templates)?;
+                return Err(AppError::Incomplete(missing_views(missing, &library)));
+            }
+            result?;
+        }
+        self.nudge();
+        self.order_detail(order_id)
+    }
+
+    /// Apply one edit from the UI at device time; ids of new entries are generated here.
+    pub fn apply_edit(&self, order_id: &str, edit: EditRequest) -> Result<OrderDetail, AppError> {
+        let edit = visit_edit(edit, new_id)?;
+        self.apply(order_id, edit)
+    }
+
+    /// Store a photo as an attachment and attach it to a checklist item.
+    pub fn add_photo(&self, req: PhotoRequest) -> Result<OrderDetail, AppError> {
+        let bytes = decode_base64(&req.bytes_base64)?;
+        if bytes.len() > MAX_PHOTO_BYTES {
+            return Err(AppError::PhotoTooLarge(bytes.len()));
+        }
+        let mime = photo_mime(&bytes)?;
+        let sha = lock(&self.store).put_attachment(&bytes, mime)?;
+        self.apply(
+            &req.order_id,
+            VisitEdit::AttachPhoto {
+                template_id: req.template_id,
+                item_id: req.item_id,
+                sha256: sha,
+            },
+        )
+    }
+
+    /// The customer signs: the pad's PNG is normalised (blank pads refused), stored as an
+    /// attachment, and the visit signed with its hash — which freezes the record.
+    pub fn sign(&self, req: SignRequest) -> Result<OrderDetail, AppError> {
+        let png = decode_base64(&req.png_base64)?;
+        let normalised = onsite_record::normalise_signature(&png)?;
+        // Check completeness before storing anything, so a refused signing leaves no attachment.
+        self.check_ready(&req.order_id)?;
+        let sha = lock(&self.store).put_attachment(&normalised.png, "image/png")?;
+        debug_assert_eq!(sha, normalised.sha256);
+        self.apply(
+            &req.order_id,
+            VisitEdit::Sign {
+                event_id: new_id(),
+                signer_name: req.signer_name,
+                image_sha256: sha,
+            },
+        )
+    }
+
+    fn check_ready(&self, order_id: &str) -> Result<(), AppError> {
+        let tech = self.technician()?;
+        let store = lock(&self.store);
+        let order: Order = store.read(&DocId::Order(order_id.to_owned()))?;
+        let library: TemplateLibrary = store.read(&DocId::Templates)?;
+        let (visit, _) = Self::visit_or_preview(&store, &order, &tech, &library)?;
+        let missing = completion::missing_for_signing(&visit, &library);
+        if missing.is_empty() {
+            Ok(())
+        } else {
+            Err(AppError::Incomplete(missing_views(&missing, &library)))
+        }
+    }
+
+    /// The signed service record as a standalone HTML page in `language` (`zh-CN` or `en`).
+    pub fn record_html(&self, order_id: &str, language: &str) -> Result<String, AppError> {
+        let tech = self.technician()?;
+        let relay_url = onsite_client::Session::load(&self.store)?
+            .map(|s| s.relay_url)
+            .unwrap_or_default();
+        let store = lock(&self.store);
+        let order: Order = store.read(&DocId::Order(order_id.to_owned()))?;
+        let library: TemplateLibrary = store.read(&DocId::Templates)?;
+        let vid = DocId::visit(order_id, &tech);
+        if !store.contains(&vid)? {
+            return Err(AppError::NotSigned);
+        }
+        let visit: Visit = store.read(&vid)?;
+        let Some(sig) = &visit.signature else {
+            return Err(AppError::NotSigned);
+        };
+        let png = store.attachment(&sig.image_sha256)?.bytes;
+        Ok(onsite_record::render_html(&onsite_record::RecordInput {
+            order: &order,
+            visit: &visit,
+            library: &library,
+            signature_png: &png,
+            company: COMPANY,
+            relay_base_url: &relay_url,
+            lang: onsite_record::Lang::from_tag(language),
+            utc_offset_minutes: (self.utc_offset_ms / 60_000) as i32,
+        })?)
+    }
+
+    /// The technician's certificate (一证件) with a QR code to scan.
+    pub fn certificate(&self) -> Result<CertificateView, AppError> {
+        let tech = self.technician()?;
+        let profile: TechnicianProfile = lock(&self.store).read(&DocId::Profile(tech))?;
+        certificate_view(&profile, self.now())
+    }
+
+    /// The published fee schedule (二公开).
+    pub fn fee_schedule(&self) -> Result<FeeScheduleView, AppError> {
+        let fees: FeeSchedule = lock(&self.store).read(&DocId::FeeSchedule)?;
+        Ok(fee_schedule_view(&fees))
+    }
+
+    /// The parts catalogue with the technician's personal stock on hand.
+    pub fn parts_and_stock(&self) -> Result<PartsView, AppError> {
+        let tech = self.technician()?;
+        let store = lock(&self.store);
+        let catalogue: PartsCatalogue = store.read(&DocId::PartsCatalogue)?;
+        let levels = store.stock_levels(&tech)?;
+        Ok(parts_view(&catalogue, &levels))
+    }
+}
+
+fn new_id() -> String {
+    uuid::Uuid::new_v4().to_string()
+}
+
+fn decode_base64(text: &str) -> Result<Vec<u8>, AppError> {
+    base64::engine::general_purpose::STANDARD
+        .decode(text.trim())
+        .map_err(|e| AppError::BadBase64(e.to_string()))
+}
+
+/// The MIME type of a photo, after checking the bytes decode as a JPEG or PNG image.
+fn photo_mime(bytes: &[u8]) -> Result<&'static str, AppError> {
+    let format = image::guess_format(bytes).map_err(|_| AppError::NotAnImage)?;
+    let mime = match format {
+        image::ImageFormat::Png => "image/png",
+        image::ImageFormat::Jpeg => "image/jpeg",
+        _ => return Err(AppError::NotAnImage),
+    };
+    image::load_from_memory_with_format(bytes, format).map_err(|_| AppError::NotAnImage)?;
+    Ok(mime)
+}
+
+/// Whether the item is answered by the technician (not by the customer or the signature).
+pub(crate) fn technician_answers(kind: &ItemKind) -> bool {
+    !matches!(
+        kind,
+        ItemKind::CustomerConfirm { .. } | ItemKind::SignedRecord
+    )
+}
+
+/// Build the detail view from documents (no store access).
+fn detail(
+    order: &Order,
+    visit: &Visit,
+    library: &TemplateLibrary,
+    card: OrderCard,
+    past: BTreeMap<String, Vec<PastVisit>>,
+    pending_sync: bool,
+    now: Millis,
+) -> OrderDetail {
+    let missing = completion::missing_for_signing(visit, library);
+    let checklists = visit
+        .checklists
+        .values()
+        .filter_map(|inst| {
+            library
+                .get(&inst.template_id, inst.version)
+                .ok()
+                .map(|t| checklist_view(t, inst, &missing, visit))
+        })
+        .collect();
+    OrderDetail {
+        card,
+        phone: order.customer.phone.clone(),
+        notes: order.customer.notes.clone(),
+        preferences: order.customer.preferences.clone(),
+        dispatcher_notes: order.dispatcher_notes.as_str().to_owned(),
+        appliances: order
+            .appliances
+            .iter()
+            .map(|a| ApplianceView {
+                id: a.id.clone(),
+                category: a.category.clone(),
+                brand: a.brand.clone(),
+                model: a.model.clone(),
+                serial: a.serial.clone(),
+                warranty_until_ms: a.warranty_until_ms,
+                in_warranty: a.in_warranty(now),
+                this_order: a.id == order.appliance_id,
+                past_visits: past.get(&a.id).cloned().unwrap_or_default(),
+            })
+            .collect(),
+        step: progress::current(&visit.events).map(step_view),
+        checklists,
+        parts: visit.parts.iter().map(part_line_view).collect(),
+        fees: visit.fees.iter().map(fee_line_view).collect(),
+        diagnosis: visit.diagnosis.clone(),
+        work_performed: visit.work_performed.clone(),
+        home_checks: visit.home_checks.iter().map(home_check_view).collect(),
+        confirmations: onsite_domain::reference::Confirmation::ALL
+            .iter()
+            .map(|c| ConfirmationState {
+                confirmation: confirmation_view(*c),
+                value: visit.confirmed(*c),
+            })
+            .collect(),
+        rating: visit.rating.as_ref().map(|r| RatingView {
+            stars: r.stars,
+            comment: r.comment.clone(),
+        }),
+        missing: if visit.is_signed() {
+            Vec::new()
+        } else {
+            missing_views(&missing, library)
+        },
+        signed: visit.signature.as_ref().map(|s| SignedView {
+            signer_name: s.signer_name.clone(),
+            signed_at_ms: s.signed_at_ms,
+            record_hash: s.record_hash.clone(),
+            image_sha256: s.image_sha256.clone(),
+            technician_name: s.technician_name.clone(),
+            certificate_id: s.certificate_id.clone(),
+        }),
+        fees_total_cents: visit.fees_total_cents(),
+        parts_total_cents: visit.parts_total_cents(),
+        pending_sync,
+    }
+}
+
+fn checklist_view(
+    t: &onsite_domain::reference::ChecklistTemplate,
+    inst: &onsite_domain::visit::ChecklistInstance,
+    missing: &[Missing],
+    visit: &Visit,
+) -> ChecklistView {
+    let is_missing = |item: &onsite_domain::reference::TemplateItem| {
+        missing.iter().any(|m| match m {
+            Missing::ItemUnanswered {
+                template_id,
+                item_id,
+            }
+            | Missing::ReadingOutOfRange {
+                template_id,
+                item_id,
+            }
+            | Missing::ItemInvalid {
+                template_id,
+                item_id,
+            }
+            | Missing::PhotoMissing {
+                template_id,
+                item_id,
+            } => template_id == &t.id && item_id == &item.id,
+            Missing::HomeCheckMissing => item.kind == ItemKind::HomeCheck,
+            Missing::ConfirmationMissing { item_id } => item_id == &item.id,
+            _ => false,
+        }) || (item.kind == ItemKind::SignedRecord && !visit.is_signed() && item.required)
+    };
+    let items: Vec<ItemView> = t
+        .items
+        .iter()
+        .map(|item| ItemView {
+            id: item.id.clone(),
+            group: item.group.clone(),
+            label_zh_cn: item.label.zh_cn.clone(),
+            label_en: item.label.en.clone(),
+            kind: item_kind_view(&item.kind),
+            required: item.required,
+            photo: photo_rule(item.photo),
+            answer: inst.answers.get(&item.id).map(|a| AnswerView {
+                outcome: outcome_view(&a.outcome),
+                note: a.note.clone(),
+                photos: a.photos.iter().map(|p| p.sha256.clone()).collect(),
+            }),
+            technician_answers: technician_answers(&item.kind),
+            missing: is_missing(item),
+        })
+        .collect();
+    let counted: Vec<&ItemView> = items
+        .iter()
+        .filter(|i| i.required && i.technician_answers)
+        .collect();
+    ChecklistView {
+        template_id: t.id.clone(),
+        version: t.version,
+        title_zh_cn: t.title.zh_cn.clone(),
+        title_en: t.title.en.clone(),
+        required_total: counted.len() as u32,
+        required_done: counted.iter().filter(|i| !i.missing).count() as u32,
+        items,
+    }
+}
+
+/// Translate the domain's completion list into views with item labels.
+pub(crate) fn missing_views(missing: &[Missing], library: &TemplateLibrary) -> Vec<MissingView> {
+    let label = |tid: Option<&str>, iid: &str| -> (Option<String>, Option<String>) {
+        let found = library
+            .templates
+            .iter()
+            .filter(|t| tid.is_none_or(|x| x == t.id))
+            .find_map(|t| t.item(iid));
+        match found {
+            Some(i) => (Some(i.label.zh_cn.clone()), Some(i.label.en.clone())),
+            None => (None, None),
+        }
+    };
+    missing
+        .iter()
+        .map(|m| {
+            let (code, tid, iid) = match m {
+                Missing::WorkNotDone => ("work_not_done", None, None),
+                Missing::ItemUnanswered {
+                    template_id,
+                    item_id,
+                } => ("item_unanswered", Some(template_id), Some(item_id)),
+                Missing::ReadingOutOfRange {
+                    template_id,
+                    item_id,
+                } => ("reading_out_of_range", Some(template_id), Some(item_id)),
+                Missing::ItemInvalid {
+                    template_id,
+                    item_id,
+                } => ("item_invalid", Some(template_id), Some(item_id)),
+                Missing::PhotoMissing {
+                    template_id,
+                    item_id,
+                } => ("photo_missing", Some(template_id), Some(item_id)),
+                Missing::HomeCheckMissing => ("home_check_missing", None, None),
+                Missing::ConfirmationMissing { item_id } => {
+                    ("confirmation_missing", None, Some(item_id))
+                }
+                Missing::RatingMissing => ("rating_missing", None, None),
+                Missing::SignatureMissing => ("signature_missing", None, None),
+                Missing::TemplateMissing { template_id, .. } => {
+                    ("template_missing", Some(template_id), None)
+                }
+            };
+            let (zh, en) = match iid {
+                Some(i) => label(tid.map(String::as_str), i),
+                None => (None, None),
+            };
+            MissingView {
+                code: code.to_owned(),
+                template_id: tid.cloned(),
+                item_id: iid.cloned(),
+                label_zh_cn: zh,
+                label_en: en,
+            }
+        })
+        .collect()
+}
+
+/// Map the client's status to the sync bar's.
+fn sync_view(s: &onsite_client::SyncStatus) -> SyncStatus {
+    SyncStatus {
+        online: matches!(s.state, SyncState::Online | SyncState::Syncing),
+        pending_changes: s.pending_changes.max(0) as u64,
+        last_synced_ms: s.last_synced_ms,
+        progress: s
+            .progress
+            .filter(|(_, total)| *total > 0)
+            .map(|(done, total)| (done as f64 / total as f64).clamp(0.0, 1.0)),
+        last_error: match s.state {
+            SyncState::NeedsSignIn => Some("auth.not_signed_in".to_owned()),
+            _ => s.last_error.as_ref().map(|(code, _)| code.clone()),
+        },
+    }
+}
