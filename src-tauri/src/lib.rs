@@ -1,9 +1,178 @@
-//! The Onsite technician app's Tauri shell: state, windows, capabilities; every command delegates
-//! to `onsite-app`.
+//! The Onsite technician app's Tauri shell: opens the device store in the platform's app-data
+//! directory, starts the background sync task, forwards its status to the window as events, and
+//! registers one command per [`onsite_app::App`] method — each a one-line delegation.
+
+use std::sync::Arc;
+
+use onsite_app::App;
+use onsite_app::view::*;
+use tauri::{Emitter, Manager, Runtime, State};
+
+type AppState<'a> = State<'a, Arc<App>>;
+type Reply<T> = Result<T, CommandError>;
+
+#[tauri::command]
+async fn sign_in(app: AppState<'_>, request: SignInRequest) -> Reply<Session> {
+    app.sign_in(request).await.map_err(Into::into)
+}
+
+#[tauri::command]
+fn session(app: AppState<'_>) -> Reply<Option<Session>> {
+    app.session().map_err(Into::into)
+}
+
+#[tauri::command]
+fn sign_out(app: AppState<'_>) -> Reply<()> {
+    app.sign_out().map_err(Into::into)
+}
+
+#[tauri::command]
+fn today(app: AppState<'_>) -> Reply<Today> {
+    app.today().map_err(Into::into)
+}
+
+#[tauri::command]
+fn order_detail(app: AppState<'_>, order_id: String) -> Reply<OrderDetail> {
+    app.order_detail(&order_id).map_err(Into::into)
+}
+
+#[tauri::command]
+fn apply_edit(app: AppState<'_>, order_id: String, edit: EditRequest) -> Reply<OrderDetail> {
+    app.apply_edit(&order_id, edit).map_err(Into::into)
+}
+
+#[tauri::command]
+fn add_photo(app: AppState<'_>, request: PhotoRequest) -> Reply<OrderDetail> {
+    app.add_photo(request).map_err(Into::into)
+}
+
+#[tauri::command]
+fn sign(app: AppState<'_>, request: SignRequest) -> Reply<OrderDetail> {
+    app.sign(request).map_err(Into::into)
+}
+
+#[tauri::command]
+fn record_html(app: AppState<'_>, order_id: String, language: String) -> Reply<String> {
+    app.record_html(&order_id, &language).map_err(Into::into)
+}
+
+#[tauri::command]
+fn certificate(app: AppState<'_>) -> Reply<CertificateView> {
+    app.certificate().map_err(Into::into)
+}
+
+#[tauri::command]
+fn fee_schedule(app: AppState<'_>) -> Reply<FeeScheduleView> {
+    app.fee_schedule().map_err(Into::into)
+}
+
+#[tauri::command]
+fn parts_and_stock(app: AppState<'_>) -> Reply<PartsView> {
+    app.parts_and_stock().map_err(Into::into)
+}
+
+#[tauri::command]
+fn sync_status(app: AppState<'_>) -> Reply<SyncStatus> {
+    app.sync_status().map_err(Into::into)
+}
+
+#[tauri::command]
+fn sync_now(app: AppState<'_>) -> Reply<SyncStatus> {
+    app.sync_now().map_err(Into::into)
+}
+
+#[tauri::command]
+fn settings(app: AppState<'_>) -> Reply<Settings> {
+    app.settings().map_err(Into::into)
+}
+
+#[tauri::command]
+fn set_language(app: AppState<'_>, language: String) -> Reply<Settings> {
+    app.set_language(&language).map_err(Into::into)
+}
+
+/// Register every command on `builder`.
+pub fn with_commands<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
+    builder.invoke_handler(tauri::generate_handler![
+        sign_in,
+        session,
+        sign_out,
+        today,
+        order_detail,
+        apply_edit,
+        add_photo,
+        sign,
+        record_html,
+        certificate,
+        fee_schedule,
+        parts_and_stock,
+        sync_status,
+        sync_now,
+        settings,
+        set_language,
+    ])
+}
+
+/// Start syncing (if signed in) and forward sync status changes to the window for as long as the
+/// app runs: `sync-status` with a [`SyncStatus`], and `documents-changed` after a sync.
+pub fn forward_sync_events<R: Runtime>(handle: tauri::AppHandle<R>, app: Arc<App>) {
+    tauri::async_runtime::spawn(async move {
+        sign_in_from_env(&app).await;
+        app.start_sync();
+        loop {
+            match app.subscribe_sync() {
+                Some(mut rx) => {
+                    let mut last_synced = None;
+                    while rx.changed().await.is_ok() {
+                        let synced = rx.borrow().last_synced_ms;
+                        if let Ok(status) = app.sync_status() {
+                            let _ = handle.emit("sync-status", status);
+                        }
+                        if synced != last_synced {
+                            last_synced = synced;
+                            let _ = handle.emit("documents-changed", ());
+                        }
+                    }
+                }
+                None => app.sync_started().await,
+            }
+        }
+    });
+}
+
+/// For the demo run: when nobody is signed in on this device and `ONSITE_RELAY_URL`,
+/// `ONSITE_USER` and `ONSITE_PASSWORD` are set, sign in with them at start.
+async fn sign_in_from_env(app: &App) {
+    if matches!(app.session(), Ok(Some(_))) {
+        return;
+    }
+    let var = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+    if let (Some(relay_url), Some(user), Some(password)) = (
+        var("ONSITE_RELAY_URL"),
+        var("ONSITE_USER"),
+        var("ONSITE_PASSWORD"),
+    ) {
+        let request = SignInRequest {
+            relay_url,
+            user,
+            password,
+        };
+        if let Err(e) = app.sign_in(request).await {
+            eprintln!("onsite: automatic sign-in failed ({}): {e}", e.code());
+        }
+    }
+}
 
 #[cfg_attr(mobile, tauri::mobile_entry_point)]
 pub fn run() {
-    tauri::Builder::default()
+    with_commands(tauri::Builder::default())
+        .setup(|tauri_app| {
+            let dir = tauri_app.path().app_data_dir()?;
+            let app = Arc::new(App::open(&dir, onsite_app::system_clock())?);
+            forward_sync_events(tauri_app.handle().clone(), app.clone());
+            tauri_app.manage(app);
+            Ok(())
+        })
         .run(tauri::generate_context!())
         .expect("error while running the Onsite app");
 }

@@ -1,0 +1,327 @@
+//! Real-window end-to-end test: the built app in a WebKitGTK window driven through `tauri-driver`
+//! (Debian's `WebKitWebDriver`) under `xvfb-run`, against a real relay on 127.0.0.1. Signs in,
+//! opens an order, answers the checklist, draws a signature on the pad and checks the signed visit
+//! arrived at the relay.
+//!
+//! Needs a display, `tauri-driver` on PATH and the debug app binary, so it only builds with the
+//! `e2e` feature:
+//! `cargo build -p onsite-desktop && xvfb-run -a cargo test -p onsite-desktop --features e2e --test window`.
+
+use std::net::TcpListener as StdListener;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use onsite_domain::visit::Visit;
+use onsite_domain::{DocId, HOUR, Millis};
+use onsite_relay::RelayStorage;
+use serde_json::{Value, json};
+
+const PASSWORD: &str = "demo-password-1";
+const ELEMENT: &str = "element-6066-11e4-a52f-4a816b8b5f2a";
+
+struct Driver {
+    http: reqwest::blocking::Client,
+    base: String,
+    session: String,
+}
+
+impl Driver {
+    fn call(&self, method: reqwest::Method, path: &str, body: Value) -> Value {
+        let url = format!("{}/session/{}{}", self.base, self.session, path);
+        let r = self
+            .http
+            .request(method, &url)
+            .json(&body)
+            .send()
+            .unwrap_or_else(|e| panic!("{url}: {e}"));
+        let v: Value = r.json().unwrap_or_else(|e| panic!("{url}: not JSON: {e}"));
+        v["value"].clone()
+    }
+
+    fn try_find(&self, css: &str) -> Option<String> {
+        let v = self.call(
+            reqwest::Method::POST,
+            "/element",
+            json!({ "using": "css selector", "value": css }),
+        );
+        v[ELEMENT].as_str().map(str::to_owned)
+    }
+
+    /// Find `css`, polling up to 30 s (the UI answers asynchronously).
+    fn find(&self, css: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Some(e) = self.try_find(css) {
+                return e;
+            }
+            assert!(Instant::now() < deadline, "element {css} did not appear");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    fn click(&self, testid: &str) {
+        let e = self.find(&format!("[data-testid=\"{testid}\"]"));
+        self.call(
+            reqwest::Method::POST,
+            &format!("/element/{e}/click"),
+            json!({}),
+        );
+    }
+
+    fn type_into(&self, testid: &str, text: &str) {
+        let e = self.find(&format!("[data-testid=\"{testid}\"]"));
+        self.call(
+            reqwest::Method::POST,
+            &format!("/element/{e}/clear"),
+            json!({}),
+        );
+        self.call(
+            reqwest::Method::POST,
+            &format!("/element/{e}/value"),
+            json!({ "text": text }),
+        );
+    }
+
+    fn text(&self, testid: &str) -> String {
+        let e = self.find(&format!("[data-testid=\"{testid}\"]"));
+        self.call(
+            reqwest::Method::GET,
+            &format!("/element/{e}/text"),
+            Value::Null,
+        )
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
+    }
+
+    fn wait(&self, css: &str) {
+        self.find(css);
+    }
+
+    /// Draw a stroke on the signature pad with pointer actions.
+    fn draw_signature(&self) {
+        let pad = self.find("[data-testid=\"signature-pad\"]");
+        self.call(
+            reqwest::Method::POST,
+            &format!("/element/{pad}/click"),
+            json!({}),
+        );
+        let mut actions = vec![
+            json!({ "type": "pointerMove", "origin": { ELEMENT: pad }, "x": -150, "y": 20, "duration": 0 }),
+            json!({ "type": "pointerDown", "button": 0 }),
+        ];
+        for i in 0..30 {
+            let x = -150 + i * 10;
+            let y = ((i as f64) / 3.0).sin() * 40.0;
+            actions.push(json!({ "type": "pointerMove", "origin": { ELEMENT: pad }, "x": x, "y": y as i64, "duration": 10 }));
+        }
+        actions.push(json!({ "type": "pointerUp", "button": 0 }));
+        self.call(
+            reqwest::Method::POST,
+            "/actions",
+            json!({ "actions": [{ "type": "pointer", "id": "finger", "parameters": { "pointerType": "mouse" }, "actions": actions }] }),
+        );
+    }
+}
+
+struct Killed(Child);
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    StdListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port()
+}
+
+fn app_binary() -> PathBuf {
+    if let Ok(p) = std::env::var("ONSITE_APP_BIN") {
+        return PathBuf::from(p);
+    }
+    let target = std::env::var("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target"));
+    target.join("debug/onsite-desktop")
+}
+
+#[test]
+fn technician_completes_a_job_in_the_real_window_and_the_relay_receives_it() {
+    let bin = app_binary();
+    assert!(
+        bin.exists(),
+        "build the app first: cargo build -p onsite-desktop ({} missing)",
+        bin.display()
+    );
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = dir.path().join("relay.sqlite3");
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_millis() as Millis;
+    let day = now - now.rem_euclid(24 * HOUR);
+    let storage = onsite_relay::SqliteStorage::open(&db).expect("relay db");
+    onsite_relay::seed::seed_demo(
+        &storage,
+        &onsite_relay::Config::for_database(&db),
+        PASSWORD,
+        4,
+        day,
+        day + 7 * HOUR,
+    )
+    .expect("seed");
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let relay = rt.block_on(async {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        onsite_relay::start(onsite_relay::Config::for_database(&db), listener)
+            .await
+            .expect("relay")
+    });
+
+    let port = free_port();
+    let native = free_port();
+    let _driver = Killed(
+        Command::new("tauri-driver")
+            .args([
+                "--port",
+                &port.to_string(),
+                "--native-port",
+                &native.to_string(),
+            ])
+            .env("XDG_DATA_HOME", dir.path().join("data"))
+            .env("XDG_CONFIG_HOME", dir.path().join("config"))
+            .env("LANG", "en_US.UTF-8")
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start tauri-driver (cargo install tauri-driver --locked)"),
+    );
+    let http = reqwest::blocking::Client::builder()
+        .timeout(Duration::from_secs(60))
+        .build()
+        .expect("client");
+    let base = format!("http://127.0.0.1:{port}");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let session = loop {
+        let r = http
+            .post(format!("{base}/session"))
+            .json(&json!({ "capabilities": { "alwaysMatch": { "tauri:options": { "application": bin } } } }))
+            .send();
+        if let Ok(r) = r
+            && let Ok(v) = r.json::<Value>()
+            && let Some(id) = v["value"]["sessionId"].as_str()
+        {
+            break id.to_owned();
+        }
+        assert!(
+            Instant::now() < deadline,
+            "tauri-driver did not start a session"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    let d = Driver {
+        http,
+        base,
+        session,
+    };
+
+    d.type_into("signin-relay", &relay.url());
+    d.type_into("signin-user", "tech.a");
+    d.type_into("signin-password", PASSWORD);
+    d.click("signin-submit");
+    // Order 2 of the demo day is tech.a's maintenance job.
+    d.click("order-o-00002");
+    for step in ["en_route", "arrived", "work_started"] {
+        d.click(&format!("step-{step}"));
+        d.wait(&format!(
+            "[data-testid=\"current-step\"][data-step=\"{step}\"]"
+        ));
+    }
+    d.click("nav-checklist");
+    for item in [
+        "cert.shown",
+        "fees.published",
+        "site.cleaned",
+        "card.given",
+        "shoe.covers",
+        "mat.laid",
+        "cloth.brought",
+        "home.check",
+        "maint.filter",
+        "maint.coil",
+    ] {
+        d.click(&format!("done-{item}"));
+        d.wait(&format!("[data-testid=\"answer-{item}\"]"));
+    }
+    d.type_into("home-appliance", "fridge");
+    d.click("home-add");
+    for item in ["power.tested", "maint.run_test"] {
+        d.click(&format!("pass-{item}"));
+        d.wait(&format!("[data-testid=\"answer-{item}\"]"));
+    }
+    for (item, value) in [
+        ("maint.supply_voltage", "220"),
+        ("maint.refrigerant_pressure", "0.9"),
+    ] {
+        d.type_into(&format!("reading-{item}"), value);
+        d.click(&format!("save-{item}"));
+        d.wait(&format!("[data-testid=\"answer-{item}\"]"));
+    }
+    d.click("nav-order");
+    d.click("step-work_done");
+    d.wait("[data-testid=\"current-step\"][data-step=\"work_done\"]");
+    d.click("nav-handover");
+    for c in [
+        "usage_explained",
+        "no_water",
+        "no_smoke",
+        "no_meal",
+        "no_gift",
+    ] {
+        d.click(&format!("confirm-{c}"));
+    }
+    d.click("star-5");
+    d.wait("[data-testid=\"handover-ready\"]");
+    d.type_into("signer-name", "王芳");
+    d.draw_signature();
+    d.click("sign-submit");
+    d.wait("[data-testid=\"done-record\"]");
+    let hash = d.text("done-hash");
+    assert_eq!(hash.len(), 64, "the Done screen shows the record hash");
+
+    // The completion arrives at the relay.
+    let vid = DocId::visit("o-00002", "tech.a");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let record = storage.order_record("WO-00002").expect("relay storage");
+        let signed = record
+            .and_then(|r| r.visits.into_iter().find(|v| v.doc == vid))
+            .and_then(|v| {
+                let doc = onsite_domain::doc::load(&v.bytes).ok()?;
+                onsite_domain::doc::read::<Visit>(&doc).ok()?.signature
+            });
+        if let Some(sig) = signed {
+            assert_eq!(
+                sig.record_hash, hash,
+                "the relay holds the record the customer signed"
+            );
+            assert_eq!(sig.signer_name, "王芳");
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the signed visit did not reach the relay"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    d.call(reqwest::Method::DELETE, "", Value::Null);
+    rt.block_on(relay.stop());
+}
