@@ -55,7 +55,11 @@ impl Driver {
             if let Some(e) = self.try_find(css) {
                 return e;
             }
-            assert!(Instant::now() < deadline, "element {css} did not appear");
+            if Instant::now() >= deadline {
+                let src = self.call(reqwest::Method::GET, "/source", Value::Null);
+                let src = src.as_str().unwrap_or_default().chars().take(3000).collect::<String>();
+                panic!("element {css} did not appear; page source: {src}");
+            }
             std::thread::sleep(Duration::from_millis(100));
         }
     }
