@@ -23,7 +23,7 @@ mkdir -p "$DATA"
 echo "==> building the relay, the UI and the app"
 cargo build --release -p onsite-relay
 (cd ui && npm run build)
-cargo build --release -p onsite-desktop --features custom-protocol
+cargo build --release -p onsite-desktop
 
 RELAY=./target/release/onsite-relay
 if [ ! -f "$DATA/relay.sqlite3" ]; then

@@ -32,7 +32,7 @@ cargo test
 
 if [ -f ui/package.json ]; then
   step "ui: typecheck, lint, unit tests, build, browser tests"
-  (cd ui && npm run check && npm run lint && npm test && npm run build && npm run test:browser)
+  (cd ui && npm run check && npm run lint && npm test && npm run test:browser)
 fi
 
 if [ -f src-tauri/Cargo.toml ]; then
