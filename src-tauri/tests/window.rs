@@ -18,7 +18,7 @@ use onsite_relay::RelayStorage;
 use serde_json::{Value, json};
 
 const PASSWORD: &str = "demo-password-1";
-const ELEMENT: &str = "element-6066-11e4-a52f-4a816b8b5f2a";
+const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
 
 struct Driver {
     http: reqwest::blocking::Client,
@@ -57,7 +57,12 @@ impl Driver {
             }
             if Instant::now() >= deadline {
                 let src = self.call(reqwest::Method::GET, "/source", Value::Null);
-                let src = src.as_str().unwrap_or_default().chars().take(3000).collect::<String>();
+                let src = src
+                    .as_str()
+                    .unwrap_or_default()
+                    .chars()
+                    .take(3000)
+                    .collect::<String>();
                 panic!("element {css} did not appear; page source: {src}");
             }
             std::thread::sleep(Duration::from_millis(100));
