@@ -457,3 +457,62 @@ async fn bad_attachment_uploads_are_refused_with_codes_and_store_nothing() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_background_task_syncs_by_itself_when_connectivity_returns() {
+    bounded(async {
+        let dir = tempfile::tempdir().unwrap();
+        let db = seeded_database(dir.path());
+        let relay = start_relay(&db, "127.0.0.1:0".parse().unwrap()).await;
+        let addr = relay.addr;
+        let url = relay.url();
+        let a = Device::sign_in(&url, "tech.a").await;
+        a.sync().await.unwrap();
+        relay.kill();
+        a.complete_job(&order_id(0), today() + 9 * HOUR);
+
+        let config = onsite_client::SyncConfig {
+            debounce: Duration::from_millis(20),
+            backoff_min: Duration::from_millis(50),
+            backoff_max: Duration::from_millis(400),
+            poll_every: Duration::from_secs(60),
+        };
+        let handle = onsite_client::spawn(a.store.clone(), config);
+        let mut status = handle.subscribe();
+        let wait_for = |want: onsite_client::SyncState| {
+            let mut status = status.clone();
+            async move {
+                status
+                    .wait_for(|s| s.state == want)
+                    .await
+                    .map(|s| s.clone())
+                    .expect("status channel open")
+            }
+        };
+        let offline = wait_for(onsite_client::SyncState::Offline).await;
+        assert!(
+            offline.pending_changes > 0,
+            "the completed job waits for the network"
+        );
+        assert_eq!(
+            offline.last_error.as_ref().map(|e| e.0.as_str()),
+            Some("sync.offline")
+        );
+
+        // The relay comes back on the same address; nobody presses anything.
+        let relay = start_relay(&db, addr).await;
+        let online = status
+            .wait_for(|s| s.state == onsite_client::SyncState::Online && s.pending_changes == 0)
+            .await
+            .expect("status channel open")
+            .clone();
+        assert!(online.last_synced_ms.is_some(), "the sync time is shown");
+        assert!(
+            online.last_error.is_none(),
+            "the error clears after a successful sync"
+        );
+        handle.stop();
+        relay.stop().await;
+    })
+    .await;
+}
