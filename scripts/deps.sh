@@ -40,3 +40,12 @@ onsite_install_npm() {
     fi
   fi
 }
+
+# tauri-driver (WebDriver bridge for the real-window test); built from crates.io once.
+onsite_install_tauri_driver() {
+  export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
+  if ! command -v tauri-driver >/dev/null 2>&1; then
+    echo "==> cargo install tauri-driver --locked"
+    cargo install tauri-driver --version '^2.1' --locked
+  fi
+}

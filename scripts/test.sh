@@ -36,9 +36,10 @@ if [ -f ui/package.json ]; then
 fi
 
 if [ -f src-tauri/Cargo.toml ]; then
-  step "src-tauri: clippy and mock-runtime tests"
-  cargo clippy -p onsite-desktop --all-targets -- -D warnings
-  cargo test -p onsite-desktop
+  onsite_install_tauri_driver
+  step "src-tauri: clippy, mock-runtime tests and the real-window test (xvfb + tauri-driver + relay)"
+  cargo clippy -p onsite-desktop --all-targets --features e2e -- -D warnings
+  xvfb-run -a cargo test -p onsite-desktop --features e2e
 fi
 
 echo

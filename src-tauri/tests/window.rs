@@ -3,11 +3,11 @@
 //! opens an order, answers the checklist, draws a signature on the pad and checks the signed visit
 //! arrived at the relay.
 //!
-//! Needs a display, `tauri-driver` on PATH and the debug app binary, so it only builds with the
-//! `e2e` feature:
-//! `cargo build -p onsite-desktop && xvfb-run -a cargo test -p onsite-desktop --features e2e --test window`.
+//! Needs a display and `tauri-driver` on PATH, so it only builds with the `e2e` feature:
+//! `xvfb-run -a cargo test -p onsite-desktop --features e2e --test window`.
 
 use std::net::TcpListener as StdListener;
+use std::os::unix::process::CommandExt as _;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -39,6 +39,36 @@ impl Driver {
         v["value"].clone()
     }
 
+    /// Like `call`, but a WebDriver error (e.g. a click intercepted by another element) fails the
+    /// test with the page saved for inspection.
+    fn command(&self, what: &str, method: reqwest::Method, path: &str, body: Value) -> Value {
+        let v = self.call(method.clone(), path, body);
+        if let Some(err) = v.get("error").and_then(Value::as_str) {
+            let saved = self.save_page();
+            panic!(
+                "{what}: WebDriver {method} {path}: {err}: {}; {saved}",
+                v["message"]
+            );
+        }
+        v
+    }
+
+    /// Save the page source and a screenshot next to the test binary; returns where.
+    fn save_page(&self) -> String {
+        let dir = std::env::temp_dir().join("onsite-window-test");
+        let _ = std::fs::create_dir_all(&dir);
+        let src = self.call(reqwest::Method::GET, "/source", Value::Null);
+        let _ = std::fs::write(dir.join("page.html"), src.as_str().unwrap_or_default());
+        let shot = self.call(reqwest::Method::GET, "/screenshot", Value::Null);
+        if let Some(b64) = shot.as_str() {
+            use base64::Engine as _;
+            if let Ok(png) = base64::engine::general_purpose::STANDARD.decode(b64) {
+                let _ = std::fs::write(dir.join("screen.png"), png);
+            }
+        }
+        format!("page saved in {}", dir.display())
+    }
+
     fn try_find(&self, css: &str) -> Option<String> {
         let v = self.call(
             reqwest::Method::POST,
@@ -56,14 +86,8 @@ impl Driver {
                 return e;
             }
             if Instant::now() >= deadline {
-                let src = self.call(reqwest::Method::GET, "/source", Value::Null);
-                let src = src
-                    .as_str()
-                    .unwrap_or_default()
-                    .chars()
-                    .take(3000)
-                    .collect::<String>();
-                panic!("element {css} did not appear; page source: {src}");
+                let saved = self.save_page();
+                panic!("element {css} did not appear; {saved}");
             }
             std::thread::sleep(Duration::from_millis(100));
         }
@@ -71,7 +95,20 @@ impl Driver {
 
     fn click(&self, testid: &str) {
         let e = self.find(&format!("[data-testid=\"{testid}\"]"));
-        self.call(
+        // Centre the element first, as a finger would scroll it into the middle of the screen:
+        // the sticky sync bar must not be what receives the click.
+        let what = format!("click {testid}");
+        self.command(
+            &what,
+            reqwest::Method::POST,
+            "/execute/sync",
+            json!({
+                "script": "arguments[0].scrollIntoView({block: 'center', inline: 'center'});",
+                "args": [{ ELEMENT: e }],
+            }),
+        );
+        self.command(
+            &what,
             reqwest::Method::POST,
             &format!("/element/{e}/click"),
             json!({}),
@@ -108,36 +145,61 @@ impl Driver {
         self.find(css);
     }
 
-    /// Draw a stroke on the signature pad with pointer actions.
+    /// Draw a stroke on the signature pad with pointer actions, the way a finger would: press,
+    /// move across the middle of the pad, release.
     fn draw_signature(&self) {
         let pad = self.find("[data-testid=\"signature-pad\"]");
-        self.call(
+        let rect = self.command(
+            "measure the signature pad",
             reqwest::Method::POST,
-            &format!("/element/{pad}/click"),
-            json!({}),
+            "/execute/sync",
+            json!({
+                "script": "arguments[0].scrollIntoView({block: 'center'}); const r = arguments[0].getBoundingClientRect(); return [r.left, r.top, r.width, r.height];",
+                "args": [{ ELEMENT: pad }],
+            }),
         );
+        let n = |i: usize| rect[i].as_f64().expect("pad rectangle");
+        let (left, top, width, height) = (n(0), n(1), n(2), n(3));
+        let at = |fx: f64, fy: f64| {
+            (
+                (left + width * fx).round() as i64,
+                (top + height * fy).round() as i64,
+            )
+        };
+        let (x0, y0) = at(0.2, 0.5);
         let mut actions = vec![
-            json!({ "type": "pointerMove", "origin": { ELEMENT: pad }, "x": -150, "y": 20, "duration": 0 }),
+            json!({ "type": "pointerMove", "origin": "viewport", "x": x0, "y": y0, "duration": 0 }),
             json!({ "type": "pointerDown", "button": 0 }),
         ];
-        for i in 0..30 {
-            let x = -150 + i * 10;
-            let y = ((i as f64) / 3.0).sin() * 40.0;
-            actions.push(json!({ "type": "pointerMove", "origin": { ELEMENT: pad }, "x": x, "y": y as i64, "duration": 10 }));
+        for i in 1..=30 {
+            let fx = 0.2 + 0.02 * f64::from(i);
+            let fy = 0.5 + 0.25 * (f64::from(i) / 3.0).sin();
+            let (x, y) = at(fx, fy);
+            actions.push(json!({ "type": "pointerMove", "origin": "viewport", "x": x, "y": y, "duration": 16 }));
         }
         actions.push(json!({ "type": "pointerUp", "button": 0 }));
-        self.call(
+        self.command(
+            "draw the signature",
             reqwest::Method::POST,
             "/actions",
             json!({ "actions": [{ "type": "pointer", "id": "finger", "parameters": { "pointerType": "mouse" }, "actions": actions }] }),
         );
+        self.command(
+            "release input",
+            reqwest::Method::DELETE,
+            "/actions",
+            Value::Null,
+        );
     }
 }
 
-struct Killed(Child);
-impl Drop for Killed {
+/// tauri-driver and the WebKitWebDriver it starts, in their own process group so that both are
+/// stopped when the test ends (killing tauri-driver alone leaves WebKitWebDriver running).
+struct DriverProcess(Child);
+impl Drop for DriverProcess {
     fn drop(&mut self) {
-        let _ = self.0.kill();
+        let group = format!("-{}", self.0.id());
+        let _ = Command::new("kill").args(["-KILL", "--", &group]).status();
         let _ = self.0.wait();
     }
 }
@@ -150,14 +212,9 @@ fn free_port() -> u16 {
         .port()
 }
 
+/// The app binary cargo built for this test run (same features as the test).
 fn app_binary() -> PathBuf {
-    if let Ok(p) = std::env::var("ONSITE_APP_BIN") {
-        return PathBuf::from(p);
-    }
-    let target = std::env::var("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|_| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target"));
-    target.join("debug/onsite-desktop")
+    PathBuf::from(env!("CARGO_BIN_EXE_onsite-desktop"))
 }
 
 #[test]
@@ -165,7 +222,7 @@ fn technician_completes_a_job_in_the_real_window_and_the_relay_receives_it() {
     let bin = app_binary();
     assert!(
         bin.exists(),
-        "build the app first: cargo build -p onsite-desktop ({} missing)",
+        "cargo builds the app binary for this test ({} missing)",
         bin.display()
     );
     let dir = tempfile::tempdir().expect("temp dir");
@@ -197,7 +254,7 @@ fn technician_completes_a_job_in_the_real_window_and_the_relay_receives_it() {
 
     let port = free_port();
     let native = free_port();
-    let _driver = Killed(
+    let _driver = DriverProcess(
         Command::new("tauri-driver")
             .args([
                 "--port",
@@ -210,6 +267,7 @@ fn technician_completes_a_job_in_the_real_window_and_the_relay_receives_it() {
             .env("LANG", "en_US.UTF-8")
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
+            .process_group(0)
             .spawn()
             .expect("start tauri-driver (cargo install tauri-driver --locked)"),
     );
