@@ -57,6 +57,16 @@ fn record_html(app: AppState<'_>, order_id: String, language: String) -> Reply<S
 }
 
 #[tauri::command]
+fn save_record_pdf(
+    app: AppState<'_>,
+    order_id: String,
+    language: String,
+) -> Reply<SavedRecordView> {
+    app.save_record_pdf(&order_id, &language)
+        .map_err(Into::into)
+}
+
+#[tauri::command]
 fn certificate(app: AppState<'_>) -> Reply<CertificateView> {
     app.certificate().map_err(Into::into)
 }
@@ -103,6 +113,7 @@ pub fn with_commands<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R
         add_photo,
         sign,
         record_html,
+        save_record_pdf,
         certificate,
         fee_schedule,
         parts_and_stock,
@@ -168,7 +179,18 @@ pub fn run() {
     with_commands(tauri::Builder::default())
         .setup(|tauri_app| {
             let dir = tauri_app.path().app_data_dir()?;
-            let app = Arc::new(App::open(&dir, onsite_app::system_clock())?);
+            let mut app = App::open(&dir, onsite_app::system_clock())?;
+            // Saved record PDFs go where the technician looks for documents (~/Documents when
+            // the desktop has no XDG documents folder configured).
+            let paths = tauri_app.path();
+            if let Some(docs) = paths
+                .document_dir()
+                .or_else(|_| paths.home_dir().map(|h| h.join("Documents")))
+                .ok()
+            {
+                app = app.with_export_dir(docs.join("Onsite"));
+            }
+            let app = Arc::new(app);
             forward_sync_events(tauri_app.handle().clone(), app.clone());
             tauri_app.manage(app);
             Ok(())

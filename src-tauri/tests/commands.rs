@@ -176,6 +176,13 @@ fn sign_in_today_and_an_edit_through_the_ipc() {
     )
     .unwrap_err();
     assert_eq!(e.code, "signature.not_png");
+    for cmd in ["record_html", "save_record_pdf"] {
+        let e = invoke::<Value>(&w, cmd, json!({ "orderId": oid, "language": "en" })).unwrap_err();
+        assert_eq!(
+            e.code, "record.not_signed",
+            "{cmd}: no record before signing"
+        );
+    }
     tauri::async_runtime::block_on(relay.stop());
 }
 

@@ -264,6 +264,7 @@ fn technician_completes_a_job_in_the_real_window_and_the_relay_receives_it() {
             ])
             .env("XDG_DATA_HOME", dir.path().join("data"))
             .env("XDG_CONFIG_HOME", dir.path().join("config"))
+            .env("HOME", dir.path().join("home"))
             .env("LANG", "en_US.UTF-8")
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
@@ -363,6 +364,21 @@ fn technician_completes_a_job_in_the_real_window_and_the_relay_receives_it() {
     d.wait("[data-testid=\"done-record\"]");
     let hash = d.text("done-hash");
     assert_eq!(hash.len(), 64, "the Done screen shows the record hash");
+    d.click("done-save-pdf");
+    let shown = d.text("done-saved-pdf");
+    let path = PathBuf::from(
+        shown
+            .split_once(" to ")
+            .map(|(_, p)| p.trim())
+            .unwrap_or_else(|| panic!("the Done screen names the saved file: {shown}")),
+    );
+    assert!(
+        path.starts_with(dir.path().join("home/Documents/Onsite")),
+        "the PDF goes to the (test's) documents folder: {}",
+        path.display()
+    );
+    let pdf = std::fs::read(&path).expect("the PDF named on screen exists");
+    assert!(pdf.starts_with(b"%PDF-"), "the saved file is a PDF");
 
     // The completion arrives at the relay.
     let vid = DocId::visit("o-00002", "tech.a");

@@ -1,7 +1,7 @@
 //! [`App`]: the device store, the sync client and one method per UI command.
 
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use base64::Engine as _;
@@ -47,6 +47,8 @@ pub struct App {
     clock: Clock,
     /// Offset of the device's local time from UTC, used to find "today".
     utc_offset_ms: Millis,
+    /// Where saved record PDFs go.
+    export_dir: PathBuf,
 }
 
 fn lock(store: &SharedStore) -> std::sync::MutexGuard<'_, Store> {
@@ -65,7 +67,15 @@ impl App {
             sync_config: SyncConfig::default(),
             clock,
             utc_offset_ms: offset,
+            export_dir: data_dir.join("records"),
         })
+    }
+
+    /// Save record PDFs in `dir` (the shell passes the user's documents folder; the default is
+    /// `records/` in the data folder).
+    pub fn with_export_dir(mut self, dir: PathBuf) -> Self {
+        self.export_dir = dir;
+        self
     }
 
     /// Use `config` for the background sync task started after this call.
@@ -392,23 +402,78 @@ impl App {
 
     /// The signed service record as a standalone HTML page in `language` (`zh-CN` or `en`).
     pub fn record_html(&self, order_id: &str, language: &str) -> Result<String, AppError> {
+        self.with_record(order_id, language, |input| {
+            Ok(onsite_record::render_html(input)?)
+        })
+    }
+
+    /// Render the signed record as a PDF in `language` and save it in the export folder (see
+    /// [`App::with_export_dir`]) as `<order-no>-<hash prefix>-<language>.pdf`, for printing or
+    /// sending to the customer. The file appears whole or not at all.
+    pub fn save_record_pdf(
+        &self,
+        order_id: &str,
+        language: &str,
+    ) -> Result<SavedRecordView, AppError> {
+        let font = onsite_record::RecordFont::debian()?;
+        let (pdf, order_no) = self.with_record(order_id, language, |input| {
+            Ok((
+                onsite_record::render_pdf(input, &font)?,
+                input.order.order_no.clone(),
+            ))
+        })?;
+        let lang = onsite_record::Lang::from_tag(language).tag();
+        let file_name = format!("{order_no}-{}-{lang}.pdf", &pdf.hash[..12]);
+        let path = self.export_dir.join(&file_name);
+        let part = self.export_dir.join(format!(".{file_name}.part"));
+        let failed =
+            |e: std::io::Error| AppError::Export(path.display().to_string(), e.to_string());
+        std::fs::create_dir_all(&self.export_dir).map_err(failed)?;
+        std::fs::write(&part, &pdf.bytes).map_err(failed)?;
+        std::fs::rename(&part, &path).map_err(|e| {
+            let _ = std::fs::remove_file(&part);
+            failed(e)
+        })?;
+        Ok(SavedRecordView {
+            path: path.display().to_string(),
+            file_name,
+            bytes: pdf.bytes.len() as u64,
+            pages: pdf.pages as u32,
+            record_hash: pdf.hash,
+        })
+    }
+
+    /// Build the record input for `order_id`'s signed visit and hand it to `render`.
+    fn with_record<T>(
+        &self,
+        order_id: &str,
+        language: &str,
+        render: impl FnOnce(&onsite_record::RecordInput<'_>) -> Result<T, AppError>,
+    ) -> Result<T, AppError> {
         let tech = self.technician()?;
         let relay_url = onsite_client::Session::load(&self.store)?
             .map(|s| s.relay_url)
             .unwrap_or_default();
-        let store = lock(&self.store);
-        let order: Order = store.read(&DocId::Order(order_id.to_owned()))?;
-        let library: TemplateLibrary = store.read(&DocId::Templates)?;
-        let vid = DocId::visit(order_id, &tech);
-        if !store.contains(&vid)? {
-            return Err(AppError::NotSigned);
-        }
-        let visit: Visit = store.read(&vid)?;
-        let Some(sig) = &visit.signature else {
-            return Err(AppError::NotSigned);
+        let (order, library, visit, png) = {
+            let store = lock(&self.store);
+            let oid = DocId::Order(order_id.to_owned());
+            if !store.contains(&oid)? {
+                return Err(AppError::OrderNotFound(order_id.to_owned()));
+            }
+            let order: Order = store.read(&oid)?;
+            let library: TemplateLibrary = store.read(&DocId::Templates)?;
+            let vid = DocId::visit(order_id, &tech);
+            if !store.contains(&vid)? {
+                return Err(AppError::NotSigned);
+            }
+            let visit: Visit = store.read(&vid)?;
+            let Some(sig) = &visit.signature else {
+                return Err(AppError::NotSigned);
+            };
+            let png = store.attachment(&sig.image_sha256)?.bytes;
+            (order, library, visit, png)
         };
-        let png = store.attachment(&sig.image_sha256)?.bytes;
-        Ok(onsite_record::render_html(&onsite_record::RecordInput {
+        render(&onsite_record::RecordInput {
             order: &order,
             visit: &visit,
             library: &library,
@@ -417,7 +482,7 @@ impl App {
             relay_base_url: &relay_url,
             lang: onsite_record::Lang::from_tag(language),
             utc_offset_minutes: (self.utc_offset_ms / 60_000) as i32,
-        })?)
+        })
     }
 
     /// The technician's certificate (一证件) with a QR code to scan.

@@ -23,6 +23,7 @@ pub fn export_to(dir: &Path) -> Result<(), ts_rs::ExportError> {
     PhotoRequest::export_all_to(dir)?;
     SignRequest::export_all_to(dir)?;
     CertificateView::export_all_to(dir)?;
+    SavedRecordView::export_all_to(dir)?;
     FeeScheduleView::export_all_to(dir)?;
     PartsView::export_all_to(dir)?;
     SyncStatus::export_all_to(dir)?;

@@ -35,6 +35,10 @@ pub enum AppError {
     BadValue(String, &'static str),
     #[error("could not make the QR code: {0}")]
     Qr(String),
+    #[error(
+        "could not save the record to {0}: {1}; check the folder exists, is writable and the disk has space"
+    )]
+    Export(String, String),
 }
 
 impl AppError {
@@ -56,6 +60,7 @@ impl AppError {
             AppError::UnsupportedLanguage(_) => "settings.unsupported_language".to_owned(),
             AppError::BadValue(..) => "input.bad_value".to_owned(),
             AppError::Qr(_) => "certificate.qr_failed".to_owned(),
+            AppError::Export(..) => "record.export_failed".to_owned(),
         }
     }
 }

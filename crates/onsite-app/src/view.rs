@@ -385,6 +385,19 @@ pub struct SignRequest {
     pub png_base64: String,
 }
 
+/// A record PDF saved on the device (`save_record_pdf`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct SavedRecordView {
+    /// Full path of the saved file.
+    pub path: String,
+    pub file_name: String,
+    #[ts(type = "number")]
+    pub bytes: u64,
+    pub pages: u32,
+    /// The signed record hash printed on it.
+    pub record_hash: String,
+}
+
 /// The technician's star-service certificate (一证件) with a scannable QR code.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 pub struct CertificateView {

@@ -323,6 +323,11 @@ async fn a_repair_job_from_today_to_signed_reaches_the_relay() {
         })
         .unwrap_err();
     assert_eq!(blank.code(), "signature.empty", "a blank pad is refused");
+    assert_eq!(
+        app.save_record_pdf(&oid, "zh-CN").unwrap_err().code(),
+        "record.not_signed",
+        "there is no record document before the customer signs"
+    );
 
     let signed = app
         .sign(SignRequest {
@@ -343,6 +348,57 @@ async fn a_repair_job_from_today_to_signed_reaches_the_relay() {
         )
         .unwrap_err();
     assert_eq!(frozen.code(), "record.frozen", "signing freezes the record");
+
+    // The record document: HTML on screen, PDF saved for printing or sending.
+    let html = app.record_html(&oid, "zh-CN").expect("record html");
+    assert!(
+        html.contains(&s.record_hash) && html.contains("张伟"),
+        "the record page carries the signed hash and the signer"
+    );
+    let saved = app
+        .save_record_pdf(&oid, "en")
+        .expect("save the record PDF");
+    let bytes = std::fs::read(&saved.path).expect("the saved PDF is on disk");
+    assert!(bytes.starts_with(b"%PDF-"), "the saved file is a PDF");
+    assert_eq!(bytes.len() as u64, saved.bytes);
+    assert!(saved.pages >= 1);
+    assert_eq!(
+        saved.record_hash, s.record_hash,
+        "the PDF is of the signed record"
+    );
+    assert!(
+        saved.file_name.starts_with(&format!("{}-", card.order_no))
+            && saved.file_name.ends_with("-en.pdf"),
+        "the file is named after the order and language: {}",
+        saved.file_name
+    );
+    let records = dir.path().join("tech/records");
+    let names: Vec<_> = std::fs::read_dir(&records)
+        .expect("records folder")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(
+        names,
+        vec![saved.file_name.clone()],
+        "no partial file is left behind"
+    );
+    assert_eq!(
+        app.save_record_pdf("no-such-order", "en")
+            .unwrap_err()
+            .code(),
+        "order.not_found"
+    );
+    // A save that cannot complete reports it and leaves the earlier file whole.
+    let blocker = records.join(format!(".{}.part", saved.file_name));
+    std::fs::create_dir(&blocker).expect("block the partial file");
+    let e = app.save_record_pdf(&oid, "en").unwrap_err();
+    assert_eq!(e.code(), "record.export_failed", "{e}");
+    assert_eq!(
+        std::fs::read(&saved.path).expect("earlier PDF"),
+        bytes,
+        "a failed save never damages the file already saved"
+    );
+    std::fs::remove_dir(&blocker).expect("unblock");
 
     // The completion reaches the relay: a dispatcher device sees the signed visit.
     app.sync_now().expect("sync now");

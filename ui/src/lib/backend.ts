@@ -9,6 +9,7 @@ import type { MissingView } from './generated/MissingView';
 import type { OrderDetail } from './generated/OrderDetail';
 import type { PartsView } from './generated/PartsView';
 import type { PhotoRequest } from './generated/PhotoRequest';
+import type { SavedRecordView } from './generated/SavedRecordView';
 import type { Session } from './generated/Session';
 import type { Settings } from './generated/Settings';
 import type { SignInRequest } from './generated/SignInRequest';
@@ -55,6 +56,8 @@ export const backend = {
   applyEdit: (orderId: string, edit: EditRequest) => call<OrderDetail>('apply_edit', { orderId, edit }),
   addPhoto: (request: PhotoRequest) => call<OrderDetail>('add_photo', { request }),
   recordHtml: (orderId: string, language: string) => call<string>('record_html', { orderId, language }),
+  saveRecordPdf: (orderId: string, language: string) =>
+    call<SavedRecordView>('save_record_pdf', { orderId, language }),
   certificate: () => call<CertificateView>('certificate'),
   feeSchedule: () => call<FeeScheduleView>('fee_schedule'),
   partsAndStock: () => call<PartsView>('parts_and_stock'),

@@ -288,6 +288,13 @@ function handle(cmd: string, args: Record<string, unknown>): unknown {
       if (!d.signed) refuse('record.not_signed');
       return `<!doctype html><html lang="${args.language}"><body><h1>${args.language === 'zh-CN' ? '服务记录单' : 'Service record'} ${d.card.order_no}</h1><p>${d.signed!.record_hash}</p></body></html>`;
     }
+    case 'save_record_pdf': {
+      const d = detailOf(args.orderId as string);
+      if (!d.signed) refuse('record.not_signed');
+      const hash = d.signed!.record_hash;
+      const file_name = `${d.card.order_no}-${hash.slice(0, 12)}-${args.language}.pdf`;
+      return { path: `/home/tech/Documents/Onsite/${file_name}`, file_name, bytes: 48213, pages: 1, record_hash: hash };
+    }
     case 'sign_out': state.session = null; return null;
     default:
       return refuse('app.internal');

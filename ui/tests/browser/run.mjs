@@ -243,6 +243,9 @@ const scenarios = {
     await page.click(tid('done-document'));
     await page.frameLocator(tid('done-document-frame')).locator('h1').waitFor();
     await shot(page, size, '09-done-record-document');
+    await page.click(tid('done-save-pdf'));
+    const savedText = await page.locator(tid('done-saved-pdf')).textContent();
+    expect(savedText.includes('.pdf') && savedText.includes('WO-'), `the saved PDF path is shown: ${savedText}`);
     await page.click(tid('done-back'));
     await page.waitForFunction(() => document.querySelector('[data-testid="status-o-00000"]')?.textContent?.includes('Completed'));
     expect(errors.length === 0, `no page errors: ${errors}`);
