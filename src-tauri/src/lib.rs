@@ -183,10 +183,9 @@ pub fn run() {
             // Saved record PDFs go where the technician looks for documents (~/Documents when
             // the desktop has no XDG documents folder configured).
             let paths = tauri_app.path();
-            if let Some(docs) = paths
+            if let Ok(docs) = paths
                 .document_dir()
                 .or_else(|_| paths.home_dir().map(|h| h.join("Documents")))
-                .ok()
             {
                 app = app.with_export_dir(docs.join("Onsite"));
             }
