@@ -40,6 +40,8 @@ if [ -f src-tauri/Cargo.toml ]; then
   step "src-tauri: clippy, mock-runtime tests and the real-window test (xvfb + tauri-driver + relay)"
   cargo clippy -p onsite-desktop --all-targets --features e2e -- -D warnings
   xvfb-run -a cargo test -p onsite-desktop --features e2e
+  step "src-tauri: the .deb bundle"
+  bash scripts/check-deb.sh
 fi
 
 echo
