@@ -55,6 +55,15 @@ fn lock(store: &SharedStore) -> std::sync::MutexGuard<'_, Store> {
     store.lock().unwrap_or_else(|p| p.into_inner())
 }
 
+/// The order `order_id`, or [`AppError::OrderNotFound`] when it is not on this device.
+fn read_order(store: &Store, order_id: &str) -> Result<Order, AppError> {
+    let oid = DocId::Order(order_id.to_owned());
+    if !store.contains(&oid)? {
+        return Err(AppError::OrderNotFound(order_id.to_owned()));
+    }
+    Ok(store.read(&oid)?)
+}
+
 impl App {
     /// Open (creating if needed) the device store in `data_dir`.
     pub fn open(data_dir: &Path, clock: Clock) -> Result<App, AppError> {
@@ -271,11 +280,7 @@ impl App {
         let tech = self.technician()?;
         let now = self.now();
         let store = lock(&self.store);
-        let oid = DocId::Order(order_id.to_owned());
-        if !store.contains(&oid)? {
-            return Err(AppError::OrderNotFound(order_id.to_owned()));
-        }
-        let order: Order = store.read(&oid)?;
+        let order = read_order(&store, order_id)?;
         let library: TemplateLibrary = store.read(&DocId::Templates)?;
         let (visit, pending_sync) = Self::visit_or_preview(&store, &order, &tech, &library)?;
         let row = store.order_row(order_id)?;
@@ -389,7 +394,7 @@ impl App {
     fn check_ready(&self, order_id: &str) -> Result<(), AppError> {
         let tech = self.technician()?;
         let store = lock(&self.store);
-        let order: Order = store.read(&DocId::Order(order_id.to_owned()))?;
+        let order = read_order(&store, order_id)?;
         let library: TemplateLibrary = store.read(&DocId::Templates)?;
         let (visit, _) = Self::visit_or_preview(&store, &order, &tech, &library)?;
         let missing = completion::missing_for_signing(&visit, &library);
@@ -456,11 +461,7 @@ impl App {
             .unwrap_or_default();
         let (order, library, visit, png) = {
             let store = lock(&self.store);
-            let oid = DocId::Order(order_id.to_owned());
-            if !store.contains(&oid)? {
-                return Err(AppError::OrderNotFound(order_id.to_owned()));
-            }
-            let order: Order = store.read(&oid)?;
+            let order = read_order(&store, order_id)?;
             let library: TemplateLibrary = store.read(&DocId::Templates)?;
             let vid = DocId::visit(order_id, &tech);
             if !store.contains(&vid)? {

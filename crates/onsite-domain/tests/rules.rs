@@ -6,12 +6,10 @@ use onsite_domain::edit::{self, EditContext, VisitEdit};
 use onsite_domain::order::{DispatchStatus, Order};
 use onsite_domain::progress::ProgressKind;
 use onsite_domain::record::{self, Verification};
-use onsite_domain::reference::{
-    Confirmation, FeeSchedule, PartsCatalogue, TechnicianProfile, TemplateLibrary,
-};
+use onsite_domain::reference::{FeeSchedule, PartsCatalogue, TechnicianProfile, TemplateLibrary};
 use onsite_domain::sla::SlaPolicy;
 use onsite_domain::status::{self, Conflict, EffectiveStatus};
-use onsite_domain::visit::{CheckResult, Outcome, StockSource, Visit};
+use onsite_domain::visit::{Outcome, StockSource, Visit};
 use onsite_domain::{DomainError, HOUR, MINUTE, Millis, seed, templates};
 
 const DAY: Millis = 1_764_460_800_000; // 2025-11-30T00:00Z
@@ -98,121 +96,10 @@ impl World {
     /// A visit with everything done but the signature.
     fn ready_visit(&mut self) -> Visit {
         let mut v = self.visit();
-        for k in [
-            ProgressKind::EnRoute,
-            ProgressKind::Arrived,
-            ProgressKind::WorkStarted,
-        ] {
-            self.progress(&mut v, k).unwrap();
+        for e in seed::job_edits(self.order.service_type, "job") {
+            self.apply(&mut v, e.clone())
+                .unwrap_or_else(|err| panic!("the demo job edit {e:?} applies: {err}"));
         }
-        let h = templates::HAIER_12345;
-        for item in [
-            "cert.shown",
-            "fees.published",
-            "site.cleaned",
-            "card.given",
-            "shoe.covers",
-            "mat.laid",
-            "cloth.brought",
-            "home.check",
-        ] {
-            self.answer(&mut v, h, item, Outcome::Done, "").unwrap();
-        }
-        self.answer(&mut v, h, "power.tested", Outcome::Pass, "")
-            .unwrap();
-        let id = self.id();
-        self.apply(
-            &mut v,
-            VisitEdit::AddHomeCheck {
-                id,
-                appliance: "fridge BCD-470WDPG".into(),
-                result: CheckResult::Ok,
-                note: String::new(),
-            },
-        )
-        .unwrap();
-        let r = "repair";
-        self.answer(&mut v, r, "repair.symptom", Outcome::Done, "")
-            .unwrap();
-        self.answer(&mut v, r, "repair.fault_photo", Outcome::Done, "")
-            .unwrap();
-        self.apply(
-            &mut v,
-            VisitEdit::AttachPhoto {
-                template_id: r.into(),
-                item_id: "repair.fault_photo".into(),
-                sha256: "a".repeat(64),
-            },
-        )
-        .unwrap();
-        self.answer(
-            &mut v,
-            r,
-            "repair.supply_voltage",
-            Outcome::Reading {
-                value: 221.5,
-                unit: "V".into(),
-            },
-            "",
-        )
-        .unwrap();
-        self.answer(
-            &mut v,
-            r,
-            "repair.insulation",
-            Outcome::Reading {
-                value: 50.0,
-                unit: "MΩ".into(),
-            },
-            "",
-        )
-        .unwrap();
-        self.answer(&mut v, r, "repair.part_replaced", Outcome::Done, "")
-            .unwrap();
-        self.answer(&mut v, r, "repair.run_test", Outcome::Pass, "")
-            .unwrap();
-        let id = self.id();
-        self.apply(
-            &mut v,
-            VisitEdit::AddPart {
-                id,
-                part_no: "AC-CAP-35UF".into(),
-                qty: 1,
-                faulty_serial: "OLD-1".into(),
-                replacement_serial: String::new(),
-                source: StockSource::Personal,
-            },
-        )
-        .unwrap();
-        let id = self.id();
-        self.apply(
-            &mut v,
-            VisitEdit::AddFee {
-                id,
-                code: "labour.repair.minor".into(),
-                qty: 1,
-            },
-        )
-        .unwrap();
-        self.progress(&mut v, ProgressKind::WorkDone).unwrap();
-        for c in Confirmation::ALL {
-            self.apply(
-                &mut v,
-                VisitEdit::Confirm {
-                    confirmation: c,
-                    value: true,
-                },
-            )
-            .unwrap();
-        }
-        self.apply(
-            &mut v,
-            VisitEdit::Rate {
-                stars: 5,
-                comment: "很好 / great".into(),
-            },
-        )
-        .unwrap();
         v
     }
 
@@ -247,7 +134,19 @@ fn a_complete_repair_job_signs_and_verifies() {
         record::verify(&w.order, &v).is_valid(),
         "untouched record verifies"
     );
-    assert_eq!(v.fees_total_cents(), 5000);
+    let price = |code: &str| {
+        w.fees
+            .items
+            .iter()
+            .find(|f| f.code == code)
+            .map(|f| f.unit_price_cents)
+            .unwrap_or_else(|| panic!("{code} is on the published schedule"))
+    };
+    assert_eq!(
+        v.fees_total_cents(),
+        price("visit") + price("labour.repair.minor"),
+        "the fee lines picked, at the published prices"
+    );
     let d = status::derive(&w.order, [&v]);
     assert_eq!(d.status, EffectiveStatus::Completed);
     assert!(d.conflicts.is_empty(), "no conflicts: {:?}", d.conflicts);
