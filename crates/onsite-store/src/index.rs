@@ -46,9 +46,8 @@ pub(crate) fn refresh(
     changed: &mut Loaded,
 ) -> Result<(), StoreError> {
     match id {
-        DocId::Order(order_id) => refresh_group(conn, cache, actor, order_id, Some((id, changed))),
-        DocId::Visit { order_id, .. } => {
-            refresh_group(conn, cache, actor, order_id, Some((id, changed)))
+        DocId::Order(order_id) | DocId::Visit { order_id, .. } => {
+            refresh_group(conn, cache, actor, order_id, Some((id, changed))).map(drop)
         }
         DocId::Ledger(technician_id) => {
             let ledger = changed.typed::<StockLedger>()?;
@@ -71,7 +70,7 @@ pub(crate) fn forget(
 ) -> Result<(), StoreError> {
     match id {
         DocId::Order(order_id) | DocId::Visit { order_id, .. } => {
-            refresh_group(conn, cache, actor, order_id, None)
+            refresh_group(conn, cache, actor, order_id, None).map(drop)
         }
         DocId::Ledger(technician_id) => refresh_ledger(conn, technician_id, None),
         DocId::Templates | DocId::FeeSchedule | DocId::PartsCatalogue | DocId::Profile(_) => Ok(()),
@@ -93,19 +92,36 @@ where
     }
 }
 
+/// Whether `e` means a stored document cannot be read (damaged, or written by a newer app), as
+/// opposed to the store itself failing.
+pub(crate) fn unreadable(e: &StoreError) -> bool {
+    matches!(e, StoreError::Corrupt { .. } | StoreError::Domain(_))
+}
+
 /// Rewrite the order row and every visit row of `order_id` from the documents as they are in
 /// this transaction; `changed` is the document being written (not in the cache meanwhile).
+///
+/// The other documents of the group that cannot be read are left out of the index (reading them
+/// still gives their error), so that one damaged visit never blocks edits to, or syncing of, the
+/// order and its other visits. Returns how many were left out.
 pub(crate) fn refresh_group(
     conn: &Connection,
     cache: &mut DocCache,
     actor: &ActorId,
     order_id: &str,
     mut changed: Option<(&DocId, &mut Loaded)>,
-) -> Result<(), StoreError> {
+) -> Result<usize, StoreError> {
+    let mut left_out = 0;
     let order_key = DocId::Order(order_id.to_owned()).to_string();
     let order: Option<Arc<Order>> = match &mut changed {
         Some((DocId::Order(_), l)) => Some(l.typed::<Order>()?),
-        _ => typed_from_cache::<Order>(conn, cache, actor, &order_key)?,
+        _ => match typed_from_cache::<Order>(conn, cache, actor, &order_key) {
+            Err(e) if unreadable(&e) => {
+                left_out += 1;
+                None
+            }
+            other => other?,
+        },
     };
     let visit_keys: Vec<String> = {
         let mut stmt = conn.prepare_cached(
@@ -128,8 +144,15 @@ pub(crate) fn refresh_group(
         };
         let visit = match &mut changed {
             Some((cid, l)) if **cid == id => l.typed::<Visit>()?,
-            _ => typed_from_cache::<Visit>(conn, cache, actor, &key)?
-                .ok_or_else(|| StoreError::NotFound(key.clone()))?,
+            _ => match typed_from_cache::<Visit>(conn, cache, actor, &key) {
+                Ok(Some(v)) => v,
+                Ok(None) => return Err(StoreError::NotFound(key.clone())),
+                Err(e) if unreadable(&e) => {
+                    left_out += 1;
+                    continue;
+                }
+                Err(e) => return Err(e),
+            },
         };
         visits.push((technician_id.clone(), visit));
     }
@@ -150,7 +173,7 @@ pub(crate) fn refresh_group(
                 .execute(params![order_id])?;
         }
     }
-    Ok(())
+    Ok(left_out)
 }
 
 fn write_visit_rows(

@@ -12,7 +12,8 @@
 //!   queries ([`Store::today`], [`Store::orders_by_status`], [`Store::search_customers`],
 //!   [`Store::household_history`], [`Store::stock_levels`]) without hydrating documents.
 //! - Damaged document bytes give [`StoreError::Corrupt`] (`document.corrupt`) on every access and
-//!   are never overwritten.
+//!   are never overwritten; they are left out of the index tables, so one damaged visit never
+//!   blocks edits to or syncing of its order and the order's other visits.
 //! - Attachments are content-addressed by SHA-256 and checked on read.
 
 mod attachments;

@@ -699,7 +699,7 @@ impl Store {
     /// Recreate every index table from the documents, in one transaction. Documents that cannot
     /// be read (damaged, or from a newer app) are left out of the index tables, so that one bad
     /// document does not stop the store from opening; reading them still returns the error.
-    /// Returns how many order groups or ledgers were left out.
+    /// Returns how many documents were left out.
     pub fn rebuild_indexes(&mut self) -> Result<usize, StoreError> {
         let ids = self.list_doc_ids()?;
         let cache = self.cache.get_mut();
@@ -723,17 +723,11 @@ impl Store {
             })
             .collect();
         groups.dedup();
-        // A group's documents are all read before any of its rows is written, so a read error
-        // leaves nothing half-written for that group.
-        let unreadable =
-            |e: &StoreError| matches!(e, StoreError::Corrupt { .. } | StoreError::Domain(_));
+        // Unreadable documents of a group are left out of its rows and counted.
+        let unreadable = index::unreadable;
         let mut skipped = 0;
         for order_id in groups {
-            match index::refresh_group(&tx, cache, &self.actor, order_id, None) {
-                Ok(()) => {}
-                Err(e) if unreadable(&e) => skipped += 1,
-                Err(e) => return Err(e),
-            }
+            skipped += index::refresh_group(&tx, cache, &self.actor, order_id, None)?;
         }
         for id in &ids {
             if let DocId::Ledger(t) = id {

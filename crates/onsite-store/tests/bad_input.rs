@@ -375,3 +375,90 @@ fn creating_a_document_from_a_value_read_elsewhere_is_a_typed_error_not_a_crash(
     assert_eq!(err.code(), "document.write_failed", "{err}");
     assert!(!store.contains(&DocId::Order("o-copy".into())).unwrap());
 }
+
+#[test]
+fn a_damaged_visit_never_blocks_the_order_or_its_other_visits() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut store = Store::open_in(dir.path()).expect("open");
+    seed_reference(&mut store, &["t1", "t2"]);
+    let order_id = create_order(&mut store, 1, DAY, "t1");
+    let oid = DocId::Order(order_id.clone());
+    store.start_visit(&order_id, "t1").expect("t1 starts");
+    let t2 = onsite_domain::seed::technician("t2", "T2", "2", "C2", DAY - HOUR);
+    store
+        .update(&oid, |o: &mut Order| {
+            o.assign("tr-2", &t2, "rebalanced", "dispatch", DAY)
+        })
+        .expect("reassign to t2");
+    store.start_visit(&order_id, "t2").expect("t2 starts");
+    drop(store);
+
+    let key = DocId::visit(&order_id, "t1").to_string();
+    let conn = raw(&dir);
+    let (mut snapshot, _) = rows_of(&conn, &key);
+    let mid = snapshot.len() / 2;
+    snapshot[mid] ^= 0xff;
+    snapshot.truncate(snapshot.len() - 3);
+    conn.execute(
+        "UPDATE docs SET snapshot = ?2 WHERE doc_id = ?1",
+        params![key, snapshot],
+    )
+    .unwrap();
+    let damaged = rows_of(&conn, &key);
+
+    let mut store = Store::open_in(dir.path()).expect("opens");
+    store
+        .update(&oid, |o: &mut Order| {
+            o.problem = "no cooling, customer home after 14:00".into();
+            Ok(())
+        })
+        .expect("the dispatcher can still edit the order");
+    let v = store
+        .apply_visit_edit(
+            &order_id,
+            "t2",
+            VisitEdit::Answer {
+                template_id: onsite_domain::templates::HAIER_12345.into(),
+                item_id: "cert.shown".into(),
+                outcome: Outcome::Done,
+                note: String::new(),
+            },
+            DAY + HOUR,
+        )
+        .expect("the new assignee can still work on the order");
+    assert!(
+        v.checklists[onsite_domain::templates::HAIER_12345]
+            .answers
+            .contains_key("cert.shown"),
+        "the edit is saved"
+    );
+    let visits: Vec<String> = store
+        .visits_of_order(&order_id)
+        .unwrap()
+        .into_iter()
+        .map(|r| r.technician_id)
+        .collect();
+    assert_eq!(
+        visits,
+        vec!["t2".to_string()],
+        "the damaged visit is left out of the index"
+    );
+    assert!(
+        store.order_row(&order_id).unwrap().is_some(),
+        "the order stays listed"
+    );
+    assert_eq!(
+        store
+            .read::<Visit>(&DocId::visit(&order_id, "t1"))
+            .unwrap_err()
+            .code(),
+        "document.corrupt",
+        "the damaged visit still says so when read"
+    );
+    assert_eq!(store.rebuild_indexes().unwrap(), 1, "one document left out");
+    assert_eq!(
+        rows_of(&raw(&dir), &key),
+        damaged,
+        "the damaged rows are left exactly as found"
+    );
+}
