@@ -56,6 +56,30 @@ pub async fn start_relay(db: &Path, addr: SocketAddr) -> RunningRelay {
     relay
 }
 
+/// A seeded relay on a fresh 127.0.0.1 port with its database in a temp dir (kept as long as
+/// this value lives).
+pub struct Seeded {
+    pub dir: tempfile::TempDir,
+    pub db: PathBuf,
+    pub relay: RunningRelay,
+    pub url: String,
+}
+
+impl Seeded {
+    pub async fn start() -> Seeded {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let db = seeded_database(dir.path());
+        let relay = start_relay(&db, "127.0.0.1:0".parse().expect("address")).await;
+        let url = relay.url();
+        Seeded {
+            dir,
+            db,
+            relay,
+            url,
+        }
+    }
+}
+
 /// Poll `/healthz` (never a fixed sleep), failing after 10 s.
 pub async fn wait_healthy(url: &str) {
     let client = reqwest::Client::new();

@@ -12,7 +12,7 @@ use onsite_domain::visit::Visit;
 use onsite_domain::{DocId, HOUR, record};
 use onsite_relay::RelayStorage;
 use onsite_store::VisitVerification;
-use onsite_tests::{Device, seeded_database, start_relay, today};
+use onsite_tests::{Device, Seeded, start_relay, today};
 
 const LIMIT: Duration = Duration::from_secs(120);
 
@@ -29,10 +29,12 @@ async fn bounded<F: std::future::Future<Output = ()>>(f: F) {
 #[tokio::test]
 async fn offline_completion_reaches_the_dispatcher_with_concurrent_edits_merged() {
     bounded(async {
-        let dir = tempfile::tempdir().unwrap();
-        let db = seeded_database(dir.path());
-        let relay = start_relay(&db, "127.0.0.1:0".parse().unwrap()).await;
-        let url = relay.url();
+        let Seeded {
+            dir: _dir,
+            relay,
+            url,
+            ..
+        } = Seeded::start().await;
         let disp = Device::sign_in(&url, "disp").await;
         let tech = Device::sign_in(&url, "tech.a").await;
         disp.sync().await.unwrap();
@@ -117,10 +119,12 @@ async fn offline_completion_reaches_the_dispatcher_with_concurrent_edits_merged(
 #[tokio::test]
 async fn reassignment_moves_the_order_and_keeps_the_old_visit() {
     bounded(async {
-        let dir = tempfile::tempdir().unwrap();
-        let db = seeded_database(dir.path());
-        let relay = start_relay(&db, "127.0.0.1:0".parse().unwrap()).await;
-        let url = relay.url();
+        let Seeded {
+            dir: _dir,
+            relay,
+            url,
+            ..
+        } = Seeded::start().await;
         let disp = Device::sign_in(&url, "disp").await;
         let a = Device::sign_in(&url, "tech.a").await;
         let b = Device::sign_in(&url, "tech.b").await;
@@ -194,10 +198,12 @@ async fn reassignment_moves_the_order_and_keeps_the_old_visit() {
 #[tokio::test]
 async fn cancel_versus_complete_is_surfaced_as_a_conflict() {
     bounded(async {
-        let dir = tempfile::tempdir().unwrap();
-        let db = seeded_database(dir.path());
-        let relay = start_relay(&db, "127.0.0.1:0".parse().unwrap()).await;
-        let url = relay.url();
+        let Seeded {
+            dir: _dir,
+            relay,
+            url,
+            ..
+        } = Seeded::start().await;
         let disp = Device::sign_in(&url, "disp").await;
         let a = Device::sign_in(&url, "tech.a").await;
         disp.sync().await.unwrap();
@@ -241,11 +247,13 @@ async fn cancel_versus_complete_is_surfaced_as_a_conflict() {
 #[tokio::test]
 async fn relay_restart_mid_sync_loses_and_duplicates_nothing() {
     bounded(async {
-        let dir = tempfile::tempdir().unwrap();
-        let db = seeded_database(dir.path());
-        let relay = start_relay(&db, "127.0.0.1:0".parse().unwrap()).await;
+        let Seeded {
+            dir: _dir,
+            db,
+            relay,
+            url,
+        } = Seeded::start().await;
         let addr = relay.addr;
-        let url = relay.url();
         let a = Device::sign_in(&url, "tech.a").await;
         a.sync().await.unwrap();
         let visit = a.complete_job(&order_id(0), today() + 9 * HOUR);
@@ -288,10 +296,12 @@ async fn relay_restart_mid_sync_loses_and_duplicates_nothing() {
 #[tokio::test]
 async fn a_revoked_token_stops_sync_and_keeps_every_local_edit() {
     bounded(async {
-        let dir = tempfile::tempdir().unwrap();
-        let db = seeded_database(dir.path());
-        let relay = start_relay(&db, "127.0.0.1:0".parse().unwrap()).await;
-        let url = relay.url();
+        let Seeded {
+            dir: _dir,
+            relay,
+            url,
+            ..
+        } = Seeded::start().await;
         let a = Device::sign_in(&url, "tech.a").await;
         a.sync().await.unwrap();
         a.complete_job(&order_id(2), today() + 9 * HOUR);
@@ -336,10 +346,12 @@ async fn a_revoked_token_stops_sync_and_keeps_every_local_edit() {
 #[tokio::test]
 async fn the_public_verify_page_checks_a_synced_record_without_personal_data() {
     bounded(async {
-        let dir = tempfile::tempdir().unwrap();
-        let db = seeded_database(dir.path());
-        let relay = start_relay(&db, "127.0.0.1:0".parse().unwrap()).await;
-        let url = relay.url();
+        let Seeded {
+            dir: _dir,
+            relay,
+            url,
+            ..
+        } = Seeded::start().await;
         let a = Device::sign_in(&url, "tech.a").await;
         a.sync().await.unwrap();
         let visit = a.complete_job(&order_id(0), today() + 9 * HOUR);
@@ -396,10 +408,12 @@ async fn the_public_verify_page_checks_a_synced_record_without_personal_data() {
 #[tokio::test]
 async fn bad_attachment_uploads_are_refused_with_codes_and_store_nothing() {
     bounded(async {
-        let dir = tempfile::tempdir().unwrap();
-        let db = seeded_database(dir.path());
-        let relay = start_relay(&db, "127.0.0.1:0".parse().unwrap()).await;
-        let url = relay.url();
+        let Seeded {
+            dir: _dir,
+            relay,
+            url,
+            ..
+        } = Seeded::start().await;
         let a = Device::sign_in(&url, "tech.a").await;
         let token = a.session.token.clone().unwrap();
         let http = reqwest::Client::new();
@@ -461,11 +475,13 @@ async fn bad_attachment_uploads_are_refused_with_codes_and_store_nothing() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_background_task_syncs_by_itself_when_connectivity_returns() {
     bounded(async {
-        let dir = tempfile::tempdir().unwrap();
-        let db = seeded_database(dir.path());
-        let relay = start_relay(&db, "127.0.0.1:0".parse().unwrap()).await;
+        let Seeded {
+            dir: _dir,
+            db,
+            relay,
+            url,
+        } = Seeded::start().await;
         let addr = relay.addr;
-        let url = relay.url();
         let a = Device::sign_in(&url, "tech.a").await;
         a.sync().await.unwrap();
         relay.kill();
