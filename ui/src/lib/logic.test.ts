@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { en, zhCN } from './messages';
 import { detectLang, errorText, translate, normaliseLang, pick } from './i18n';
-import { bySchedule, bytesToBase64, dataUrlPayload, formatMoney, missingText, parseReading, stockAfter } from './logic';
+import { bySchedule, bytesToBase64, dataUrlPayload, formatMoney, missingText, parseReading, recordItemText, stockAfter } from './logic';
+import type { ItemView } from './generated/ItemView';
 import { toBackendError, BackendError } from './backend';
 import type { OrderCard } from './generated/OrderCard';
 import type { StockPart } from './generated/StockPart';
@@ -48,6 +49,22 @@ describe('i18n', () => {
 });
 
 describe('logic', () => {
+  it('reads customer-satisfied items from confirmations and the signature on the record', () => {
+    const item = (kind: ItemView['kind'], answer: ItemView['answer'] = null): ItemView => ({
+      id: 'x', group: 'g', label_zh_cn: '', label_en: '', kind, required: true, photo: 'none', answer,
+      technician_answers: kind.type !== 'customer_confirm' && kind.type !== 'signed_record', missing: false,
+    });
+    const water = item({ type: 'customer_confirm', confirmation: 'no_water' });
+    expect(recordItemText('en', water, [{ confirmation: 'no_water', value: true }], true)).toBe('Confirmed by the customer');
+    expect(recordItemText('en', water, [{ confirmation: 'no_water', value: false }], true)).toBe('—');
+    expect(recordItemText('en', water, [{ confirmation: 'no_smoke', value: true }], true)).toBe('—');
+    expect(recordItemText('zh-CN', item({ type: 'signed_record' }), [], true)).toBe('客户已签字');
+    expect(recordItemText('en', item({ type: 'signed_record' }), [], false)).toBe('—');
+    const volts = item({ type: 'reading', unit: 'V', min: 187, max: 242 },
+      { outcome: { type: 'reading', value: 221, unit: 'V' }, note: '', photos: [] });
+    expect(recordItemText('en', volts, [], true)).toBe('221 V');
+    expect(recordItemText('en', item({ type: 'tick' }), [], true)).toBe('—');
+  });
   it('formats fen as yuan', () => {
     expect(formatMoney(0)).toBe('0.00');
     expect(formatMoney(3000)).toBe('30.00');

@@ -2,6 +2,8 @@
 // here: completion, transitions and answer validation come from the Rust side.
 import type { Lang } from './i18n';
 import { translate, pick } from './i18n';
+import type { ConfirmationState } from './generated/ConfirmationState';
+import type { ItemView } from './generated/ItemView';
 import type { MissingView } from './generated/MissingView';
 import type { OrderCard } from './generated/OrderCard';
 import type { StockPart } from './generated/StockPart';
@@ -85,4 +87,31 @@ export function bytesToBase64(bytes: Uint8Array): string {
 export function dataUrlPayload(url: string): string {
   const i = url.indexOf(',');
   return i < 0 ? '' : url.slice(i + 1);
+}
+
+/**
+ * How a checklist item reads on the signed record: the technician's answer, or for items the
+ * customer satisfies, their confirmation or signature (these have no technician answer).
+ */
+export function recordItemText(
+  lang: Lang,
+  item: ItemView,
+  confirmations: ConfirmationState[],
+  signed: boolean,
+): string {
+  const k = item.kind;
+  if (k.type === 'customer_confirm') {
+    const given = confirmations.some((c) => c.confirmation === k.confirmation && c.value);
+    return given ? translate(lang, 'done.item_confirmed') : '—';
+  }
+  if (k.type === 'signed_record') return signed ? translate(lang, 'done.item_signed') : '—';
+  const o = item.answer?.outcome;
+  if (!o) return '—';
+  switch (o.type) {
+    case 'reading': return `${o.value} ${o.unit}`;
+    case 'not_applicable': return `${translate(lang, 'checklist.na')} (${o.reason})`;
+    case 'pass': return translate(lang, 'checklist.pass');
+    case 'fail': return translate(lang, 'checklist.fail');
+    case 'done': return translate(lang, 'checklist.done');
+  }
 }

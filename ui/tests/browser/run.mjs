@@ -238,6 +238,8 @@ const scenarios = {
     await page.click(tid('sign-submit'));
     await page.locator(tid('done-record')).waitFor();
     expect((await page.textContent(tid('done-signed-by'))).includes('张伟'), 'signed record names the signer');
+    const water = await page.textContent(tid('done-item-no.water'));
+    expect(water.includes('Confirmed by the customer'), `customer confirmations read as confirmed on the record: ${water}`);
     expect((await page.locator(tid('nav-handover')).count()) === 0, 'hand-over is closed after signing');
     await shot(page, size, '09-done');
     await page.click(tid('done-document'));
