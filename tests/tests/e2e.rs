@@ -29,12 +29,8 @@ async fn bounded<F: std::future::Future<Output = ()>>(f: F) {
 #[tokio::test]
 async fn offline_completion_reaches_the_dispatcher_with_concurrent_edits_merged() {
     bounded(async {
-        let Seeded {
-            dir: _dir,
-            relay,
-            url,
-            ..
-        } = Seeded::start().await;
+        let s = Seeded::start().await;
+        let url = s.url.clone();
         let disp = Device::sign_in(&url, "disp").await;
         let tech = Device::sign_in(&url, "tech.a").await;
         disp.sync().await.unwrap();
@@ -111,7 +107,7 @@ async fn offline_completion_reaches_the_dispatcher_with_concurrent_edits_merged(
         // And the technician got the dispatcher's edit.
         let techs_order: Order = tech.with_store(|s| s.read(&oid)).unwrap();
         assert_eq!(techs_order.customer.notes, order.customer.notes);
-        relay.stop().await;
+        s.relay.stop().await;
     })
     .await;
 }
@@ -119,12 +115,8 @@ async fn offline_completion_reaches_the_dispatcher_with_concurrent_edits_merged(
 #[tokio::test]
 async fn reassignment_moves_the_order_and_keeps_the_old_visit() {
     bounded(async {
-        let Seeded {
-            dir: _dir,
-            relay,
-            url,
-            ..
-        } = Seeded::start().await;
+        let s = Seeded::start().await;
+        let url = s.url.clone();
         let disp = Device::sign_in(&url, "disp").await;
         let a = Device::sign_in(&url, "tech.a").await;
         let b = Device::sign_in(&url, "tech.b").await;
@@ -190,7 +182,7 @@ async fn reassignment_moves_the_order_and_keeps_the_old_visit() {
             "reassigning while tech.a was on site is surfaced for review: {:?}",
             row.conflicts
         );
-        relay.stop().await;
+        s.relay.stop().await;
     })
     .await;
 }
@@ -198,12 +190,8 @@ async fn reassignment_moves_the_order_and_keeps_the_old_visit() {
 #[tokio::test]
 async fn cancel_versus_complete_is_surfaced_as_a_conflict() {
     bounded(async {
-        let Seeded {
-            dir: _dir,
-            relay,
-            url,
-            ..
-        } = Seeded::start().await;
+        let s = Seeded::start().await;
+        let url = s.url.clone();
         let disp = Device::sign_in(&url, "disp").await;
         let a = Device::sign_in(&url, "tech.a").await;
         disp.sync().await.unwrap();
@@ -239,7 +227,7 @@ async fn cancel_versus_complete_is_surfaced_as_a_conflict() {
                 "{who} sees the contradiction listed, not resolved"
             );
         }
-        relay.stop().await;
+        s.relay.stop().await;
     })
     .await;
 }
@@ -296,12 +284,8 @@ async fn relay_restart_mid_sync_loses_and_duplicates_nothing() {
 #[tokio::test]
 async fn a_revoked_token_stops_sync_and_keeps_every_local_edit() {
     bounded(async {
-        let Seeded {
-            dir: _dir,
-            relay,
-            url,
-            ..
-        } = Seeded::start().await;
+        let s = Seeded::start().await;
+        let url = s.url.clone();
         let a = Device::sign_in(&url, "tech.a").await;
         a.sync().await.unwrap();
         a.complete_job(&order_id(2), today() + 9 * HOUR);
@@ -338,7 +322,7 @@ async fn a_revoked_token_stops_sync_and_keeps_every_local_edit() {
             0,
             "after signing in again the work syncs"
         );
-        relay.stop().await;
+        s.relay.stop().await;
     })
     .await;
 }
@@ -346,12 +330,8 @@ async fn a_revoked_token_stops_sync_and_keeps_every_local_edit() {
 #[tokio::test]
 async fn the_public_verify_page_checks_a_synced_record_without_personal_data() {
     bounded(async {
-        let Seeded {
-            dir: _dir,
-            relay,
-            url,
-            ..
-        } = Seeded::start().await;
+        let s = Seeded::start().await;
+        let url = s.url.clone();
         let a = Device::sign_in(&url, "tech.a").await;
         a.sync().await.unwrap();
         let visit = a.complete_job(&order_id(0), today() + 9 * HOUR);
@@ -400,7 +380,7 @@ async fn the_public_verify_page_checks_a_synced_record_without_personal_data() {
         assert_eq!(status, 404, "an unknown hash is 'unknown'");
         let (status, _) = page(format!("{url}/verify/WO-NOPE/{hash}")).await;
         assert_eq!(status, 404, "an unknown order is 'unknown'");
-        relay.stop().await;
+        s.relay.stop().await;
     })
     .await;
 }
@@ -408,12 +388,8 @@ async fn the_public_verify_page_checks_a_synced_record_without_personal_data() {
 #[tokio::test]
 async fn bad_attachment_uploads_are_refused_with_codes_and_store_nothing() {
     bounded(async {
-        let Seeded {
-            dir: _dir,
-            relay,
-            url,
-            ..
-        } = Seeded::start().await;
+        let s = Seeded::start().await;
+        let url = s.url.clone();
         let a = Device::sign_in(&url, "tech.a").await;
         let token = a.session.token.clone().unwrap();
         let http = reqwest::Client::new();
@@ -460,14 +436,14 @@ async fn bad_attachment_uploads_are_refused_with_codes_and_store_nothing() {
             assert_eq!((status, code.as_str()), (want_status, want_code), "{why}");
         }
         assert!(
-            relay.storage.attachment(&sha).unwrap().is_none(),
+            s.relay.storage.attachment(&sha).unwrap().is_none(),
             "nothing stored by refused uploads"
         );
         let (status, _) = put(sha.clone(), "image/png", png.clone(), true).await;
         assert_eq!(status, 201);
         let (status, _) = put(sha.clone(), "image/png", png.clone(), true).await;
         assert_eq!(status, 200, "uploading the same bytes again is harmless");
-        relay.stop().await;
+        s.relay.stop().await;
     })
     .await;
 }

@@ -46,6 +46,22 @@ fn rows_of(conn: &Connection, key: &str) -> (Vec<u8>, Vec<(i64, Vec<u8>)>) {
     (snapshot, changes)
 }
 
+/// Flip a byte in the middle of document `key`'s snapshot and cut its tail (as a failing disk
+/// would); returns the damaged rows, to prove later that they were left as found.
+fn damage_snapshot(dir: &TempDir, key: &str) -> (Vec<u8>, Vec<(i64, Vec<u8>)>) {
+    let conn = raw(dir);
+    let (mut snapshot, _) = rows_of(&conn, key);
+    let mid = snapshot.len() / 2;
+    snapshot[mid] ^= 0xff;
+    snapshot.truncate(snapshot.len() - 3);
+    conn.execute(
+        "UPDATE docs SET snapshot = ?2 WHERE doc_id = ?1",
+        params![key, snapshot],
+    )
+    .expect("damage the snapshot");
+    rows_of(&conn, key)
+}
+
 fn add_entry(
     store: &mut Store,
     id: &DocId,
@@ -62,17 +78,7 @@ fn corrupt_snapshot_bytes_give_a_typed_error_on_every_access_and_stay_untouched(
     let order_id = create_order(&mut store, 1, DAY, "t1");
     let key = format!("order:{order_id}");
     drop(store);
-    let conn = raw(&dir);
-    let (mut snapshot, _) = rows_of(&conn, &key);
-    let mid = snapshot.len() / 2;
-    snapshot[mid] ^= 0xff;
-    snapshot.truncate(snapshot.len() - 3);
-    conn.execute(
-        "UPDATE docs SET snapshot = ?2 WHERE doc_id = ?1",
-        params![key, snapshot],
-    )
-    .unwrap();
-    let damaged = rows_of(&conn, &key);
+    let damaged = damage_snapshot(&dir, &key);
 
     let mut store =
         Store::open_in(dir.path()).expect("a damaged document does not stop the store opening");
@@ -394,17 +400,7 @@ fn a_damaged_visit_never_blocks_the_order_or_its_other_visits() {
     drop(store);
 
     let key = DocId::visit(&order_id, "t1").to_string();
-    let conn = raw(&dir);
-    let (mut snapshot, _) = rows_of(&conn, &key);
-    let mid = snapshot.len() / 2;
-    snapshot[mid] ^= 0xff;
-    snapshot.truncate(snapshot.len() - 3);
-    conn.execute(
-        "UPDATE docs SET snapshot = ?2 WHERE doc_id = ?1",
-        params![key, snapshot],
-    )
-    .unwrap();
-    let damaged = rows_of(&conn, &key);
+    let damaged = damage_snapshot(&dir, &key);
 
     let mut store = Store::open_in(dir.path()).expect("opens");
     store
