@@ -9,11 +9,9 @@ use std::time::{Duration, Instant};
 use automerge::{AutoCommit, ChangeHash};
 use onsite_domain::edit::{self, EditContext, VisitEdit};
 use onsite_domain::order::Order;
-use onsite_domain::progress::ProgressKind;
-use onsite_domain::reference::Confirmation;
 use onsite_domain::sla::SlaPolicy;
-use onsite_domain::visit::{CheckResult, Outcome, StockSource, Visit};
-use onsite_domain::{DocId, MINUTE, Millis, doc, seed, templates};
+use onsite_domain::visit::Visit;
+use onsite_domain::{DocId, MINUTE, Millis, doc, seed};
 use onsite_relay::{Config, RelayStorage, SqliteStorage};
 use onsite_sync::access::Principal;
 use onsite_sync::device::{self, PeerState};
@@ -153,118 +151,15 @@ fn print(label: &str, t: &Traffic) {
     );
 }
 
-/// Technician edits of a complete Haier repair job, applied one by one through the domain rules.
-fn completion_edits() -> Vec<VisitEdit> {
-    let answer = |t: &str, i: &str, outcome: Outcome, note: &str| VisitEdit::Answer {
-        template_id: t.into(),
-        item_id: i.into(),
-        outcome,
-        note: note.into(),
-    };
-    let mut edits = Vec::new();
-    for (id, kind) in [
-        ("ev-1", ProgressKind::Accepted),
-        ("ev-2", ProgressKind::EnRoute),
-        ("ev-3", ProgressKind::Arrived),
-        ("ev-4", ProgressKind::WorkStarted),
-    ] {
-        edits.push(VisitEdit::Progress {
-            id: id.into(),
-            kind,
-        });
-    }
-    let h = templates::HAIER_12345;
-    for item in [
-        "cert.shown",
-        "fees.published",
-        "site.cleaned",
-        "card.given",
-        "shoe.covers",
-        "mat.laid",
-        "cloth.brought",
-        "home.check",
-    ] {
-        edits.push(answer(h, item, Outcome::Done, ""));
-    }
-    edits.push(answer(h, "power.tested", Outcome::Pass, ""));
-    edits.push(VisitEdit::AddHomeCheck {
-        id: "hc-1".into(),
-        appliance: "fridge".into(),
-        result: CheckResult::Ok,
-        note: "冰箱运行正常".into(),
-    });
-    let r = "repair";
-    let reading = |value: f64, unit: &str| Outcome::Reading {
-        value,
-        unit: unit.into(),
-    };
-    edits.extend([
-        answer(r, "repair.symptom", Outcome::Done, ""),
-        answer(r, "repair.fault_photo", Outcome::Done, ""),
-        VisitEdit::AttachPhoto {
-            template_id: r.into(),
-            item_id: "repair.fault_photo".into(),
-            sha256: "ab".repeat(32),
-        },
-        answer(r, "repair.supply_voltage", reading(221.5, "V"), ""),
-        answer(r, "repair.insulation", reading(550.0, "MΩ"), ""),
-        answer(
-            r,
-            "repair.refrigerant_pressure",
-            reading(0.35, "MPa"),
-            "冷媒不足，已加注 R32",
-        ),
-        answer(r, "repair.part_replaced", Outcome::Done, ""),
-        answer(
-            r,
-            "repair.run_test",
-            Outcome::NotApplicable {
-                reason: "customer declined a long run".into(),
-            },
-            "",
-        ),
-        VisitEdit::AddPart {
-            id: "pt-1".into(),
-            part_no: "AC-CAP-35UF".into(),
-            qty: 1,
-            faulty_serial: String::new(),
-            replacement_serial: String::new(),
-            source: StockSource::Personal,
-        },
-        VisitEdit::AddFee {
-            id: "fee-1".into(),
-            code: "visit".into(),
-            qty: 1,
-        },
-        VisitEdit::AddFee {
-            id: "fee-2".into(),
-            code: "labour.repair.minor".into(),
-            qty: 1,
-        },
-        VisitEdit::SetNotes {
-            diagnosis: "启动电容失效".into(),
-            work_performed: "更换启动电容，加注冷媒".into(),
-        },
-        VisitEdit::Progress {
-            id: "ev-5".into(),
-            kind: ProgressKind::WorkDone,
-        },
-    ]);
-    for c in Confirmation::ALL {
-        edits.push(VisitEdit::Confirm {
-            confirmation: c,
-            value: true,
-        });
-    }
-    edits.push(VisitEdit::Rate {
-        stars: 5,
-        comment: "准时，专业".into(),
-    });
-    edits.push(VisitEdit::Sign {
-        event_id: "ev-6".into(),
-        signer_name: "张伟".into(),
-        image_sha256: hex::encode(Sha256::digest(b"signature png")),
-    });
+/// Technician edits of the demo Haier repair job (`seed::job_edits`) and the customer's signature,
+/// applied one by one through the domain rules.
+fn completion_edits(order: &Order) -> Vec<VisitEdit> {
+    let mut edits = seed::job_edits(order.service_type, "bench");
+    edits.push(seed::sign_edit(
+        "bench",
+        "张伟",
+        &hex::encode(Sha256::digest(b"signature png")),
+    ));
     edits
 }
 
@@ -284,7 +179,7 @@ fn completion(limits: &Limits) {
     let mut visit = Visit::start(&order, "tech.a", &library).unwrap();
     let vid = DocId::visit(&order.order_id, "tech.a");
     let mut vdoc = doc::create(&visit).unwrap();
-    let edits = completion_edits();
+    let edits = completion_edits(&order);
     let n_edits = edits.len();
     let mut now = DAY + 9 * 60 * MINUTE;
     for e in edits {
