@@ -221,10 +221,11 @@ fn like_pattern(query: &str) -> String {
 }
 
 impl Store {
-    /// The technician's orders whose schedule window overlaps `[day_start_ms, day_end_ms)`,
-    /// ordered by schedule start, then by the complete-by deadline. Each row carries the SLA
-    /// report at `now_ms` (from the progress events of every visit of the order) and the
-    /// effective status.
+    /// The technician's orders whose schedule window overlaps `[day_start_ms, day_end_ms)`, plus
+    /// their still-open orders scheduled before it (carried over, so unfinished work never drops
+    /// off the screen) and their open orders without a schedule (listed last). Ordered by
+    /// schedule start, then by the complete-by deadline. Each row carries the SLA report at
+    /// `now_ms` (from the progress events of every visit of the order) and the effective status.
     pub fn today(
         &self,
         technician_id: &str,
@@ -235,8 +236,11 @@ impl Store {
         let raws: Vec<(RawOrder, String, String)> = {
             let mut stmt = self.conn.prepare_cached(&format!(
                 "SELECT {ORDER_COLUMNS} FROM idx_orders
-                 WHERE assignee = ?1 AND schedule_start_ms < ?3 AND schedule_end_ms > ?2
-                 ORDER BY schedule_start_ms, complete_by_ms, order_no"
+                 WHERE assignee = ?1
+                   AND ((schedule_start_ms < ?3 AND schedule_end_ms > ?2)
+                        OR (effective_status NOT IN ('completed', 'cancelled')
+                            AND (schedule_start_ms IS NULL OR schedule_end_ms <= ?2)))
+                 ORDER BY schedule_start_ms IS NULL, schedule_start_ms, complete_by_ms, order_no"
             ))?;
             stmt.query_map(params![technician_id, day_start_ms, day_end_ms], read_order)?
                 .collect::<Result<_, _>>()?

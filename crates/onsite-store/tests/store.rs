@@ -13,7 +13,7 @@ use onsite_domain::progress::ProgressKind;
 use onsite_domain::sla::{self, SlaBadge, SlaPolicy};
 use onsite_domain::status::{self, EffectiveStatus};
 use onsite_domain::visit::{StockSource, Visit};
-use onsite_domain::{DocId, HOUR, MINUTE, record};
+use onsite_domain::{DocId, HOUR, MINUTE, record, seed};
 use onsite_store::{COMPACT_AT, Store, StoreError, VisitVerification, sha256_hex};
 use tempfile::TempDir;
 
@@ -297,11 +297,55 @@ fn today_lists_the_technicians_day_by_schedule_then_sla_with_domain_badges() {
         rows.iter().any(|r| r.sla.badge == SlaBadge::Breached),
         "platinum orders created at 06:00 without a response by 09:30 are breached"
     );
-    assert!(
-        store
-            .today("t1", DAY + 48 * HOUR, DAY + 72 * HOUR, now)
-            .unwrap()
-            .is_empty()
+    let later = store
+        .today("t1", DAY + 48 * HOUR, DAY + 72 * HOUR, now)
+        .unwrap();
+    assert_eq!(
+        later.len(),
+        9,
+        "on a later day t1's unfinished orders are carried over (8 of DAY, 1 of DAY + 1)"
+    );
+}
+
+#[test]
+fn today_carries_over_open_orders_and_lists_unscheduled_ones_last() {
+    let (_dir, mut store) = seeded(&["t1", "t2"]);
+    let today = DAY + 72 * HOUR;
+    for n in 1..=3 {
+        create_order(&mut store, n, DAY, "t1");
+    }
+    create_order(&mut store, 4, DAY, "t2");
+    store
+        .update(&DocId::Order("o-00002".into()), |o: &mut Order| {
+            o.set_status(
+                DispatchStatus::Cancelled,
+                "customer cancelled",
+                CREATED + HOUR,
+            )
+        })
+        .unwrap();
+    let profile = seed::technician("t1", "T", "1", "C", DAY - HOUR);
+    let mut unscheduled = seed::order(5, DAY);
+    unscheduled.schedule = None;
+    let mut order = Order::create(unscheduled, &SlaPolicy::default(), CREATED).unwrap();
+    order
+        .assign("tr-5", &profile, "", "dispatch", CREATED)
+        .unwrap();
+    store
+        .create(&DocId::Order(order.order_id.clone()), &order)
+        .unwrap();
+    create_order(&mut store, 6, today, "t1");
+    create_order(&mut store, 7, today + 5 * 24 * HOUR, "t1");
+
+    let rows = store
+        .today("t1", today, today + 24 * HOUR, today + 9 * HOUR)
+        .unwrap();
+    let ids: Vec<&str> = rows.iter().map(|r| r.order.order_id.as_str()).collect();
+    assert_eq!(
+        ids,
+        vec!["o-00001", "o-00003", "o-00006", "o-00005"],
+        "open orders of earlier days first (by schedule), then today's, then the unscheduled \
+         one; not the cancelled one, not t2's, not next week's"
     );
 }
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { en, zhCN } from './messages';
 import { detectLang, errorText, translate, normaliseLang, pick } from './i18n';
-import { bySchedule, bytesToBase64, dataUrlPayload, formatMoney, missingText, parseReading, recordItemText, stockAfter } from './logic';
+import { bySchedule, bytesToBase64, dataUrlPayload, formatMoney, missingText, parseReading, recordItemText, stockAfter, windowText } from './logic';
 import type { ItemView } from './generated/ItemView';
 import { toBackendError, BackendError } from './backend';
 import type { OrderCard } from './generated/OrderCard';
@@ -49,6 +49,12 @@ describe('i18n', () => {
 });
 
 describe('logic', () => {
+  it('shows the date of a window only when it is not on the current day', () => {
+    const at = (d: number, h: number, m = 0) => new Date(2026, 10, d, h, m).getTime();
+    expect(windowText(at(30, 9), at(30, 11), at(30, 8, 15))).toBe('09:00–11:00');
+    expect(windowText(at(28, 13), at(28, 15), at(30, 8))).toBe('2026-11-28 13:00–15:00');
+    expect(windowText(at(30, 23), at(30, 23, 59), at(30, 0))).toBe('23:00–23:59');
+  });
   it('reads customer-satisfied items from confirmations and the signature on the record', () => {
     const item = (kind: ItemView['kind'], answer: ItemView['answer'] = null): ItemView => ({
       id: 'x', group: 'g', label_zh_cn: '', label_en: '', kind, required: true, photo: 'none', answer,

@@ -40,6 +40,15 @@ export function formatDateTime(ms: number): string {
   return `${formatDate(ms)} ${formatTime(ms)}`;
 }
 
+/**
+ * A schedule window as the Today list shows it: times only when it is on the day of `nowMs`,
+ * with the date when it is not (orders carried over from earlier days, or later ones).
+ */
+export function windowText(startMs: number, endMs: number, nowMs: number): string {
+  const times = `${formatTime(startMs)}–${formatTime(endMs)}`;
+  return formatDate(startMs) === formatDate(nowMs) ? times : `${formatDate(startMs)} ${times}`;
+}
+
 /** Orders by schedule start; unscheduled last, then by order number. */
 export function bySchedule(orders: readonly OrderCard[]): OrderCard[] {
   return [...orders].sort((a, b) => {
