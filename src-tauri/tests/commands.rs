@@ -7,15 +7,13 @@ use std::time::Duration;
 use onsite_app::view::*;
 use onsite_app::{App, SyncConfig};
 use onsite_desktop_lib::with_commands;
-use onsite_domain::{HOUR, Millis};
+use onsite_tests::{PASSWORD, Seeded};
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 use tauri::test::{
     INVOKE_KEY, MockRuntime, get_ipc_response, mock_builder, mock_context, noop_assets,
 };
 use tauri::webview::{InvokeRequest, WebviewWindow};
-
-const PASSWORD: &str = "demo-password-1";
 
 fn window(app: Arc<App>) -> (tauri::App<MockRuntime>, WebviewWindow<MockRuntime>) {
     let tauri_app = with_commands(mock_builder())
@@ -91,30 +89,8 @@ fn settings_and_refusals_cross_the_ipc_as_typed_values() {
 
 #[test]
 fn sign_in_today_and_an_edit_through_the_ipc() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let db = dir.path().join("relay.sqlite3");
-    let now = chrono_now();
-    let day = now - now.rem_euclid(24 * HOUR);
-    {
-        let storage = onsite_relay::SqliteStorage::open(&db).expect("relay db");
-        onsite_relay::seed::seed_demo(
-            &storage,
-            &onsite_relay::Config::for_database(&db),
-            PASSWORD,
-            4,
-            day,
-            day + 7 * HOUR,
-        )
-        .expect("seed");
-    }
-    let relay = tauri::async_runtime::block_on(async {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
-        onsite_relay::start(onsite_relay::Config::for_database(&db), listener)
-            .await
-            .expect("relay")
-    });
+    let seeded = tauri::async_runtime::block_on(Seeded::start());
+    let (dir, relay) = (&seeded.dir, &seeded.relay);
     let (_app, w) = window(open(&dir.path().join("device")));
 
     let bad = invoke::<Session>(
@@ -183,12 +159,5 @@ fn sign_in_today_and_an_edit_through_the_ipc() {
             "{cmd}: no record before signing"
         );
     }
-    tauri::async_runtime::block_on(relay.stop());
-}
-
-fn chrono_now() -> Millis {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .expect("clock after 1970")
-        .as_millis() as Millis
+    tauri::async_runtime::block_on(seeded.relay.stop());
 }

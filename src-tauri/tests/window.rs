@@ -12,12 +12,12 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use onsite_domain::DocId;
 use onsite_domain::visit::Visit;
-use onsite_domain::{DocId, HOUR, Millis};
 use onsite_relay::RelayStorage;
+use onsite_tests::{PASSWORD, Seeded};
 use serde_json::{Value, json};
 
-const PASSWORD: &str = "demo-password-1";
 const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
 
 struct Driver {
@@ -225,33 +225,9 @@ fn technician_completes_a_job_in_the_real_window_and_the_relay_receives_it() {
         "cargo builds the app binary for this test ({} missing)",
         bin.display()
     );
-    let dir = tempfile::tempdir().expect("temp dir");
-    let db = dir.path().join("relay.sqlite3");
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .expect("clock")
-        .as_millis() as Millis;
-    let day = now - now.rem_euclid(24 * HOUR);
-    let storage = onsite_relay::SqliteStorage::open(&db).expect("relay db");
-    onsite_relay::seed::seed_demo(
-        &storage,
-        &onsite_relay::Config::for_database(&db),
-        PASSWORD,
-        4,
-        day,
-        day + 7 * HOUR,
-    )
-    .expect("seed");
     let rt = tokio::runtime::Runtime::new().expect("runtime");
-    let relay = rt.block_on(async {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
-        onsite_relay::start(onsite_relay::Config::for_database(&db), listener)
-            .await
-            .expect("relay")
-    });
-
+    let Seeded { dir, db, relay, .. } = rt.block_on(Seeded::start());
+    let storage = onsite_relay::SqliteStorage::open(&db).expect("relay db");
     let port = free_port();
     let native = free_port();
     let _driver = DriverProcess(
