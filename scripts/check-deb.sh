@@ -4,7 +4,10 @@
 # desktop entry and the icon. Called by scripts/test.sh; prints the package path.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-cargo build -p onsite-desktop
+# The same build as the test command's `cargo test -p onsite-desktop --features e2e` (same profile,
+# features and dev-dependency features), so after the tests this compiles nothing; it leaves the
+# app's binary in target/debug/, where `tauri bundle` (which never compiles) picks it up.
+cargo test -p onsite-desktop --features e2e --no-run
 ui/node_modules/.bin/tauri bundle --debug --bundles deb
 target="${CARGO_TARGET_DIR:-target}"
 deb=$(ls -t "$target"/debug/bundle/deb/Onsite_*_amd64.deb | head -1)

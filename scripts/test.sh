@@ -4,7 +4,30 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/deps.sh
 export CARGO_TERM_COLOR=never
-step() { echo; echo "==> $*"; }
+
+# Each step prints its duration when the next one starts; a summary of all of them ends the run.
+STEP_NAME=""
+STEP_START=$SECONDS
+TIMINGS=()
+duration() { printf '%dm%02ds' $(($1 / 60)) $(($1 % 60)); }
+finish_step() {
+  [ -n "$STEP_NAME" ] || return 0
+  local took=$((SECONDS - STEP_START))
+  echo "<== $STEP_NAME: $(duration "$took")"
+  TIMINGS+=("$(duration "$took")  $STEP_NAME")
+  STEP_NAME=""
+}
+step() { finish_step; STEP_NAME="$*"; STEP_START=$SECONDS; echo; echo "==> $*"; }
+summary() {
+  finish_step
+  echo
+  echo "step durations:"
+  printf '  %s\n' "${TIMINGS[@]}"
+  echo "  $(duration "$SECONDS")  total"
+}
+trap 'rc=$?; [ "$rc" -eq 0 ] || { echo "FAILED in step: ${STEP_NAME:-setup}"; summary; }' EXIT
+
+step "install Debian and npm packages"
 
 onsite_install_apt
 onsite_install_npm
@@ -36,13 +59,17 @@ if [ -f ui/package.json ]; then
 fi
 
 if [ -f src-tauri/Cargo.toml ]; then
+  step "src-tauri: clippy"
   onsite_install_tauri_driver
-  step "src-tauri: clippy, mock-runtime tests and the real-window test (xvfb + tauri-driver + relay)"
   cargo clippy -p onsite-desktop --all-targets --features e2e -- -D warnings
+  # The app is compiled once (test profile, feature e2e): the mock-runtime tests, the real-window
+  # test and the .deb all use that one build (check-deb.sh builds with the same command, a no-op).
+  step "src-tauri: mock-runtime tests and the real-window test (xvfb + tauri-driver + relay)"
   xvfb-run -a cargo test -p onsite-desktop --features e2e
   step "src-tauri: the .deb bundle"
   bash scripts/check-deb.sh
 fi
 
+summary
 echo
 echo "all checks passed"
