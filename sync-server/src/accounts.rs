@@ -115,6 +115,39 @@ pub fn add_user(
     Ok(user)
 }
 
+/// Disable an account and revoke all its tokens, so no device of it can sync any more. Returns how
+/// many tokens were revoked, or `None` when there is no such user.
+pub fn disable_user(
+    storage: &dyn RelayStorage,
+    user_id: &str,
+    now_ms: i64,
+) -> Result<Option<usize>, AuthError> {
+    if !storage.set_disabled(user_id, true)? {
+        return Ok(None);
+    }
+    Ok(Some(storage.revoke_tokens(user_id, None, now_ms)?))
+}
+
+/// Enable a disabled account (its devices sign in again). `false` when there is no such user.
+pub fn enable_user(storage: &dyn RelayStorage, user_id: &str) -> Result<bool, AuthError> {
+    Ok(storage.set_disabled(user_id, false)?)
+}
+
+/// Set a new password and revoke all the account's tokens, so every device signs in again with
+/// it. Returns how many tokens were revoked, or `None` when there is no such user.
+pub fn reset_password(
+    storage: &dyn RelayStorage,
+    user_id: &str,
+    password: &str,
+    now_ms: i64,
+) -> Result<Option<usize>, AuthError> {
+    let hash = hash_password(password)?;
+    if !storage.set_password_hash(user_id, &hash)? {
+        return Ok(None);
+    }
+    Ok(Some(storage.revoke_tokens(user_id, None, now_ms)?))
+}
+
 /// A successful sign-in: the clear token (shown once) and its record.
 #[derive(Debug, Clone)]
 pub struct Session {
@@ -206,6 +239,7 @@ pub fn authenticate(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::SqliteStorage;
 
     #[test]
     fn passwords_hash_with_argon2id_and_verify() {
@@ -216,6 +250,93 @@ mod tests {
         assert!(
             hash_password("short").is_err(),
             "short passwords are refused"
+        );
+    }
+
+    fn storage_with_signed_in(user_id: &str) -> (tempfile::TempDir, SqliteStorage) {
+        let dir = tempfile::tempdir().unwrap();
+        let s = SqliteStorage::open(&dir.path().join("relay.sqlite3")).unwrap();
+        add_user(&s, user_id, user_id, Role::Technician, "password-1", 0).unwrap();
+        sign_in(&s, user_id, "password-1", "device-1", 0, 1000).unwrap();
+        sign_in(&s, user_id, "password-1", "device-2", 0, 1000).unwrap();
+        (dir, s)
+    }
+
+    #[test]
+    fn disabling_revokes_every_token_and_refuses_sign_in() {
+        let (_dir, s) = storage_with_signed_in("tech.a");
+        let session = sign_in(&s, "tech.a", "password-1", "device-3", 0, 1000).unwrap();
+        assert_eq!(
+            disable_user(&s, "tech.a", 10).unwrap(),
+            Some(3),
+            "all three devices' tokens are revoked"
+        );
+        assert!(
+            matches!(
+                authenticate(&s, &session.token, 20),
+                Err(AuthError::Revoked)
+            ),
+            "a revoked token no longer authenticates"
+        );
+        assert!(
+            matches!(
+                sign_in(&s, "tech.a", "password-1", "device-1", 20, 1000),
+                Err(AuthError::Disabled)
+            ),
+            "a disabled account cannot sign in"
+        );
+        assert!(enable_user(&s, "tech.a").unwrap(), "the account exists");
+        assert!(
+            sign_in(&s, "tech.a", "password-1", "device-1", 30, 1000).is_ok(),
+            "an enabled account signs in again"
+        );
+    }
+
+    #[test]
+    fn resetting_a_password_revokes_every_token() {
+        let (_dir, s) = storage_with_signed_in("tech.a");
+        assert_eq!(
+            reset_password(&s, "tech.a", "password-2", 10).unwrap(),
+            Some(2),
+            "both devices must sign in again"
+        );
+        assert!(
+            matches!(
+                sign_in(&s, "tech.a", "password-1", "device-1", 20, 1000),
+                Err(AuthError::BadCredentials)
+            ),
+            "the old password no longer works"
+        );
+        assert!(
+            sign_in(&s, "tech.a", "password-2", "device-1", 20, 1000).is_ok(),
+            "the new password works"
+        );
+    }
+
+    #[test]
+    fn account_changes_to_an_unknown_user_say_so() {
+        let (_dir, s) = storage_with_signed_in("tech.a");
+        assert_eq!(
+            disable_user(&s, "nobody", 10).unwrap(),
+            None,
+            "no such user"
+        );
+        assert!(!enable_user(&s, "nobody").unwrap(), "no such user");
+        assert_eq!(
+            reset_password(&s, "nobody", "password-2", 10).unwrap(),
+            None,
+            "no such user"
+        );
+        assert!(
+            authenticate(
+                &s,
+                &sign_in(&s, "tech.a", "password-1", "d", 10, 1000)
+                    .unwrap()
+                    .token,
+                11
+            )
+            .is_ok(),
+            "other accounts are untouched"
         );
     }
 

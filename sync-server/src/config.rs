@@ -1,5 +1,6 @@
-//! Relay settings, layered: built-in defaults → TOML file → environment → command-line flags.
-//! The binary applies env and flags (clap reads both); the file and defaults come from here.
+//! Relay settings, layered: built-in defaults → TOML file → environment → command-line flags
+//! ([`Config::layered`]). The binary's argument parser reads the environment and the flags into
+//! one [`Overrides`] (a flag wins over its variable); the layering itself happens here.
 
 use std::path::{Path, PathBuf};
 
@@ -40,6 +41,18 @@ impl Default for Config {
     }
 }
 
+/// Settings given in the environment or as flags; `None` keeps the layer below.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Overrides {
+    pub listen: Option<String>,
+    pub database: Option<PathBuf>,
+    pub token_ttl_hours: Option<u64>,
+    pub max_body_bytes: Option<u64>,
+    pub max_doc_bytes: Option<u64>,
+    pub max_docs_per_response: Option<u32>,
+    pub log_format: Option<String>,
+}
+
 /// A settings file that cannot be used.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -65,6 +78,32 @@ impl Config {
             path: path.to_owned(),
             message: e.to_string(),
         })
+    }
+
+    /// The settings in effect: defaults, overlaid with the TOML file at `file` (when given), then
+    /// with every override that is set.
+    pub fn layered(file: Option<&Path>, overrides: Overrides) -> Result<Config, ConfigError> {
+        let mut c = match file {
+            Some(p) => Config::from_file(p)?,
+            None => Config::default(),
+        };
+        let Overrides {
+            listen,
+            database,
+            token_ttl_hours,
+            max_body_bytes,
+            max_doc_bytes,
+            max_docs_per_response,
+            log_format,
+        } = overrides;
+        c.listen = listen.unwrap_or(c.listen);
+        c.database = database.unwrap_or(c.database);
+        c.token_ttl_hours = token_ttl_hours.unwrap_or(c.token_ttl_hours);
+        c.max_body_bytes = max_body_bytes.unwrap_or(c.max_body_bytes);
+        c.max_doc_bytes = max_doc_bytes.unwrap_or(c.max_doc_bytes);
+        c.max_docs_per_response = max_docs_per_response.unwrap_or(c.max_docs_per_response);
+        c.log_format = log_format.unwrap_or(c.log_format);
+        Ok(c)
     }
 
     /// Settings for a test or demo relay: the given database, otherwise defaults.
@@ -101,6 +140,75 @@ mod tests {
             Config::default().listen,
             "unset keys keep defaults"
         );
+    }
+
+    #[test]
+    fn layers_apply_defaults_then_file_then_overrides() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("relay.toml");
+        std::fs::write(
+            &p,
+            "listen = \"0.0.0.0:9000\"\nmax_doc_bytes = 1000\ntoken_ttl_hours = 5\n",
+        )
+        .unwrap();
+        let c = Config::layered(
+            Some(&p),
+            Overrides {
+                listen: Some("127.0.0.1:9100".into()),
+                database: Some("/data/flag.sqlite3".into()),
+                max_docs_per_response: Some(7),
+                ..Overrides::default()
+            },
+        )
+        .unwrap();
+        let d = Config::default();
+        assert_eq!(c.listen, "127.0.0.1:9100", "an override beats the file");
+        assert_eq!(
+            c.database,
+            PathBuf::from("/data/flag.sqlite3"),
+            "an override beats the default"
+        );
+        assert_eq!(c.max_docs_per_response, 7, "an override beats the default");
+        assert_eq!(c.max_doc_bytes, 1000, "the file beats the default");
+        assert_eq!(c.token_ttl_hours, 5, "the file beats the default");
+        assert_eq!(
+            c.max_body_bytes, d.max_body_bytes,
+            "unset everywhere keeps the default"
+        );
+        assert_eq!(
+            c.log_format, d.log_format,
+            "unset everywhere keeps the default"
+        );
+    }
+
+    #[test]
+    fn without_file_or_overrides_the_defaults_apply() {
+        let c = Config::layered(None, Overrides::default()).unwrap();
+        assert_eq!(c, Config::default(), "nothing set means the defaults");
+    }
+
+    #[test]
+    fn every_override_reaches_its_setting() {
+        let o = Overrides {
+            listen: Some("127.0.0.1:1".into()),
+            database: Some("x.sqlite3".into()),
+            token_ttl_hours: Some(1),
+            max_body_bytes: Some(2),
+            max_doc_bytes: Some(3),
+            max_docs_per_response: Some(4),
+            log_format: Some("json".into()),
+        };
+        let c = Config::layered(None, o).unwrap();
+        let want = Config {
+            listen: "127.0.0.1:1".into(),
+            database: "x.sqlite3".into(),
+            token_ttl_hours: 1,
+            max_body_bytes: 2,
+            max_doc_bytes: 3,
+            max_docs_per_response: 4,
+            log_format: "json".into(),
+        };
+        assert_eq!(c, want, "each override sets its own key and no other");
     }
 
     #[test]

@@ -42,10 +42,7 @@ pub enum ServeError {
 
 /// Open the configured database and serve on `listener` until the process ends.
 pub async fn serve(config: Config, listener: TcpListener) -> Result<(), ServeError> {
-    let storage = Arc::new(SqliteStorage::open(&config.database)?);
-    tracing::info!(addr = %listener.local_addr()?, database = %config.database.display(), "relay serving");
-    let state = AppState::new(storage, config);
-    let app = router(state.clone()).merge(verify::routes(state));
+    let (_, app) = setup(config, &listener)?;
     axum::serve(listener, app).await?;
     Ok(())
 }
@@ -60,10 +57,8 @@ pub struct RunningRelay {
 
 /// Open the database and serve on `listener` in a background task.
 pub async fn start(config: Config, listener: TcpListener) -> Result<RunningRelay, ServeError> {
-    let storage = Arc::new(SqliteStorage::open(&config.database)?);
     let addr = listener.local_addr()?;
-    let state = AppState::new(storage.clone(), config);
-    let app = router(state.clone()).merge(verify::routes(state));
+    let (storage, app) = setup(config, &listener)?;
     let (shutdown, rx) = tokio::sync::oneshot::channel::<()>();
     let task = tokio::spawn(async move {
         axum::serve(listener, app)
@@ -78,6 +73,19 @@ pub async fn start(config: Config, listener: TcpListener) -> Result<RunningRelay
         shutdown,
         task,
     })
+}
+
+/// What [`serve`] and [`start`] share: open the configured database and build the routes (API and
+/// verification pages) over it.
+fn setup(
+    config: Config,
+    listener: &TcpListener,
+) -> Result<(Arc<SqliteStorage>, axum::Router), ServeError> {
+    let storage = Arc::new(SqliteStorage::open(&config.database)?);
+    tracing::info!(addr = %listener.local_addr()?, database = %config.database.display(), "relay serving");
+    let state = AppState::new(storage.clone(), config);
+    let app = router(state.clone()).merge(verify::routes(state));
+    Ok((storage, app))
 }
 
 impl RunningRelay {

@@ -1,15 +1,17 @@
 //! `onsite-relay`: serve the relay, manage accounts and tokens, seed a demo company.
 //!
-//! Settings are layered: defaults → TOML file (`--config`) → environment (`ONSITE_RELAY_*`) →
-//! flags.
+//! Settings are layered by [`Config::layered`]: defaults → TOML file (`--config`) → environment
+//! (`ONSITE_RELAY_*`) → flags. Account policy lives in [`accounts`]; this file only parses and
+//! prints.
 
 use std::io::BufRead;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
-use anyhow::{Context, bail};
+use anyhow::{Context, anyhow};
 use clap::{Args, Parser, Subcommand};
 use onsite_relay::accounts;
 use onsite_relay::api::now_ms;
+use onsite_relay::config::Overrides;
 use onsite_relay::{Config, RelayStorage, SqliteStorage};
 use onsite_wire::Role;
 
@@ -118,15 +120,19 @@ fn password_or_stdin(p: Option<String>) -> anyhow::Result<String> {
     Ok(line.trim_end_matches(['\r', '\n']).to_owned())
 }
 
-fn settings(cli: &Cli) -> anyhow::Result<Config> {
-    let mut c = match &cli.config {
-        Some(p) => Config::from_file(p)?,
-        None => Config::default(),
-    };
-    if let Some(d) = &cli.database {
-        c.database = d.clone();
+impl ServeArgs {
+    /// What the environment and the flags set (clap lets a flag win over its variable).
+    fn overrides(self, database: Option<PathBuf>) -> Overrides {
+        Overrides {
+            listen: self.listen,
+            database,
+            token_ttl_hours: self.token_ttl_hours,
+            max_body_bytes: self.max_body_bytes,
+            max_doc_bytes: self.max_doc_bytes,
+            max_docs_per_response: self.max_docs_per_response,
+            log_format: self.log_format,
+        }
     }
-    Ok(c)
 }
 
 fn init_logs(format: &str) {
@@ -142,107 +148,111 @@ fn init_logs(format: &str) {
 
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    let mut config = settings(&cli)?;
+    let file = cli.config.as_deref();
+    let database = cli.database;
     match cli.command {
-        Command::Serve(a) => {
-            if let Some(v) = a.listen {
-                config.listen = v;
-            }
-            if let Some(v) = a.token_ttl_hours {
-                config.token_ttl_hours = v;
-            }
-            if let Some(v) = a.max_body_bytes {
-                config.max_body_bytes = v;
-            }
-            if let Some(v) = a.max_doc_bytes {
-                config.max_doc_bytes = v;
-            }
-            if let Some(v) = a.max_docs_per_response {
-                config.max_docs_per_response = v;
-            }
-            if let Some(v) = a.log_format {
-                config.log_format = v;
-            }
-            init_logs(&config.log_format);
-            let rt = tokio::runtime::Runtime::new()?;
-            rt.block_on(async move {
-                let listener = tokio::net::TcpListener::bind(&config.listen)
-                    .await
-                    .with_context(|| format!("cannot listen on {}", config.listen))?;
-                onsite_relay::serve(config, listener).await?;
-                anyhow::Ok(())
-            })?;
-        }
-        Command::User(u) => {
-            let s = SqliteStorage::open(&config.database)?;
-            match u {
-                UserCommand::Add {
-                    user_id,
-                    role,
-                    name,
-                    password,
-                } => {
-                    let pw = password_or_stdin(password)?;
-                    let name = name.unwrap_or_else(|| user_id.clone());
-                    accounts::add_user(&s, &user_id, &name, role, &pw, now_ms())?;
-                    println!("added {user_id} ({role})");
-                }
-                UserCommand::Disable { user_id } => {
-                    if !s.set_disabled(&user_id, true)? {
-                        bail!("no user '{user_id}'; see `onsite-relay user list`");
-                    }
-                    let n = s.revoke_tokens(&user_id, None, now_ms())?;
-                    println!("disabled {user_id}; revoked {n} token(s)");
-                }
-                UserCommand::Enable { user_id } => {
-                    if !s.set_disabled(&user_id, false)? {
-                        bail!("no user '{user_id}'; see `onsite-relay user list`");
-                    }
-                    println!("enabled {user_id}");
-                }
-                UserCommand::ResetPassword { user_id, password } => {
-                    let pw = password_or_stdin(password)?;
-                    let hash = accounts::hash_password(&pw)?;
-                    if !s.set_password_hash(&user_id, &hash)? {
-                        bail!("no user '{user_id}'; see `onsite-relay user list`");
-                    }
-                    let n = s.revoke_tokens(&user_id, None, now_ms())?;
-                    println!("password reset for {user_id}; revoked {n} token(s)");
-                }
-                UserCommand::List => {
-                    for u in s.users()? {
-                        println!(
-                            "{}\t{}\t{}\t{}",
-                            u.user_id,
-                            u.role,
-                            if u.disabled { "disabled" } else { "active" },
-                            u.display_name
-                        );
-                    }
-                }
-            }
-        }
+        Command::Serve(a) => serve(Config::layered(file, a.overrides(database))?),
+        Command::User(u) => user(&open(file, database)?.1, u),
         Command::Token(TokenCommand::Revoke { user_id, device }) => {
-            let s = SqliteStorage::open(&config.database)?;
+            let (_, s) = open(file, database)?;
             let n = s.revoke_tokens(&user_id, device.as_deref(), now_ms())?;
             println!("revoked {n} token(s) of {user_id}");
+            Ok(())
         }
         Command::Seed { password, orders } => {
-            let s = SqliteStorage::open(&config.database)?;
-            let pw = password_or_stdin(password)?;
-            let now = now_ms();
-            let day = now - now.rem_euclid(24 * onsite_domain::HOUR);
-            let summary = onsite_relay::seed::seed_demo(&s, &config, &pw, orders, day, now)?;
-            for (id, role, name) in &summary.users {
-                println!("user {id}\t{role}\t{name}");
-            }
-            println!(
-                "{} documents, {} orders; feed at {}",
-                summary.documents,
-                summary.orders.len(),
-                summary.head
-            );
+            let (config, s) = open(file, database)?;
+            seed(&s, &config, password, orders)
         }
     }
+}
+
+/// The settings (file and `--database`) and the database of an administration command.
+fn open(file: Option<&Path>, database: Option<PathBuf>) -> anyhow::Result<(Config, SqliteStorage)> {
+    let overrides = Overrides {
+        database,
+        ..Overrides::default()
+    };
+    let config = Config::layered(file, overrides)?;
+    let storage = SqliteStorage::open(&config.database)?;
+    Ok((config, storage))
+}
+
+fn serve(config: Config) -> anyhow::Result<()> {
+    init_logs(&config.log_format);
+    let rt = tokio::runtime::Runtime::new()?;
+    rt.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(&config.listen)
+            .await
+            .with_context(|| format!("cannot listen on {}", config.listen))?;
+        onsite_relay::serve(config, listener).await?;
+        anyhow::Ok(())
+    })
+}
+
+fn user(s: &SqliteStorage, command: UserCommand) -> anyhow::Result<()> {
+    let no_user = |user_id: &str| anyhow!("no user '{user_id}'; see `onsite-relay user list`");
+    match command {
+        UserCommand::Add {
+            user_id,
+            role,
+            name,
+            password,
+        } => {
+            let pw = password_or_stdin(password)?;
+            let name = name.unwrap_or_else(|| user_id.clone());
+            accounts::add_user(s, &user_id, &name, role, &pw, now_ms())?;
+            println!("added {user_id} ({role})");
+        }
+        UserCommand::Disable { user_id } => {
+            let n =
+                accounts::disable_user(s, &user_id, now_ms())?.ok_or_else(|| no_user(&user_id))?;
+            println!("disabled {user_id}; revoked {n} token(s)");
+        }
+        UserCommand::Enable { user_id } => {
+            if !accounts::enable_user(s, &user_id)? {
+                return Err(no_user(&user_id));
+            }
+            println!("enabled {user_id}");
+        }
+        UserCommand::ResetPassword { user_id, password } => {
+            let pw = password_or_stdin(password)?;
+            let n = accounts::reset_password(s, &user_id, &pw, now_ms())?
+                .ok_or_else(|| no_user(&user_id))?;
+            println!("password reset for {user_id}; revoked {n} token(s)");
+        }
+        UserCommand::List => {
+            for u in s.users()? {
+                println!(
+                    "{}\t{}\t{}\t{}",
+                    u.user_id,
+                    u.role,
+                    if u.disabled { "disabled" } else { "active" },
+                    u.display_name
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+fn seed(
+    s: &SqliteStorage,
+    config: &Config,
+    password: Option<String>,
+    orders: u32,
+) -> anyhow::Result<()> {
+    let pw = password_or_stdin(password)?;
+    let now = now_ms();
+    let day = now - now.rem_euclid(24 * onsite_domain::HOUR);
+    let summary = onsite_relay::seed::seed_demo(s, config, &pw, orders, day, now)?;
+    for (id, role, name) in &summary.users {
+        println!("user {id}\t{role}\t{name}");
+    }
+    println!(
+        "{} documents, {} orders; feed at {}",
+        summary.documents,
+        summary.orders.len(),
+        summary.head
+    );
     Ok(())
 }

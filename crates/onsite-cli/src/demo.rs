@@ -74,6 +74,22 @@ fn pad_drawing() -> anyhow::Result<Vec<u8>> {
     Ok(png)
 }
 
+/// The relay and the three signed-in devices of the demo.
+struct Stage {
+    relay: onsite_relay::RunningRelay,
+    url: String,
+    disp: Device,
+    tech_a: Device,
+    tech_b: Device,
+    _dir: tempfile::TempDir,
+}
+
+/// The order the demo follows.
+struct DemoOrder {
+    id: String,
+    doc: DocId,
+}
+
 /// Run the demo, writing the narrative to `out`.
 pub async fn run(
     lang: &str,
@@ -85,10 +101,28 @@ pub async fn run(
     } else {
         Lang::En
     };
-    let tag = if lang == Lang::ZhCn { "zh-CN" } else { "en" };
     let now = Utc::now().timestamp_millis();
     let day = now - now.rem_euclid(24 * HOUR);
+    let stage = setup(now, day, out).await?;
+    let order = dispatcher_creates_order(&stage, now, day, out).await?;
+    let (visit, signature) = technician_offline_job(&stage.tech_a, &order, now, out)?;
+    dispatcher_edits_meanwhile(&stage.disp, &order, day, out).await?;
+    reconnect(&stage, out).await?;
+    report(
+        &stage,
+        &order,
+        &visit,
+        &signature.png,
+        lang,
+        record_html,
+        out,
+    )?;
+    stage.relay.stop().await;
+    Ok(())
+}
 
+/// A relay on a seeded SQLite database, the dispatcher and two technicians signed in.
+async fn setup(now: Millis, day: Millis, out: &mut impl Write) -> anyhow::Result<Stage> {
     writeln!(out, "== Relay with embedded SQLite on 127.0.0.1")?;
     let dir = tempfile::tempdir()?;
     let db = dir.path().join("relay.sqlite3");
@@ -118,7 +152,29 @@ pub async fn run(
     let tech_b = Device::sign_in(&url, "tech.b").await?;
     disp.sync().await?;
     tech_b.sync().await?;
+    Ok(Stage {
+        relay,
+        url,
+        disp,
+        tech_a,
+        tech_b,
+        _dir: dir,
+    })
+}
 
+/// The dispatcher creates a repair order for tech.a; tech.a sees it, tech.b does not.
+async fn dispatcher_creates_order(
+    stage: &Stage,
+    now: Millis,
+    day: Millis,
+    out: &mut impl Write,
+) -> anyhow::Result<DemoOrder> {
+    let Stage {
+        disp,
+        tech_a,
+        tech_b,
+        ..
+    } = stage;
     writeln!(
         out,
         "\n== Dispatcher creates an order and assigns it to tech.a"
@@ -171,15 +227,29 @@ pub async fn run(
     )?;
     let b_has = tech_b.store().contains(&oid)?;
     writeln!(out, "tech.b can see {}: {}", order_id, b_has)?;
+    Ok(DemoOrder {
+        id: order_id,
+        doc: oid,
+    })
+}
 
+/// Offline, tech.a completes the Haier repair job (one wrong reading refused) and the customer
+/// signs on the device. Returns the signed visit and the signature.
+fn technician_offline_job(
+    tech_a: &Device,
+    order: &DemoOrder,
+    now: Millis,
+    out: &mut impl Write,
+) -> anyhow::Result<(Visit, onsite_record::NormalisedSignature)> {
     writeln!(
         out,
         "\n== tech.a goes offline and completes the Haier repair job"
     )?;
+    let order_id = &order.id;
     let signature = onsite_record::normalise_signature(&pad_drawing()?)?;
     let visit: Visit = {
         let mut s = tech_a.store();
-        let order: Order = s.read(&oid)?;
+        let order: Order = s.read(&order.doc)?;
         writeln!(
             out,
             "before the visit: {} · {} · {}",
@@ -187,14 +257,14 @@ pub async fn run(
             order.customer.address,
             order.customer.preferences.join("; ")
         )?;
-        s.start_visit(&order_id, "tech.a")?;
+        s.start_visit(order_id, "tech.a")?;
         let mut t = now;
         for e in seed::job_edits(ServiceType::Repair, "demo") {
             t += 2 * MINUTE;
-            s.apply_visit_edit(&order_id, "tech.a", e, t)?;
+            s.apply_visit_edit(order_id, "tech.a", e, t)?;
         }
         let wrong = s.apply_visit_edit(
-            &order_id,
+            order_id,
             "tech.a",
             onsite_domain::edit::VisitEdit::Answer {
                 template_id: "repair".into(),
@@ -212,7 +282,7 @@ pub async fn run(
         }
         let sha = s.put_attachment(&signature.png, "image/png")?;
         s.apply_visit_edit(
-            &order_id,
+            order_id,
             "tech.a",
             seed::sign_edit("demo", &order.customer.name, &sha),
             t + 3 * MINUTE,
@@ -224,11 +294,20 @@ pub async fn run(
         "signed by the customer on the device ({} bytes signature PNG); {pending} change(s) waiting for the network",
         signature.png.len()
     )?;
+    Ok((visit, signature))
+}
 
+/// Meanwhile the dispatcher changes the customer notes and the schedule window of the same order.
+async fn dispatcher_edits_meanwhile(
+    disp: &Device,
+    order: &DemoOrder,
+    day: Millis,
+    out: &mut impl Write,
+) -> anyhow::Result<()> {
     writeln!(out, "\n== Meanwhile the dispatcher edits the same order")?;
     {
         let mut s = disp.store();
-        s.update::<Order, _>(&oid, |o| {
+        s.update::<Order, _>(&order.doc, |o| {
             o.customer.notes = "客户要求上门前电话确认 / call before arriving".into();
             o.schedule = Some(Window {
                 start_ms: day + 14 * HOUR,
@@ -242,121 +321,148 @@ pub async fn run(
         out,
         "dispatcher changed the customer notes and the schedule window, and synced"
     )?;
+    Ok(())
+}
 
+/// tech.a reconnects and uploads; the dispatcher receives.
+async fn reconnect(stage: &Stage, out: &mut impl Write) -> anyhow::Result<()> {
     writeln!(out, "\n== tech.a reconnects")?;
-    let up = tech_a.sync().await?;
+    let up = stage.tech_a.sync().await?;
     writeln!(
         out,
         "upload: {} document(s) sent, {} received, {} round trip(s), {} bytes up, {} bytes down",
         up.docs_sent, up.docs_received, up.round_trips, up.bytes_up, up.bytes_down
     )?;
-    let got = disp.sync().await?;
+    let got = stage.disp.sync().await?;
     writeln!(
         out,
         "dispatcher: {} document(s) received in {} round trip(s), {} bytes down",
         got.docs_received, got.round_trips, got.bytes_down
     )?;
+    Ok(())
+}
 
+/// What the dispatcher received: merged order, the signed visit item by item, its verification,
+/// and (when asked) the record as HTML.
+fn report(
+    stage: &Stage,
+    order: &DemoOrder,
+    visit: &Visit,
+    signature_png: &[u8],
+    lang: Lang,
+    record_html: Option<&Path>,
+    out: &mut impl Write,
+) -> anyhow::Result<()> {
     writeln!(out, "\n== What the dispatcher received")?;
-    {
-        let s = disp.store();
-        let order: Order = s.read(&oid)?;
-        let received: Visit = s.read(&DocId::visit(&order_id, "tech.a"))?;
-        let library: TemplateLibrary = s.read(&DocId::Templates)?;
-        let row = s.order_row(&order_id)?.context("order row")?;
+    let s = stage.disp.store();
+    let order_id = &order.id;
+    let order: Order = s.read(&order.doc)?;
+    let received: Visit = s.read(&DocId::visit(order_id, "tech.a"))?;
+    let library: TemplateLibrary = s.read(&DocId::Templates)?;
+    let row = s.order_row(order_id)?.context("order row")?;
+    writeln!(
+        out,
+        "order {} status {} · conflicts {}",
+        order.order_no,
+        row.effective_status.as_str(),
+        row.conflicts.len()
+    )?;
+    writeln!(
+        out,
+        "merged dispatcher edits: notes “{}”, window {}–{}",
+        order.customer.notes,
+        order.schedule.map(|w| time(w.start_ms)).unwrap_or_default(),
+        order.schedule.map(|w| time(w.end_ms)).unwrap_or_default()
+    )?;
+    writeln!(
+        out,
+        "identical to what the technician signed: {}",
+        received == *visit
+    )?;
+    report_content(&received, &library, lang, out)?;
+    let sig = received.signature.as_ref().context("signed")?;
+    writeln!(
+        out,
+        "  signed by {} · record hash {}",
+        sig.signer_name, sig.record_hash
+    )?;
+    writeln!(
+        out,
+        "  verification: {}",
+        if record::verify(&order, &received).is_valid() {
+            "valid"
+        } else {
+            "MODIFIED AFTER SIGNING"
+        }
+    )?;
+    writeln!(
+        out,
+        "  verify at {}",
+        onsite_record::verify_url(&stage.url, &order.order_no, &sig.record_hash)
+    )?;
+    if let Some(path) = record_html {
+        let html = onsite_record::render_html(&onsite_record::RecordInput {
+            order: &order,
+            visit: &received,
+            library: &library,
+            signature_png,
+            company: "Onsite Demo Service Co.",
+            relay_base_url: &stage.url,
+            lang,
+            utc_offset_minutes: 480,
+        })?;
+        std::fs::write(path, html)?;
+        writeln!(out, "  record written to {}", path.display())?;
+    }
+    Ok(())
+}
+
+/// The received visit's checklists (items answered, readings), parts, total and rating.
+fn report_content(
+    received: &Visit,
+    library: &TemplateLibrary,
+    lang: Lang,
+    out: &mut impl Write,
+) -> anyhow::Result<()> {
+    let tag = if lang == Lang::ZhCn { "zh-CN" } else { "en" };
+    for inst in received.checklists.values() {
+        let t = library.get(&inst.template_id, inst.version)?;
+        let answered = t
+            .items
+            .iter()
+            .filter(|i| match &i.kind {
+                ItemKind::CustomerConfirm { confirmation } => received.confirmed(*confirmation),
+                ItemKind::SignedRecord => received.is_signed(),
+                _ => inst.answers.contains_key(&i.id),
+            })
+            .count();
         writeln!(
             out,
-            "order {} status {} · conflicts {}",
-            order.order_no,
-            row.effective_status.as_str(),
-            row.conflicts.len()
+            "  {}: {answered}/{} items",
+            t.title.get(tag),
+            t.items.len()
         )?;
-        writeln!(
-            out,
-            "merged dispatcher edits: notes “{}”, window {}–{}",
-            order.customer.notes,
-            order.schedule.map(|w| time(w.start_ms)).unwrap_or_default(),
-            order.schedule.map(|w| time(w.end_ms)).unwrap_or_default()
-        )?;
-        writeln!(
-            out,
-            "identical to what the technician signed: {}",
-            received == visit
-        )?;
-        for inst in received.checklists.values() {
-            let t = library.get(&inst.template_id, inst.version)?;
-            let answered = t
-                .items
-                .iter()
-                .filter(|i| match &i.kind {
-                    ItemKind::CustomerConfirm { confirmation } => received.confirmed(*confirmation),
-                    ItemKind::SignedRecord => received.is_signed(),
-                    _ => inst.answers.contains_key(&i.id),
-                })
-                .count();
-            writeln!(
-                out,
-                "  {}: {answered}/{} items",
-                t.title.get(tag),
-                t.items.len()
-            )?;
-            for (item, a) in &inst.answers {
-                if let Outcome::Reading { value, unit } = &a.outcome {
-                    writeln!(out, "    reading {item}: {value} {unit}")?;
-                }
+        for (item, a) in &inst.answers {
+            if let Outcome::Reading { value, unit } = &a.outcome {
+                writeln!(out, "    reading {item}: {value} {unit}")?;
             }
-        }
-        for p in &received.parts {
-            writeln!(
-                out,
-                "  part {} ×{} (faulty serial {})",
-                p.part_no, p.qty, p.faulty_serial
-            )?;
-        }
-        writeln!(
-            out,
-            "  fees and parts total {}",
-            money(received.fees_total_cents() + received.parts_total_cents())
-        )?;
-        if let Some(r) = &received.rating {
-            writeln!(out, "  rating {}★ “{}”", r.stars, r.comment)?;
-        }
-        let sig = received.signature.as_ref().context("signed")?;
-        writeln!(
-            out,
-            "  signed by {} · record hash {}",
-            sig.signer_name, sig.record_hash
-        )?;
-        writeln!(
-            out,
-            "  verification: {}",
-            if record::verify(&order, &received).is_valid() {
-                "valid"
-            } else {
-                "MODIFIED AFTER SIGNING"
-            }
-        )?;
-        writeln!(
-            out,
-            "  verify at {}",
-            onsite_record::verify_url(&url, &order.order_no, &sig.record_hash)
-        )?;
-        if let Some(path) = record_html {
-            let html = onsite_record::render_html(&onsite_record::RecordInput {
-                order: &order,
-                visit: &received,
-                library: &library,
-                signature_png: &signature.png,
-                company: "Onsite Demo Service Co.",
-                relay_base_url: &url,
-                lang,
-                utc_offset_minutes: 480,
-            })?;
-            std::fs::write(path, html)?;
-            writeln!(out, "  record written to {}", path.display())?;
         }
     }
-    relay.stop().await;
+    for p in &received.parts {
+        writeln!(
+            out,
+            "  part {} ×{} (faulty serial {})",
+            p.part_no, p.qty, p.faulty_serial
+        )?;
+    }
+    writeln!(
+        out,
+        "  fees and parts total {}",
+        money(received.fees_total_cents() + received.parts_total_cents())
+    )?;
+    if let Some(r) = &received.rating {
+        writeln!(out, "  rating {}★ “{}”", r.stars, r.comment)?;
+    }
     Ok(())
 }
 

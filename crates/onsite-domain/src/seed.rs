@@ -309,156 +309,152 @@ pub fn order(n: u32, day_start: Millis) -> NewOrder {
     }
 }
 
+/// One step of the demo job as constant data; [`job_edits`] turns it into a visit edit. Ids are
+/// suffixes of the job's entry-id prefix.
+enum Step {
+    Progress(&'static str, crate::progress::ProgressKind),
+    /// Template, item, answer, note.
+    Answer(&'static str, &'static str, Answer, &'static str),
+    /// Template, item, photo seed (the photo's SHA-256 is derived from it).
+    Photo(&'static str, &'static str, u8),
+    /// Id, part number, faulty serial: one part from personal stock.
+    Part(&'static str, &'static str, &'static str),
+    /// Id, fee code: one of it.
+    Fee(&'static str, &'static str),
+    /// Id, appliance, note: checked and fine.
+    HomeCheck(&'static str, &'static str, &'static str),
+    /// Diagnosis and work performed (names the service type).
+    Notes,
+}
+
+/// A checklist answer as constant data.
+enum Answer {
+    Done,
+    Pass,
+    /// Value and unit.
+    Reading(f64, &'static str),
+}
+
+/// Arrival: progress to work started and the star-standard items done on arrival.
+const ARRIVAL: &[Step] = {
+    use crate::progress::ProgressKind as P;
+    use crate::templates::HAIER_12345 as H;
+    &[
+        Step::Progress("accepted", P::Accepted),
+        Step::Progress("en-route", P::EnRoute),
+        Step::Progress("arrived", P::Arrived),
+        Step::Answer(H, "cert.shown", Answer::Done, ""),
+        Step::Answer(H, "card.given", Answer::Done, ""),
+        Step::Answer(H, "shoe.covers", Answer::Done, ""),
+        Step::Answer(H, "mat.laid", Answer::Done, ""),
+        Step::Answer(H, "cloth.brought", Answer::Done, ""),
+        Step::Progress("started", P::WorkStarted),
+    ]
+};
+
+/// The repair checklist with a part and the labour fee.
+const REPAIR: &[Step] = &[
+    Step::Answer(
+        "repair",
+        "repair.symptom",
+        Answer::Done,
+        "outdoor unit silent, run capacitor bulged",
+    ),
+    Step::Answer("repair", "repair.fault_photo", Answer::Done, ""),
+    Step::Photo("repair", "repair.fault_photo", 1),
+    Step::Answer(
+        "repair",
+        "repair.supply_voltage",
+        Answer::Reading(223.0, "V"),
+        "",
+    ),
+    Step::Answer(
+        "repair",
+        "repair.insulation",
+        Answer::Reading(120.0, "MΩ"),
+        "",
+    ),
+    Step::Part("part", "AC-CAP-35UF", "CAP-OLD-7731"),
+    Step::Answer("repair", "repair.part_replaced", Answer::Done, ""),
+    Step::Answer(
+        "repair",
+        "repair.run_test",
+        Answer::Pass,
+        "outlet air 12 °C",
+    ),
+    Step::Fee("fee-labour", "labour.repair.minor"),
+];
+
+/// The installation checklist and the labour fee.
+const INSTALLATION: &[Step] = &[
+    Step::Answer("installation", "inst.site_survey", Answer::Done, ""),
+    Step::Answer("installation", "inst.mounting", Answer::Pass, ""),
+    Step::Photo("installation", "inst.mounting", 2),
+    Step::Answer("installation", "inst.earth", Answer::Reading(1.2, "Ω"), ""),
+    Step::Answer(
+        "installation",
+        "inst.supply_voltage",
+        Answer::Reading(221.0, "V"),
+        "",
+    ),
+    Step::Answer("installation", "inst.drain", Answer::Pass, ""),
+    Step::Answer("installation", "inst.trial_run", Answer::Pass, ""),
+    Step::Fee("fee-install", "labour.install.ac"),
+];
+
+/// The maintenance checklist and the labour fee.
+const MAINTENANCE: &[Step] = &[
+    Step::Answer("maintenance", "maint.filter", Answer::Done, ""),
+    Step::Answer("maintenance", "maint.coil", Answer::Done, ""),
+    Step::Answer(
+        "maintenance",
+        "maint.supply_voltage",
+        Answer::Reading(219.0, "V"),
+        "",
+    ),
+    Step::Answer(
+        "maintenance",
+        "maint.refrigerant_pressure",
+        Answer::Reading(0.9, "MPa"),
+        "",
+    ),
+    Step::Answer("maintenance", "maint.run_test", Answer::Pass, ""),
+    Step::Fee("fee-maint", "labour.maint.ac"),
+];
+
+/// Wrapping up: visit fee, the remaining star-standard items, a home check, notes, work done.
+const WRAP_UP: &[Step] = {
+    use crate::progress::ProgressKind as P;
+    use crate::templates::HAIER_12345 as H;
+    &[
+        Step::Fee("fee-visit", "visit"),
+        Step::Answer(H, "fees.published", Answer::Done, ""),
+        Step::Answer(H, "power.tested", Answer::Pass, ""),
+        Step::Answer(H, "site.cleaned", Answer::Done, ""),
+        Step::HomeCheck("home-fridge", "fridge BCD-470WDPG", "door seal fine"),
+        Step::Answer(H, "home.check", Answer::Done, ""),
+        Step::Notes,
+        Step::Progress("done", P::WorkDone),
+    ]
+};
+
 /// The edits of a whole job as a technician and customer make them in the demo: progress, every
 /// required checklist answer of the service type's template and `haier-12345`, a part and fee
 /// lines (repair), the customer's confirmations and rating — everything but the signature, which
 /// needs the customer's image ([`sign_edit`]). Entry ids start with `prefix`.
 pub fn job_edits(service_type: ServiceType, prefix: &str) -> Vec<crate::edit::VisitEdit> {
     use crate::edit::VisitEdit as E;
-    use crate::progress::ProgressKind as P;
-    use crate::reference::Confirmation;
-    use crate::visit::{CheckResult, Outcome, StockSource};
-    let id = |n: &str| format!("{prefix}-{n}");
-    let answer = |t: &str, item: &str, outcome: Outcome, note: &str| E::Answer {
-        template_id: t.to_owned(),
-        item_id: item.to_owned(),
-        outcome,
-        note: note.to_owned(),
+    let work = match service_type {
+        ServiceType::Repair => REPAIR,
+        ServiceType::Installation => INSTALLATION,
+        ServiceType::Maintenance => MAINTENANCE,
     };
-    let reading = |value: f64, unit: &str| Outcome::Reading {
-        value,
-        unit: unit.to_owned(),
-    };
-    let photo = |t: &str, item: &str, seed: u8| E::AttachPhoto {
-        template_id: t.to_owned(),
-        item_id: item.to_owned(),
-        sha256: format!("{:064x}", u64::from(seed) + 0xfeed),
-    };
-    let h = crate::templates::HAIER_12345;
-    let mut e = vec![
-        E::Progress {
-            id: id("accepted"),
-            kind: P::Accepted,
-        },
-        E::Progress {
-            id: id("en-route"),
-            kind: P::EnRoute,
-        },
-        E::Progress {
-            id: id("arrived"),
-            kind: P::Arrived,
-        },
-        answer(h, "cert.shown", Outcome::Done, ""),
-        answer(h, "card.given", Outcome::Done, ""),
-        answer(h, "shoe.covers", Outcome::Done, ""),
-        answer(h, "mat.laid", Outcome::Done, ""),
-        answer(h, "cloth.brought", Outcome::Done, ""),
-        E::Progress {
-            id: id("started"),
-            kind: P::WorkStarted,
-        },
-    ];
-    match service_type {
-        ServiceType::Repair => e.extend([
-            answer(
-                "repair",
-                "repair.symptom",
-                Outcome::Done,
-                "outdoor unit silent, run capacitor bulged",
-            ),
-            answer("repair", "repair.fault_photo", Outcome::Done, ""),
-            photo("repair", "repair.fault_photo", 1),
-            answer("repair", "repair.supply_voltage", reading(223.0, "V"), ""),
-            answer("repair", "repair.insulation", reading(120.0, "MΩ"), ""),
-            E::AddPart {
-                id: id("part"),
-                part_no: "AC-CAP-35UF".to_owned(),
-                qty: 1,
-                faulty_serial: "CAP-OLD-7731".to_owned(),
-                replacement_serial: String::new(),
-                source: StockSource::Personal,
-            },
-            answer("repair", "repair.part_replaced", Outcome::Done, ""),
-            answer(
-                "repair",
-                "repair.run_test",
-                Outcome::Pass,
-                "outlet air 12 °C",
-            ),
-            E::AddFee {
-                id: id("fee-labour"),
-                code: "labour.repair.minor".to_owned(),
-                qty: 1,
-            },
-        ]),
-        ServiceType::Installation => e.extend([
-            answer("installation", "inst.site_survey", Outcome::Done, ""),
-            answer("installation", "inst.mounting", Outcome::Pass, ""),
-            photo("installation", "inst.mounting", 2),
-            answer("installation", "inst.earth", reading(1.2, "Ω"), ""),
-            answer(
-                "installation",
-                "inst.supply_voltage",
-                reading(221.0, "V"),
-                "",
-            ),
-            answer("installation", "inst.drain", Outcome::Pass, ""),
-            answer("installation", "inst.trial_run", Outcome::Pass, ""),
-            E::AddFee {
-                id: id("fee-install"),
-                code: "labour.install.ac".to_owned(),
-                qty: 1,
-            },
-        ]),
-        ServiceType::Maintenance => e.extend([
-            answer("maintenance", "maint.filter", Outcome::Done, ""),
-            answer("maintenance", "maint.coil", Outcome::Done, ""),
-            answer(
-                "maintenance",
-                "maint.supply_voltage",
-                reading(219.0, "V"),
-                "",
-            ),
-            answer(
-                "maintenance",
-                "maint.refrigerant_pressure",
-                reading(0.9, "MPa"),
-                "",
-            ),
-            answer("maintenance", "maint.run_test", Outcome::Pass, ""),
-            E::AddFee {
-                id: id("fee-maint"),
-                code: "labour.maint.ac".to_owned(),
-                qty: 1,
-            },
-        ]),
-    }
-    e.extend([
-        E::AddFee {
-            id: id("fee-visit"),
-            code: "visit".to_owned(),
-            qty: 1,
-        },
-        answer(h, "fees.published", Outcome::Done, ""),
-        answer(h, "power.tested", Outcome::Pass, ""),
-        answer(h, "site.cleaned", Outcome::Done, ""),
-        E::AddHomeCheck {
-            id: id("home-fridge"),
-            appliance: "fridge BCD-470WDPG".to_owned(),
-            result: CheckResult::Ok,
-            note: "door seal fine".to_owned(),
-        },
-        answer(h, "home.check", Outcome::Done, ""),
-        E::SetNotes {
-            diagnosis: "see checklist".to_owned(),
-            work_performed: format!("{service_type:?} completed and tested"),
-        },
-        E::Progress {
-            id: id("done"),
-            kind: P::WorkDone,
-        },
-    ]);
-    e.extend(Confirmation::ALL.map(|c| E::Confirm {
+    let mut e: Vec<E> = [ARRIVAL, work, WRAP_UP]
+        .into_iter()
+        .flatten()
+        .map(|step| step_edit(step, service_type, prefix))
+        .collect();
+    e.extend(crate::reference::Confirmation::ALL.map(|c| E::Confirm {
         confirmation: c,
         value: true,
     }));
@@ -467,6 +463,57 @@ pub fn job_edits(service_type: ServiceType, prefix: &str) -> Vec<crate::edit::Vi
         comment: "师傅很专业 / very professional".to_owned(),
     });
     e
+}
+
+/// The visit edit of one [`Step`] of the demo job.
+fn step_edit(step: &Step, service_type: ServiceType, prefix: &str) -> crate::edit::VisitEdit {
+    use crate::edit::VisitEdit as E;
+    use crate::visit::{CheckResult, Outcome, StockSource};
+    let id = |n: &str| format!("{prefix}-{n}");
+    match *step {
+        Step::Progress(n, kind) => E::Progress { id: id(n), kind },
+        Step::Answer(template, item, ref answer, note) => E::Answer {
+            template_id: template.to_owned(),
+            item_id: item.to_owned(),
+            outcome: match *answer {
+                Answer::Done => Outcome::Done,
+                Answer::Pass => Outcome::Pass,
+                Answer::Reading(value, unit) => Outcome::Reading {
+                    value,
+                    unit: unit.to_owned(),
+                },
+            },
+            note: note.to_owned(),
+        },
+        Step::Photo(template, item, seed) => E::AttachPhoto {
+            template_id: template.to_owned(),
+            item_id: item.to_owned(),
+            sha256: format!("{:064x}", u64::from(seed) + 0xfeed),
+        },
+        Step::Part(n, part_no, faulty_serial) => E::AddPart {
+            id: id(n),
+            part_no: part_no.to_owned(),
+            qty: 1,
+            faulty_serial: faulty_serial.to_owned(),
+            replacement_serial: String::new(),
+            source: StockSource::Personal,
+        },
+        Step::Fee(n, code) => E::AddFee {
+            id: id(n),
+            code: code.to_owned(),
+            qty: 1,
+        },
+        Step::HomeCheck(n, appliance, note) => E::AddHomeCheck {
+            id: id(n),
+            appliance: appliance.to_owned(),
+            result: CheckResult::Ok,
+            note: note.to_owned(),
+        },
+        Step::Notes => E::SetNotes {
+            diagnosis: "see checklist".to_owned(),
+            work_performed: format!("{service_type:?} completed and tested"),
+        },
+    }
 }
 
 /// The customer's signature edit for [`job_edits`].

@@ -6,6 +6,8 @@ use crate::reference::{
     ChecklistTemplate, Confirmation, ItemKind, Label, PhotoPolicy, ServiceType, TemplateItem,
     TemplateLibrary,
 };
+use Kind::{Confirm, Evidence, HomeCheck, PassFail, Reading, SignedRecord, Tick};
+use PhotoPolicy as P;
 
 /// Id of the Haier-style star service standard template.
 pub const HAIER_12345: &str = "haier-12345";
@@ -13,31 +15,80 @@ pub const HAIER_12345: &str = "haier-12345";
 /// Schema version written into every reference document this build creates.
 pub const SCHEMA: u32 = 1;
 
-fn item(
-    id: &str,
-    group: &str,
-    zh: &str,
-    en: &str,
-    kind: ItemKind,
+/// One template item as constant data; [`items`] turns a table of rows into template items.
+struct Row {
+    id: &'static str,
+    group: &'static str,
+    zh: &'static str,
+    en: &'static str,
+    kind: Kind,
     required: bool,
     photo: PhotoPolicy,
-) -> TemplateItem {
-    TemplateItem {
-        id: id.to_owned(),
-        group: group.to_owned(),
-        label: Label::new(zh, en),
+}
+
+/// An [`ItemKind`] as constant data.
+#[derive(Clone, Copy)]
+enum Kind {
+    Tick,
+    Evidence,
+    PassFail,
+    /// Unit, allowed minimum and maximum.
+    Reading(&'static str, f64, f64),
+    Confirm(Confirmation),
+    SignedRecord,
+    HomeCheck,
+}
+
+const fn row(
+    id: &'static str,
+    group: &'static str,
+    zh: &'static str,
+    en: &'static str,
+    kind: Kind,
+    required: bool,
+    photo: PhotoPolicy,
+) -> Row {
+    Row {
+        id,
+        group,
+        zh,
+        en,
         kind,
         required,
         photo,
     }
 }
 
-fn reading(unit: &str, min: f64, max: f64) -> ItemKind {
-    ItemKind::Reading {
-        unit: unit.to_owned(),
-        min,
-        max,
+impl Kind {
+    fn item_kind(self) -> ItemKind {
+        match self {
+            Tick => ItemKind::Tick,
+            Evidence => ItemKind::Evidence,
+            PassFail => ItemKind::PassFail,
+            Reading(unit, min, max) => ItemKind::Reading {
+                unit: unit.to_owned(),
+                min,
+                max,
+            },
+            Confirm(confirmation) => ItemKind::CustomerConfirm { confirmation },
+            SignedRecord => ItemKind::SignedRecord,
+            HomeCheck => ItemKind::HomeCheck,
+        }
     }
+}
+
+/// The template items of a table of rows, in order.
+fn items(rows: &[Row]) -> Vec<TemplateItem> {
+    rows.iter()
+        .map(|r| TemplateItem {
+            id: r.id.to_owned(),
+            group: r.group.to_owned(),
+            label: Label::new(r.zh, r.en),
+            kind: r.kind.item_kind(),
+            required: r.required,
+            photo: r.photo,
+        })
+        .collect()
 }
 
 fn template(
@@ -61,9 +112,6 @@ fn template(
 
 /// `haier-12345` version 1: the fifteen items of the star service standard.
 pub fn haier_12345() -> ChecklistTemplate {
-    use ItemKind::*;
-    use PhotoPolicy as P;
-    let confirm = |c| CustomerConfirm { confirmation: c };
     template(
         HAIER_12345,
         Label::new(
@@ -72,358 +120,364 @@ pub fn haier_12345() -> ChecklistTemplate {
         ),
         None,
         &[],
-        vec![
-            item(
-                "cert.shown",
-                "one-certificate",
-                "上门服务时出示“星级服务资格证”",
-                "Show the star-service qualification certificate on arrival",
-                Evidence,
-                true,
-                P::None,
-            ),
-            item(
-                "fees.published",
-                "two-public",
-                "公开出示统一收费标准",
-                "Show the unified fee schedule to the customer",
-                Evidence,
-                true,
-                P::None,
-            ),
-            item(
-                "record.signed",
-                "two-public",
-                "公开一票到底的服务记录单，服务完毕后请用户签署意见",
-                "One-ticket service record, signed with the customer's comments when done",
-                SignedRecord,
-                true,
-                P::None,
-            ),
-            item(
-                "site.cleaned",
-                "three-in-place",
-                "服务后清理现场到位",
-                "Site cleaned up after service",
-                Tick,
-                true,
-                P::Optional,
-            ),
-            item(
-                "power.tested",
-                "three-in-place",
-                "服务后通电试机演示到位",
-                "Power-on test run demonstrated after service",
-                PassFail,
-                true,
-                P::Optional,
-            ),
-            item(
-                "usage.explained",
-                "three-in-place",
-                "服务后向用户讲解使用知识到位",
-                "Usage and care explained to the customer",
-                confirm(Confirmation::UsageExplained),
-                true,
-                P::None,
-            ),
-            item(
-                "no.water",
-                "four-donts",
-                "不喝用户的水",
-                "Did not drink the customer's water",
-                confirm(Confirmation::NoWater),
-                true,
-                P::None,
-            ),
-            item(
-                "no.smoke",
-                "four-donts",
-                "不抽用户的烟",
-                "Did not smoke the customer's cigarettes",
-                confirm(Confirmation::NoSmoke),
-                true,
-                P::None,
-            ),
-            item(
-                "no.meal",
-                "four-donts",
-                "不吃用户的饭",
-                "Did not eat the customer's food",
-                confirm(Confirmation::NoMeal),
-                true,
-                P::None,
-            ),
-            item(
-                "no.gift",
-                "four-donts",
-                "不要用户的礼品",
-                "Accepted no gifts from the customer",
-                confirm(Confirmation::NoGift),
-                true,
-                P::None,
-            ),
-            item(
-                "card.given",
-                "five-ones",
-                "递上一张名片",
-                "Handed over a business card",
-                Tick,
-                true,
-                P::None,
-            ),
-            item(
-                "shoe.covers",
-                "five-ones",
-                "穿上一副鞋套",
-                "Wore a pair of shoe covers",
-                Tick,
-                true,
-                P::Optional,
-            ),
-            item(
-                "mat.laid",
-                "five-ones",
-                "配备一块垫布",
-                "Laid down a mat cloth for tools and parts",
-                Tick,
-                true,
-                P::Optional,
-            ),
-            item(
-                "cloth.brought",
-                "five-ones",
-                "自带一块抹布",
-                "Brought own wiping cloth",
-                Tick,
-                true,
-                P::None,
-            ),
-            item(
-                "home.check",
-                "five-ones",
-                "提供一站式产品通检服务",
-                "One-stop check of the household's other appliances",
-                HomeCheck,
-                true,
-                P::None,
-            ),
-        ],
+        items(HAIER_12345_ITEMS),
     )
 }
 
 /// `repair` version 1.
 pub fn repair() -> ChecklistTemplate {
-    use ItemKind::*;
-    use PhotoPolicy as P;
     template(
         "repair",
         Label::new("维修作业规范", "Repair procedure"),
         Some(ServiceType::Repair),
         &["multimeter", "insulation tester", "manifold gauge"],
-        vec![
-            item(
-                "repair.symptom",
-                "diagnosis",
-                "确认故障现象",
-                "Fault symptom confirmed",
-                Tick,
-                true,
-                P::None,
-            ),
-            item(
-                "repair.fault_photo",
-                "diagnosis",
-                "拍摄故障部位",
-                "Photo of the faulty part",
-                Tick,
-                true,
-                P::Required,
-            ),
-            item(
-                "repair.supply_voltage",
-                "measurement",
-                "电源电压",
-                "Supply voltage",
-                reading("V", 198.0, 242.0),
-                true,
-                P::None,
-            ),
-            item(
-                "repair.insulation",
-                "measurement",
-                "绝缘电阻",
-                "Insulation resistance",
-                reading("MΩ", 2.0, 10_000.0),
-                true,
-                P::None,
-            ),
-            item(
-                "repair.refrigerant_pressure",
-                "measurement",
-                "冷媒低压压力",
-                "Refrigerant low-side pressure",
-                reading("MPa", 0.4, 1.2),
-                false,
-                P::None,
-            ),
-            item(
-                "repair.part_replaced",
-                "repair",
-                "更换故障配件",
-                "Faulty part replaced",
-                Tick,
-                true,
-                P::Optional,
-            ),
-            item(
-                "repair.run_test",
-                "verification",
-                "修复后运行测试",
-                "Run test after repair",
-                PassFail,
-                true,
-                P::None,
-            ),
-        ],
+        items(REPAIR_ITEMS),
     )
 }
 
 /// `installation` version 1.
 pub fn installation() -> ChecklistTemplate {
-    use ItemKind::*;
-    use PhotoPolicy as P;
     template(
         "installation",
         Label::new("安装作业规范", "Installation procedure"),
         Some(ServiceType::Installation),
         &["drill", "level", "vacuum pump", "earth tester"],
-        vec![
-            item(
-                "inst.site_survey",
-                "preparation",
-                "安装位置勘察",
-                "Installation site surveyed",
-                Tick,
-                true,
-                P::None,
-            ),
-            item(
-                "inst.mounting",
-                "installation",
-                "固定牢固、水平",
-                "Mounted firmly and level",
-                PassFail,
-                true,
-                P::Required,
-            ),
-            item(
-                "inst.earth",
-                "measurement",
-                "接地电阻",
-                "Earth resistance",
-                reading("Ω", 0.0, 4.0),
-                true,
-                P::None,
-            ),
-            item(
-                "inst.supply_voltage",
-                "measurement",
-                "电源电压",
-                "Supply voltage",
-                reading("V", 198.0, 242.0),
-                true,
-                P::None,
-            ),
-            item(
-                "inst.vacuum",
-                "measurement",
-                "抽真空压力",
-                "Vacuum pressure",
-                reading("Pa", 0.0, 60.0),
-                false,
-                P::None,
-            ),
-            item(
-                "inst.drain",
-                "verification",
-                "排水测试",
-                "Drain test",
-                PassFail,
-                true,
-                P::None,
-            ),
-            item(
-                "inst.trial_run",
-                "verification",
-                "试机运行",
-                "Trial run",
-                PassFail,
-                true,
-                P::None,
-            ),
-        ],
+        items(INSTALLATION_ITEMS),
     )
 }
 
 /// `maintenance` version 1.
 pub fn maintenance() -> ChecklistTemplate {
-    use ItemKind::*;
-    use PhotoPolicy as P;
     template(
         "maintenance",
         Label::new("保养作业规范", "Maintenance procedure"),
         Some(ServiceType::Maintenance),
         &["cleaning kit", "manifold gauge", "multimeter"],
-        vec![
-            item(
-                "maint.filter",
-                "cleaning",
-                "清洗过滤网",
-                "Filter cleaned",
-                Tick,
-                true,
-                P::Optional,
-            ),
-            item(
-                "maint.coil",
-                "cleaning",
-                "清洗蒸发器/冷凝器",
-                "Coils cleaned",
-                Tick,
-                true,
-                P::Optional,
-            ),
-            item(
-                "maint.supply_voltage",
-                "measurement",
-                "电源电压",
-                "Supply voltage",
-                reading("V", 198.0, 242.0),
-                true,
-                P::None,
-            ),
-            item(
-                "maint.refrigerant_pressure",
-                "measurement",
-                "冷媒低压压力",
-                "Refrigerant low-side pressure",
-                reading("MPa", 0.4, 1.2),
-                true,
-                P::None,
-            ),
-            item(
-                "maint.run_test",
-                "verification",
-                "保养后运行测试",
-                "Run test after maintenance",
-                PassFail,
-                true,
-                P::None,
-            ),
-        ],
+        items(MAINTENANCE_ITEMS),
     )
 }
+
+/// The fifteen items of the star service standard, in the order of the standards page.
+const HAIER_12345_ITEMS: &[Row] = &[
+    row(
+        "cert.shown",
+        "one-certificate",
+        "上门服务时出示“星级服务资格证”",
+        "Show the star-service qualification certificate on arrival",
+        Evidence,
+        true,
+        P::None,
+    ),
+    row(
+        "fees.published",
+        "two-public",
+        "公开出示统一收费标准",
+        "Show the unified fee schedule to the customer",
+        Evidence,
+        true,
+        P::None,
+    ),
+    row(
+        "record.signed",
+        "two-public",
+        "公开一票到底的服务记录单，服务完毕后请用户签署意见",
+        "One-ticket service record, signed with the customer's comments when done",
+        SignedRecord,
+        true,
+        P::None,
+    ),
+    row(
+        "site.cleaned",
+        "three-in-place",
+        "服务后清理现场到位",
+        "Site cleaned up after service",
+        Tick,
+        true,
+        P::Optional,
+    ),
+    row(
+        "power.tested",
+        "three-in-place",
+        "服务后通电试机演示到位",
+        "Power-on test run demonstrated after service",
+        PassFail,
+        true,
+        P::Optional,
+    ),
+    row(
+        "usage.explained",
+        "three-in-place",
+        "服务后向用户讲解使用知识到位",
+        "Usage and care explained to the customer",
+        Confirm(Confirmation::UsageExplained),
+        true,
+        P::None,
+    ),
+    row(
+        "no.water",
+        "four-donts",
+        "不喝用户的水",
+        "Did not drink the customer's water",
+        Confirm(Confirmation::NoWater),
+        true,
+        P::None,
+    ),
+    row(
+        "no.smoke",
+        "four-donts",
+        "不抽用户的烟",
+        "Did not smoke the customer's cigarettes",
+        Confirm(Confirmation::NoSmoke),
+        true,
+        P::None,
+    ),
+    row(
+        "no.meal",
+        "four-donts",
+        "不吃用户的饭",
+        "Did not eat the customer's food",
+        Confirm(Confirmation::NoMeal),
+        true,
+        P::None,
+    ),
+    row(
+        "no.gift",
+        "four-donts",
+        "不要用户的礼品",
+        "Accepted no gifts from the customer",
+        Confirm(Confirmation::NoGift),
+        true,
+        P::None,
+    ),
+    row(
+        "card.given",
+        "five-ones",
+        "递上一张名片",
+        "Handed over a business card",
+        Tick,
+        true,
+        P::None,
+    ),
+    row(
+        "shoe.covers",
+        "five-ones",
+        "穿上一副鞋套",
+        "Wore a pair of shoe covers",
+        Tick,
+        true,
+        P::Optional,
+    ),
+    row(
+        "mat.laid",
+        "five-ones",
+        "配备一块垫布",
+        "Laid down a mat cloth for tools and parts",
+        Tick,
+        true,
+        P::Optional,
+    ),
+    row(
+        "cloth.brought",
+        "five-ones",
+        "自带一块抹布",
+        "Brought own wiping cloth",
+        Tick,
+        true,
+        P::None,
+    ),
+    row(
+        "home.check",
+        "five-ones",
+        "提供一站式产品通检服务",
+        "One-stop check of the household's other appliances",
+        HomeCheck,
+        true,
+        P::None,
+    ),
+];
+
+/// Items of `repair` version 1.
+const REPAIR_ITEMS: &[Row] = &[
+    row(
+        "repair.symptom",
+        "diagnosis",
+        "确认故障现象",
+        "Fault symptom confirmed",
+        Tick,
+        true,
+        P::None,
+    ),
+    row(
+        "repair.fault_photo",
+        "diagnosis",
+        "拍摄故障部位",
+        "Photo of the faulty part",
+        Tick,
+        true,
+        P::Required,
+    ),
+    row(
+        "repair.supply_voltage",
+        "measurement",
+        "电源电压",
+        "Supply voltage",
+        Reading("V", 198.0, 242.0),
+        true,
+        P::None,
+    ),
+    row(
+        "repair.insulation",
+        "measurement",
+        "绝缘电阻",
+        "Insulation resistance",
+        Reading("MΩ", 2.0, 10_000.0),
+        true,
+        P::None,
+    ),
+    row(
+        "repair.refrigerant_pressure",
+        "measurement",
+        "冷媒低压压力",
+        "Refrigerant low-side pressure",
+        Reading("MPa", 0.4, 1.2),
+        false,
+        P::None,
+    ),
+    row(
+        "repair.part_replaced",
+        "repair",
+        "更换故障配件",
+        "Faulty part replaced",
+        Tick,
+        true,
+        P::Optional,
+    ),
+    row(
+        "repair.run_test",
+        "verification",
+        "修复后运行测试",
+        "Run test after repair",
+        PassFail,
+        true,
+        P::None,
+    ),
+];
+
+/// Items of `installation` version 1.
+const INSTALLATION_ITEMS: &[Row] = &[
+    row(
+        "inst.site_survey",
+        "preparation",
+        "安装位置勘察",
+        "Installation site surveyed",
+        Tick,
+        true,
+        P::None,
+    ),
+    row(
+        "inst.mounting",
+        "installation",
+        "固定牢固、水平",
+        "Mounted firmly and level",
+        PassFail,
+        true,
+        P::Required,
+    ),
+    row(
+        "inst.earth",
+        "measurement",
+        "接地电阻",
+        "Earth resistance",
+        Reading("Ω", 0.0, 4.0),
+        true,
+        P::None,
+    ),
+    row(
+        "inst.supply_voltage",
+        "measurement",
+        "电源电压",
+        "Supply voltage",
+        Reading("V", 198.0, 242.0),
+        true,
+        P::None,
+    ),
+    row(
+        "inst.vacuum",
+        "measurement",
+        "抽真空压力",
+        "Vacuum pressure",
+        Reading("Pa", 0.0, 60.0),
+        false,
+        P::None,
+    ),
+    row(
+        "inst.drain",
+        "verification",
+        "排水测试",
+        "Drain test",
+        PassFail,
+        true,
+        P::None,
+    ),
+    row(
+        "inst.trial_run",
+        "verification",
+        "试机运行",
+        "Trial run",
+        PassFail,
+        true,
+        P::None,
+    ),
+];
+
+/// Items of `maintenance` version 1.
+const MAINTENANCE_ITEMS: &[Row] = &[
+    row(
+        "maint.filter",
+        "cleaning",
+        "清洗过滤网",
+        "Filter cleaned",
+        Tick,
+        true,
+        P::Optional,
+    ),
+    row(
+        "maint.coil",
+        "cleaning",
+        "清洗蒸发器/冷凝器",
+        "Coils cleaned",
+        Tick,
+        true,
+        P::Optional,
+    ),
+    row(
+        "maint.supply_voltage",
+        "measurement",
+        "电源电压",
+        "Supply voltage",
+        Reading("V", 198.0, 242.0),
+        true,
+        P::None,
+    ),
+    row(
+        "maint.refrigerant_pressure",
+        "measurement",
+        "冷媒低压压力",
+        "Refrigerant low-side pressure",
+        Reading("MPa", 0.4, 1.2),
+        true,
+        P::None,
+    ),
+    row(
+        "maint.run_test",
+        "verification",
+        "保养后运行测试",
+        "Run test after maintenance",
+        PassFail,
+        true,
+        P::None,
+    ),
+];
 
 /// The built-in library: every template above, version 1.
 pub fn builtin_library() -> TemplateLibrary {

@@ -399,7 +399,21 @@ impl Writer<'_> {
         }
     }
 
+    /// The record top to bottom: heading with the QR code, verification status, facts,
+    /// signature, the view's tables, verification details.
     fn layout(&mut self, v: &RecordView, sig: XObjectId) {
+        self.heading(v);
+        self.status_banner(v);
+        self.facts(v);
+        self.signature(v, sig);
+        for t in &v.tables {
+            self.table(t);
+        }
+        self.verification(v);
+    }
+
+    /// Company, title and order number, with the QR code (4-module quiet zone) top right.
+    fn heading(&mut self, v: &RecordView) {
         let w = v.words;
         let top = self.y;
         // QR code, top right, with a 4-module quiet zone.
@@ -440,8 +454,10 @@ impl Writer<'_> {
         self.y = (y - 10.0).min(qy - 16.0);
         self.hline(MARGIN, MARGIN + CONTENT_W, self.y, 1.2, BLACK);
         self.y -= 8.0;
+    }
 
-        // Verification status banner.
+    /// Verification status banner.
+    fn status_banner(&mut self, v: &RecordView) {
         let (bg, fg) = if v.status.valid {
             (OK_BG, OK_FG)
         } else {
@@ -467,8 +483,10 @@ impl Writer<'_> {
             by -= 13.0;
         }
         self.y -= h + 10.0;
+    }
 
-        // Facts: two label/value pairs per row.
+    /// Facts: two label/value pairs per row.
+    fn facts(&mut self, v: &RecordView) {
         let half = CONTENT_W / 2.0;
         let label_w = 78.0;
         for pair in v.facts.chunks(2) {
@@ -506,8 +524,11 @@ impl Writer<'_> {
             }
             self.y -= h;
         }
+    }
 
-        // Signature.
+    /// The customer's signature image with who signed and when.
+    fn signature(&mut self, v: &RecordView, sig: XObjectId) {
+        let w = v.words;
         let img_h = 54.0;
         let dpi = v.signature.height as f32 / img_h * 72.0;
         let img_w = v.signature.width as f32 / dpi * 72.0;
@@ -530,12 +551,11 @@ impl Writer<'_> {
         self.text(tx, base + 20.0, &signer, 9.0, false, BLACK);
         self.text(tx, base + 6.0, &at, 9.0, false, BLACK);
         self.y = base - 14.0;
+    }
 
-        for t in &v.tables {
-            self.table(t);
-        }
-
-        // Verification details.
+    /// Verification details: the record hash and the verification URL.
+    fn verification(&mut self, v: &RecordView) {
+        let w = v.words;
         let url_lines = self.wrap(
             &format!("{}: {}", w.verify_at, v.verify_url),
             BODY,

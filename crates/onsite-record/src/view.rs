@@ -272,33 +272,70 @@ fn range_text(unit: &str, min: f64, max: f64) -> String {
 /// Build the view; refuses unsigned visits and signature bytes that are not the signed image.
 pub(crate) fn build(input: &RecordInput<'_>) -> Result<RecordView, RecordError> {
     let RecordInput {
-        order,
-        visit,
-        library,
-        lang,
-        ..
+        order, visit, lang, ..
     } = *input;
     let w = lang.words();
     let Some(sig) = &visit.signature else {
         return Err(RecordError::Unsigned);
     };
-    let actual = sha256_hex(input.signature_png);
-    if actual != sig.image_sha256 {
+    let grey = signature_image(input.signature_png, &sig.image_sha256)?;
+    let status = status(order, visit, lang)?;
+    let tz = input.utc_offset_minutes;
+    let url = verify_url(input.relay_base_url, &order.order_no, &sig.record_hash);
+    let qr = qr(&url)?;
+    Ok(RecordView {
+        lang,
+        words: w,
+        company: input.company.to_owned(),
+        order_no: order.order_no.clone(),
+        status,
+        facts: facts(
+            order,
+            visit,
+            &sig.technician_name,
+            &sig.certificate_id,
+            lang,
+        ),
+        tables: tables(input),
+        signature: SignatureView {
+            png: input.signature_png.to_vec(),
+            width: grey.width(),
+            height: grey.height(),
+            grey: grey.into_raw(),
+            signer: sig.signer_name.clone(),
+            signed_at: format_time(sig.signed_at_ms, tz),
+        },
+        hash: sig.record_hash.clone(),
+        verify_url: url,
+        qr,
+    })
+}
+
+/// The signature PNG in grey, refused unless it is the image whose SHA-256 was signed.
+fn signature_image(png: &[u8], signed_sha256: &str) -> Result<image::GrayImage, RecordError> {
+    let actual = sha256_hex(png);
+    if actual != signed_sha256 {
         return Err(RecordError::SignatureMismatch {
-            signed: sig.image_sha256.clone(),
+            signed: signed_sha256.to_owned(),
             given: actual,
         });
     }
-    let grey = image::load_from_memory_with_format(input.signature_png, image::ImageFormat::Png)
-        .map_err(|e| RecordError::SignatureUnreadable(e.to_string()))?
-        .to_luma8();
+    Ok(
+        image::load_from_memory_with_format(png, image::ImageFormat::Png)
+            .map_err(|e| RecordError::SignatureUnreadable(e.to_string()))?
+            .to_luma8(),
+    )
+}
 
-    let status = match record::verify(order, visit) {
-        Verification::Valid { .. } => Status {
+/// Whether the record still matches its signature, and which sections changed if not.
+fn status(order: &Order, visit: &Visit, lang: Lang) -> Result<Status, RecordError> {
+    let w = lang.words();
+    match record::verify(order, visit) {
+        Verification::Valid { .. } => Ok(Status {
             valid: true,
             text: w.valid.to_owned(),
             detail: None,
-        },
+        }),
         Verification::ModifiedAfterSigning { sections, .. } => {
             let names: Vec<String> = sections
                 .iter()
@@ -306,16 +343,25 @@ pub(crate) fn build(input: &RecordInput<'_>) -> Result<RecordView, RecordError> 
                 .collect();
             let sep = if lang == Lang::ZhCn { "、" } else { ", " };
             let colon = if lang == Lang::ZhCn { "：" } else { ": " };
-            Status {
+            Ok(Status {
                 valid: false,
                 text: w.modified.to_owned(),
                 detail: Some(format!("{}{colon}{}", w.modified_sections, names.join(sep))),
-            }
+            })
         }
-        Verification::Unsigned => return Err(RecordError::Unsigned),
-    };
+        Verification::Unsigned => Err(RecordError::Unsigned),
+    }
+}
 
-    let tz = input.utc_offset_minutes;
+/// Customer, address, appliance, service type, technician and certificate.
+fn facts(
+    order: &Order,
+    visit: &Visit,
+    technician_name: &str,
+    certificate_id: &str,
+    lang: Lang,
+) -> Vec<(String, String)> {
+    let w = lang.words();
     let appliance = order
         .appliance()
         .map(|a| {
@@ -328,7 +374,7 @@ pub(crate) fn build(input: &RecordInput<'_>) -> Result<RecordView, RecordError> 
             )
         })
         .unwrap_or_else(|| w.none.to_owned());
-    let facts = vec![
+    vec![
         (w.customer.to_owned(), order.customer.name.clone()),
         (w.address.to_owned(), order.customer.address.clone()),
         (w.appliance.to_owned(), appliance),
@@ -338,14 +384,40 @@ pub(crate) fn build(input: &RecordInput<'_>) -> Result<RecordView, RecordError> 
         ),
         (
             w.technician.to_owned(),
-            format!("{} ({})", sig.technician_name, visit.technician_id),
+            format!("{technician_name} ({})", visit.technician_id),
         ),
-        (w.certificate.to_owned(), sig.certificate_id.clone()),
-    ];
+        (w.certificate.to_owned(), certificate_id.to_owned()),
+    ]
+}
 
+/// The record's tables in reading order.
+fn tables(input: &RecordInput<'_>) -> Vec<Table> {
+    let RecordInput {
+        visit,
+        library,
+        lang,
+        ..
+    } = *input;
+    let mut tables = checklist_tables(visit, library, lang);
+    tables.extend(home_checks_table(visit, lang));
+    tables.push(work_table(visit, lang));
+    tables.extend(parts_table(visit, lang));
+    tables.push(fees_table(visit, lang));
+    // With the Haier 12345 template at hand, its table already shows every confirmation.
+    if !visit.checklists.contains_key(HAIER_12345) || library.latest(HAIER_12345).is_none() {
+        tables.push(confirmations_table(visit, library, lang));
+    }
+    tables.push(rating_table(visit, lang));
+    tables.push(progress_table(visit, lang, input.utc_offset_minutes));
+    tables
+}
+
+/// One table per checklist — the Haier 12345 standard first, then the service type's — and the
+/// measurements they hold, gathered in one table after them.
+fn checklist_tables(visit: &Visit, library: &TemplateLibrary, lang: Lang) -> Vec<Table> {
+    let w = lang.words();
     let mut tables = Vec::new();
     let mut readings: Vec<Row> = Vec::new();
-    // The Haier 12345 standard first, then the service type's checklist.
     let mut instances: Vec<&ChecklistInstance> = visit.checklists.values().collect();
     instances.sort_by_key(|c| (c.template_id != HAIER_12345, c.template_id.clone()));
     for inst in instances {
@@ -367,38 +439,50 @@ pub(crate) fn build(input: &RecordInput<'_>) -> Result<RecordView, RecordError> 
             rows: readings,
         });
     }
-    if !visit.home_checks.is_empty() {
-        let mut checks: Vec<_> = visit.home_checks.iter().collect();
-        checks.sort_by(|a, b| a.id.cmp(&b.id));
-        tables.push(Table {
-            title: w.home_checks.to_owned(),
-            columns: vec![
-                col(w.appliance, 2.0, Align::Left),
-                col(w.result, 1.2, Align::Left),
-                col(w.note, 3.0, Align::Left),
-            ],
-            show_header: true,
-            rows: checks
-                .into_iter()
-                .map(|h| Row {
-                    cells: vec![
-                        appliance_category(&h.appliance, lang),
-                        match h.result {
-                            CheckResult::Ok => w.check_ok,
-                            CheckResult::NeedsService => w.check_needs_service,
-                        }
-                        .to_owned(),
-                        h.note.clone(),
-                    ],
-                    style: match h.result {
-                        CheckResult::Ok => RowStyle::Normal,
-                        CheckResult::NeedsService => RowStyle::Warn,
-                    },
-                })
-                .collect(),
-        });
+    tables
+}
+
+/// Checks of the customer's other appliances, when any were made.
+fn home_checks_table(visit: &Visit, lang: Lang) -> Option<Table> {
+    let w = lang.words();
+    if visit.home_checks.is_empty() {
+        return None;
     }
-    tables.push(Table {
+    let mut checks: Vec<_> = visit.home_checks.iter().collect();
+    checks.sort_by(|a, b| a.id.cmp(&b.id));
+    Some(Table {
+        title: w.home_checks.to_owned(),
+        columns: vec![
+            col(w.appliance, 2.0, Align::Left),
+            col(w.result, 1.2, Align::Left),
+            col(w.note, 3.0, Align::Left),
+        ],
+        show_header: true,
+        rows: checks
+            .into_iter()
+            .map(|h| Row {
+                cells: vec![
+                    appliance_category(&h.appliance, lang),
+                    match h.result {
+                        CheckResult::Ok => w.check_ok,
+                        CheckResult::NeedsService => w.check_needs_service,
+                    }
+                    .to_owned(),
+                    h.note.clone(),
+                ],
+                style: match h.result {
+                    CheckResult::Ok => RowStyle::Normal,
+                    CheckResult::NeedsService => RowStyle::Warn,
+                },
+            })
+            .collect(),
+    })
+}
+
+/// Diagnosis and work performed.
+fn work_table(visit: &Visit, lang: Lang) -> Table {
+    let w = lang.words();
+    Table {
         title: w.work.to_owned(),
         columns: vec![col("", 1.0, Align::Left), col("", 3.5, Align::Left)],
         show_header: false,
@@ -409,51 +493,62 @@ pub(crate) fn build(input: &RecordInput<'_>) -> Result<RecordView, RecordError> 
                 or_none(&visit.work_performed, w),
             ]),
         ],
-    });
+    }
+}
+
+/// Parts used, when any were.
+fn parts_table(visit: &Visit, lang: Lang) -> Option<Table> {
+    let w = lang.words();
     let mut parts: Vec<_> = visit.parts.iter().collect();
     parts.sort_by(|a, b| a.id.cmp(&b.id));
-    if !parts.is_empty() {
-        tables.push(Table {
-            title: w.parts.to_owned(),
-            columns: vec![
-                col(w.part, 2.6, Align::Left),
-                col(w.part_no, 1.6, Align::Left),
-                col(w.qty, 0.6, Align::Right),
-                col(w.unit_price, 1.1, Align::Right),
-                col(w.faulty_serial, 1.6, Align::Left),
-                col(w.new_serial, 1.6, Align::Left),
-                col(w.amount, 1.1, Align::Right),
-            ],
-            show_header: true,
-            rows: parts
-                .iter()
-                .map(|p| {
-                    let name = if lang == Lang::ZhCn {
-                        &p.name_zh_cn
-                    } else {
-                        &p.name_en
-                    };
-                    let source = match p.source {
-                        StockSource::Personal => w.personal_stock,
-                        StockSource::Warehouse => w.warehouse,
-                    };
-                    let name = match lang {
-                        Lang::ZhCn => format!("{name}（{source}）"),
-                        Lang::En => format!("{name} ({source})"),
-                    };
-                    row(vec![
-                        name,
-                        p.part_no.clone(),
-                        p.qty.to_string(),
-                        money(p.unit_price_cents),
-                        dash_if_empty(&p.faulty_serial),
-                        dash_if_empty(&p.replacement_serial),
-                        money(p.qty * p.unit_price_cents),
-                    ])
-                })
-                .collect(),
-        });
+    if parts.is_empty() {
+        return None;
     }
+    Some(Table {
+        title: w.parts.to_owned(),
+        columns: vec![
+            col(w.part, 2.6, Align::Left),
+            col(w.part_no, 1.6, Align::Left),
+            col(w.qty, 0.6, Align::Right),
+            col(w.unit_price, 1.1, Align::Right),
+            col(w.faulty_serial, 1.6, Align::Left),
+            col(w.new_serial, 1.6, Align::Left),
+            col(w.amount, 1.1, Align::Right),
+        ],
+        show_header: true,
+        rows: parts
+            .iter()
+            .map(|p| {
+                let name = if lang == Lang::ZhCn {
+                    &p.name_zh_cn
+                } else {
+                    &p.name_en
+                };
+                let source = match p.source {
+                    StockSource::Personal => w.personal_stock,
+                    StockSource::Warehouse => w.warehouse,
+                };
+                let name = match lang {
+                    Lang::ZhCn => format!("{name}（{source}）"),
+                    Lang::En => format!("{name} ({source})"),
+                };
+                row(vec![
+                    name,
+                    p.part_no.clone(),
+                    p.qty.to_string(),
+                    money(p.unit_price_cents),
+                    dash_if_empty(&p.faulty_serial),
+                    dash_if_empty(&p.replacement_serial),
+                    money(p.qty * p.unit_price_cents),
+                ])
+            })
+            .collect(),
+    })
+}
+
+/// Fee lines, the parts subtotal (when parts were used) and the total.
+fn fees_table(visit: &Visit, lang: Lang) -> Table {
+    let w = lang.words();
     let mut fees: Vec<_> = visit.fees.iter().collect();
     fees.sort_by(|a, b| a.id.cmp(&b.id));
     let mut fee_rows: Vec<Row> = fees
@@ -472,7 +567,7 @@ pub(crate) fn build(input: &RecordInput<'_>) -> Result<RecordView, RecordError> 
             ])
         })
         .collect();
-    if !parts.is_empty() {
+    if !visit.parts.is_empty() {
         fee_rows.push(row(vec![
             w.parts_subtotal.to_owned(),
             String::new(),
@@ -489,7 +584,7 @@ pub(crate) fn build(input: &RecordInput<'_>) -> Result<RecordView, RecordError> 
         ],
         style: RowStyle::Total,
     });
-    tables.push(Table {
+    Table {
         title: w.fees.to_owned(),
         columns: vec![
             col(w.item, 4.0, Align::Left),
@@ -499,12 +594,13 @@ pub(crate) fn build(input: &RecordInput<'_>) -> Result<RecordView, RecordError> 
         ],
         show_header: true,
         rows: fee_rows,
-    });
-    // With the Haier 12345 template at hand, its table already shows every confirmation.
-    if !visit.checklists.contains_key(HAIER_12345) || library.latest(HAIER_12345).is_none() {
-        tables.push(confirmations_table(visit, library, lang));
     }
-    let rating_rows = match &visit.rating {
+}
+
+/// The customer's rating and comment, or that none was given.
+fn rating_table(visit: &Visit, lang: Lang) -> Table {
+    let w = lang.words();
+    let rows = match &visit.rating {
         Some(r) => {
             let stars = r.stars.min(5) as usize;
             vec![
@@ -522,13 +618,18 @@ pub(crate) fn build(input: &RecordInput<'_>) -> Result<RecordView, RecordError> 
         }
         None => vec![row(vec![w.stars.to_owned(), w.none.to_owned()])],
     };
-    tables.push(Table {
+    Table {
         title: w.rating.to_owned(),
         columns: vec![col("", 1.0, Align::Left), col("", 3.5, Align::Left)],
         show_header: false,
-        rows: rating_rows,
-    });
-    tables.push(Table {
+        rows,
+    }
+}
+
+/// The visit's progress steps in order, with their local time.
+fn progress_table(visit: &Visit, lang: Lang, utc_offset_minutes: i32) -> Table {
+    let w = lang.words();
+    Table {
         title: w.progress.to_owned(),
         columns: vec![col(w.step, 1.0, Align::Left), col(w.time, 3.5, Align::Left)],
         show_header: true,
@@ -537,42 +638,24 @@ pub(crate) fn build(input: &RecordInput<'_>) -> Result<RecordView, RecordError> 
             .map(|e| {
                 row(vec![
                     i18n::progress_label(e.kind, lang).to_owned(),
-                    format_time(e.at_ms, tz),
+                    format_time(e.at_ms, utc_offset_minutes),
                 ])
             })
             .collect(),
-    });
+    }
+}
 
-    let url = verify_url(input.relay_base_url, &order.order_no, &sig.record_hash);
+/// The QR code of the verification URL.
+fn qr(url: &str) -> Result<Qr, RecordError> {
     let code = QrCode::with_error_correction_level(url.as_bytes(), EcLevel::M)
         .map_err(|e| RecordError::Qr(e.to_string()))?;
-    let qr = Qr {
+    Ok(Qr {
         width: code.width(),
         dark: code
             .to_colors()
             .into_iter()
             .map(|c| c == qrcode::Color::Dark)
             .collect(),
-    };
-    Ok(RecordView {
-        lang,
-        words: w,
-        company: input.company.to_owned(),
-        order_no: order.order_no.clone(),
-        status,
-        facts,
-        tables,
-        signature: SignatureView {
-            png: input.signature_png.to_vec(),
-            width: grey.width(),
-            height: grey.height(),
-            grey: grey.into_raw(),
-            signer: sig.signer_name.clone(),
-            signed_at: format_time(sig.signed_at_ms, tz),
-        },
-        hash: sig.record_hash.clone(),
-        verify_url: url,
-        qr,
     })
 }
 

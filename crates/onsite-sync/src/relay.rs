@@ -226,10 +226,18 @@ fn facts_for<S: DocStore>(
     Ok(f)
 }
 
+/// A document the request covered, with its sync state for the Automerge reply.
 struct Applied {
     doc: DocId,
     copy: AutoCommit,
     state: sync::State,
+}
+
+/// An incoming message that was not refused: the reply owed, and the new changes to store (none
+/// when the message brought nothing new).
+struct Accepted {
+    applied: Applied,
+    write: Option<DocWrite>,
 }
 
 /// Handle one sync request. See the module docs for the order of work.
@@ -240,7 +248,6 @@ pub fn handle<S: DocStore>(
     limits: &Limits,
     now_ms: i64,
 ) -> Result<Handled, HandleError<S::Error>> {
-    let who = &caller.principal;
     let head_before = store.head_seq().map_err(HandleError::Storage)?;
     if req.cursor > head_before {
         return Err(SyncError::CursorAhead {
@@ -249,170 +256,35 @@ pub fn handle<S: DocStore>(
         }
         .into());
     }
+    // 1. decode
     let incoming = decode_request(req)?;
+    // 2. apply
     let mut facts_cache = BTreeMap::new();
     let mut rejected = Vec::new();
     let mut applied = Vec::new();
     let mut writes = Vec::new();
-
     for (doc_id, msg) in incoming {
-        let facts = facts_for(store, &mut facts_cache, &doc_id).map_err(HandleError::Storage)?;
-        let acc = access(who, &doc_id, facts.as_ref());
-        if acc == Access::None {
-            rejected.push(reject(
-                &doc_id,
-                codes::DOC_NOT_FOUND,
-                format!("'{doc_id}' does not exist"),
-            ));
-            continue;
-        }
-        let stored = store.load(&doc_id).map_err(HandleError::Storage)?;
-        let exists = stored.is_some();
-        let before_meta = stored.as_ref().map(|s| s.meta.clone());
-        let mut copy = match &stored {
-            Some(s) => AutoCommit::load(&s.bytes).map_err(|e| {
-                HandleError::Refused(SyncError::BadState {
-                    doc: doc_id.to_string(),
-                    reason: format!("stored document does not load: {e}"),
-                })
-            })?,
-            None => AutoCommit::new(),
-        };
-        let before = copy.get_heads();
-        let mut state = sync::State::new();
-        copy.sync()
-            .receive_sync_message(&mut state, msg)
-            .map_err(|e| SyncError::Malformed {
-                doc: doc_id.to_string(),
-                reason: e.to_string(),
-            })?;
-        let new: Vec<NewChange> = copy
-            .get_changes(&before)
-            .into_iter()
-            .map(|c| NewChange {
-                hash: c.hash(),
-                bytes: c.raw_bytes().to_vec(),
-            })
-            .collect();
-        if new.is_empty() {
-            if !exists {
-                rejected.push(reject(
-                    &doc_id,
-                    codes::DOC_NOT_FOUND,
-                    format!("'{doc_id}' does not exist"),
-                ));
-                continue;
-            }
-            applied.push(Applied {
-                doc: doc_id,
-                copy,
-                state,
-            });
-            continue;
-        }
-        if !acc.can_write() {
-            rejected.push(reject(
-                &doc_id,
-                codes::DOC_READ_ONLY,
-                format!(
-                    "'{doc_id}' is read-only for a {}; {} change(s) were refused and nothing was stored — discard them on the device",
-                    who.role,
-                    new.len()
-                ),
-            ));
-            continue;
-        }
-        let bytes = copy.save();
-        if bytes.len() as u64 > limits.max_doc_bytes {
-            rejected.push(reject(
-                &doc_id,
-                codes::DOC_TOO_LARGE,
-                format!(
-                    "'{doc_id}' would grow to {} bytes, over the relay's limit of {} bytes; move large content (photos) to attachments",
-                    bytes.len(),
-                    limits.max_doc_bytes
-                ),
-            ));
-            continue;
-        }
-        let mut meta = DocMeta {
-            heads: copy.get_heads(),
-            size: bytes.len() as u64,
-            order: None,
-        };
-        let mut access_changes = Vec::new();
-        if let DocId::Order(_) = doc_id {
-            match order_facts(&copy) {
-                Ok(f) => {
-                    access_changes = order_access_changes(
-                        before_meta.as_ref().and_then(|m| m.order.as_ref()),
-                        &f,
-                    );
-                    meta.order = Some(f);
-                }
-                Err(reason) => {
-                    rejected.push(reject(
-                        &doc_id,
-                        codes::DOC_BAD_SHAPE,
-                        format!("'{doc_id}' would no longer be a valid order ({reason}); nothing was stored"),
-                    ));
-                    continue;
-                }
+        match apply(
+            store,
+            &mut facts_cache,
+            &caller.principal,
+            doc_id,
+            msg,
+            limits,
+        )? {
+            Err(r) => rejected.push(r),
+            Ok(Accepted { applied: a, write }) => {
+                applied.push(a);
+                writes.extend(write);
             }
         }
-        writes.push(DocWrite {
-            doc: doc_id.clone(),
-            changes: new,
-            bytes,
-            meta,
-            access: access_changes,
-        });
-        applied.push(Applied {
-            doc: doc_id,
-            copy,
-            state,
-        });
     }
-
-    let mut committed = None;
-    let mut stored_changes = 0;
-    let head = if writes.is_empty() {
-        head_before
-    } else {
-        let origin = Origin {
-            user_id: who.user_id.clone(),
-            device_id: caller.device_id.clone(),
-            at_ms: now_ms,
-        };
-        let head = store
-            .commit(&writes, &origin)
-            .map_err(HandleError::Storage)?;
-        stored_changes = head - head_before;
-        committed = Some(Committed {
-            head,
-            docs: writes
-                .iter()
-                .map(|w| {
-                    let f = match &w.doc {
-                        DocId::Order(_) => w.meta.order.clone(),
-                        DocId::Visit { order_id, .. } => {
-                            facts_cache.get(order_id.as_str()).cloned().flatten()
-                        }
-                        _ => None,
-                    };
-                    (w.doc.clone(), f)
-                })
-                .collect(),
-            access_users: writes
-                .iter()
-                .flat_map(|w| w.access.iter().map(|(u, _)| u.clone()))
-                .collect(),
-        });
-        head
-    };
-
+    // 3. commit
+    let committed = commit(store, caller, &writes, &facts_cache, now_ms)?;
+    let head = committed.as_ref().map_or(head_before, |c| c.head);
+    // 4. answer: replies for the documents sent, then the feed
+    let mut mentioned: BTreeSet<DocId> = rejected.iter().map(|r| r.doc.clone()).collect();
     let mut docs = Vec::new();
-    let mut mentioned = BTreeSet::new();
     for mut a in applied {
         mentioned.insert(a.doc.clone());
         if let Some(m) = a.copy.sync().generate_sync_message(&mut a.state) {
@@ -422,15 +294,218 @@ pub fn handle<S: DocStore>(
             });
         }
     }
-    for r in &rejected {
-        mentioned.insert(r.doc.clone());
-    }
+    let plan = plan(
+        store,
+        &mut facts_cache,
+        &caller.principal,
+        req.cursor,
+        head,
+        &mentioned,
+        limits,
+    )?;
+    docs.extend(feed_docs(store, plan.sends)?);
+    Ok(Handled {
+        response: SyncResponse {
+            cursor: plan.cursor,
+            more: plan.more,
+            docs,
+            grants: plan.grants,
+            revocations: plan.revocations,
+            rejected,
+            stored_changes: head - head_before,
+        },
+        committed,
+    })
+}
 
+/// Step 2 for one document: access check, apply the message to an in-memory copy, and refuse
+/// the new changes whole if the user may not write or the document would be too large or no
+/// longer an order (the inner `Err`).
+fn apply<S: DocStore>(
+    store: &mut S,
+    facts_cache: &mut BTreeMap<String, Option<OrderFacts>>,
+    who: &Principal,
+    doc_id: DocId,
+    msg: sync::Message,
+    limits: &Limits,
+) -> Result<Result<Accepted, DocRejection>, HandleError<S::Error>> {
+    let facts = facts_for(store, facts_cache, &doc_id).map_err(HandleError::Storage)?;
+    let acc = access(who, &doc_id, facts.as_ref());
+    if acc == Access::None {
+        return Ok(Err(not_found(&doc_id)));
+    }
+    let stored = store.load(&doc_id).map_err(HandleError::Storage)?;
+    let mut copy = match &stored {
+        Some(s) => AutoCommit::load(&s.bytes).map_err(|e| {
+            HandleError::Refused(SyncError::BadState {
+                doc: doc_id.to_string(),
+                reason: format!("stored document does not load: {e}"),
+            })
+        })?,
+        None => AutoCommit::new(),
+    };
+    let before = copy.get_heads();
+    let mut state = sync::State::new();
+    copy.sync()
+        .receive_sync_message(&mut state, msg)
+        .map_err(|e| SyncError::Malformed {
+            doc: doc_id.to_string(),
+            reason: e.to_string(),
+        })?;
+    let new: Vec<NewChange> = copy
+        .get_changes(&before)
+        .into_iter()
+        .map(|c| NewChange {
+            hash: c.hash(),
+            bytes: c.raw_bytes().to_vec(),
+        })
+        .collect();
+    if new.is_empty() {
+        if stored.is_none() {
+            return Ok(Err(not_found(&doc_id)));
+        }
+        return Ok(Ok(Accepted {
+            applied: Applied {
+                doc: doc_id,
+                copy,
+                state,
+            },
+            write: None,
+        }));
+    }
+    if !acc.can_write() {
+        return Ok(Err(reject(
+            &doc_id,
+            codes::DOC_READ_ONLY,
+            format!(
+                "'{doc_id}' is read-only for a {}; {} change(s) were refused and nothing was stored — discard them on the device",
+                who.role,
+                new.len()
+            ),
+        )));
+    }
+    let before_order = stored.and_then(|s| s.meta.order);
+    Ok(
+        write_of(&doc_id, &mut copy, new, before_order.as_ref(), limits).map(|write| Accepted {
+            applied: Applied {
+                doc: doc_id,
+                copy,
+                state,
+            },
+            write: Some(write),
+        }),
+    )
+}
+
+fn not_found(doc: &DocId) -> DocRejection {
+    reject(doc, codes::DOC_NOT_FOUND, format!("'{doc}' does not exist"))
+}
+
+/// The write storing `new` changes of `copy`, or why it is refused: too large, or (for an order)
+/// no longer an order. Carries the read-access changes an order's new facts imply.
+fn write_of(
+    doc_id: &DocId,
+    copy: &mut AutoCommit,
+    new: Vec<NewChange>,
+    before_order: Option<&OrderFacts>,
+    limits: &Limits,
+) -> Result<DocWrite, DocRejection> {
+    let bytes = copy.save();
+    if bytes.len() as u64 > limits.max_doc_bytes {
+        return Err(reject(
+            doc_id,
+            codes::DOC_TOO_LARGE,
+            format!(
+                "'{doc_id}' would grow to {} bytes, over the relay's limit of {} bytes; move large content (photos) to attachments",
+                bytes.len(),
+                limits.max_doc_bytes
+            ),
+        ));
+    }
+    let mut meta = DocMeta {
+        heads: copy.get_heads(),
+        size: bytes.len() as u64,
+        order: None,
+    };
+    let mut access_changes = Vec::new();
+    if let DocId::Order(_) = doc_id {
+        let f = order_facts(copy).map_err(|reason| {
+            reject(
+                doc_id,
+                codes::DOC_BAD_SHAPE,
+                format!(
+                    "'{doc_id}' would no longer be a valid order ({reason}); nothing was stored"
+                ),
+            )
+        })?;
+        access_changes = order_access_changes(before_order, &f);
+        meta.order = Some(f);
+    }
+    Ok(DocWrite {
+        doc: doc_id.clone(),
+        changes: new,
+        bytes,
+        meta,
+        access: access_changes,
+    })
+}
+
+/// Step 3: store every accepted write in one commit; `None` when there is nothing to store.
+fn commit<S: DocStore>(
+    store: &mut S,
+    caller: &Caller,
+    writes: &[DocWrite],
+    facts_cache: &BTreeMap<String, Option<OrderFacts>>,
+    now_ms: i64,
+) -> Result<Option<Committed>, HandleError<S::Error>> {
+    if writes.is_empty() {
+        return Ok(None);
+    }
+    let origin = Origin {
+        user_id: caller.principal.user_id.clone(),
+        device_id: caller.device_id.clone(),
+        at_ms: now_ms,
+    };
+    let head = store
+        .commit(writes, &origin)
+        .map_err(HandleError::Storage)?;
+    Ok(Some(Committed {
+        head,
+        docs: writes
+            .iter()
+            .map(|w| {
+                let f = match &w.doc {
+                    DocId::Order(_) => w.meta.order.clone(),
+                    DocId::Visit { order_id, .. } => {
+                        facts_cache.get(order_id.as_str()).cloned().flatten()
+                    }
+                    _ => None,
+                };
+                (w.doc.clone(), f)
+            })
+            .collect(),
+        access_users: writes
+            .iter()
+            .flat_map(|w| w.access.iter().map(|(u, _)| u.clone()))
+            .collect(),
+    }))
+}
+
+/// Step 4, the feed: what changed for the user in `(cursor, head]`, by current read access.
+fn plan<S: DocStore>(
+    store: &mut S,
+    facts_cache: &mut BTreeMap<String, Option<OrderFacts>>,
+    who: &Principal,
+    cursor: u64,
+    head: u64,
+    mentioned: &BTreeSet<DocId>,
+    limits: &Limits,
+) -> Result<FeedPlan, HandleError<S::Error>> {
     let changed = store
-        .changed_docs(req.cursor, head)
+        .changed_docs(cursor, head)
         .map_err(HandleError::Storage)?;
     let events = store
-        .access_events(&who.user_id, req.cursor, head)
+        .access_events(&who.user_id, cursor, head)
         .map_err(HandleError::Storage)?;
     let mut readable = BTreeMap::new();
     for d in changed
@@ -441,19 +516,27 @@ pub fn handle<S: DocStore>(
         if readable.contains_key(d) {
             continue;
         }
-        let f = facts_for(store, &mut facts_cache, d).map_err(HandleError::Storage)?;
+        let f = facts_for(store, facts_cache, d).map_err(HandleError::Storage)?;
         readable.insert(d.clone(), access(who, d, f.as_ref()).can_read());
     }
-    let plan = plan_feed(
-        req.cursor,
+    Ok(plan_feed(
+        cursor,
         head,
         &changed,
         &events,
-        &mentioned,
+        mentioned,
         |d| readable.get(d).copied().unwrap_or(false),
         limits.max_docs_per_response,
-    );
-    for send in plan.sends {
+    ))
+}
+
+/// The feed's documents as sync messages: whole documents or their changes since a sequence.
+fn feed_docs<S: DocStore>(
+    store: &mut S,
+    sends: Vec<FeedSend>,
+) -> Result<Vec<DocMessage>, HandleError<S::Error>> {
+    let mut docs = Vec::new();
+    for send in sends {
         let Some(meta) = store.meta(&send.doc).map_err(HandleError::Storage)? else {
             continue;
         };
@@ -471,18 +554,7 @@ pub fn handle<S: DocStore>(
             message: feed_message(&meta.heads, chunks),
         });
     }
-    Ok(Handled {
-        response: SyncResponse {
-            cursor: plan.cursor,
-            more: plan.more,
-            docs,
-            grants: plan.grants,
-            revocations: plan.revocations,
-            rejected,
-            stored_changes,
-        },
-        committed,
-    })
+    Ok(docs)
 }
 
 /// From where a feed document is sent.
