@@ -121,7 +121,7 @@ fn dropped_duplicated_and_reordered_messages_lose_and_duplicate_nothing() {
             }
             // Deliver some delayed requests late; their responses are lost.
             if rng.chance(30) && !stale.is_empty() {
-                let (is_a, req) = stale.remove((rng.next() % stale.len() as u64) as usize);
+                let (is_a, req) = stale.remove((rng.next_u64() % stale.len() as u64) as usize);
                 let dev = if is_a { &a } else { &disp };
                 net.serve(&dev.caller, &req);
             }
