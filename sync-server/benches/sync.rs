@@ -9,7 +9,7 @@ use automerge::ChangeHash;
 use onsite_domain::order::Order;
 use onsite_domain::visit::Visit;
 use onsite_domain::{DocId, MINUTE, doc};
-use onsite_relay::{Config, SqliteStorage};
+use onsite_relay::{Config, RelayStorage, SqliteStorage};
 use onsite_sync::device::PeerState;
 use onsite_testkit::job::signed_job_edits;
 use onsite_testkit::sim::{Network, SimDevice, order_id};
