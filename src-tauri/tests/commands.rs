@@ -7,7 +7,8 @@ use std::time::Duration;
 use onsite_app::view::*;
 use onsite_app::{App, SyncConfig};
 use onsite_desktop_lib::with_commands;
-use onsite_tests::{PASSWORD, Seeded};
+use onsite_testkit::relay::Seeded;
+use onsite_testkit::{DAY, PASSWORD, ticking_clock};
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 use tauri::test::{
@@ -54,8 +55,9 @@ fn invoke<T: DeserializeOwned>(
 
 fn open(dir: &std::path::Path) -> Arc<App> {
     Arc::new(
-        App::open(dir, onsite_app::system_clock())
+        App::open(dir, ticking_clock(DAY + 8 * onsite_domain::HOUR, 1_000))
             .expect("open app")
+            .with_utc_offset_minutes(0)
             .with_sync_config(SyncConfig {
                 debounce: Duration::from_millis(20),
                 backoff_min: Duration::from_millis(50),
@@ -90,13 +92,13 @@ fn settings_and_refusals_cross_the_ipc_as_typed_values() {
 #[test]
 fn sign_in_today_and_an_edit_through_the_ipc() {
     let seeded = tauri::async_runtime::block_on(Seeded::start());
-    let (dir, relay) = (&seeded.dir, &seeded.relay);
+    let (dir, url) = (&seeded.dir, &seeded.url);
     let (_app, w) = window(open(&dir.path().join("device")));
 
     let bad = invoke::<Session>(
         &w,
         "sign_in",
-        json!({ "request": { "relay_url": relay.url(), "user": "tech.a", "password": "nope" } }),
+        json!({ "request": { "relay_url": url, "user": "tech.a", "password": "nope" } }),
     )
     .unwrap_err();
     assert!(
@@ -107,7 +109,7 @@ fn sign_in_today_and_an_edit_through_the_ipc() {
     let s: Session = invoke(
         &w,
         "sign_in",
-        json!({ "request": { "relay_url": relay.url(), "user": "tech.a", "password": PASSWORD } }),
+        json!({ "request": { "relay_url": url, "user": "tech.a", "password": PASSWORD } }),
     )
     .expect("sign in");
     assert_eq!(s.technician_id, "tech.a");
@@ -159,5 +161,5 @@ fn sign_in_today_and_an_edit_through_the_ipc() {
             "{cmd}: no record before signing"
         );
     }
-    tauri::async_runtime::block_on(seeded.relay.stop());
+    tauri::async_runtime::block_on(seeded.stop());
 }

@@ -15,7 +15,9 @@ use std::time::{Duration, Instant};
 use onsite_domain::DocId;
 use onsite_domain::visit::Visit;
 use onsite_relay::RelayStorage;
-use onsite_tests::{PASSWORD, Seeded};
+use onsite_testkit::PASSWORD;
+use onsite_testkit::clock::wall_clock_day;
+use onsite_testkit::relay::Seeded;
 use serde_json::{Value, json};
 
 const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
@@ -226,8 +228,10 @@ fn technician_completes_a_job_in_the_real_window_and_the_relay_receives_it() {
         bin.display()
     );
     let rt = tokio::runtime::Runtime::new().expect("runtime");
-    let Seeded { dir, db, relay, .. } = rt.block_on(Seeded::start());
-    let storage = onsite_relay::SqliteStorage::open(&db).expect("relay db");
+    // The app binary reads the system clock, so the demo day is today by the wall clock.
+    let seeded = rt.block_on(Seeded::start_on(wall_clock_day()));
+    let (dir, db) = (&seeded.dir, &seeded.db);
+    let storage = onsite_relay::SqliteStorage::open(db).expect("relay db");
     let port = free_port();
     let native = free_port();
     let _driver = DriverProcess(
@@ -277,7 +281,7 @@ fn technician_completes_a_job_in_the_real_window_and_the_relay_receives_it() {
         session,
     };
 
-    d.type_into("signin-relay", &relay.url());
+    d.type_into("signin-relay", &seeded.url);
     d.type_into("signin-user", "tech.a");
     d.type_into("signin-password", PASSWORD);
     d.click("signin-submit");
@@ -382,5 +386,5 @@ fn technician_completes_a_job_in_the_real_window_and_the_relay_receives_it() {
         std::thread::sleep(Duration::from_millis(200));
     }
     d.call(reqwest::Method::DELETE, "", Value::Null);
-    rt.block_on(relay.stop());
+    rt.block_on(seeded.stop());
 }

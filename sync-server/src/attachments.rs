@@ -5,8 +5,9 @@ use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use onsite_domain::MAX_ATTACHMENT_BYTES;
 use onsite_sync::access::may_read_attachment;
-use onsite_wire::{ATTACHMENT_TYPES, MAX_ATTACHMENT_BYTES, codes};
+use onsite_wire::{ATTACHMENT_TYPES, codes};
 use sha2::{Digest, Sha256};
 
 use crate::api::{ApiError, AppState, authenticated, blocking, now_ms};

@@ -12,7 +12,9 @@ use onsite_domain::visit::Visit;
 use onsite_domain::{DocId, HOUR, record};
 use onsite_relay::RelayStorage;
 use onsite_store::VisitVerification;
-use onsite_tests::{Device, Seeded, start_relay, today};
+use onsite_testkit::DAY;
+use onsite_testkit::relay::Seeded;
+use onsite_tests::Device;
 
 const LIMIT: Duration = Duration::from_secs(120);
 
@@ -50,7 +52,7 @@ async fn offline_completion_reaches_the_dispatcher_with_concurrent_edits_merged(
         );
 
         // Offline: the technician completes the job while the dispatcher edits the same order.
-        let now = today() + 9 * HOUR;
+        let now = DAY + 9 * HOUR;
         let visit = tech.complete_job(&order_id(0), now);
         assert!(visit.is_signed());
         let oid = DocId::Order(order_id(0));
@@ -107,7 +109,7 @@ async fn offline_completion_reaches_the_dispatcher_with_concurrent_edits_merged(
         // And the technician got the dispatcher's edit.
         let techs_order: Order = tech.with_store(|s| s.read(&oid)).unwrap();
         assert_eq!(techs_order.customer.notes, order.customer.notes);
-        s.relay.stop().await;
+        s.stop().await;
     })
     .await;
 }
@@ -134,7 +136,7 @@ async fn reassignment_moves_the_order_and_keeps_the_old_visit() {
                     id: "arr".into(),
                     kind: ProgressKind::Arrived,
                 },
-                today() + 9 * HOUR,
+                DAY + 9 * HOUR,
             )
             .unwrap();
         });
@@ -150,7 +152,7 @@ async fn reassignment_moves_the_order_and_keeps_the_old_visit() {
                     &profile_b,
                     "tech.a's van broke down",
                     "disp",
-                    today() + 10 * HOUR,
+                    DAY + 10 * HOUR,
                 )
             })
         })
@@ -182,7 +184,7 @@ async fn reassignment_moves_the_order_and_keeps_the_old_visit() {
             "reassigning while tech.a was on site is surfaced for review: {:?}",
             row.conflicts
         );
-        s.relay.stop().await;
+        s.stop().await;
     })
     .await;
 }
@@ -197,13 +199,13 @@ async fn cancel_versus_complete_is_surfaced_as_a_conflict() {
         disp.sync().await.unwrap();
         a.sync().await.unwrap();
         let o = order_id(4);
-        a.complete_job(&o, today() + 9 * HOUR);
+        a.complete_job(&o, DAY + 9 * HOUR);
         disp.with_store(|s| {
             s.update::<Order, _>(&DocId::Order(o.clone()), |ord| {
                 ord.set_status(
                     DispatchStatus::Cancelled,
                     "customer called to cancel",
-                    today() + 10 * HOUR,
+                    DAY + 10 * HOUR,
                 )
             })
         })
@@ -227,7 +229,7 @@ async fn cancel_versus_complete_is_surfaced_as_a_conflict() {
                 "{who} sees the contradiction listed, not resolved"
             );
         }
-        s.relay.stop().await;
+        s.stop().await;
     })
     .await;
 }
@@ -235,20 +237,15 @@ async fn cancel_versus_complete_is_surfaced_as_a_conflict() {
 #[tokio::test]
 async fn relay_restart_mid_sync_loses_and_duplicates_nothing() {
     bounded(async {
-        let Seeded {
-            dir: _dir,
-            db,
-            relay,
-            url,
-        } = Seeded::start().await;
-        let addr = relay.addr;
+        let mut s = Seeded::start().await;
+        let url = s.url.clone();
         let a = Device::sign_in(&url, "tech.a").await;
         a.sync().await.unwrap();
-        let visit = a.complete_job(&order_id(0), today() + 9 * HOUR);
+        let visit = a.complete_job(&order_id(0), DAY + 9 * HOUR);
         let pending = a.with_store(|s| s.pending_count().unwrap());
         assert!(pending > 0);
 
-        relay.kill();
+        s.kill();
         let err = a.sync().await.expect_err("the relay is down");
         assert!(err.is_offline(), "a dead relay reads as offline, got {err}");
         assert_eq!(
@@ -257,7 +254,7 @@ async fn relay_restart_mid_sync_loses_and_duplicates_nothing() {
             "nothing lost while offline"
         );
 
-        let relay = start_relay(&db, addr).await;
+        s.restart().await;
         let first = a.sync().await.unwrap();
         assert!(first.docs_sent >= 1);
         assert_eq!(a.with_store(|s| s.pending_count().unwrap()), 0);
@@ -276,7 +273,7 @@ async fn relay_restart_mid_sync_loses_and_duplicates_nothing() {
             "no progress event duplicated"
         );
         assert_eq!(got, visit);
-        relay.stop().await;
+        s.stop().await;
     })
     .await;
 }
@@ -288,7 +285,7 @@ async fn a_revoked_token_stops_sync_and_keeps_every_local_edit() {
         let url = s.url.clone();
         let a = Device::sign_in(&url, "tech.a").await;
         a.sync().await.unwrap();
-        a.complete_job(&order_id(2), today() + 9 * HOUR);
+        a.complete_job(&order_id(2), DAY + 9 * HOUR);
         let pending = a.with_store(|s| s.pending_count().unwrap());
 
         let token = a.session.token.clone().unwrap();
@@ -313,7 +310,7 @@ async fn a_revoked_token_stops_sync_and_keeps_every_local_edit() {
             "every unsynced edit is kept"
         );
 
-        onsite_client::sign_in(&a.store, &url, "tech.a", onsite_tests::PASSWORD)
+        onsite_client::sign_in(&a.store, &url, "tech.a", onsite_testkit::PASSWORD)
             .await
             .unwrap();
         a.sync().await.unwrap();
@@ -322,7 +319,7 @@ async fn a_revoked_token_stops_sync_and_keeps_every_local_edit() {
             0,
             "after signing in again the work syncs"
         );
-        s.relay.stop().await;
+        s.stop().await;
     })
     .await;
 }
@@ -334,7 +331,7 @@ async fn the_public_verify_page_checks_a_synced_record_without_personal_data() {
         let url = s.url.clone();
         let a = Device::sign_in(&url, "tech.a").await;
         a.sync().await.unwrap();
-        let visit = a.complete_job(&order_id(0), today() + 9 * HOUR);
+        let visit = a.complete_job(&order_id(0), DAY + 9 * HOUR);
         a.sync().await.unwrap();
         let order: Order = a
             .with_store(|s| s.read(&DocId::Order(order_id(0))))
@@ -380,7 +377,7 @@ async fn the_public_verify_page_checks_a_synced_record_without_personal_data() {
         assert_eq!(status, 404, "an unknown hash is 'unknown'");
         let (status, _) = page(format!("{url}/verify/WO-NOPE/{hash}")).await;
         assert_eq!(status, 404, "an unknown order is 'unknown'");
-        s.relay.stop().await;
+        s.stop().await;
     })
     .await;
 }
@@ -393,7 +390,7 @@ async fn bad_attachment_uploads_are_refused_with_codes_and_store_nothing() {
         let a = Device::sign_in(&url, "tech.a").await;
         let token = a.session.token.clone().unwrap();
         let http = reqwest::Client::new();
-        let png = onsite_tests::signature_png();
+        let png = onsite_testkit::job::signature_png();
         let sha = onsite_store::sha256_hex(&png);
         let put = |path: String, mime: &'static str, body: Vec<u8>, auth: bool| {
             let mut r = http
@@ -436,14 +433,14 @@ async fn bad_attachment_uploads_are_refused_with_codes_and_store_nothing() {
             assert_eq!((status, code.as_str()), (want_status, want_code), "{why}");
         }
         assert!(
-            s.relay.storage.attachment(&sha).unwrap().is_none(),
+            s.relay().storage.attachment(&sha).unwrap().is_none(),
             "nothing stored by refused uploads"
         );
         let (status, _) = put(sha.clone(), "image/png", png.clone(), true).await;
         assert_eq!(status, 201);
         let (status, _) = put(sha.clone(), "image/png", png.clone(), true).await;
         assert_eq!(status, 200, "uploading the same bytes again is harmless");
-        s.relay.stop().await;
+        s.stop().await;
     })
     .await;
 }
@@ -451,17 +448,12 @@ async fn bad_attachment_uploads_are_refused_with_codes_and_store_nothing() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_background_task_syncs_by_itself_when_connectivity_returns() {
     bounded(async {
-        let Seeded {
-            dir: _dir,
-            db,
-            relay,
-            url,
-        } = Seeded::start().await;
-        let addr = relay.addr;
+        let mut s = Seeded::start().await;
+        let url = s.url.clone();
         let a = Device::sign_in(&url, "tech.a").await;
         a.sync().await.unwrap();
-        relay.kill();
-        a.complete_job(&order_id(0), today() + 9 * HOUR);
+        s.kill();
+        a.complete_job(&order_id(0), DAY + 9 * HOUR);
 
         let config = onsite_client::SyncConfig {
             debounce: Duration::from_millis(20),
@@ -492,7 +484,7 @@ async fn the_background_task_syncs_by_itself_when_connectivity_returns() {
         );
 
         // The relay comes back on the same address; nobody presses anything.
-        let relay = start_relay(&db, addr).await;
+        s.restart().await;
         let online = status
             .wait_for(|s| s.state == onsite_client::SyncState::Online && s.pending_changes == 0)
             .await
@@ -504,7 +496,7 @@ async fn the_background_task_syncs_by_itself_when_connectivity_returns() {
             "the error clears after a successful sync"
         );
         handle.stop();
-        relay.stop().await;
+        s.stop().await;
     })
     .await;
 }

@@ -32,9 +32,6 @@ pub fn system_clock() -> Clock {
 
 const LANGUAGE_KEY: &str = "app.language";
 
-/// The service company named on the customer's record.
-pub const COMPANY: &str = "Onsite 上门服务";
-
 /// Largest photo accepted from the camera or file input.
 pub const MAX_PHOTO_BYTES: usize = 8 * 1024 * 1024;
 
@@ -288,7 +285,7 @@ impl App {
             order.created_at_ms,
             &order.sla,
             &visit.events,
-            &SlaPolicy::default(),
+            &SlaPolicy::PUBLISHED,
             now,
         );
         let mut card = order_card(&order, report.badge);
@@ -459,10 +456,12 @@ impl App {
         let relay_url = onsite_client::Session::load(&self.store)?
             .map(|s| s.relay_url)
             .unwrap_or_default();
-        let (order, library, visit, png) = {
+        let (order, library, fees, visit, png) = {
             let store = lock(&self.store);
             let order = read_order(&store, order_id)?;
             let library: TemplateLibrary = store.read(&DocId::Templates)?;
+            // The company named on the record is the one publishing the fee schedule.
+            let fees: FeeSchedule = store.read(&DocId::FeeSchedule)?;
             let vid = DocId::visit(order_id, &tech);
             if !store.contains(&vid)? {
                 return Err(AppError::NotSigned);
@@ -472,14 +471,14 @@ impl App {
                 return Err(AppError::NotSigned);
             };
             let png = store.attachment(&sig.image_sha256)?.bytes;
-            (order, library, visit, png)
+            (order, library, fees, visit, png)
         };
         render(&onsite_record::RecordInput {
             order: &order,
             visit: &visit,
             library: &library,
             signature_png: &png,
-            company: COMPANY,
+            company: &fees.company,
             relay_base_url: &relay_url,
             lang: onsite_record::Lang::from_tag(language),
             utc_offset_minutes: (self.utc_offset_ms / 60_000) as i32,

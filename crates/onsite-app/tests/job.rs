@@ -7,22 +7,28 @@ use std::time::Duration;
 
 use base64::Engine as _;
 use onsite_app::view::*;
-use onsite_app::{App, SyncConfig, system_clock};
+use onsite_app::{App, SyncConfig};
 use onsite_domain::visit::Visit;
-use onsite_domain::{DocId, HOUR, Millis};
+use onsite_domain::{DocId, HOUR};
 use onsite_relay::{Config, RunningRelay, SqliteStorage};
+use onsite_testkit::{DAY, PASSWORD, ticking_clock};
 
-const PASSWORD: &str = "demo-password-1";
+/// The device's clock: the tests' day from 08:00, one second further on each reading.
+fn clock() -> onsite_app::Clock {
+    ticking_clock(DAY + 8 * HOUR, 1_000)
+}
 
-fn day_start() -> Millis {
-    let now = chrono::Utc::now().timestamp_millis();
-    now - now.rem_euclid(24 * HOUR)
+/// The app on the tests' clock, with "today" counted in UTC.
+fn open(dir: &Path) -> App {
+    App::open(dir, clock())
+        .expect("open the app")
+        .with_utc_offset_minutes(0)
 }
 
 async fn relay(dir: &Path) -> RunningRelay {
     let db = dir.join("relay.sqlite3");
     let storage = SqliteStorage::open(&db).expect("open relay database");
-    let day = day_start();
+    let day = DAY;
     onsite_relay::seed::seed_demo(
         &storage,
         &Config::for_database(&db),
@@ -51,9 +57,7 @@ fn fast() -> SyncConfig {
 }
 
 async fn signed_in(dir: &Path, url: &str, user: &str) -> App {
-    let app = App::open(dir, system_clock())
-        .expect("open the app")
-        .with_sync_config(fast());
+    let app = open(dir).with_sync_config(fast());
     let session = app
         .sign_in(SignInRequest {
             relay_url: url.to_owned(),
@@ -447,7 +451,7 @@ async fn settings_certificate_fees_and_stock_work_offline_after_one_sign_in() {
     drop(app);
 
     // Reopened with the relay gone: everything still answers from the device.
-    let app = App::open(&data, system_clock()).expect("reopen");
+    let app = open(&data);
     assert!(
         app.session().expect("session").is_some(),
         "the session is kept on the device"
@@ -492,7 +496,7 @@ async fn settings_certificate_fees_and_stock_work_offline_after_one_sign_in() {
 #[test]
 fn commands_before_sign_in_say_so() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let app = App::open(dir.path(), system_clock()).expect("open");
+    let app = open(dir.path());
     assert_eq!(app.session().expect("session"), None);
     assert_eq!(app.today().unwrap_err().code(), "auth.not_signed_in");
     let e: CommandError = app.order_detail("o-1").unwrap_err().into();

@@ -22,32 +22,11 @@ pub fn read<T: Hydrate>(doc: &AutoCommit) -> Result<T, DomainError> {
 /// change (so a clone or a save never splits or duplicates an edit). No change is made when the
 /// value is unchanged.
 pub fn write<T: Reconcile>(doc: &mut AutoCommit, value: &T) -> Result<(), DomainError> {
-    reconcile_and_commit(doc, value, None)
-}
-
-/// Like [`write`], stamping the change with `now` (milliseconds; Automerge stores seconds).
-pub fn write_at<T: Reconcile>(
-    doc: &mut AutoCommit,
-    value: &T,
-    now: crate::Millis,
-) -> Result<(), DomainError> {
-    reconcile_and_commit(doc, value, Some(now / 1000))
-}
-
-fn reconcile_and_commit<T: Reconcile>(
-    doc: &mut AutoCommit,
-    value: &T,
-    time_s: Option<i64>,
-) -> Result<(), DomainError> {
     if let Err(e) = autosurgeon::reconcile(doc, value) {
         doc.rollback();
         return Err(DomainError::Reconcile(e.to_string()));
     }
-    let mut opts = automerge::transaction::CommitOptions::default();
-    if let Some(t) = time_s {
-        opts = opts.with_time(t);
-    }
-    doc.commit_with(opts);
+    doc.commit();
     Ok(())
 }
 

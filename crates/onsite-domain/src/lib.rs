@@ -38,3 +38,7 @@ pub type Millis = i64;
 pub const MINUTE: Millis = 60_000;
 /// One hour in [`Millis`].
 pub const HOUR: Millis = 60 * MINUTE;
+
+/// Largest attachment (photo, signature image), in bytes: the device store refuses to keep a
+/// larger one and the relay refuses to accept it.
+pub const MAX_ATTACHMENT_BYTES: usize = 10 * 1024 * 1024;

@@ -72,15 +72,6 @@ pub fn current(events: &[ProgressEvent]) -> Option<ProgressKind> {
     ordered(events).last().map(|e| e.kind)
 }
 
-/// Time of the first event of `kind`, if any.
-pub fn first_at(events: &[ProgressEvent], kind: ProgressKind) -> Option<Millis> {
-    events
-        .iter()
-        .filter(|e| e.kind == kind)
-        .map(|e| e.at_ms)
-        .min()
-}
-
 /// Whether `next` may follow the current state. Every refusal is typed and says what to do.
 pub fn check(events: &[ProgressEvent], next: ProgressKind, at: Millis) -> Result<(), DomainError> {
     use ProgressKind::*;

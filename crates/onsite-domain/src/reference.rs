@@ -205,6 +205,11 @@ pub struct FeeItem {
 #[derive(Debug, Clone, PartialEq, Reconcile, Hydrate, Serialize, Deserialize)]
 pub struct FeeSchedule {
     pub schema: u32,
+    /// The service company publishing the schedule, named on the customer's record. A document
+    /// written before this field existed reads as empty.
+    #[autosurgeon(missing = "String::new")]
+    #[serde(default)]
+    pub company: String,
     pub version: u32,
     pub currency: String,
     pub effective_from_ms: Millis,
@@ -270,5 +275,26 @@ impl TechnicianProfile {
     /// Whether the technician may be assigned an order of `service_type` at `now`.
     pub fn qualified_for(&self, service_type: ServiceType, now: Millis) -> bool {
         self.certificate_valid_at(now) && self.qualifications.contains(&service_type)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use automerge::transaction::Transactable;
+
+    use super::*;
+    use crate::{doc, seed};
+
+    #[test]
+    fn a_fee_schedule_written_before_the_company_field_still_reads() {
+        let fees = seed::fee_schedule(0);
+        assert_eq!(fees.company, seed::COMPANY, "the seed names its company");
+        let mut old = doc::create(&fees).expect("create");
+        old.delete(automerge::ROOT, "company")
+            .expect("drop the field");
+        old.commit();
+        let read: FeeSchedule = doc::read(&old).expect("an older schedule still hydrates");
+        assert_eq!(read.company, "", "a missing company reads as empty");
+        assert_eq!(read.items, fees.items, "everything else is kept");
     }
 }

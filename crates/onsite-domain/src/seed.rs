@@ -31,10 +31,14 @@ fn fee(
     }
 }
 
+/// The demo service company's name, on its fee schedule and so on every record it signs.
+pub const COMPANY: &str = "Onsite 上门服务";
+
 /// The demo company's published fee schedule (二公开: 统一收费标准).
 pub fn fee_schedule(effective_from: Millis) -> FeeSchedule {
     FeeSchedule {
         schema: SCHEMA,
+        company: COMPANY.to_owned(),
         version: 1,
         currency: "CNY".to_owned(),
         effective_from_ms: effective_from,

@@ -15,8 +15,8 @@ pub struct SlaTargets {
     pub complete_by_ms: Millis,
 }
 
-/// Durations from creation per tier. The company may tune them; [`SlaPolicy::default`] is the
-/// published standard.
+/// Durations from creation per tier. [`SlaPolicy::PUBLISHED`] (also the `Default`) is the
+/// published standard: orders are created with it and every device evaluates badges with it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SlaPolicy {
     /// (respond, arrive, complete) durations for standard, gold and platinum customers.
@@ -29,16 +29,19 @@ pub struct SlaPolicy {
 
 impl Default for SlaPolicy {
     fn default() -> Self {
-        SlaPolicy {
-            standard: [2 * HOUR, 24 * HOUR, 48 * HOUR],
-            gold: [HOUR, 8 * HOUR, 24 * HOUR],
-            platinum: [30 * MINUTE, 4 * HOUR, 12 * HOUR],
-            at_risk_percent: 25,
-        }
+        SlaPolicy::PUBLISHED
     }
 }
 
 impl SlaPolicy {
+    /// The published standard.
+    pub const PUBLISHED: SlaPolicy = SlaPolicy {
+        standard: [2 * HOUR, 24 * HOUR, 48 * HOUR],
+        gold: [HOUR, 8 * HOUR, 24 * HOUR],
+        platinum: [30 * MINUTE, 4 * HOUR, 12 * HOUR],
+        at_risk_percent: 25,
+    };
+
     pub fn targets(&self, tier: Tier, created_at: Millis) -> SlaTargets {
         let [r, a, c] = match tier {
             Tier::Standard => self.standard,

@@ -2,25 +2,23 @@
 //! conflicts and status derivation — all through the public API, as the store and relay use it.
 
 use onsite_domain::completion::{self, Missing};
-use onsite_domain::edit::{self, EditContext, VisitEdit};
+use onsite_domain::edit::{self, VisitEdit};
 use onsite_domain::order::{DispatchStatus, Order};
 use onsite_domain::progress::ProgressKind;
 use onsite_domain::record::{self, Verification};
-use onsite_domain::reference::{FeeSchedule, PartsCatalogue, TechnicianProfile, TemplateLibrary};
+use onsite_domain::reference::TechnicianProfile;
 use onsite_domain::sla::SlaPolicy;
 use onsite_domain::status::{self, Conflict, EffectiveStatus};
 use onsite_domain::visit::{Outcome, StockSource, Visit};
-use onsite_domain::{DomainError, HOUR, MINUTE, Millis, seed, templates};
+use onsite_domain::{DomainError, HOUR, MINUTE, Millis, seed};
+use onsite_testkit::Reference;
 
 const DAY: Millis = 1_764_460_800_000; // 2025-11-30T00:00Z
 const SIG: &str = "5d41402abc4b2a76b9719d911017c592aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
 
 struct World {
     order: Order,
-    library: TemplateLibrary,
-    fees: FeeSchedule,
-    parts: PartsCatalogue,
-    tech: TechnicianProfile,
+    refs: Reference,
     other: TechnicianProfile,
     now: Millis,
     next_id: u32,
@@ -36,10 +34,9 @@ impl World {
         order.assign("t1", &tech, "", "disp", now).unwrap();
         World {
             order,
-            library: templates::builtin_library(),
-            fees: seed::fee_schedule(DAY),
-            parts: seed::parts_catalogue(),
-            tech,
+            refs: Reference::demo(tech)
+                .with_fees(seed::fee_schedule(DAY))
+                .with_device("dev-1"),
             other,
             now,
             next_id: 0,
@@ -47,7 +44,12 @@ impl World {
     }
 
     fn visit(&self) -> Visit {
-        Visit::start(&self.order, &self.tech.technician_id, &self.library).unwrap()
+        Visit::start(
+            &self.order,
+            &self.refs.profile.technician_id,
+            &self.refs.library,
+        )
+        .unwrap()
     }
 
     fn id(&mut self) -> String {
@@ -57,16 +59,7 @@ impl World {
 
     fn apply(&mut self, v: &mut Visit, e: VisitEdit) -> Result<(), DomainError> {
         self.now += MINUTE;
-        let ctx = EditContext {
-            order: &self.order,
-            library: &self.library,
-            fees: &self.fees,
-            parts: &self.parts,
-            profile: &self.tech,
-            device_id: "dev-1",
-            now: self.now,
-        };
-        edit::apply(v, e, &ctx)
+        edit::apply(v, e, &self.refs.context(&self.order, self.now))
     }
 
     fn progress(&mut self, v: &mut Visit, kind: ProgressKind) -> Result<(), DomainError> {
@@ -121,13 +114,13 @@ fn a_complete_repair_job_signs_and_verifies() {
     let mut w = World::new();
     let mut v = w.ready_visit();
     assert_eq!(
-        completion::missing_for_signing(&v, &w.library),
+        completion::missing_for_signing(&v, &w.refs.library),
         vec![],
         "everything is done"
     );
     w.sign(&mut v).unwrap();
     assert!(
-        completion::missing_for_completion(&v, &w.library).is_empty(),
+        completion::missing_for_completion(&v, &w.refs.library).is_empty(),
         "signed visit is complete"
     );
     assert!(
@@ -135,7 +128,8 @@ fn a_complete_repair_job_signs_and_verifies() {
         "untouched record verifies"
     );
     let price = |code: &str| {
-        w.fees
+        w.refs
+            .fees
             .items
             .iter()
             .find(|f| f.code == code)
@@ -285,7 +279,7 @@ fn each_single_missing_requirement_blocks_signing() {
         let mut w = World::new();
         let mut v = w.ready_visit();
         break_it(&mut v);
-        let missing = completion::missing_for_signing(&v, &w.library);
+        let missing = completion::missing_for_signing(&v, &w.refs.library);
         assert_eq!(
             missing,
             vec![expected],
@@ -304,7 +298,7 @@ fn unknown_template_version_is_a_typed_error_and_listed_as_missing() {
         .unwrap_err();
     assert_eq!(err.code(), "checklist.unknown_template");
     assert!(
-        completion::missing_for_signing(&v, &w.library).contains(&Missing::TemplateMissing {
+        completion::missing_for_signing(&v, &w.refs.library).contains(&Missing::TemplateMissing {
             template_id: "repair".into(),
             version: 9
         })
@@ -652,7 +646,7 @@ fn progress_is_refused_on_cancelled_or_held_orders_and_for_non_assignees() {
 #[test]
 fn assignment_rules() {
     let mut w = World::new();
-    let tech = w.tech.clone();
+    let tech = w.refs.profile.clone();
     assert_eq!(
         w.order
             .assign("t9", &tech, "", "d", w.now)
@@ -831,7 +825,7 @@ fn the_demo_job_script_completes_every_service_type() {
         let mut w = World::new();
         let mut order = Order::create(seed::order(n, DAY), &SlaPolicy::default(), w.now).unwrap();
         assert_eq!(order.service_type, st);
-        let tech = w.tech.clone();
+        let tech = w.refs.profile.clone();
         order.assign("t", &tech, "", "d", w.now).unwrap();
         w.order = order;
         let mut v = w.visit();
@@ -840,7 +834,7 @@ fn the_demo_job_script_completes_every_service_type() {
                 .unwrap_or_else(|err| panic!("{st:?}: {e:?} refused: {err}"));
         }
         assert_eq!(
-            completion::missing_for_signing(&v, &w.library),
+            completion::missing_for_signing(&v, &w.refs.library),
             vec![],
             "{st:?} job is ready to sign"
         );

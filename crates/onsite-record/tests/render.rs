@@ -32,7 +32,7 @@ fn fixture() -> &'static common::Fixture {
 fn raw_ids(f: &common::Fixture) -> Vec<String> {
     let mut ids = Vec::new();
     for inst in f.visit.checklists.values() {
-        let t = f.library.get(&inst.template_id, inst.version).unwrap();
+        let t = f.refs.library.get(&inst.template_id, inst.version).unwrap();
         ids.push(format!("{}@", t.id));
         ids.push(format!(">{}<", t.id));
         ids.extend(t.items.iter().map(|i| i.id.clone()));
@@ -132,7 +132,7 @@ fn every_template_item_of_the_visit_appears_by_label() {
     for lang in [Lang::ZhCn, Lang::En] {
         let html = render_html(&f.input(lang)).unwrap();
         for inst in f.visit.checklists.values() {
-            let t = f.library.get(&inst.template_id, inst.version).unwrap();
+            let t = f.refs.library.get(&inst.template_id, inst.version).unwrap();
             for item in &t.items {
                 let label = onsite_record::escape_html(item.label.get(lang.tag()));
                 assert!(html.contains(&label), "{lang:?}: item {} missing", item.id);

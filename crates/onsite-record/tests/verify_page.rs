@@ -2,7 +2,7 @@
 
 mod common;
 
-use onsite_domain::edit::{self, EditContext, VisitEdit};
+use onsite_domain::edit::{self, VisitEdit};
 use onsite_domain::reference::ServiceType;
 use onsite_record::{Lang, NotValidReason, VerifyState, VerifySummary, verify_page};
 
@@ -104,16 +104,7 @@ fn an_earlier_signature_after_a_re_sign_is_superseded() {
         },
     ] {
         now += 60_000;
-        let ctx = EditContext {
-            order: &f.order,
-            library: &f.library,
-            fees: &f.fees,
-            parts: &f.parts,
-            profile: &f.profile,
-            device_id: "dev-tablet-1",
-            now,
-        };
-        edit::apply(&mut f.visit, e, &ctx).expect("reopen and re-sign");
+        edit::apply(&mut f.visit, e, &f.refs.context(&f.order, now)).expect("reopen and re-sign");
     }
     let second = f.visit.signature.clone().unwrap();
     assert_ne!(first.record_hash, second.record_hash);

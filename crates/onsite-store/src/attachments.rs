@@ -1,13 +1,11 @@
 //! Attachments (photos, signature images): content-addressed by the SHA-256 of their bytes, in
 //! their own table. Documents refer to them by that hex digest; the hash is checked on every read.
 
+use onsite_domain::MAX_ATTACHMENT_BYTES;
 use rusqlite::{OptionalExtension, params};
 use sha2::{Digest, Sha256};
 
 use crate::{Store, StoreError};
-
-/// Largest attachment the store accepts (a phone photo after the app's downscaling is far less).
-pub const MAX_ATTACHMENT_BYTES: usize = 10 * 1024 * 1024;
 
 /// An attachment read back from the store; its bytes have been checked against `sha256`.
 #[derive(Debug, Clone, PartialEq, Eq)]

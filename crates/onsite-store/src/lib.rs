@@ -24,7 +24,7 @@ mod queries;
 mod schema;
 mod store;
 
-pub use attachments::{Attachment, MAX_ATTACHMENT_BYTES, sha256_hex};
+pub use attachments::{Attachment, sha256_hex};
 pub use error::StoreError;
 pub use queries::{CustomerRow, HistoryRow, OrderRow, TodayRow, VisitRow, VisitVerification};
 pub use store::{COMPACT_AT, DB_FILE, DEFAULT_DURABILITY, DocInfo, Durability, Store};

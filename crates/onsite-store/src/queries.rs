@@ -6,7 +6,7 @@ use onsite_domain::Millis;
 use onsite_domain::order::{DispatchStatus, Tier, Window};
 use onsite_domain::progress::{ProgressEvent, ProgressKind};
 use onsite_domain::reference::ServiceType;
-use onsite_domain::sla::{self, SlaReport, SlaTargets};
+use onsite_domain::sla::{self, SlaPolicy, SlaReport, SlaTargets};
 use onsite_domain::status::{Conflict, EffectiveStatus};
 use rusqlite::{OptionalExtension, Row, params};
 use serde::{Deserialize, Serialize};
@@ -272,7 +272,7 @@ impl Store {
                 order.created_at_ms,
                 &order.sla,
                 &events,
-                &self.sla_policy,
+                &SlaPolicy::PUBLISHED,
                 now_ms,
             );
             let stage: Option<String> = stage_stmt

@@ -12,7 +12,6 @@ use autosurgeon::{Hydrate, Reconcile};
 use onsite_domain::edit::{self, EditContext, VisitEdit};
 use onsite_domain::order::{DispatchStatus, Order};
 use onsite_domain::reference::{FeeSchedule, PartsCatalogue, TechnicianProfile, TemplateLibrary};
-use onsite_domain::sla::SlaPolicy;
 use onsite_domain::visit::Visit;
 use onsite_domain::{DocId, DomainError, Millis, doc};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
@@ -87,7 +86,6 @@ pub struct Store {
     pub(crate) actor: ActorId,
     device_id: String,
     pub(crate) cache: RefCell<DocCache>,
-    pub(crate) sla_policy: SlaPolicy,
     path: PathBuf,
 }
 
@@ -209,7 +207,6 @@ impl Store {
             actor,
             device_id: device,
             cache: RefCell::new(DocCache::default()),
-            sla_policy: SlaPolicy::default(),
             path,
         };
         let index_version = meta_get(&store.conn, "index_version")?;
@@ -245,11 +242,6 @@ impl Store {
         self.conn
             .pragma_update(None, "synchronous", durability.pragma_value())?;
         Ok(())
-    }
-
-    /// The SLA policy used to evaluate badges in [`Store::today`] (default: the published one).
-    pub fn set_sla_policy(&mut self, policy: SlaPolicy) {
-        self.sla_policy = policy;
     }
 
     // ---------------------------------------------------------------- typed documents

@@ -814,7 +814,7 @@ fn attachments_are_content_addressed_and_checked() {
     store.mark_attachment_synced(&sha).unwrap();
     assert!(store.pending_attachments().unwrap().is_empty());
 
-    let too_big = vec![0u8; onsite_store::MAX_ATTACHMENT_BYTES + 1];
+    let too_big = vec![0u8; onsite_domain::MAX_ATTACHMENT_BYTES + 1];
     let err = store.put_attachment(&too_big, "image/jpeg").unwrap_err();
     assert!(matches!(err, StoreError::AttachmentTooLarge { .. }));
     assert_eq!(err.code(), "attachment.too_large");

@@ -202,8 +202,6 @@ impl ErrorBody {
     }
 }
 
-/// Largest attachment (photo, signature image) the relay accepts, bytes.
-pub const MAX_ATTACHMENT_BYTES: usize = 10 * 1024 * 1024;
 /// Attachment types the relay accepts.
 pub const ATTACHMENT_TYPES: [&str; 3] = ["image/png", "image/jpeg", "image/webp"];
 

@@ -14,7 +14,8 @@ use onsite_sync::device::{self, PeerState};
 use onsite_wire::{ErrorBody, SignInRequest, SignInResponse, SyncRequest, SyncResponse};
 use reqwest::StatusCode;
 
-pub const PASSWORD: &str = "demo-pass-1";
+pub use onsite_testkit::PASSWORD;
+pub use onsite_testkit::relay::wait_healthy;
 pub const DAY: Millis = 1_790_000_000_000;
 
 /// Start a relay on the database in `dir` and wait until `/healthz` answers.
@@ -27,20 +28,6 @@ pub async fn start_relay_with(config: Config) -> RunningRelay {
 
 pub async fn start_relay(dir: &Path) -> RunningRelay {
     start_relay_with(Config::for_database(dir.join("relay.sqlite3"))).await
-}
-
-/// Poll `/healthz` (bounded: 200 tries) until it answers `ok`.
-pub async fn wait_healthy(url: &str) {
-    let http = reqwest::Client::new();
-    for _ in 0..200 {
-        if let Ok(r) = http.get(format!("{url}/healthz")).send().await
-            && r.status() == StatusCode::OK
-        {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    panic!("relay at {url} never became healthy");
 }
 
 /// Seed the demo company with 6 orders (o-00000, o-00002, o-00004 → tech.a; others → tech.b).

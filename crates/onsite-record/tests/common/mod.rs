@@ -3,15 +3,14 @@
 #![allow(dead_code)]
 
 use image::{ImageEncoder, Rgba, RgbaImage};
-use onsite_domain::edit::{self, EditContext, VisitEdit};
+use onsite_domain::edit::{self, VisitEdit};
 use onsite_domain::order::Order;
 use onsite_domain::progress::ProgressKind;
-use onsite_domain::reference::{
-    Confirmation, FeeSchedule, PartsCatalogue, TechnicianProfile, TemplateLibrary,
-};
+use onsite_domain::reference::Confirmation;
 use onsite_domain::sla::SlaPolicy;
 use onsite_domain::visit::{CheckResult, Outcome, StockSource, Visit};
 use onsite_domain::{MINUTE, Millis, seed, templates};
+use onsite_testkit::Reference;
 
 /// 2026-11-30 00:00 UTC.
 pub const DAY: Millis = 1_795_996_800_000;
@@ -21,10 +20,8 @@ pub const COMPANY: &str = "海尔智家上海浦东服务中心 Onsite Demo Serv
 pub struct Fixture {
     pub order: Order,
     pub visit: Visit,
-    pub library: TemplateLibrary,
-    pub fees: FeeSchedule,
-    pub parts: PartsCatalogue,
-    pub profile: TechnicianProfile,
+    /// Reference documents and device of the edits (`refs.context` for further edits).
+    pub refs: Reference,
     pub signature_png: Vec<u8>,
 }
 
@@ -80,18 +77,17 @@ pub fn signed() -> Fixture {
     let mut visit = Visit::start(&order, &profile.technician_id, &library).expect("templates");
     let sig = onsite_record::normalise_signature(&pad_png(900, 300)).expect("pad signature");
     let mut now = DAY + 9 * 60 * MINUTE;
+    let refs = Reference {
+        library,
+        fees,
+        parts,
+        profile,
+        device_id: "dev-tablet-1".into(),
+    };
     let mut step = |visit: &mut Visit, e: VisitEdit| {
         now += MINUTE;
-        let ctx = EditContext {
-            order: &order,
-            library: &library,
-            fees: &fees,
-            parts: &parts,
-            profile: &profile,
-            device_id: "dev-tablet-1",
-            now,
-        };
-        edit::apply(visit, e.clone(), &ctx).unwrap_or_else(|err| panic!("{e:?}: {err}"));
+        edit::apply(visit, e.clone(), &refs.context(&order, now))
+            .unwrap_or_else(|err| panic!("{e:?}: {err}"));
     };
     let progress = |id: &str, kind| VisitEdit::Progress {
         id: id.into(),
@@ -245,10 +241,7 @@ pub fn signed() -> Fixture {
     Fixture {
         order,
         visit,
-        library,
-        fees,
-        parts,
-        profile,
+        refs,
         signature_png: sig.png,
     }
 }
@@ -258,7 +251,7 @@ impl Fixture {
         onsite_record::RecordInput {
             order: &self.order,
             visit: &self.visit,
-            library: &self.library,
+            library: &self.refs.library,
             signature_png: &self.signature_png,
             company: COMPANY,
             relay_base_url: RELAY,

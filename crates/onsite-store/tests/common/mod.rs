@@ -6,10 +6,9 @@
 use onsite_domain::edit::VisitEdit;
 use onsite_domain::ledger::StockLedger;
 use onsite_domain::order::Order;
-use onsite_domain::progress::ProgressKind;
-use onsite_domain::reference::{Confirmation, ItemKind, PhotoPolicy, TemplateLibrary};
+use onsite_domain::reference::{ItemKind, PhotoPolicy, ServiceType, TemplateLibrary};
 use onsite_domain::sla::SlaPolicy;
-use onsite_domain::visit::{CheckResult, Outcome, StockSource, Visit};
+use onsite_domain::visit::{Outcome, Visit};
 use onsite_domain::{DocId, HOUR, Millis, seed, templates};
 use onsite_store::Store;
 
@@ -61,70 +60,25 @@ pub fn create_order(store: &mut Store, n: u32, day: Millis, technician: &str) ->
     id
 }
 
-/// Every edit that takes a freshly started visit to "work done", ready for the customer to sign:
-/// progress steps, an answer for every technician item (with a photo where one is required),
-/// the home check, the customer's confirmations and rating, a fee, a part and notes.
-/// `photo` is the SHA-256 of a stored photo attachment.
-pub fn edits_to_work_done(
-    visit: &Visit,
-    library: &TemplateLibrary,
-    photo: &str,
-    prefix: &str,
-) -> Vec<VisitEdit> {
-    let mut edits = Vec::new();
-    for (i, kind) in [
-        ProgressKind::Accepted,
-        ProgressKind::EnRoute,
-        ProgressKind::Arrived,
-        ProgressKind::WorkStarted,
-    ]
-    .into_iter()
-    .enumerate()
-    {
-        edits.push(VisitEdit::Progress {
-            id: format!("{prefix}-ev{i}"),
-            kind,
-        });
-    }
-    edits.extend(checklist_answers(visit, library, photo));
-    edits.push(VisitEdit::AddHomeCheck {
-        id: format!("{prefix}-hc"),
-        appliance: "fridge BCD-470WDPG".into(),
-        result: CheckResult::Ok,
-        note: String::new(),
-    });
-    for c in Confirmation::ALL {
-        edits.push(VisitEdit::Confirm {
-            confirmation: c,
-            value: true,
-        });
-    }
-    edits.push(VisitEdit::Rate {
-        stars: 5,
-        comment: "准时，专业 / On time, professional".into(),
-    });
-    edits.push(VisitEdit::AddFee {
-        id: format!("{prefix}-fee"),
-        code: "visit".into(),
-        qty: 1,
-    });
-    edits.push(VisitEdit::AddPart {
-        id: format!("{prefix}-part"),
-        part_no: "AC-CAP-35UF".into(),
-        qty: 1,
-        faulty_serial: String::new(),
-        replacement_serial: String::new(),
-        source: StockSource::Personal,
-    });
-    edits.push(VisitEdit::SetNotes {
-        diagnosis: "启动电容失效 / Run capacitor failed".into(),
-        work_performed: "更换电容，试机正常 / Replaced capacitor, test run OK".into(),
-    });
-    edits.push(VisitEdit::Progress {
-        id: format!("{prefix}-ev-done"),
-        kind: ProgressKind::WorkDone,
-    });
-    edits
+/// The demo job of `service_type` up to "work done", ready for the customer to sign
+/// ([`seed::job_edits`]: progress, checklist, home check, confirmations, rating, a fee, a part
+/// and notes), its photos being `photo`, the SHA-256 of a stored photo attachment.
+pub fn edits_to_work_done(service_type: ServiceType, photo: &str, prefix: &str) -> Vec<VisitEdit> {
+    seed::job_edits(service_type, prefix)
+        .into_iter()
+        .map(|e| match e {
+            VisitEdit::AttachPhoto {
+                template_id,
+                item_id,
+                ..
+            } => VisitEdit::AttachPhoto {
+                template_id,
+                item_id,
+                sha256: photo.to_owned(),
+            },
+            e => e,
+        })
+        .collect()
 }
 
 /// An answer for every item the technician answers (not the customer's confirmations), plus a
@@ -188,11 +142,13 @@ pub fn work_to_done(
     photo: &str,
     mut now: Millis,
 ) -> Millis {
-    let visit = store
+    store
         .start_visit(order_id, technician)
         .expect("start visit");
-    let library: TemplateLibrary = store.read(&DocId::Templates).expect("templates");
-    for edit in edits_to_work_done(&visit, &library, photo, order_id) {
+    let order: Order = store
+        .read(&DocId::Order(order_id.to_owned()))
+        .expect("order");
+    for edit in edits_to_work_done(order.service_type, photo, order_id) {
         now += 60_000;
         store
             .apply_visit_edit(order_id, technician, edit.clone(), now)
@@ -216,11 +172,7 @@ pub fn sign(
         .apply_visit_edit(
             order_id,
             technician,
-            VisitEdit::Sign {
-                event_id: format!("{order_id}-signed"),
-                signer_name: "张伟".into(),
-                image_sha256: sha,
-            },
+            seed::sign_edit(order_id, "张伟", &sha),
             now,
         )
         .expect("sign")

@@ -1,0 +1,23 @@
+//! Test fixtures shared by every crate's tests and benchmarks (a dev-dependency only, never
+//! linked into a product binary):
+//!
+//! - [`clock`]: the tests' fixed day and device clocks instead of the wall clock;
+//! - [`job`]: the demo reference documents, an [`EditContext`](onsite_domain::edit::EditContext)
+//!   builder and the signed demo job built from [`onsite_domain::seed::job_edits`];
+//! - [`sim`]: devices and the relay logic over a simulated in-memory network with a fake clock;
+//! - [`relay`] (feature `relay`): a seeded relay on 127.0.0.1 whose `Drop` stops it.
+//!
+//! Golden-hash tests (`onsite-domain/tests/record_golden.rs`, `onsite-record/tests/common`) keep
+//! their own fixtures on purpose: a change here must never move a golden hash.
+
+pub mod clock;
+pub mod job;
+#[cfg(feature = "relay")]
+pub mod relay;
+pub mod sim;
+
+pub use clock::{Clock, DAY, fixed_clock, ticking_clock};
+pub use job::Reference;
+
+/// Password of every demo account in tests and benchmarks.
+pub const PASSWORD: &str = "demo-password-1";
