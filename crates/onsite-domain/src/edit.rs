@@ -144,10 +144,7 @@ fn apply_in_place(
     match edit {
         VisitEdit::Progress { id, kind } => {
             if matches!(kind, ProgressKind::Signed | ProgressKind::Reopened) {
-                return Err(DomainError::WrongAnswerKind {
-                    item_id: format!("{kind:?}"),
-                    expected: "signing and reopening happen through the sign and reopen actions",
-                });
+                return Err(DomainError::ReservedStep { kind });
             }
             push_event(v, id, kind, ctx)?;
         }
@@ -218,19 +215,14 @@ fn apply_in_place(
             }
             let (_, photo) = item_kind(v, ctx.library, &template_id, &item_id)?;
             if photo == PhotoPolicy::None {
-                return Err(DomainError::WrongAnswerKind {
-                    item_id,
-                    expected: "no photo evidence for this item",
-                });
+                return Err(DomainError::PhotoNotAllowed { item_id });
             }
             let inst = v
                 .checklists
                 .get_mut(&template_id)
                 .expect("checked by item_kind");
             let Some(ans) = inst.answers.get_mut(&item_id) else {
-                return Err(DomainError::NoSuchEntry(format!(
-                    "answer for '{item_id}'; answer the item before attaching a photo"
-                )));
+                return Err(DomainError::NotAnswered { item_id });
             };
             if ans.photos.iter().any(|p| p.sha256 == sha256) {
                 return Err(DomainError::DuplicateId(sha256));

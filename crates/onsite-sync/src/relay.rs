@@ -16,7 +16,7 @@ use automerge::sync::{self, MessageFlags, MessageVersion, SyncDoc};
 use automerge::{AutoCommit, ChangeHash};
 use onsite_domain::DocId;
 use onsite_domain::order::Order;
-use onsite_wire::{DocMessage, DocRejection, SyncRequest, SyncResponse, codes};
+use onsite_wire::{Code, DocMessage, DocRejection, SyncRequest, SyncResponse};
 
 use crate::SyncError;
 use crate::access::{Access, OrderFacts, Principal, access, governing_order, order_access_changes};
@@ -199,10 +199,10 @@ pub fn order_facts(doc: &AutoCommit) -> Result<OrderFacts, String> {
     Ok(OrderFacts::of(&order))
 }
 
-fn reject(doc: &DocId, code: &str, message: String) -> DocRejection {
+fn reject(doc: &DocId, code: Code, message: String) -> DocRejection {
     DocRejection {
         doc: doc.clone(),
-        code: code.to_owned(),
+        code,
         message,
     }
 }
@@ -261,7 +261,7 @@ pub fn handle<S: DocStore>(
         if acc == Access::None {
             rejected.push(reject(
                 &doc_id,
-                codes::DOC_NOT_FOUND,
+                Code::DocumentNotFound,
                 format!("'{doc_id}' does not exist"),
             ));
             continue;
@@ -298,7 +298,7 @@ pub fn handle<S: DocStore>(
             if !exists {
                 rejected.push(reject(
                     &doc_id,
-                    codes::DOC_NOT_FOUND,
+                    Code::DocumentNotFound,
                     format!("'{doc_id}' does not exist"),
                 ));
                 continue;
@@ -313,7 +313,7 @@ pub fn handle<S: DocStore>(
         if !acc.can_write() {
             rejected.push(reject(
                 &doc_id,
-                codes::DOC_READ_ONLY,
+                Code::AccessReadOnly,
                 format!(
                     "'{doc_id}' is read-only for a {}; {} change(s) were refused and nothing was stored — discard them on the device",
                     who.role,
@@ -326,7 +326,7 @@ pub fn handle<S: DocStore>(
         if bytes.len() as u64 > limits.max_doc_bytes {
             rejected.push(reject(
                 &doc_id,
-                codes::DOC_TOO_LARGE,
+                Code::DocumentTooLarge,
                 format!(
                     "'{doc_id}' would grow to {} bytes, over the relay's limit of {} bytes; move large content (photos) to attachments",
                     bytes.len(),
@@ -353,7 +353,7 @@ pub fn handle<S: DocStore>(
                 Err(reason) => {
                     rejected.push(reject(
                         &doc_id,
-                        codes::DOC_BAD_SHAPE,
+                        Code::DocumentUnexpectedShape,
                         format!("'{doc_id}' would no longer be a valid order ({reason}); nothing was stored"),
                     ));
                     continue;

@@ -14,7 +14,7 @@ use onsite_sync::access::Principal;
 use onsite_sync::device::{self, PeerState};
 use onsite_sync::memory::MemoryStore;
 use onsite_sync::relay::{Caller, Limits, handle};
-use onsite_wire::{Role, SyncRequest, SyncResponse, codes};
+use onsite_wire::{Code, Role, SyncRequest, SyncResponse};
 
 const DAY: Millis = 1_790_000_000_000;
 
@@ -476,7 +476,7 @@ fn forbidden_writes_are_refused_whole_and_unreadable_docs_look_missing() {
     a.edit_order(&order_id(0), |o| o.status = DispatchStatus::Cancelled);
     let resp = exchange(&mut a, &mut relay);
     assert_eq!(resp.rejected.len(), 1);
-    assert_eq!(resp.rejected[0].code, codes::DOC_READ_ONLY);
+    assert_eq!(resp.rejected[0].code, Code::AccessReadOnly);
     assert_eq!(relay.store.change_count(), before, "nothing stored");
 
     // Asking for tech.b's order and for a missing order gives the same answer.
@@ -489,8 +489,8 @@ fn forbidden_writes_are_refused_whole_and_unreadable_docs_look_missing() {
     };
     let theirs = relay.serve(&a.caller, &ask(order_id(1)));
     let missing = relay.serve(&a.caller, &ask(order_id(999)));
-    assert_eq!(theirs.rejected[0].code, codes::DOC_NOT_FOUND);
-    assert_eq!(missing.rejected[0].code, codes::DOC_NOT_FOUND);
+    assert_eq!(theirs.rejected[0].code, Code::DocumentNotFound);
+    assert_eq!(missing.rejected[0].code, Code::DocumentNotFound);
     assert_eq!(
         theirs.rejected[0].message.replace("o-00001", "X"),
         missing.rejected[0].message.replace("o-00999", "X"),
@@ -509,7 +509,7 @@ fn forbidden_writes_are_refused_whole_and_unreadable_docs_look_missing() {
         &a.caller,
         &device::build_request(a.cursor, vec![(fake_id.clone(), msg)]),
     );
-    assert_eq!(resp.rejected[0].code, codes::DOC_NOT_FOUND);
+    assert_eq!(resp.rejected[0].code, Code::DocumentNotFound);
     assert!(relay.store.doc_bytes(&fake_id).is_none(), "nothing stored");
     assert_eq!(relay.store.change_count(), before);
 }
