@@ -137,11 +137,11 @@ pub fn forward_sync_events<R: Runtime>(handle: tauri::AppHandle<R>, app: Arc<App
                     while rx.changed().await.is_ok() {
                         let synced = rx.borrow().last_synced_ms;
                         if let Ok(status) = app.sync_status() {
-                            let _ = handle.emit("sync-status", status);
+                            let _ = handle.emit(EventName::SyncStatus.as_str(), status);
                         }
                         if synced != last_synced {
                             last_synced = synced;
-                            let _ = handle.emit("documents-changed", ());
+                            let _ = handle.emit(EventName::DocumentsChanged.as_str(), ());
                         }
                     }
                 }

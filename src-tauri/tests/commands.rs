@@ -102,7 +102,7 @@ fn sign_in_today_and_an_edit_through_the_ipc() {
     )
     .unwrap_err();
     assert!(
-        bad.code.starts_with("auth."),
+        bad.code.as_str().starts_with("auth."),
         "wrong password refused by code: {}",
         bad.code
     );

@@ -4,14 +4,15 @@
 use argon2::password_hash::{PasswordHash, SaltString};
 use argon2::{Argon2, PasswordHasher, PasswordVerifier};
 use base64::Engine;
+use onsite_domain::Code;
 use onsite_sync::access::Principal;
-use onsite_wire::{Role, codes};
+use onsite_wire::Role;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 
 use crate::storage::{RelayStorage, StorageError, TokenRecord, User};
 
-/// Why a request or sign-in was not authenticated. Each has a wire code (see [`codes`]).
+/// Why a request or sign-in was not authenticated. Each has a wire [`Code`].
 #[derive(Debug, thiserror::Error)]
 pub enum AuthError {
     #[error("no bearer token; sign in and send 'Authorization: Bearer <token>'")]
@@ -33,16 +34,16 @@ pub enum AuthError {
 }
 
 impl AuthError {
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> Code {
         match self {
-            AuthError::Missing => codes::AUTH_MISSING,
-            AuthError::Invalid => codes::AUTH_INVALID,
-            AuthError::Expired => codes::AUTH_EXPIRED,
-            AuthError::Revoked => codes::AUTH_REVOKED,
-            AuthError::BadCredentials => codes::AUTH_BAD_CREDENTIALS,
-            AuthError::Disabled => codes::AUTH_DISABLED,
-            AuthError::Input(_) => codes::REQUEST_MALFORMED,
-            AuthError::Storage(_) => codes::UNAVAILABLE,
+            AuthError::Missing => Code::AuthMissingToken,
+            AuthError::Invalid => Code::AuthInvalidToken,
+            AuthError::Expired => Code::AuthTokenExpired,
+            AuthError::Revoked => Code::AuthTokenRevoked,
+            AuthError::BadCredentials => Code::AuthBadCredentials,
+            AuthError::Disabled => Code::AuthAccountDisabled,
+            AuthError::Input(_) => Code::RequestMalformed,
+            AuthError::Storage(_) => Code::RelayUnavailable,
         }
     }
 }

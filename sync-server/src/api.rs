@@ -12,12 +12,13 @@ use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use futures_util::{Stream, StreamExt, stream};
+use onsite_domain::Code;
 use onsite_sync::SyncError;
 use onsite_sync::access::access;
 use onsite_sync::relay::{Caller, Committed, HandleError};
 use onsite_wire::{
     API_VERSION, Capabilities, ErrorBody, PushEvent, SYNC_PROTOCOL, SignInRequest, SignInResponse,
-    SyncRequest, codes,
+    SyncRequest,
 };
 use serde::de::DeserializeOwned;
 use tokio::sync::broadcast;
@@ -73,7 +74,7 @@ pub struct ApiError {
 }
 
 impl ApiError {
-    pub fn new(status: StatusCode, code: &str, message: impl Into<String>) -> Self {
+    pub fn new(status: StatusCode, code: Code, message: impl Into<String>) -> Self {
         ApiError {
             status,
             body: ErrorBody::new(code, message),
@@ -107,7 +108,7 @@ impl From<StorageError> for ApiError {
         tracing::error!(error = %e, "storage failed");
         ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
-            codes::UNAVAILABLE,
+            Code::RelayUnavailable,
             format!("relay storage failed ({e}); nothing was acknowledged, retry later"),
         )
     }
@@ -116,7 +117,7 @@ impl From<StorageError> for ApiError {
 fn internal(what: &str) -> ApiError {
     ApiError::new(
         StatusCode::INTERNAL_SERVER_ERROR,
-        codes::INTERNAL,
+        Code::RelayInternal,
         format!("{what}; nothing was acknowledged, retry later"),
     )
 }
@@ -137,7 +138,7 @@ pub fn router(state: AppState) -> Router {
         .fallback(|| async {
             ApiError::new(
                 StatusCode::NOT_FOUND,
-                codes::NOT_FOUND,
+                Code::RouteNotFound,
                 "no such route; see /api/v1/capabilities",
             )
         })
@@ -178,7 +179,7 @@ async fn read_json<T: DeserializeOwned>(
     {
         return Err(ApiError::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            codes::REQUEST_CONTENT_TYPE,
+            Code::RequestUnsupportedContentType,
             format!("the body must be 'application/json', not '{ct}'"),
         ));
     }
@@ -186,7 +187,7 @@ async fn read_json<T: DeserializeOwned>(
     let too_large = || {
         ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
-            codes::REQUEST_TOO_LARGE,
+            Code::RequestTooLarge,
             format!(
                 "the request body is larger than the relay's limit of {limit} bytes; sync fewer documents per request"
             ),
@@ -198,7 +199,7 @@ async fn read_json<T: DeserializeOwned>(
         let chunk = chunk.map_err(|e| {
             ApiError::new(
                 StatusCode::BAD_REQUEST,
-                codes::REQUEST_BAD_ENCODING,
+                Code::RequestBadEncoding,
                 format!("the request body could not be read or decompressed ({e}); resend it"),
             )
         })?;
@@ -210,7 +211,7 @@ async fn read_json<T: DeserializeOwned>(
     serde_json::from_slice(&buf).map_err(|e| {
         ApiError::new(
             StatusCode::BAD_REQUEST,
-            codes::REQUEST_MALFORMED,
+            Code::RequestMalformed,
             format!("the request body is not valid: {e}"),
         )
     })
@@ -260,7 +261,7 @@ async fn sign_in(
         )
     })
     .await?
-    .inspect_err(|e| tracing::warn!(user = %user_id, code = e.code(), "sign-in refused"))?;
+    .inspect_err(|e| tracing::warn!(user = %user_id, code = %e.code(), "sign-in refused"))?;
     tracing::info!(user = %session.user.user_id, device = %session.record.device_id, "signed in");
     Ok(axum::Json(SignInResponse {
         token: session.token,
@@ -298,7 +299,7 @@ async fn sync(
     .await?;
     let handled = result.map_err(|e| match e {
         HandleError::Refused(e) => {
-            tracing::warn!(user = %caller.principal.user_id, code = e.code(), error = %e, "sync refused");
+            tracing::warn!(user = %caller.principal.user_id, code = %e.code(), error = %e, "sync refused");
             let status = match e {
                 SyncError::CursorAhead { .. } => StatusCode::CONFLICT,
                 SyncError::BadState { .. } => StatusCode::INTERNAL_SERVER_ERROR,
@@ -372,7 +373,7 @@ async fn next_push(mut l: Listener) -> Option<(Result<Event, Infallible>, Listen
         if !valid {
             l.done = true;
             let e = PushEvent::SignedOut {
-                code: codes::AUTH_REVOKED.into(),
+                code: Code::AuthTokenRevoked,
             };
             return Some((Ok(sse_event(&e)), l));
         }

@@ -7,7 +7,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use onsite_domain::MAX_ATTACHMENT_BYTES;
 use onsite_sync::access::may_read_attachment;
-use onsite_wire::{ATTACHMENT_TYPES, codes};
+use onsite_wire::{ATTACHMENT_TYPES, Code};
 use sha2::{Digest, Sha256};
 
 use crate::api::{ApiError, AppState, authenticated, blocking, now_ms};
@@ -23,7 +23,7 @@ fn check_ref(sha256: &str) -> Result<(), ApiError> {
     } else {
         Err(ApiError::new(
             StatusCode::BAD_REQUEST,
-            codes::ATTACHMENT_BAD_REF,
+            Code::AttachmentBadRef,
             "the attachment id must be the lowercase hex SHA-256 of its bytes",
         ))
     }
@@ -32,7 +32,7 @@ fn check_ref(sha256: &str) -> Result<(), ApiError> {
 fn not_found() -> ApiError {
     ApiError::new(
         StatusCode::NOT_FOUND,
-        codes::ATTACHMENT_NOT_FOUND,
+        Code::AttachmentNotFound,
         "no such attachment",
     )
 }
@@ -54,21 +54,21 @@ pub async fn put(
     if !ATTACHMENT_TYPES.contains(&mime.as_str()) {
         return Err(ApiError::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            codes::ATTACHMENT_TYPE,
+            Code::AttachmentUnsupportedType,
             format!("attachments must be one of {ATTACHMENT_TYPES:?}, not '{mime}'"),
         ));
     }
     let bytes = axum::body::to_bytes(body, MAX_ATTACHMENT_BYTES).await.map_err(|_| {
         ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
-            codes::REQUEST_TOO_LARGE,
+            Code::RequestTooLarge,
             format!("attachments are limited to {MAX_ATTACHMENT_BYTES} bytes; take the photo at a lower resolution"),
         )
     })?;
     if hex::encode(Sha256::digest(&bytes)) != sha256 {
         return Err(ApiError::new(
             StatusCode::BAD_REQUEST,
-            codes::ATTACHMENT_HASH_MISMATCH,
+            Code::AttachmentHashMismatch,
             "the bytes do not hash to the SHA-256 in the URL (truncated upload?); nothing was stored",
         ));
     }

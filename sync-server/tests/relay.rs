@@ -15,7 +15,7 @@ use onsite_relay::RelayStorage;
 use onsite_relay::accounts::token_sha256;
 use onsite_relay::storage::TokenRecord;
 use onsite_sync::device::{self, PeerState};
-use onsite_wire::{Capabilities, DocMessage, SyncRequest, codes};
+use onsite_wire::{Capabilities, Code, DocMessage, SyncRequest};
 use reqwest::StatusCode;
 
 fn order(n: u32) -> DocId {
@@ -82,7 +82,7 @@ async fn capabilities_sign_in_and_first_sync() {
         .unwrap();
     assert_eq!(bad.status(), StatusCode::UNAUTHORIZED);
     let body: onsite_wire::ErrorBody = bad.json().await.unwrap();
-    assert_eq!(body.code, codes::AUTH_BAD_CREDENTIALS);
+    assert_eq!(body.code, Code::AuthBadCredentials);
 
     let mut a = Device::sign_in(&relay.url(), "tech.a").await;
     a.sync().await;
@@ -119,8 +119,8 @@ async fn acl_matrix_refuses_and_leaks_nothing() {
     // B asks for A's order by id: same answer as for a missing order.
     let theirs = b.client.sync(&ask(b.cursor, order(0))).await.unwrap();
     let missing = b.client.sync(&ask(b.cursor, order(999))).await.unwrap();
-    assert_eq!(theirs.rejected[0].code, codes::DOC_NOT_FOUND);
-    assert_eq!(missing.rejected[0].code, codes::DOC_NOT_FOUND);
+    assert_eq!(theirs.rejected[0].code, Code::DocumentNotFound);
+    assert_eq!(missing.rejected[0].code, Code::DocumentNotFound);
     assert_eq!(
         theirs.rejected[0].message.replace("o-00000", "X"),
         missing.rejected[0].message.replace("o-00999", "X"),
@@ -138,7 +138,7 @@ async fn acl_matrix_refuses_and_leaks_nothing() {
     });
     let resp = a.exchange().await.unwrap();
     assert_eq!(resp.rejected.len(), 1);
-    assert_eq!(resp.rejected[0].code, codes::DOC_READ_ONLY);
+    assert_eq!(resp.rejected[0].code, Code::AccessReadOnly);
     assert_eq!(
         relay.storage.change_count().unwrap(),
         stored,
@@ -159,7 +159,7 @@ async fn acl_matrix_refuses_and_leaks_nothing() {
         .sync(&device::build_request(b.cursor, vec![(vid.clone(), msg)]))
         .await
         .unwrap();
-    assert_eq!(resp.rejected[0].code, codes::DOC_NOT_FOUND);
+    assert_eq!(resp.rejected[0].code, Code::DocumentNotFound);
     assert_eq!(relay.storage.change_count().unwrap(), stored);
     assert!(
         relay.storage.doc(&vid).unwrap().is_none(),
@@ -170,8 +170,8 @@ async fn acl_matrix_refuses_and_leaks_nothing() {
     let forged = b.client.with_token("ons_forged-token-value");
     let e = forged.sync(&SyncRequest::default()).await.unwrap_err();
     assert_eq!(
-        (e.status, e.body.code.as_str()),
-        (StatusCode::UNAUTHORIZED, codes::AUTH_INVALID)
+        (e.status, e.body.code),
+        (StatusCode::UNAUTHORIZED, Code::AuthInvalidToken)
     );
     let (status, body) = b
         .client
@@ -179,7 +179,7 @@ async fn acl_matrix_refuses_and_leaks_nothing() {
         .post_raw(b"{}".to_vec(), "application/json", None)
         .await;
     let e = decode(status, &body).unwrap_err();
-    assert_eq!(e.body.code, codes::AUTH_MISSING);
+    assert_eq!(e.body.code, Code::AuthMissingToken);
     let expired = "ons_expired-token-for-test";
     relay
         .storage
@@ -199,14 +199,14 @@ async fn acl_matrix_refuses_and_leaks_nothing() {
         .await
         .unwrap_err();
     assert_eq!(
-        (e.status, e.body.code.as_str()),
-        (StatusCode::UNAUTHORIZED, codes::AUTH_EXPIRED)
+        (e.status, e.body.code),
+        (StatusCode::UNAUTHORIZED, Code::AuthTokenExpired)
     );
     relay.storage.revoke_tokens("tech.b", None, 10).unwrap();
     let e = b.client.sync(&SyncRequest::default()).await.unwrap_err();
     assert_eq!(
-        (e.status, e.body.code.as_str()),
-        (StatusCode::UNAUTHORIZED, codes::AUTH_REVOKED)
+        (e.status, e.body.code),
+        (StatusCode::UNAUTHORIZED, Code::AuthTokenRevoked)
     );
 
     // Replaying an old request stores nothing twice.
@@ -247,7 +247,7 @@ async fn bad_input_gets_clear_4xx_and_the_relay_keeps_serving() {
             c.post_raw(serde_json::to_vec(&junk).unwrap(), "application/json", None)
                 .await
         ),
-        (StatusCode::BAD_REQUEST, codes::SYNC_MALFORMED.to_string())
+        (StatusCode::BAD_REQUEST, Code::SyncMalformedMessage)
     );
     // Not JSON, truncated JSON, malformed doc id.
     for body in [
@@ -257,10 +257,7 @@ async fn bad_input_gets_clear_4xx_and_the_relay_keeps_serving() {
     ] {
         assert_eq!(
             code_of(c.post_raw(body, "application/json", None).await),
-            (
-                StatusCode::BAD_REQUEST,
-                codes::REQUEST_MALFORMED.to_string()
-            )
+            (StatusCode::BAD_REQUEST, Code::RequestMalformed)
         );
     }
     // Wrong content type.
@@ -268,7 +265,7 @@ async fn bad_input_gets_clear_4xx_and_the_relay_keeps_serving() {
         code_of(c.post_raw(b"{}".to_vec(), "text/plain", None).await),
         (
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            codes::REQUEST_CONTENT_TYPE.to_string()
+            Code::RequestUnsupportedContentType
         )
     );
     // Truncated gzip body.
@@ -285,10 +282,7 @@ async fn bad_input_gets_clear_4xx_and_the_relay_keeps_serving() {
             )
             .await
         ),
-        (
-            StatusCode::BAD_REQUEST,
-            codes::REQUEST_BAD_ENCODING.to_string()
-        )
+        (StatusCode::BAD_REQUEST, Code::RequestBadEncoding)
     );
     // The whole gzip body works.
     let (status, _) = c.post_raw(full, "application/json", Some("gzip")).await;
@@ -300,10 +294,7 @@ async fn bad_input_gets_clear_4xx_and_the_relay_keeps_serving() {
     .unwrap();
     assert_eq!(
         code_of(c.post_raw(big.clone(), "application/json", None).await),
-        (
-            StatusCode::PAYLOAD_TOO_LARGE,
-            codes::REQUEST_TOO_LARGE.to_string()
-        )
+        (StatusCode::PAYLOAD_TOO_LARGE, Code::RequestTooLarge)
     );
     let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
     gz.write_all(&big).unwrap();
@@ -312,10 +303,7 @@ async fn bad_input_gets_clear_4xx_and_the_relay_keeps_serving() {
             c.post_raw(gz.finish().unwrap(), "application/json", Some("gzip"))
                 .await
         ),
-        (
-            StatusCode::PAYLOAD_TOO_LARGE,
-            codes::REQUEST_TOO_LARGE.to_string()
-        )
+        (StatusCode::PAYLOAD_TOO_LARGE, Code::RequestTooLarge)
     );
     // Oversize document: per-document refusal, nothing stored.
     let stored = relay.storage.change_count().unwrap();
@@ -332,14 +320,14 @@ async fn bad_input_gets_clear_4xx_and_the_relay_keeps_serving() {
     });
     let resp = c.sync(&d.request()).await.unwrap();
     assert_eq!(resp.rejected.len(), 1, "{resp:?}");
-    assert_eq!(resp.rejected[0].code, codes::DOC_TOO_LARGE);
+    assert_eq!(resp.rejected[0].code, Code::DocumentTooLarge);
     assert_eq!(relay.storage.change_count().unwrap(), stored);
     // Unknown document ids answer not_found.
     let resp = c
         .sync(&ask(d.cursor, DocId::Order("o-77777".into())))
         .await
         .unwrap();
-    assert_eq!(resp.rejected[0].code, codes::DOC_NOT_FOUND);
+    assert_eq!(resp.rejected[0].code, Code::DocumentNotFound);
     // Duplicate documents in one request.
     let dup = SyncRequest {
         cursor: 0,
@@ -355,7 +343,7 @@ async fn bad_input_gets_clear_4xx_and_the_relay_keeps_serving() {
         ],
     };
     let e = c.sync(&dup).await.unwrap_err();
-    assert_eq!(e.body.code, codes::SYNC_DUPLICATE_DOC);
+    assert_eq!(e.body.code, Code::SyncDuplicateDocument);
     // Cursor ahead of the relay.
     let e = c
         .sync(&SyncRequest {
@@ -365,8 +353,8 @@ async fn bad_input_gets_clear_4xx_and_the_relay_keeps_serving() {
         .await
         .unwrap_err();
     assert_eq!(
-        (e.status, e.body.code.as_str()),
-        (StatusCode::CONFLICT, codes::SYNC_CURSOR_AHEAD)
+        (e.status, e.body.code),
+        (StatusCode::CONFLICT, Code::SyncCursorAhead)
     );
     // Unknown route.
     let r = c
@@ -508,7 +496,7 @@ async fn sign_out_and_disabled_accounts_stop_sync() {
     let e = a.sync(&SyncRequest::default()).await.unwrap_err();
     assert_eq!(
         e.body.code,
-        codes::AUTH_REVOKED,
+        Code::AuthTokenRevoked,
         "a signed-out token is refused"
     );
 
@@ -516,8 +504,8 @@ async fn sign_out_and_disabled_accounts_stop_sync() {
     assert!(relay.storage.set_disabled("tech.b", true).unwrap());
     let e = b.sync(&SyncRequest::default()).await.unwrap_err();
     assert_eq!(
-        (e.status, e.body.code.as_str()),
-        (StatusCode::FORBIDDEN, codes::AUTH_DISABLED)
+        (e.status, e.body.code),
+        (StatusCode::FORBIDDEN, Code::AuthAccountDisabled)
     );
     relay.stop().await;
 }

@@ -15,7 +15,7 @@ use onsite_domain::reference::{
 };
 use onsite_domain::sla::{self, SlaPolicy};
 use onsite_domain::visit::Visit;
-use onsite_domain::{DocId, HOUR, Millis};
+use onsite_domain::{Code, DocId, HOUR, Millis};
 use onsite_store::Store;
 
 use crate::convert::*;
@@ -290,7 +290,7 @@ impl App {
         );
         let mut card = order_card(&order, report.badge);
         if let Some(row) = &row {
-            card.status = row.effective_status.as_str().to_owned();
+            card.status = row.effective_status;
         }
         let history = store.household_history(&order.customer.household_id)?;
         let mut past: BTreeMap<String, Vec<PastVisit>> = BTreeMap::new();
@@ -304,9 +304,9 @@ impl App {
                 .push(PastVisit {
                     order_no: other.order_no.clone(),
                     appliance_id: other.appliance_id.clone(),
-                    service_type: service_type_code(other.service_type).to_owned(),
+                    service_type: other.service_type,
                     problem: other.problem.clone(),
-                    status: h.order.effective_status.as_str().to_owned(),
+                    status: h.order.effective_status,
                     created_at_ms: other.created_at_ms,
                 });
         }
@@ -697,40 +697,36 @@ pub(crate) fn missing_views(missing: &[Missing], library: &TemplateLibrary) -> V
     missing
         .iter()
         .map(|m| {
-            let (code, tid, iid) = match m {
-                Missing::WorkNotDone => ("work_not_done", None, None),
+            let (tid, iid) = match m {
                 Missing::ItemUnanswered {
                     template_id,
                     item_id,
-                } => ("item_unanswered", Some(template_id), Some(item_id)),
-                Missing::ReadingOutOfRange {
-                    template_id,
-                    item_id,
-                } => ("reading_out_of_range", Some(template_id), Some(item_id)),
-                Missing::ItemInvalid {
-                    template_id,
-                    item_id,
-                } => ("item_invalid", Some(template_id), Some(item_id)),
-                Missing::PhotoMissing {
-                    template_id,
-                    item_id,
-                } => ("photo_missing", Some(template_id), Some(item_id)),
-                Missing::HomeCheckMissing => ("home_check_missing", None, None),
-                Missing::ConfirmationMissing { item_id } => {
-                    ("confirmation_missing", None, Some(item_id))
                 }
-                Missing::RatingMissing => ("rating_missing", None, None),
-                Missing::SignatureMissing => ("signature_missing", None, None),
-                Missing::TemplateMissing { template_id, .. } => {
-                    ("template_missing", Some(template_id), None)
+                | Missing::ReadingOutOfRange {
+                    template_id,
+                    item_id,
                 }
+                | Missing::ItemInvalid {
+                    template_id,
+                    item_id,
+                }
+                | Missing::PhotoMissing {
+                    template_id,
+                    item_id,
+                } => (Some(template_id), Some(item_id)),
+                Missing::ConfirmationMissing { item_id } => (None, Some(item_id)),
+                Missing::TemplateMissing { template_id, .. } => (Some(template_id), None),
+                Missing::WorkNotDone
+                | Missing::HomeCheckMissing
+                | Missing::RatingMissing
+                | Missing::SignatureMissing => (None, None),
             };
             let (zh, en) = match iid {
                 Some(i) => label(tid.map(String::as_str), i),
                 None => (None, None),
             };
             MissingView {
-                code: code.to_owned(),
+                code: m.kind(),
                 template_id: tid.cloned(),
                 item_id: iid.cloned(),
                 label_zh_cn: zh,
@@ -751,8 +747,8 @@ fn sync_view(s: &onsite_client::SyncStatus) -> SyncStatus {
             .filter(|(_, total)| *total > 0)
             .map(|(done, total)| (done as f64 / total as f64).clamp(0.0, 1.0)),
         last_error: match s.state {
-            SyncState::NeedsSignIn => Some("auth.not_signed_in".to_owned()),
-            _ => s.last_error.as_ref().map(|(code, _)| code.clone()),
+            SyncState::NeedsSignIn => Some(Code::AuthNotSignedIn),
+            _ => s.last_error.as_ref().map(|(code, _)| *code),
         },
     }
 }

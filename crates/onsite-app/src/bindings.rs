@@ -1,6 +1,8 @@
 //! TypeScript declarations for everything in [`crate::view`], generated with ts-rs. The committed
 //! copy lives in `ui/src/lib/generated/`; the test `bindings_are_fresh` fails when it is stale and
-//! `UPDATE_BINDINGS=1 cargo test -p onsite-app bindings` rewrites it.
+//! `UPDATE_BINDINGS=1 cargo test -p onsite-app bindings` rewrites it. Types of `onsite-domain` that
+//! cross as they are (`Code`, `Tier`, `ServiceType`, `EffectiveStatus`, `CheckResult`,
+//! `MissingKind`, `ConflictKind`) derive `TS` there and are written here too.
 
 use std::path::{Path, PathBuf};
 
@@ -30,6 +32,10 @@ pub fn export_to(dir: &Path) -> Result<(), ts_rs::ExportError> {
     Settings::export_all_to(dir)?;
     CommandError::export_all_to(dir)?;
     EventName::export_all_to(dir)?;
+    // Every error code, also those no command returns today (the UI's tables cover them all), and
+    // the conflict kinds the dispatcher's screens will list.
+    onsite_domain::Code::export_all_to(dir)?;
+    onsite_domain::status::ConflictKind::export_all_to(dir)?;
     Ok(())
 }
 

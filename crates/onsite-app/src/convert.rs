@@ -4,30 +4,18 @@ use std::collections::BTreeMap;
 
 use onsite_domain::Millis;
 use onsite_domain::edit::VisitEdit;
-use onsite_domain::order::{Order, Tier};
+use onsite_domain::order::Order;
 use onsite_domain::progress::ProgressKind;
 use onsite_domain::reference::{
-    Confirmation, FeeSchedule, ItemKind, PartsCatalogue, PhotoPolicy, ServiceType,
-    TechnicianProfile,
+    Confirmation, FeeSchedule, ItemKind, PartsCatalogue, PhotoPolicy, TechnicianProfile,
 };
 use onsite_domain::sla::SlaBadge;
-use onsite_domain::visit::{CheckResult, FeeLine, HomeCheck, Outcome, PartUse, StockSource};
+use onsite_domain::status::EffectiveStatus;
+use onsite_domain::visit::{FeeLine, HomeCheck, Outcome, PartUse, StockSource};
 use onsite_store::OrderRow;
 
 use crate::error::AppError;
 use crate::view::*;
-
-pub(crate) fn tier_code(t: Tier) -> &'static str {
-    match t {
-        Tier::Standard => "standard",
-        Tier::Gold => "gold",
-        Tier::Platinum => "platinum",
-    }
-}
-
-pub(crate) fn service_type_code(s: ServiceType) -> &'static str {
-    s.template_id()
-}
 
 pub(crate) fn badge_view(b: SlaBadge) -> SlaBadgeView {
     match b {
@@ -44,11 +32,11 @@ pub(crate) fn order_card_from_row(o: &OrderRow, badge: SlaBadge) -> OrderCard {
         order_no: o.order_no.clone(),
         customer_name: o.customer_name.clone(),
         address: o.customer_address.clone(),
-        tier: tier_code(o.tier).to_owned(),
-        service_type: service_type_code(o.service_type).to_owned(),
+        tier: o.tier,
+        service_type: o.service_type,
         window_start_ms: o.schedule.map(|w| w.start_ms),
         window_end_ms: o.schedule.map(|w| w.end_ms),
-        status: o.effective_status.as_str().to_owned(),
+        status: o.effective_status,
         sla: badge_view(badge),
         problem: o.problem.clone(),
     }
@@ -61,11 +49,11 @@ pub(crate) fn order_card(o: &Order, badge: SlaBadge) -> OrderCard {
         order_no: o.order_no.clone(),
         customer_name: o.customer.name.clone(),
         address: o.customer.address.clone(),
-        tier: tier_code(o.customer.tier).to_owned(),
-        service_type: service_type_code(o.service_type).to_owned(),
+        tier: o.customer.tier,
+        service_type: o.service_type,
         window_start_ms: o.schedule.map(|w| w.start_ms),
         window_end_ms: o.schedule.map(|w| w.end_ms),
-        status: "assigned".to_owned(),
+        status: EffectiveStatus::Assigned,
         sla: badge_view(badge),
         problem: o.problem.clone(),
     }
@@ -202,11 +190,7 @@ pub(crate) fn home_check_view(h: &HomeCheck) -> HomeCheckView {
     HomeCheckView {
         id: h.id.clone(),
         appliance: h.appliance.clone(),
-        result: match h.result {
-            CheckResult::Ok => "ok",
-            CheckResult::NeedsService => "needs_service",
-        }
-        .to_owned(),
+        result: h.result,
         note: h.note.clone(),
     }
 }
@@ -286,11 +270,7 @@ pub(crate) fn visit_edit(
         } => VisitEdit::AddHomeCheck {
             id: new_id(),
             appliance,
-            result: match result.as_str() {
-                "ok" => CheckResult::Ok,
-                "needs_service" => CheckResult::NeedsService,
-                _ => return Err(AppError::BadValue(result, "a home check result")),
-            },
+            result,
             note,
         },
         EditRequest::RemoveHomeCheck { id } => VisitEdit::RemoveHomeCheck { id },

@@ -1,5 +1,7 @@
 //! [`AppError`]: why a command failed. Crosses to the UI as a [`CommandError`] with a stable code.
 
+use onsite_domain::Code;
+
 use crate::view::{CommandError, MissingView};
 
 /// Why a command failed. Nothing is changed on the device when a command returns one of these.
@@ -27,12 +29,13 @@ pub enum AppError {
     BadBase64(String),
     #[error("the file is not a JPEG or PNG photo; take the photo again")]
     NotAnImage,
-    #[error("the photo is {0} bytes, more than 8 MiB; take it at a lower resolution")]
+    #[error(
+        "the photo is {0} bytes, more than {mib} MiB; take it at a lower resolution",
+        mib = crate::MAX_PHOTO_BYTES / (1024 * 1024)
+    )]
     PhotoTooLarge(usize),
     #[error("language '{0}' is not available; use 'zh-CN' or 'en'")]
     UnsupportedLanguage(String),
-    #[error("'{0}' is not a valid value for {1}")]
-    BadValue(String, &'static str),
     #[error("could not make the QR code: {0}")]
     Qr(String),
     #[error(
@@ -43,24 +46,23 @@ pub enum AppError {
 
 impl AppError {
     /// Stable machine-readable code; the UI translates it and never reads the message.
-    pub fn code(&self) -> String {
+    pub fn code(&self) -> Code {
         match self {
-            AppError::Store(e) => e.code().to_owned(),
-            AppError::Client(e) => e.code().to_owned(),
-            AppError::Signature(e) => e.code().to_owned(),
-            AppError::Record(e) => e.code().to_owned(),
-            AppError::NotSigned => "record.not_signed".to_owned(),
-            AppError::Incomplete(_) => "completion.incomplete".to_owned(),
-            AppError::NotSignedIn => "auth.not_signed_in".to_owned(),
-            AppError::OrderNotFound(_) => "order.not_found".to_owned(),
-            AppError::Empty(_) => "input.empty".to_owned(),
-            AppError::BadBase64(_) => "input.bad_base64".to_owned(),
-            AppError::NotAnImage => "attachment.not_an_image".to_owned(),
-            AppError::PhotoTooLarge(_) => "attachment.too_large".to_owned(),
-            AppError::UnsupportedLanguage(_) => "settings.unsupported_language".to_owned(),
-            AppError::BadValue(..) => "input.bad_value".to_owned(),
-            AppError::Qr(_) => "certificate.qr_failed".to_owned(),
-            AppError::Export(..) => "record.export_failed".to_owned(),
+            AppError::Store(e) => e.code(),
+            AppError::Client(e) => e.code(),
+            AppError::Signature(e) => e.code(),
+            AppError::Record(e) => e.code(),
+            AppError::NotSigned => Code::RecordNotSigned,
+            AppError::Incomplete(_) => Code::CompletionIncomplete,
+            AppError::NotSignedIn => Code::AuthNotSignedIn,
+            AppError::OrderNotFound(_) => Code::OrderNotFound,
+            AppError::Empty(_) => Code::InputEmpty,
+            AppError::BadBase64(_) => Code::InputBadBase64,
+            AppError::NotAnImage => Code::AttachmentNotAnImage,
+            AppError::PhotoTooLarge(_) => Code::AttachmentTooLarge,
+            AppError::UnsupportedLanguage(_) => Code::SettingsUnsupportedLanguage,
+            AppError::Qr(_) => Code::CertificateQrFailed,
+            AppError::Export(..) => Code::RecordExportFailed,
         }
     }
 }
@@ -82,5 +84,26 @@ impl From<AppError> for CommandError {
             message: e.to_string(),
             missing,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_photo_limit_in_the_message_is_the_real_limit() {
+        let mib = crate::MAX_PHOTO_BYTES / (1024 * 1024);
+        assert_eq!(
+            mib * 1024 * 1024,
+            crate::MAX_PHOTO_BYTES,
+            "the limit is a whole number of MiB, so the message states it exactly"
+        );
+        let e = AppError::PhotoTooLarge(crate::MAX_PHOTO_BYTES + 1);
+        assert!(
+            e.to_string().contains(&format!("more than {mib} MiB")),
+            "the message names the limit the check uses: {e}"
+        );
+        assert_eq!(e.code(), Code::AttachmentTooLarge);
     }
 }

@@ -2,6 +2,12 @@
 //! declarations for these are generated with ts-rs into `ui/src/lib/generated/` (see
 //! [`crate::bindings`]); times are Unix milliseconds, money is in fen (CNY cents).
 
+use onsite_domain::Code;
+use onsite_domain::completion::MissingKind;
+use onsite_domain::order::Tier;
+use onsite_domain::reference::ServiceType;
+use onsite_domain::status::EffectiveStatus;
+use onsite_domain::visit::CheckResult;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
@@ -52,16 +58,13 @@ pub struct OrderCard {
     pub order_no: String,
     pub customer_name: String,
     pub address: String,
-    /// `standard`, `gold` or `platinum`.
-    pub tier: String,
-    /// `repair`, `installation` or `maintenance`.
-    pub service_type: String,
+    pub tier: Tier,
+    pub service_type: ServiceType,
     #[ts(type = "number | null")]
     pub window_start_ms: Option<i64>,
     #[ts(type = "number | null")]
     pub window_end_ms: Option<i64>,
-    /// Effective status code, e.g. `assigned`, `on_site`, `completed`.
-    pub status: String,
+    pub status: EffectiveStatus,
     pub sla: SlaBadgeView,
     pub problem: String,
 }
@@ -79,9 +82,9 @@ pub struct Today {
 pub struct PastVisit {
     pub order_no: String,
     pub appliance_id: String,
-    pub service_type: String,
+    pub service_type: ServiceType,
     pub problem: String,
-    pub status: String,
+    pub status: EffectiveStatus,
     #[ts(type = "number")]
     pub created_at_ms: i64,
 }
@@ -188,8 +191,7 @@ pub struct ChecklistView {
 /// What still blocks signing, as the domain's completion rules say.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 pub struct MissingView {
-    /// e.g. `work_not_done`, `item_unanswered`, `photo_missing`, `rating_missing`.
-    pub code: String,
+    pub code: MissingKind,
     pub template_id: Option<String>,
     pub item_id: Option<String>,
     /// Label of the item, when the entry is about one.
@@ -239,8 +241,7 @@ pub struct FeeLineView {
 pub struct HomeCheckView {
     pub id: String,
     pub appliance: String,
-    /// `ok` or `needs_service`.
-    pub result: String,
+    pub result: CheckResult,
     pub note: String,
 }
 
@@ -347,8 +348,7 @@ pub enum EditRequest {
     },
     AddHomeCheck {
         appliance: String,
-        /// `ok` or `needs_service`.
-        result: String,
+        result: CheckResult,
         note: String,
     },
     RemoveHomeCheck {
@@ -471,7 +471,7 @@ pub struct SyncStatus {
     /// 0–1 while a long catch-up runs, `null` otherwise.
     pub progress: Option<f64>,
     /// Stable code of the last sync error, if the last attempt failed.
-    pub last_error: Option<String>,
+    pub last_error: Option<Code>,
 }
 
 /// UI settings kept on the device.
@@ -485,7 +485,7 @@ pub struct Settings {
 /// and for `completion.incomplete` the precise list of what is missing.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 pub struct CommandError {
-    pub code: String,
+    pub code: Code,
     pub message: String,
     pub missing: Vec<MissingView>,
 }
@@ -499,4 +499,30 @@ pub enum EventName {
     /// Payload: none; documents changed by sync, reload what is shown.
     #[serde(rename = "documents-changed")]
     DocumentsChanged,
+}
+
+impl EventName {
+    /// The name the shell emits and `ui/src/lib/backend.ts` listens to (its serde name).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventName::SyncStatus => "sync-status",
+            EventName::DocumentsChanged => "documents-changed",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn event_names_are_their_serde_names() {
+        for e in [EventName::SyncStatus, EventName::DocumentsChanged] {
+            assert_eq!(
+                serde_json::to_string(&e).unwrap(),
+                format!("\"{}\"", e.as_str()),
+                "the shell emits what the UI's generated EventName type says"
+            );
+        }
+    }
 }

@@ -8,6 +8,7 @@ use std::time::Duration;
 use base64::Engine as _;
 use onsite_app::view::*;
 use onsite_app::{App, SyncConfig};
+use onsite_domain::completion::MissingKind;
 use onsite_domain::visit::Visit;
 use onsite_domain::{DocId, HOUR};
 use onsite_relay::{Config, RunningRelay, SqliteStorage};
@@ -138,7 +139,7 @@ async fn a_repair_job_from_today_to_signed_reaches_the_relay() {
     let card = today
         .orders
         .iter()
-        .find(|o| o.service_type == "repair")
+        .find(|o| o.service_type == onsite_domain::reference::ServiceType::Repair)
         .expect("a repair order for tech.a")
         .clone();
     let oid = card.order_id.clone();
@@ -154,7 +155,12 @@ async fn a_repair_job_from_today_to_signed_reaches_the_relay() {
         2,
         "the service type's template plus haier-12345"
     );
-    assert!(detail.missing.iter().any(|m| m.code == "work_not_done"));
+    assert!(
+        detail
+            .missing
+            .iter()
+            .any(|m| m.code == MissingKind::WorkNotDone)
+    );
 
     let refused = app
         .apply_edit(
@@ -217,7 +223,7 @@ async fn a_repair_job_from_today_to_signed_reaches_the_relay() {
         answer(h, "site.cleaned", OutcomeView::Done, ""),
         EditRequest::AddHomeCheck {
             appliance: "fridge".into(),
-            result: "ok".into(),
+            result: onsite_domain::visit::CheckResult::Ok,
             note: String::new(),
         },
         answer(h, "home.check", OutcomeView::Done, ""),
@@ -265,15 +271,23 @@ async fn a_repair_job_from_today_to_signed_reaches_the_relay() {
     let photo = err
         .missing
         .iter()
-        .find(|m| m.code == "photo_missing")
+        .find(|m| m.code == MissingKind::PhotoMissing)
         .expect("the missing photo is listed");
     assert_eq!(
         photo.label_en.as_deref(),
         Some("Photo of the faulty part"),
         "missing entries carry the item label"
     );
-    assert!(err.missing.iter().any(|m| m.code == "confirmation_missing"));
-    assert!(err.missing.iter().any(|m| m.code == "rating_missing"));
+    assert!(
+        err.missing
+            .iter()
+            .any(|m| m.code == MissingKind::ConfirmationMissing)
+    );
+    assert!(
+        err.missing
+            .iter()
+            .any(|m| m.code == MissingKind::RatingMissing)
+    );
 
     let d = app
         .add_photo(PhotoRequest {

@@ -1,5 +1,6 @@
 //! The client's error type; every variant has a stable code the UI translates.
 
+use onsite_domain::Code;
 use onsite_store::StoreError;
 
 /// Why a client call failed. Local data is never lost by any of these.
@@ -12,12 +13,12 @@ pub enum ClientError {
     Offline { url: String, detail: String },
     /// The relay refused the token or credentials; sign in again. Unsynced work is kept.
     #[error("{message}")]
-    Auth { code: String, message: String },
+    Auth { code: Code, message: String },
     /// The relay answered with an error body.
     #[error("the relay refused the request: {message}")]
     Relay {
         status: u16,
-        code: String,
+        code: Code,
         message: String,
     },
     /// The relay answered something this client cannot read (an incompatible version?).
@@ -40,14 +41,14 @@ pub enum ClientError {
 
 impl ClientError {
     /// Stable machine-readable code.
-    pub fn code(&self) -> &str {
+    pub fn code(&self) -> Code {
         match self {
-            ClientError::Offline { .. } => "sync.offline",
-            ClientError::Auth { code, .. } | ClientError::Relay { code, .. } => code,
-            ClientError::BadResponse(_) => "sync.bad_response",
-            ClientError::IncompatibleRelay(_) => "sync.incompatible_relay",
-            ClientError::BadUrl(_) => "sync.bad_url",
-            ClientError::NotSignedIn => "auth.not_signed_in",
+            ClientError::Offline { .. } => Code::SyncOffline,
+            ClientError::Auth { code, .. } | ClientError::Relay { code, .. } => *code,
+            ClientError::BadResponse(_) => Code::SyncBadResponse,
+            ClientError::IncompatibleRelay(_) => Code::SyncIncompatibleRelay,
+            ClientError::BadUrl(_) => Code::SyncBadUrl,
+            ClientError::NotSignedIn => Code::AuthNotSignedIn,
             ClientError::Store(e) => e.code(),
             ClientError::Sync(e) => e.code(),
         }

@@ -5,8 +5,8 @@ use std::time::Duration;
 
 use futures_util::StreamExt;
 use onsite_wire::{
-    API_PREFIX, Capabilities, ErrorBody, PushEvent, SignInRequest, SignInResponse, SyncRequest,
-    SyncResponse,
+    API_PREFIX, Capabilities, Code, ErrorBody, PushEvent, SignInRequest, SignInResponse,
+    SyncRequest, SyncResponse,
 };
 use reqwest::StatusCode;
 
@@ -66,7 +66,7 @@ impl Relay {
         let (code, message) = match body {
             Some(b) => (b.code, b.message),
             None => (
-                "relay.unexpected".to_owned(),
+                Code::RelayUnexpected,
                 format!("the relay answered {status}"),
             ),
         };

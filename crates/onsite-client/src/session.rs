@@ -1,7 +1,7 @@
 //! Signing in and the session kept on the device. After one successful sign-in the app works
 //! offline; the session is only needed to sync.
 
-use onsite_wire::{Role, SignInRequest};
+use onsite_wire::{Code, Role, SignInRequest};
 use serde::{Deserialize, Serialize};
 
 use crate::{ClientError, Relay, SharedStore, lock};
@@ -58,7 +58,7 @@ pub async fn sign_in(
         let pending = lock(store).pending_count()?;
         if pending > 0 {
             return Err(ClientError::Auth {
-                code: "auth.other_user_has_unsynced_work".into(),
+                code: Code::AuthOtherUserHasUnsyncedWork,
                 message: format!(
                     "{} has {pending} change(s) on this device not yet synced; sign in as {} and sync first",
                     previous.display_name, previous.user_id

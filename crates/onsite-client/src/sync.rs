@@ -27,7 +27,7 @@ pub struct SyncReport {
     pub attachments_sent: usize,
     pub revoked: Vec<DocId>,
     /// Documents the relay refused, with its code.
-    pub rejected: Vec<(DocId, String)>,
+    pub rejected: Vec<(DocId, onsite_domain::Code)>,
     pub cursor: u64,
 }
 
@@ -118,7 +118,7 @@ pub async fn sync_once(
             }
             for r in &resp.rejected {
                 skip.insert(r.doc.clone());
-                report.rejected.push((r.doc.clone(), r.code.clone()));
+                report.rejected.push((r.doc.clone(), r.code));
             }
             for id in &resp.revocations {
                 match s.remove_doc(id) {

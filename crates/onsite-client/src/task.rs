@@ -56,7 +56,7 @@ pub struct SyncStatus {
     pub pending_changes: i64,
     pub last_synced_ms: Option<i64>,
     /// Code and message of the last failure; `None` after a successful sync.
-    pub last_error: Option<(String, String)>,
+    pub last_error: Option<(onsite_domain::Code, String)>,
     /// Feed entries applied and known to exist during a long catch-up (`done`, `total`).
     pub progress: Option<(u64, u64)>,
     pub round_trips: u64,
@@ -152,7 +152,7 @@ async fn run_sync(
         let relay = match Relay::new(&session.relay_url) {
             Ok(r) => r,
             Err(e) => {
-                tx.send_modify(|s| s.last_error = Some((e.code().to_owned(), e.to_string())));
+                tx.send_modify(|s| s.last_error = Some((e.code(), e.to_string())));
                 nudge.notified().await;
                 continue;
             }
@@ -175,9 +175,10 @@ async fn run_sync(
                     s.state = SyncState::Online;
                     s.pending_changes = pending;
                     s.last_synced_ms = Some(now_ms());
-                    s.last_error = report.rejected.first().map(|(doc, code)| {
-                        (code.clone(), format!("the relay refused changes to {doc}"))
-                    });
+                    s.last_error = report
+                        .rejected
+                        .first()
+                        .map(|(doc, code)| (*code, format!("the relay refused changes to {doc}")));
                     s.progress = None;
                     s.round_trips += u64::from(report.round_trips);
                 });
@@ -200,7 +201,7 @@ async fn run_sync(
                         s.state = SyncState::Offline;
                     }
                     s.pending_changes = pending;
-                    s.last_error = Some((e.code().to_owned(), e.to_string()));
+                    s.last_error = Some((e.code(), e.to_string()));
                     s.progress = None;
                 });
                 if needs_sign_in {
@@ -272,7 +273,7 @@ async fn run_events(
                 let _ = sign_out_locally(&store);
                 tx.send_modify(|s| {
                     s.state = SyncState::NeedsSignIn;
-                    s.last_error = Some((e.code().to_owned(), e.to_string()));
+                    s.last_error = Some((e.code(), e.to_string()));
                 });
             }
             Err(_) => {

@@ -2,6 +2,7 @@
 //! app shows this list; the same function refuses signing, so the screen and the rule never differ.
 
 use serde::{Deserialize, Serialize};
+use ts_rs::TS;
 
 use crate::DomainError;
 use crate::progress::{self, ProgressKind};
@@ -44,6 +45,41 @@ pub enum Missing {
     SignatureMissing,
     /// A checklist template the visit refers to is not on this device.
     TemplateMissing { template_id: String, version: u32 },
+}
+
+/// Which kind of thing is missing: the `code` tag of a [`Missing`] on the wire. Its own
+/// vocabulary (what the screen lists before signing), not an error [`crate::Code`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum MissingKind {
+    WorkNotDone,
+    ItemUnanswered,
+    ReadingOutOfRange,
+    ItemInvalid,
+    PhotoMissing,
+    HomeCheckMissing,
+    ConfirmationMissing,
+    RatingMissing,
+    SignatureMissing,
+    TemplateMissing,
+}
+
+impl Missing {
+    /// Which kind of thing is missing (the `code` tag of its JSON).
+    pub fn kind(&self) -> MissingKind {
+        match self {
+            Missing::WorkNotDone => MissingKind::WorkNotDone,
+            Missing::ItemUnanswered { .. } => MissingKind::ItemUnanswered,
+            Missing::ReadingOutOfRange { .. } => MissingKind::ReadingOutOfRange,
+            Missing::ItemInvalid { .. } => MissingKind::ItemInvalid,
+            Missing::PhotoMissing { .. } => MissingKind::PhotoMissing,
+            Missing::HomeCheckMissing => MissingKind::HomeCheckMissing,
+            Missing::ConfirmationMissing { .. } => MissingKind::ConfirmationMissing,
+            Missing::RatingMissing => MissingKind::RatingMissing,
+            Missing::SignatureMissing => MissingKind::SignatureMissing,
+            Missing::TemplateMissing { .. } => MissingKind::TemplateMissing,
+        }
+    }
 }
 
 /// A short English list for logs and error messages; the UI translates each [`Missing`] itself.

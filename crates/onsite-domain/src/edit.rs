@@ -232,10 +232,7 @@ fn add_progress(
     ctx: &EditContext<'_>,
 ) -> Result<(), DomainError> {
     if matches!(kind, ProgressKind::Signed | ProgressKind::Reopened) {
-        return Err(DomainError::WrongAnswerKind {
-            item_id: format!("{kind:?}"),
-            expected: "signing and reopening happen through the sign and reopen actions",
-        });
+        return Err(DomainError::ReservedStep { kind });
     }
     push_event(v, id, kind, ctx)
 }
@@ -322,15 +319,10 @@ fn attach_photo(
     }
     let (inst, item) = checklist_item(v, ctx.library, template_id, &item_id)?;
     if item.photo == PhotoPolicy::None {
-        return Err(DomainError::WrongAnswerKind {
-            item_id,
-            expected: "no photo evidence for this item",
-        });
+        return Err(DomainError::PhotoNotAllowed { item_id });
     }
     let Some(ans) = inst.answers.get_mut(&item_id) else {
-        return Err(DomainError::NoSuchEntry(format!(
-            "answer for '{item_id}'; answer the item before attaching a photo"
-        )));
+        return Err(DomainError::NotAnswered { item_id });
     };
     if ans.photos.iter().any(|p| p.sha256 == sha256) {
         return Err(DomainError::DuplicateId(sha256));

@@ -1,6 +1,7 @@
 //! The one error type of the domain rules. Every variant has a stable [`DomainError::code`] that
 //! crosses to the UI and the wire; the message says what to do about it.
 
+use crate::Code;
 use crate::progress::ProgressKind;
 
 /// A refused edit or an unreadable document. Nothing is changed when one of these is returned.
@@ -12,6 +13,8 @@ pub enum DomainError {
         attempted: ProgressKind,
         hint: &'static str,
     },
+    #[error("'{kind:?}' is recorded by the sign and reopen actions, not as a progress step")]
+    ReservedStep { kind: ProgressKind },
     #[error("'{kind:?}' was already recorded for this visit; progress steps are recorded once")]
     AlreadyRecorded { kind: ProgressKind },
     #[error(
@@ -46,6 +49,10 @@ pub enum DomainError {
         item_id: String,
         expected: &'static str,
     },
+    #[error("item '{item_id}' takes no photo")]
+    PhotoNotAllowed { item_id: String },
+    #[error("item '{item_id}' has no answer yet; answer it before attaching a photo")]
+    NotAnswered { item_id: String },
     #[error("reading for '{item_id}' must be in {expected}, not '{given}'")]
     WrongUnit {
         item_id: String,
@@ -114,43 +121,46 @@ pub enum DomainError {
 
 impl DomainError {
     /// Stable machine-readable code. The UI and the wire match on this, never on the message.
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> Code {
         use DomainError::*;
         match self {
-            InvalidTransition { .. } => "progress.invalid_transition",
-            AlreadyRecorded { .. } => "progress.already_recorded",
-            TimeWentBackwards { .. } => "progress.time_went_backwards",
-            OrderCancelled => "order.cancelled",
-            OrderOnHold => "order.on_hold",
-            RecordFrozen => "record.frozen",
-            NotSigned => "record.not_signed",
-            UnknownTemplate { .. } => "checklist.unknown_template",
-            ChecklistNotInVisit { .. } => "checklist.not_in_visit",
-            UnknownItem { .. } => "checklist.unknown_item",
-            WrongAnswerKind { .. } => "checklist.wrong_answer_kind",
-            WrongUnit { .. } => "checklist.wrong_unit",
-            ReadingNotANumber { .. } => "checklist.reading_not_a_number",
-            ReadingOutOfRangeNeedsNote { .. } => "checklist.out_of_range_needs_note",
-            ReasonRequired { .. } => "checklist.reason_required",
-            BadPhotoRef(_) => "attachment.bad_ref",
-            UnknownPart(_) => "parts.unknown_part",
-            UnknownFee(_) => "fees.unknown_fee",
-            BadQuantity(_) => "input.bad_quantity",
-            DuplicateId(_) => "input.duplicate_id",
-            NoSuchEntry(_) => "input.no_such_entry",
-            BadRating(_) => "rating.out_of_range",
-            SignerNameMissing => "signature.name_missing",
-            BadSignatureRef => "signature.bad_ref",
-            Incomplete(_) => "completion.incomplete",
-            Empty { .. } => "input.empty",
-            NotAssignee(_) => "order.not_assignee",
-            AlreadyAssigned(_) => "order.already_assigned",
-            NotQualified { .. } => "order.not_qualified",
-            Hydrate(_) => "document.unexpected_shape",
-            Reconcile(_) => "document.write_failed",
-            CorruptDocument(_) => "document.corrupt",
-            SchemaTooNew { .. } => "document.schema_too_new",
-            BadDocId(_) => "document.bad_id",
+            InvalidTransition { .. } => Code::ProgressInvalidTransition,
+            ReservedStep { .. } => Code::ProgressReservedStep,
+            AlreadyRecorded { .. } => Code::ProgressAlreadyRecorded,
+            TimeWentBackwards { .. } => Code::ProgressTimeWentBackwards,
+            OrderCancelled => Code::OrderCancelled,
+            OrderOnHold => Code::OrderOnHold,
+            RecordFrozen => Code::RecordFrozen,
+            NotSigned => Code::RecordNotSigned,
+            UnknownTemplate { .. } => Code::ChecklistUnknownTemplate,
+            ChecklistNotInVisit { .. } => Code::ChecklistNotInVisit,
+            UnknownItem { .. } => Code::ChecklistUnknownItem,
+            WrongAnswerKind { .. } => Code::ChecklistWrongAnswerKind,
+            PhotoNotAllowed { .. } => Code::ChecklistPhotoNotAllowed,
+            NotAnswered { .. } => Code::ChecklistNotAnswered,
+            WrongUnit { .. } => Code::ChecklistWrongUnit,
+            ReadingNotANumber { .. } => Code::ChecklistReadingNotANumber,
+            ReadingOutOfRangeNeedsNote { .. } => Code::ChecklistOutOfRangeNeedsNote,
+            ReasonRequired { .. } => Code::ChecklistReasonRequired,
+            BadPhotoRef(_) => Code::AttachmentBadRef,
+            UnknownPart(_) => Code::PartsUnknownPart,
+            UnknownFee(_) => Code::FeesUnknownFee,
+            BadQuantity(_) => Code::InputBadQuantity,
+            DuplicateId(_) => Code::InputDuplicateId,
+            NoSuchEntry(_) => Code::InputNoSuchEntry,
+            BadRating(_) => Code::RatingOutOfRange,
+            SignerNameMissing => Code::SignatureNameMissing,
+            BadSignatureRef => Code::SignatureBadRef,
+            Incomplete(_) => Code::CompletionIncomplete,
+            Empty { .. } => Code::InputEmpty,
+            NotAssignee(_) => Code::OrderNotAssignee,
+            AlreadyAssigned(_) => Code::OrderAlreadyAssigned,
+            NotQualified { .. } => Code::OrderNotQualified,
+            Hydrate(_) => Code::DocumentUnexpectedShape,
+            Reconcile(_) => Code::DocumentWriteFailed,
+            CorruptDocument(_) => Code::DocumentCorrupt,
+            SchemaTooNew { .. } => Code::DocumentSchemaTooNew,
+            BadDocId(_) => Code::DocumentBadId,
         }
     }
 }

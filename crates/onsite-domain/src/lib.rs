@@ -11,6 +11,7 @@
 //! - [`reference`] — templates, fee schedule, parts catalogue, technician profiles,
 //! - [`ledger::StockLedger`] — append-only personal stock ledger per technician.
 
+pub mod code;
 pub mod completion;
 pub mod doc;
 pub mod edit;
@@ -27,6 +28,7 @@ pub mod status;
 pub mod templates;
 pub mod visit;
 
+pub use code::Code;
 pub use error::DomainError;
 pub use ids::DocId;
 

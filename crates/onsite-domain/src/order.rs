@@ -2,13 +2,16 @@
 
 use autosurgeon::{Hydrate, Reconcile, Text};
 use serde::{Deserialize, Serialize};
+use ts_rs::TS;
 
 use crate::reference::{ServiceType, TechnicianProfile};
 use crate::sla::{SlaPolicy, SlaTargets};
 use crate::{DomainError, Millis};
 
-/// Customer tier; SLA targets depend on it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Reconcile, Hydrate, Serialize, Deserialize)]
+/// Customer tier; SLA targets depend on it. Crosses to the UI as is (ts-rs).
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Reconcile, Hydrate, Serialize, Deserialize, TS,
+)]
 pub enum Tier {
     Standard,
     Gold,

@@ -3,6 +3,7 @@
 
 use autosurgeon::{Hydrate, Reconcile};
 use serde::{Deserialize, Serialize};
+use ts_rs::TS;
 
 use crate::{DomainError, Millis};
 
@@ -31,8 +32,11 @@ impl Label {
     }
 }
 
-/// The kinds of service an order can be for; each has its own checklist template.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Reconcile, Hydrate, Serialize, Deserialize)]
+/// The kinds of service an order can be for; each has its own checklist template. Crosses to the
+/// UI as is (ts-rs).
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Reconcile, Hydrate, Serialize, Deserialize, TS,
+)]
 pub enum ServiceType {
     Repair,
     Installation,

@@ -3,14 +3,15 @@
 //! dispatcher to review; they are never resolved silently by last-writer-wins.
 
 use serde::{Deserialize, Serialize};
+use ts_rs::TS;
 
 use crate::order::{DispatchStatus, Order};
 use crate::progress::{self, ProgressKind};
 use crate::record::{self, Verification};
 use crate::visit::Visit;
 
-/// What the order's lists show.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+/// What the order's lists show. Crosses to the UI as is (ts-rs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
 #[serde(rename_all = "snake_case")]
 pub enum EffectiveStatus {
     Unassigned,
@@ -72,15 +73,51 @@ pub enum Conflict {
     },
 }
 
-impl Conflict {
-    pub fn code(&self) -> &'static str {
+/// Which contradiction a [`Conflict`] is: the `code` tag it carries on the wire. A vocabulary of
+/// its own (a conflict is a finding to review, not a refused request), so not an error
+/// [`crate::Code`]; typed for the UI with ts-rs all the same.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum ConflictKind {
+    CancelledButCompleted,
+    StoppedWhileOnSite,
+    ReassignedWhileOnSite,
+    CompletedByPreviousAssignee,
+    MultipleCompletions,
+    ModifiedAfterSigning,
+}
+
+impl ConflictKind {
+    pub fn as_str(self) -> &'static str {
         match self {
-            Conflict::CancelledButCompleted { .. } => "cancelled_but_completed",
-            Conflict::StoppedWhileOnSite { .. } => "stopped_while_on_site",
-            Conflict::ReassignedWhileOnSite { .. } => "reassigned_while_on_site",
-            Conflict::CompletedByPreviousAssignee { .. } => "completed_by_previous_assignee",
-            Conflict::MultipleCompletions { .. } => "multiple_completions",
-            Conflict::ModifiedAfterSigning { .. } => "modified_after_signing",
+            ConflictKind::CancelledButCompleted => "cancelled_but_completed",
+            ConflictKind::StoppedWhileOnSite => "stopped_while_on_site",
+            ConflictKind::ReassignedWhileOnSite => "reassigned_while_on_site",
+            ConflictKind::CompletedByPreviousAssignee => "completed_by_previous_assignee",
+            ConflictKind::MultipleCompletions => "multiple_completions",
+            ConflictKind::ModifiedAfterSigning => "modified_after_signing",
+        }
+    }
+}
+
+impl PartialEq<&str> for ConflictKind {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
+impl Conflict {
+    /// Which contradiction this is (the `code` tag of its JSON).
+    pub fn code(&self) -> ConflictKind {
+        match self {
+            Conflict::CancelledButCompleted { .. } => ConflictKind::CancelledButCompleted,
+            Conflict::StoppedWhileOnSite { .. } => ConflictKind::StoppedWhileOnSite,
+            Conflict::ReassignedWhileOnSite { .. } => ConflictKind::ReassignedWhileOnSite,
+            Conflict::CompletedByPreviousAssignee { .. } => {
+                ConflictKind::CompletedByPreviousAssignee
+            }
+            Conflict::MultipleCompletions { .. } => ConflictKind::MultipleCompletions,
+            Conflict::ModifiedAfterSigning { .. } => ConflictKind::ModifiedAfterSigning,
         }
     }
 }

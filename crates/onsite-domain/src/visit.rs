@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use autosurgeon::{Hydrate, Reconcile};
 use serde::{Deserialize, Serialize};
+use ts_rs::TS;
 
 use crate::order::Order;
 use crate::progress::ProgressEvent;
@@ -92,8 +93,9 @@ impl FeeLine {
     }
 }
 
-/// Result of checking one other appliance in the household (五个一: one-stop check).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Reconcile, Hydrate, Serialize, Deserialize)]
+/// Result of checking one other appliance in the household (五个一: one-stop check). Crosses to
+/// the UI as is (ts-rs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Reconcile, Hydrate, Serialize, Deserialize, TS)]
 pub enum CheckResult {
     Ok,
     NeedsService,

@@ -737,7 +737,7 @@ fn conflicts_are_derived_never_silently_resolved() {
         .assign("t2", &other, "rebalanced", "disp", w.now)
         .unwrap();
     let d = status::derive(&w.order, [&v2, &v1]);
-    let codes: Vec<&str> = d.conflicts.iter().map(|c| c.code()).collect();
+    let codes: Vec<&str> = d.conflicts.iter().map(|c| c.code().as_str()).collect();
     assert!(
         codes.contains(&"completed_by_previous_assignee"),
         "{codes:?}"
@@ -842,4 +842,37 @@ fn the_demo_job_script_completes_every_service_type() {
             .unwrap();
         assert!(record::verify(&w.order, &v).is_valid());
     }
+}
+
+#[test]
+fn refusals_name_what_was_wrong() {
+    let mut w = World::new();
+    let mut v = w.visit();
+    for kind in [ProgressKind::Signed, ProgressKind::Reopened] {
+        assert_eq!(
+            w.progress(&mut v, kind).unwrap_err().code(),
+            onsite_domain::Code::ProgressReservedStep,
+            "{kind:?} as a plain step is a progress refusal, not a checklist answer of the wrong kind"
+        );
+    }
+    let photo = "ab".repeat(32);
+    let attach = |item: &str| VisitEdit::AttachPhoto {
+        template_id: "repair".into(),
+        item_id: item.into(),
+        sha256: photo.clone(),
+    };
+    assert_eq!(
+        w.apply(&mut v, attach("repair.symptom"))
+            .unwrap_err()
+            .code(),
+        onsite_domain::Code::ChecklistPhotoNotAllowed,
+        "an item without photo evidence refuses a photo as such"
+    );
+    assert_eq!(
+        w.apply(&mut v, attach("repair.fault_photo"))
+            .unwrap_err()
+            .code(),
+        onsite_domain::Code::ChecklistNotAnswered,
+        "a photo for an unanswered item says the item needs an answer first"
+    );
 }

@@ -2,6 +2,8 @@
 
 use std::path::PathBuf;
 
+use onsite_domain::Code;
+
 /// A record rendering failure. Signature-pad problems are [`crate::SignatureError`].
 #[derive(Debug, thiserror::Error)]
 pub enum RecordError {
@@ -27,14 +29,14 @@ pub enum RecordError {
 
 impl RecordError {
     /// Stable code for the UI and the wire.
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> Code {
         match self {
-            RecordError::Unsigned => "record.unsigned",
-            RecordError::SignatureMismatch { .. } => "record.signature_mismatch",
-            RecordError::SignatureUnreadable(_) => "record.signature_unreadable",
-            RecordError::FontMissing { .. } => "record.font_missing",
-            RecordError::FontUnreadable(_) => "record.font_unreadable",
-            RecordError::Qr(_) => "record.qr",
+            RecordError::Unsigned => Code::RecordNotSigned,
+            RecordError::SignatureMismatch { .. } => Code::RecordSignatureMismatch,
+            RecordError::SignatureUnreadable(_) => Code::RecordSignatureUnreadable,
+            RecordError::FontMissing { .. } => Code::RecordFontMissing,
+            RecordError::FontUnreadable(_) => Code::RecordFontUnreadable,
+            RecordError::Qr(_) => Code::RecordQr,
         }
     }
 }

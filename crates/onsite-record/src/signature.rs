@@ -16,6 +16,7 @@ use std::io::Cursor;
 use image::codecs::png::{CompressionType, FilterType as PngFilter, PngDecoder, PngEncoder};
 use image::imageops::{self, FilterType};
 use image::{DynamicImage, GrayImage, ImageDecoder, ImageEncoder, Limits, Luma};
+use onsite_domain::Code;
 use sha2::{Digest, Sha256};
 
 /// Largest PNG accepted from a pad, in bytes.
@@ -58,13 +59,13 @@ pub enum SignatureError {
 
 impl SignatureError {
     /// Stable code for the UI and the wire.
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> Code {
         match self {
-            SignatureError::NotPng => "signature.not_png",
-            SignatureError::Corrupt(_) => "signature.corrupt",
-            SignatureError::TooManyBytes { .. } => "signature.too_large",
-            SignatureError::TooManyPixels { .. } => "signature.too_many_pixels",
-            SignatureError::Empty => "signature.empty",
+            SignatureError::NotPng => Code::SignatureNotPng,
+            SignatureError::Corrupt(_) => Code::SignatureCorrupt,
+            SignatureError::TooManyBytes { .. } => Code::SignatureTooLarge,
+            SignatureError::TooManyPixels { .. } => Code::SignatureTooManyPixels,
+            SignatureError::Empty => Code::SignatureEmpty,
         }
     }
 }

@@ -185,7 +185,7 @@ fn unsigned_visits_and_foreign_signature_images_are_refused() {
         visit: &unsigned,
         ..f.input(Lang::ZhCn)
     };
-    assert_eq!(render_html(&input).unwrap_err().code(), "record.unsigned");
+    assert_eq!(render_html(&input).unwrap_err().code(), "record.not_signed");
     let other = onsite_record::normalise_signature(&common::pad_png(500, 500)).unwrap();
     let input = onsite_record::RecordInput {
         signature_png: &other.png,

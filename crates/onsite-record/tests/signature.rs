@@ -8,7 +8,7 @@ use onsite_record::signature::{
 };
 use onsite_record::{SignatureError, normalise_signature};
 
-fn code(bytes: &[u8]) -> &'static str {
+fn code(bytes: &[u8]) -> onsite_domain::Code {
     normalise_signature(bytes)
         .expect_err("input must be refused")
         .code()

@@ -1,7 +1,7 @@
 //! The store's one error type. Every variant has a stable [`StoreError::code`]; a wrapped
 //! [`DomainError`] keeps its own code so the UI can match on the rule that refused the edit.
 
-use onsite_domain::DomainError;
+use onsite_domain::{Code, DomainError};
 
 /// Why a store call failed. A failed write has changed nothing: no document bytes, no index
 /// row, no counter.
@@ -62,26 +62,26 @@ pub enum StoreError {
 
 impl StoreError {
     /// Stable machine-readable code; the UI and the wire match on this, never on the message.
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> Code {
         match self {
             StoreError::Domain(e) => e.code(),
-            StoreError::Corrupt { .. } => "document.corrupt",
-            StoreError::BadRemoteData { .. } => "sync.bad_document_data",
-            StoreError::NotFound(_) => "document.not_found",
-            StoreError::AlreadyExists(_) => "document.already_exists",
-            StoreError::UnsyncedChanges { .. } => "document.unsynced_changes",
-            StoreError::AttachmentTooLarge { .. } => "attachment.too_large",
-            StoreError::AttachmentNotFound(_) => "attachment.not_found",
-            StoreError::AttachmentCorrupt(_) => "attachment.corrupt",
-            StoreError::BadAttachmentRef(_) => "attachment.bad_ref",
-            StoreError::MimeMissing => "attachment.mime_missing",
-            StoreError::DeviceMismatch { .. } => "store.device_mismatch",
-            StoreError::SchemaTooNew { .. } => "store.schema_too_new",
-            StoreError::IndexCorrupt(_) => "store.index_corrupt",
-            StoreError::Integrity(_) => "store.integrity",
-            StoreError::Sqlite(_) => "store.sqlite",
-            StoreError::Migration(_) => "store.migration",
-            StoreError::Io(_) => "store.io",
+            StoreError::Corrupt { .. } => Code::DocumentCorrupt,
+            StoreError::BadRemoteData { .. } => Code::SyncBadDocumentData,
+            StoreError::NotFound(_) => Code::DocumentNotFound,
+            StoreError::AlreadyExists(_) => Code::DocumentAlreadyExists,
+            StoreError::UnsyncedChanges { .. } => Code::DocumentUnsyncedChanges,
+            StoreError::AttachmentTooLarge { .. } => Code::AttachmentTooLarge,
+            StoreError::AttachmentNotFound(_) => Code::AttachmentNotFound,
+            StoreError::AttachmentCorrupt(_) => Code::AttachmentCorrupt,
+            StoreError::BadAttachmentRef(_) => Code::AttachmentBadRef,
+            StoreError::MimeMissing => Code::AttachmentMimeMissing,
+            StoreError::DeviceMismatch { .. } => Code::StoreDeviceMismatch,
+            StoreError::SchemaTooNew { .. } => Code::StoreSchemaTooNew,
+            StoreError::IndexCorrupt(_) => Code::StoreIndexCorrupt,
+            StoreError::Integrity(_) => Code::StoreIntegrity,
+            StoreError::Sqlite(_) => Code::StoreSqlite,
+            StoreError::Migration(_) => Code::StoreMigration,
+            StoreError::Io(_) => Code::StoreIo,
         }
     }
 }

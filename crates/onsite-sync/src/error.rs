@@ -1,7 +1,6 @@
 //! Errors of the sync logic, each with a stable code shared with the wire.
 
-use onsite_domain::DocId;
-use onsite_wire::codes;
+use onsite_domain::{Code, DocId};
 
 /// A refused sync message or request. The request it belongs to changed nothing.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -24,12 +23,12 @@ pub enum SyncError {
 
 impl SyncError {
     /// Stable machine-readable code.
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> Code {
         match self {
-            SyncError::Malformed { .. } => codes::SYNC_MALFORMED,
-            SyncError::BadState { .. } => "sync.bad_state",
-            SyncError::DuplicateDoc(_) => codes::SYNC_DUPLICATE_DOC,
-            SyncError::CursorAhead { .. } => codes::SYNC_CURSOR_AHEAD,
+            SyncError::Malformed { .. } => Code::SyncMalformedMessage,
+            SyncError::BadState { .. } => Code::SyncBadState,
+            SyncError::DuplicateDoc(_) => Code::SyncDuplicateDocument,
+            SyncError::CursorAhead { .. } => Code::SyncCursorAhead,
         }
     }
 }

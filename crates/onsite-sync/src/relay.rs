@@ -16,7 +16,7 @@ use automerge::sync::{self, MessageFlags, MessageVersion, SyncDoc};
 use automerge::{AutoCommit, ChangeHash};
 use onsite_domain::DocId;
 use onsite_domain::order::Order;
-use onsite_wire::{DocMessage, DocRejection, SyncRequest, SyncResponse, codes};
+use onsite_wire::{Code, DocMessage, DocRejection, SyncRequest, SyncResponse};
 
 use crate::SyncError;
 use crate::access::{Access, OrderFacts, Principal, access, governing_order, order_access_changes};
@@ -199,10 +199,10 @@ pub fn order_facts(doc: &AutoCommit) -> Result<OrderFacts, String> {
     Ok(OrderFacts::of(&order))
 }
 
-fn reject(doc: &DocId, code: &str, message: String) -> DocRejection {
+fn reject(doc: &DocId, code: Code, message: String) -> DocRejection {
     DocRejection {
         doc: doc.clone(),
-        code: code.to_owned(),
+        code,
         message,
     }
 }
@@ -376,7 +376,7 @@ fn apply<S: DocStore>(
     if !acc.can_write() {
         return Ok(Err(reject(
             &doc_id,
-            codes::DOC_READ_ONLY,
+            Code::AccessReadOnly,
             format!(
                 "'{doc_id}' is read-only for a {}; {} change(s) were refused and nothing was stored — discard them on the device",
                 who.role,
@@ -398,7 +398,11 @@ fn apply<S: DocStore>(
 }
 
 fn not_found(doc: &DocId) -> DocRejection {
-    reject(doc, codes::DOC_NOT_FOUND, format!("'{doc}' does not exist"))
+    reject(
+        doc,
+        Code::DocumentNotFound,
+        format!("'{doc}' does not exist"),
+    )
 }
 
 /// The write storing `new` changes of `copy`, or why it is refused: too large, or (for an order)
@@ -414,7 +418,7 @@ fn write_of(
     if bytes.len() as u64 > limits.max_doc_bytes {
         return Err(reject(
             doc_id,
-            codes::DOC_TOO_LARGE,
+            Code::DocumentTooLarge,
             format!(
                 "'{doc_id}' would grow to {} bytes, over the relay's limit of {} bytes; move large content (photos) to attachments",
                 bytes.len(),
@@ -432,7 +436,7 @@ fn write_of(
         let f = order_facts(copy).map_err(|reason| {
             reject(
                 doc_id,
-                codes::DOC_BAD_SHAPE,
+                Code::DocumentUnexpectedShape,
                 format!(
                     "'{doc_id}' would no longer be a valid order ({reason}); nothing was stored"
                 ),

@@ -10,7 +10,7 @@ use onsite_domain::{DocId, HOUR, doc, templates};
 use onsite_sync::device::{self, PeerState};
 use onsite_testkit::DAY;
 use onsite_testkit::sim::{Network, Rng, SimDevice, order_id, technician_b};
-use onsite_wire::{Role, SyncRequest, codes};
+use onsite_wire::{Code, Role, SyncRequest};
 
 #[test]
 fn first_sync_delivers_exactly_what_each_user_may_read() {
@@ -278,7 +278,7 @@ fn forbidden_writes_are_refused_whole_and_unreadable_docs_look_missing() {
     a.edit_order(&order_id(0), |o| o.status = DispatchStatus::Cancelled);
     let resp = net.exchange(&mut a);
     assert_eq!(resp.rejected.len(), 1);
-    assert_eq!(resp.rejected[0].code, codes::DOC_READ_ONLY);
+    assert_eq!(resp.rejected[0].code, Code::AccessReadOnly);
     assert_eq!(net.relay.change_count(), before, "nothing stored");
 
     // Asking for tech.b's order and for a missing order gives the same answer.
@@ -291,8 +291,8 @@ fn forbidden_writes_are_refused_whole_and_unreadable_docs_look_missing() {
     };
     let theirs = net.serve(&a.caller, &ask(order_id(1)));
     let missing = net.serve(&a.caller, &ask(order_id(999)));
-    assert_eq!(theirs.rejected[0].code, codes::DOC_NOT_FOUND);
-    assert_eq!(missing.rejected[0].code, codes::DOC_NOT_FOUND);
+    assert_eq!(theirs.rejected[0].code, Code::DocumentNotFound);
+    assert_eq!(missing.rejected[0].code, Code::DocumentNotFound);
     assert_eq!(
         theirs.rejected[0].message.replace("o-00001", "X"),
         missing.rejected[0].message.replace("o-00999", "X"),
@@ -311,7 +311,7 @@ fn forbidden_writes_are_refused_whole_and_unreadable_docs_look_missing() {
         &a.caller,
         &device::build_request(a.cursor, vec![(fake_id.clone(), msg)]),
     );
-    assert_eq!(resp.rejected[0].code, codes::DOC_NOT_FOUND);
+    assert_eq!(resp.rejected[0].code, Code::DocumentNotFound);
     assert!(net.relay.doc_bytes(&fake_id).is_none(), "nothing stored");
     assert_eq!(net.relay.change_count(), before);
 }

@@ -16,8 +16,11 @@
 //! - `GET  /api/v1/attachments/<sha256>` → the bytes (bearer token; dispatchers read every
 //!   attachment, technicians their own)
 //!
-//! Every non-2xx answer carries an [`ErrorBody`] whose `code` is one of [`codes`].
+//! Every non-2xx answer carries an [`ErrorBody`] whose `code` is a [`Code`] (defined in
+//! `onsite-domain`, the one list of error codes; each variant's docs give the HTTP status it comes
+//! with on the relay). A device reads a code it does not know as [`Code::Unknown`].
 
+pub use onsite_domain::Code;
 use onsite_domain::DocId;
 use serde::{Deserialize, Serialize};
 
@@ -137,9 +140,9 @@ pub struct SyncRequest {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DocRejection {
     pub doc: DocId,
-    /// One of [`codes`]: `document.not_found`, `access.read_only`, `document.too_large`,
-    /// `document.unexpected_shape`.
-    pub code: String,
+    /// [`Code::DocumentNotFound`], [`Code::AccessReadOnly`], [`Code::DocumentTooLarge`] or
+    /// [`Code::DocumentUnexpectedShape`].
+    pub code: Code,
     pub message: String,
 }
 
@@ -172,7 +175,7 @@ pub enum PushEvent {
     /// device's stored cursor is lower.
     FeedAdvanced { cursor: u64 },
     /// The token was revoked or expired; sign in again.
-    SignedOut { code: String },
+    SignedOut { code: Code },
 }
 
 impl PushEvent {
@@ -187,16 +190,16 @@ impl PushEvent {
 /// Body of every error answer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ErrorBody {
-    /// Stable machine-readable code from [`codes`]; match on this, never on `message`.
-    pub code: String,
+    /// Stable machine-readable code; match on this, never on `message`.
+    pub code: Code,
     /// What went wrong and how to fix it, for people.
     pub message: String,
 }
 
 impl ErrorBody {
-    pub fn new(code: &str, message: impl Into<String>) -> Self {
+    pub fn new(code: Code, message: impl Into<String>) -> Self {
         ErrorBody {
-            code: code.to_owned(),
+            code,
             message: message.into(),
         }
     }
@@ -204,59 +207,6 @@ impl ErrorBody {
 
 /// Attachment types the relay accepts.
 pub const ATTACHMENT_TYPES: [&str; 3] = ["image/png", "image/jpeg", "image/webp"];
-
-/// Stable error codes used by the relay, with the HTTP status each comes with.
-pub mod codes {
-    /// 400: the attachment's bytes do not hash to the SHA-256 in its URL.
-    pub const ATTACHMENT_HASH_MISMATCH: &str = "attachment.hash_mismatch";
-    /// 400: the URL does not hold a lowercase SHA-256 hex digest.
-    pub const ATTACHMENT_BAD_REF: &str = "attachment.bad_ref";
-    /// 404: no such attachment for this user.
-    pub const ATTACHMENT_NOT_FOUND: &str = "attachment.not_found";
-    /// 415: not one of [`super::ATTACHMENT_TYPES`].
-    pub const ATTACHMENT_TYPE: &str = "attachment.unsupported_type";
-    /// 401: no `Authorization: Bearer` header.
-    pub const AUTH_MISSING: &str = "auth.missing_token";
-    /// 401: the token is unknown (forged or mistyped).
-    pub const AUTH_INVALID: &str = "auth.invalid_token";
-    /// 401: the token's expiry has passed; sign in again.
-    pub const AUTH_EXPIRED: &str = "auth.token_expired";
-    /// 401: the token was revoked (signed out, or revoked by an admin); sign in again.
-    pub const AUTH_REVOKED: &str = "auth.token_revoked";
-    /// 401: wrong user id or password.
-    pub const AUTH_BAD_CREDENTIALS: &str = "auth.bad_credentials";
-    /// 403: the account is disabled.
-    pub const AUTH_DISABLED: &str = "auth.account_disabled";
-    /// 400: the body is not valid JSON of the expected shape.
-    pub const REQUEST_MALFORMED: &str = "request.malformed";
-    /// 415: the body is not `application/json`.
-    pub const REQUEST_CONTENT_TYPE: &str = "request.unsupported_content_type";
-    /// 413: the body (after decompression) is larger than `max_body_bytes`.
-    pub const REQUEST_TOO_LARGE: &str = "request.too_large";
-    /// 400: the compressed body could not be decompressed (truncated or not gzip).
-    pub const REQUEST_BAD_ENCODING: &str = "request.bad_encoding";
-    /// 400: a sync message is not a valid Automerge sync message or carries damaged changes.
-    pub const SYNC_MALFORMED: &str = "sync.malformed_message";
-    /// 400: the same document appears twice in one request.
-    pub const SYNC_DUPLICATE_DOC: &str = "sync.duplicate_document";
-    /// 400: the cursor is ahead of the relay's feed (the device talks to another relay or the
-    /// relay's database was replaced).
-    pub const SYNC_CURSOR_AHEAD: &str = "sync.cursor_ahead";
-    /// Per document: the document does not exist for this user (missing or not readable).
-    pub const DOC_NOT_FOUND: &str = "document.not_found";
-    /// Per document: the user may read but not write it; nothing of the changes was stored.
-    pub const DOC_READ_ONLY: &str = "access.read_only";
-    /// Per document: storing the changes would make it larger than `max_doc_bytes`.
-    pub const DOC_TOO_LARGE: &str = "document.too_large";
-    /// Per document: after the changes the document no longer has the expected shape.
-    pub const DOC_BAD_SHAPE: &str = "document.unexpected_shape";
-    /// 404: no such route.
-    pub const NOT_FOUND: &str = "route.not_found";
-    /// 500: the relay failed; retry later. Nothing of the request was acknowledged.
-    pub const INTERNAL: &str = "relay.internal";
-    /// 503: the relay's storage is unavailable; retry later.
-    pub const UNAVAILABLE: &str = "relay.unavailable";
-}
 
 /// Serde helper: bytes as standard base64 text.
 pub mod b64 {
@@ -314,6 +264,29 @@ mod tests {
             r#"{"type":"feed_advanced","cursor":7}"#
         );
         assert_eq!(e.name(), EVENT_FEED);
+    }
+
+    #[test]
+    fn error_bodies_carry_dotted_codes_and_survive_codes_from_a_newer_relay() {
+        let body = ErrorBody::new(Code::AuthTokenRevoked, "signed out");
+        let json = serde_json::to_string(&body).unwrap();
+        assert_eq!(
+            json, r#"{"code":"auth.token_revoked","message":"signed out"}"#,
+            "the wire keeps the dotted text"
+        );
+        let newer: ErrorBody =
+            serde_json::from_str(r#"{"code":"auth.invented_later","message":"m"}"#)
+                .expect("a newer relay's code must not make the whole body unreadable");
+        assert_eq!(newer.code, Code::Unknown);
+        assert_eq!(newer.message, "m", "the message still arrives for the logs");
+        let e: PushEvent =
+            serde_json::from_str(r#"{"type":"signed_out","code":"auth.token_revoked"}"#).unwrap();
+        assert_eq!(
+            e,
+            PushEvent::SignedOut {
+                code: Code::AuthTokenRevoked
+            }
+        );
     }
 
     #[test]

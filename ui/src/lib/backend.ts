@@ -2,8 +2,11 @@
 import { invoke } from '@tauri-apps/api/core';
 import { listen, type UnlistenFn } from '@tauri-apps/api/event';
 import type { CertificateView } from './generated/CertificateView';
+import { isCode } from './errors';
+import type { Code } from './generated/Code';
 import type { CommandError } from './generated/CommandError';
 import type { EditRequest } from './generated/EditRequest';
+import type { EventName } from './generated/EventName';
 import type { FeeScheduleView } from './generated/FeeScheduleView';
 import type { MissingView } from './generated/MissingView';
 import type { OrderDetail } from './generated/OrderDetail';
@@ -19,7 +22,7 @@ import type { Today } from './generated/Today';
 
 /** A refused command: `code` is stable and translated by the UI; `message` is for logs only. */
 export class BackendError extends Error {
-  readonly code: string;
+  readonly code: Code;
   readonly missing: MissingView[];
   constructor(e: CommandError) {
     super(e.message);
@@ -32,11 +35,20 @@ function isCommandError(e: unknown): e is CommandError {
   return typeof e === 'object' && e !== null && typeof (e as CommandError).code === 'string';
 }
 
-/** Turn whatever a rejected invoke gives into a [`BackendError`]. */
+/** Turn whatever a rejected invoke gives into a [`BackendError`]; a code this build does not know
+ * (never sent by the Rust it ships with) becomes `unknown`, like Rust reads one from a newer relay. */
 export function toBackendError(e: unknown): BackendError {
   if (e instanceof BackendError) return e;
-  if (isCommandError(e)) return new BackendError({ code: e.code, message: e.message ?? '', missing: e.missing ?? [] });
+  if (isCommandError(e)) {
+    const code = isCode(e.code) ? e.code : 'unknown';
+    return new BackendError({ code, message: e.message ?? '', missing: e.missing ?? [] });
+  }
   return new BackendError({ code: 'app.internal', message: String(e), missing: [] });
+}
+
+/** Listen to an event the app emits; `name` is one of the generated `EventName`s. */
+function on<T>(name: EventName, cb: (payload: T) => void): Promise<UnlistenFn> {
+  return listen<T>(name, (e) => cb(e.payload));
 }
 
 async function call<T>(cmd: string, args?: Record<string, unknown>): Promise<T> {
@@ -66,9 +78,8 @@ export const backend = {
   syncNow: () => call<SyncStatus>('sync_now'),
   settings: () => call<Settings>('settings'),
   setLanguage: (language: string) => call<Settings>('set_language', { language }),
-  onSyncStatus: (cb: (s: SyncStatus) => void): Promise<UnlistenFn> =>
-    listen<SyncStatus>('sync-status', (e) => cb(e.payload)),
-  onDocumentsChanged: (cb: () => void): Promise<UnlistenFn> => listen('documents-changed', () => cb()),
+  onSyncStatus: (cb: (s: SyncStatus) => void): Promise<UnlistenFn> => on<SyncStatus>('sync-status', cb),
+  onDocumentsChanged: (cb: () => void): Promise<UnlistenFn> => on<null>('documents-changed', () => cb()),
 };
 
 export type Backend = typeof backend;

@@ -1,5 +1,7 @@
 // Pure translation helpers (no Svelte state here, so they are unit-testable).
 import { en, zhCN, type MessageKey } from './messages';
+import { errorsEn, errorsZhCN } from './errors';
+import type { Code } from './generated/Code';
 
 export type Lang = 'en' | 'zh-CN';
 
@@ -25,11 +27,9 @@ export function translate(lang: Lang, key: MessageKey, vars: Record<string, stri
   return text.replace(/\{(\w+)\}/g, (m, name: string) => (name in vars ? String(vars[name]) : m));
 }
 
-/** The translated message for an error code; unknown codes still show something useful. */
-export function errorText(lang: Lang, code: string): string {
-  const key = `err.${code}` as MessageKey;
-  if (key in en) return translate(lang, key);
-  return translate(lang, 'err.unknown', { code });
+/** The translated message for an error code (every `Code` has one in both languages). */
+export function errorText(lang: Lang, code: Code): string {
+  return (lang === 'zh-CN' ? errorsZhCN : errorsEn)[code];
 }
 
 /** A label in the current language from a `{ zh_cn, en }` pair. */

@@ -4,6 +4,7 @@ import { detectLang, errorText, translate, normaliseLang, pick } from './i18n';
 import { bySchedule, bytesToBase64, dataUrlPayload, formatMoney, missingText, parseReading, recordItemText, stockAfter, windowText } from './logic';
 import type { ItemView } from './generated/ItemView';
 import { toBackendError, BackendError } from './backend';
+import type { MissingView } from './generated/MissingView';
 import type { OrderCard } from './generated/OrderCard';
 import type { StockPart } from './generated/StockPart';
 
@@ -36,10 +37,10 @@ describe('i18n', () => {
     expect(translate('en', 'sync.pending', { n: 3 })).toBe('3 pending');
     expect(translate('zh-CN', 'sync.pending', { n: 3 })).toBe('3 条待同步');
   });
-  it('translates error codes and shows unknown codes', () => {
+  it('translates error codes, including the one for codes from a newer relay', () => {
     expect(errorText('en', 'progress.invalid_transition')).toContain('en route');
     expect(errorText('zh-CN', 'checklist.reason_required')).toBe('“不适用”需要填写原因。');
-    expect(errorText('en', 'made.up')).toBe('Something went wrong (made.up).');
+    expect(errorText('en', 'unknown')).toContain('Something went wrong');
   });
   it('picks a bilingual label', () => {
     expect(pick('zh-CN', '维修', 'Repair')).toBe('维修');
@@ -79,7 +80,7 @@ describe('logic', () => {
   });
   it('orders cards by window start, unscheduled last', () => {
     const card = (id: string, start: number | null): OrderCard => ({
-      order_id: id, order_no: id, customer_name: '', address: '', tier: 'standard', service_type: 'repair',
+      order_id: id, order_no: id, customer_name: '', address: '', tier: 'Standard', service_type: 'Repair',
       window_start_ms: start, window_end_ms: start, status: 'assigned', sla: 'on_track', problem: '',
     });
     const sorted = bySchedule([card('c', null), card('b', 200), card('a', 100)]);
@@ -101,7 +102,7 @@ describe('logic', () => {
     expect(parseReading('1e5')).toBeNull();
   });
   it('describes missing entries with the item label in the current language', () => {
-    const m = { code: 'photo_missing', template_id: 'repair', item_id: 'repair.fault_photo', label_zh_cn: '拍摄故障部位', label_en: 'Photo of the faulty part' };
+    const m: MissingView = { code: 'photo_missing', template_id: 'repair', item_id: 'repair.fault_photo', label_zh_cn: '拍摄故障部位', label_en: 'Photo of the faulty part' };
     expect(missingText('en', m)).toBe('Add a photo: Photo of the faulty part');
     expect(missingText('zh-CN', m)).toBe('添加照片：拍摄故障部位');
     expect(missingText('en', { code: 'rating_missing', template_id: null, item_id: null, label_zh_cn: null, label_en: null })).toBe('Customer rating');
@@ -118,6 +119,9 @@ describe('backend errors', () => {
     expect(e).toBeInstanceOf(BackendError);
     expect(e.code).toBe('completion.incomplete');
     expect(e.missing).toHaveLength(1);
+  });
+  it('reads a code this build does not know as unknown', () => {
+    expect(toBackendError({ code: 'made.up', message: 'x', missing: [] }).code).toBe('unknown');
   });
   it('turns anything else into app.internal', () => {
     expect(toBackendError('boom').code).toBe('app.internal');

@@ -8,7 +8,7 @@ import type { MissingView } from './generated/MissingView';
 import type { OrderCard } from './generated/OrderCard';
 import type { StockPart } from './generated/StockPart';
 import type { StockSourceView } from './generated/StockSourceView';
-import type { MessageKey } from './messages';
+import { missingLabel } from './labels';
 
 /** fen → "1,234.50" */
 export function formatMoney(cents: number): string {
@@ -70,9 +70,8 @@ export function stockAfter(part: StockPart | undefined, qty: number, source: Sto
 
 /** One translated line for a missing entry from the domain's completion list. */
 export function missingText(lang: Lang, m: MissingView): string {
-  const key = `missing.${m.code}` as MessageKey;
   const label = pick(lang, m.label_zh_cn, m.label_en) || m.item_id || '';
-  return translate(lang, key, { label });
+  return translate(lang, missingLabel[m.code], { label });
 }
 
 /** Parse a reading typed by a technician: accepts "1.5" and "1,5"; null when not a number. */

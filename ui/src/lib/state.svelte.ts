@@ -3,6 +3,7 @@ import { detectLang, translate, errorText, type Lang } from './i18n';
 import type { MessageKey } from './messages';
 import type { SyncStatus } from './generated/SyncStatus';
 import type { MissingView } from './generated/MissingView';
+import type { Code } from './generated/Code';
 import { BackendError, toBackendError } from './backend';
 
 export type Screen =
@@ -20,7 +21,7 @@ export const ui = $state({
   lang: detectLang(typeof navigator === 'undefined' ? [] : navigator.languages ?? [navigator.language]) as Lang,
   screen: { name: 'signin' } as Screen,
   sync: { online: false, pending_changes: 0, last_synced_ms: null, progress: null, last_error: null } as SyncStatus,
-  error: null as { code: string; missing: MissingView[] } | null,
+  error: null as { code: Code; missing: MissingView[] } | null,
   technicianName: '',
 });
 
@@ -28,8 +29,13 @@ export function t(key: MessageKey, vars?: Record<string, string | number>): stri
   return translate(ui.lang, key, vars);
 }
 
-export function errText(code: string): string {
+export function errText(code: Code): string {
   return errorText(ui.lang, code);
+}
+
+/** Show an error the screen itself found (e.g. a reading that is not a number), by its code. */
+export function showCode(code: Code): void {
+  ui.error = { code, missing: [] };
 }
 
 export function go(screen: Screen): void {

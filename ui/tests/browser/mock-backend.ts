@@ -12,6 +12,8 @@ import type { MissingView } from '../../src/lib/generated/MissingView';
 import type { SyncStatus } from '../../src/lib/generated/SyncStatus';
 import type { Step } from '../../src/lib/generated/Step';
 import type { CommandError } from '../../src/lib/generated/CommandError';
+import type { Code } from '../../src/lib/generated/Code';
+import type { MissingKind } from '../../src/lib/generated/MissingKind';
 import type { FeeScheduleView } from '../../src/lib/generated/FeeScheduleView';
 import type { PartsView } from '../../src/lib/generated/PartsView';
 import type { CertificateView } from '../../src/lib/generated/CertificateView';
@@ -24,7 +26,7 @@ const dayStart = Date.UTC(2026, 10, 30, 0, 0, 0) - 8 * HOUR;
 class Refusal {
   constructor(readonly body: CommandError) {}
 }
-const refuse = (code: string, missing: MissingView[] = []): never => {
+const refuse = (code: Code, missing: MissingView[] = []): never => {
   throw new Refusal({ code, message: code, missing });
 };
 
@@ -68,9 +70,9 @@ const templates: Record<string, { zh: string; en: string; items: T[] }> = {
 };
 
 const cards: OrderCard[] = [
-  { order_id: 'o-00002', order_no: 'WO-00002', customer_name: '王芳', address: '上海市静安区南京西路 1500 弄 12 号', tier: 'platinum', service_type: 'maintenance', window_start_ms: dayStart + 13 * HOUR, window_end_ms: dayStart + 15 * HOUR, status: 'assigned', sla: 'at_risk', problem: '空调年度清洗保养 / Yearly AC cleaning and care' },
-  { order_id: 'o-00000', order_no: 'WO-00000', customer_name: '张伟', address: '上海市浦东新区世纪大道 100 号 1 单元 1201', tier: 'gold', service_type: 'repair', window_start_ms: dayStart + 9 * HOUR, window_end_ms: dayStart + 11 * HOUR, status: 'assigned', sla: 'on_track', problem: '空调不制冷，室外机不启动 / AC not cooling, outdoor unit does not start' },
-  { order_id: 'o-00004', order_no: 'WO-00004', customer_name: '张伟', address: '上海市浦东新区世纪大道 100 号 1 单元 1201', tier: 'gold', service_type: 'installation', window_start_ms: dayStart + 17 * HOUR, window_end_ms: dayStart + 19 * HOUR, status: 'assigned', sla: 'breached', problem: '新购空调安装 / Install newly bought air-conditioner' },
+  { order_id: 'o-00002', order_no: 'WO-00002', customer_name: '王芳', address: '上海市静安区南京西路 1500 弄 12 号', tier: 'Platinum', service_type: 'Maintenance', window_start_ms: dayStart + 13 * HOUR, window_end_ms: dayStart + 15 * HOUR, status: 'assigned', sla: 'at_risk', problem: '空调年度清洗保养 / Yearly AC cleaning and care' },
+  { order_id: 'o-00000', order_no: 'WO-00000', customer_name: '张伟', address: '上海市浦东新区世纪大道 100 号 1 单元 1201', tier: 'Gold', service_type: 'Repair', window_start_ms: dayStart + 9 * HOUR, window_end_ms: dayStart + 11 * HOUR, status: 'assigned', sla: 'on_track', problem: '空调不制冷，室外机不启动 / AC not cooling, outdoor unit does not start' },
+  { order_id: 'o-00004', order_no: 'WO-00004', customer_name: '张伟', address: '上海市浦东新区世纪大道 100 号 1 单元 1201', tier: 'Gold', service_type: 'Installation', window_start_ms: dayStart + 17 * HOUR, window_end_ms: dayStart + 19 * HOUR, status: 'assigned', sla: 'breached', problem: '新购空调安装 / Install newly bought air-conditioner' },
 ];
 
 function newDetail(card: OrderCard): OrderDetail {
@@ -82,7 +84,7 @@ function newDetail(card: OrderCard): OrderDetail {
     preferences: ['客户为回族，请勿携带猪肉制品入户 / Muslim household: no pork products inside'],
     dispatcher_notes: '',
     appliances: [
-      { id: 'ap-0', category: 'air-conditioner', brand: 'Haier', model: 'KFR-35GW/03', serial: 'SN4200000000', warranty_until_ms: dayStart + 730 * 24 * HOUR, in_warranty: true, this_order: true, past_visits: [{ order_no: 'WO-00004', appliance_id: 'ap-0', service_type: 'installation', problem: '新购空调安装 / Install newly bought air-conditioner', status: 'completed', created_at_ms: dayStart - 300 * 24 * HOUR }] },
+      { id: 'ap-0', category: 'air-conditioner', brand: 'Haier', model: 'KFR-35GW/03', serial: 'SN4200000000', warranty_until_ms: dayStart + 730 * 24 * HOUR, in_warranty: true, this_order: true, past_visits: [{ order_no: 'WO-00004', appliance_id: 'ap-0', service_type: 'Installation', problem: '新购空调安装 / Install newly bought air-conditioner', status: 'completed', created_at_ms: dayStart - 300 * 24 * HOUR }] },
       { id: 'ap-0-fridge', category: 'fridge', brand: 'Haier', model: 'BCD-470WDPG', serial: 'SF5100000000', warranty_until_ms: dayStart - 365 * 24 * HOUR, in_warranty: false, this_order: false, past_visits: [] },
     ],
     step: null,
@@ -105,7 +107,7 @@ function refresh(d: OrderDetail): OrderDetail {
   if (d.step !== 'work_done' && d.signed === null) missing.push({ code: 'work_not_done', template_id: null, item_id: null, label_zh_cn: null, label_en: null });
   for (const c of d.checklists) {
     for (const it of c.items) {
-      const mv = (code: string): MissingView => ({ code, template_id: c.template_id, item_id: it.id, label_zh_cn: it.label_zh_cn, label_en: it.label_en });
+      const mv = (code: MissingKind): MissingView => ({ code, template_id: c.template_id, item_id: it.id, label_zh_cn: it.label_zh_cn, label_en: it.label_en });
       let m: MissingView | null = null;
       if (it.kind.type === 'signed_record') m = null;
       else if (it.kind.type === 'customer_confirm') {
@@ -228,7 +230,7 @@ function applyEdit(d: OrderDetail, e: EditRequest) {
       if (e.stars < 1 || e.stars > 5) refuse('rating.out_of_range');
       d.rating = { stars: e.stars, comment: e.comment };
       break;
-    default: refuse('input.bad_value');
+    default: refuse('app.internal');
   }
   touched(d);
 }
@@ -260,7 +262,7 @@ function handle(cmd: string, args: Record<string, unknown>): unknown {
       const r = args.request as { order_id: string; template_id: string; item_id: string; bytes_base64: string };
       const d = detailOf(r.order_id);
       const it = d.checklists.find((c) => c.template_id === r.template_id)?.items.find((i) => i.id === r.item_id);
-      if (!it?.answer) refuse('input.no_such_entry');
+      if (!it?.answer) refuse('checklist.not_answered');
       if (!r.bytes_base64.startsWith('iVBOR') && !r.bytes_base64.startsWith('/9j/')) refuse('attachment.not_an_image');
       it!.answer!.photos.push(`${'a'.repeat(63)}${it!.answer!.photos.length}`);
       touched(d);

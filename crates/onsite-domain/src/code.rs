@@ -1,0 +1,363 @@
+//! [`Code`]: every stable error code of Onsite, in one enum. Every error type's `code()` (domain,
+//! store, sync, client, record, signature, app, relay) returns one, the wire's error bodies and
+//! rejections carry one, and the UI's message tables are keyed by it (`Record<Code, string>` over
+//! the ts-rs declaration in `ui/src/lib/generated/Code.ts`), so a code without a message, or a
+//! message for a code that does not exist, fails the UI's typecheck.
+//!
+//! Each code travels as its dotted text (`record.frozen`); match on the variant, never on the
+//! human message next to it. Codes are only ever added: a device reads a code it does not know
+//! (sent by a newer relay) as [`Code::Unknown`] and shows a generic message, while the English
+//! message that came with it stays in the logs. [`std::str::FromStr`] is strict instead: it
+//! refuses text that names no code, so a typo in a test or a tool is caught.
+
+use serde::{Deserialize, Deserializer, Serialize};
+use ts_rs::TS;
+
+macro_rules! codes {
+    ($( $(#[doc = $doc:literal])* $variant:ident = $text:literal, )*) => {
+        /// A stable, machine-readable error code, sent as its dotted text (`record.frozen`); the
+        /// module `onsite_domain::code` says how codes evolve.
+        #[derive(
+            Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, TS,
+        )]
+        pub enum Code {
+            $( $(#[doc = $doc])* #[serde(rename = $text)] $variant, )*
+            /// A code this build does not know, e.g. one added by a newer relay: what any other
+            /// text deserialises to. Never sent by this build; shown as a generic message.
+            #[serde(rename = "unknown")]
+            Unknown,
+        }
+
+        impl Code {
+            /// Every code, [`Code::Unknown`] last.
+            pub const ALL: &'static [Code] = &[$(Code::$variant,)* Code::Unknown];
+
+            /// The dotted text this code travels as, e.g. `record.frozen`.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(Code::$variant => $text,)*
+                    Code::Unknown => "unknown",
+                }
+            }
+        }
+    };
+}
+
+codes! {
+    // --- progress steps (domain)
+    /// The step is not possible from the visit's current step.
+    ProgressInvalidTransition = "progress.invalid_transition",
+    /// The step was already recorded for this visit.
+    ProgressAlreadyRecorded = "progress.already_recorded",
+    /// The device time is earlier than the previous step's.
+    ProgressTimeWentBackwards = "progress.time_went_backwards",
+    /// `signed` and `reopened` are recorded by the sign and reopen actions, not as plain steps.
+    ProgressReservedStep = "progress.reserved_step",
+    // --- order (domain, app)
+    /// The dispatcher cancelled the order.
+    OrderCancelled = "order.cancelled",
+    /// The dispatcher put the order on hold.
+    OrderOnHold = "order.on_hold",
+    /// The order is not assigned to this technician.
+    OrderNotAssignee = "order.not_assignee",
+    /// The order is already assigned to someone.
+    OrderAlreadyAssigned = "order.already_assigned",
+    /// The technician has no valid certificate for this service type.
+    OrderNotQualified = "order.not_qualified",
+    /// The order is not on this device.
+    OrderNotFound = "order.not_found",
+    // --- the signed record (domain, record, app)
+    /// The record is signed; nothing in it changes until it is reopened.
+    RecordFrozen = "record.frozen",
+    /// The record is not signed: there is nothing to reopen, and no record document yet.
+    RecordNotSigned = "record.not_signed",
+    /// The signature image given is not the one the record was signed with.
+    RecordSignatureMismatch = "record.signature_mismatch",
+    /// The stored signature image cannot be read.
+    RecordSignatureUnreadable = "record.signature_unreadable",
+    /// No CJK font for the PDF.
+    RecordFontMissing = "record.font_missing",
+    /// The font for the PDF cannot be used.
+    RecordFontUnreadable = "record.font_unreadable",
+    /// The record's verification QR code cannot be made.
+    RecordQr = "record.qr",
+    /// The record PDF could not be saved.
+    RecordExportFailed = "record.export_failed",
+    // --- checklist answers (domain)
+    /// The checklist template is not on this device.
+    ChecklistUnknownTemplate = "checklist.unknown_template",
+    /// The visit has no such checklist.
+    ChecklistNotInVisit = "checklist.not_in_visit",
+    /// The checklist has no such item.
+    ChecklistUnknownItem = "checklist.unknown_item",
+    /// The item does not take this kind of answer.
+    ChecklistWrongAnswerKind = "checklist.wrong_answer_kind",
+    /// The item takes no photo.
+    ChecklistPhotoNotAllowed = "checklist.photo_not_allowed",
+    /// A photo can only be attached to an answered item.
+    ChecklistNotAnswered = "checklist.not_answered",
+    /// The reading is in another unit than the item's.
+    ChecklistWrongUnit = "checklist.wrong_unit",
+    /// The reading is not a (finite) number.
+    ChecklistReadingNotANumber = "checklist.reading_not_a_number",
+    /// The reading is out of range and carries no note.
+    ChecklistOutOfRangeNeedsNote = "checklist.out_of_range_needs_note",
+    /// "Not applicable" needs a reason.
+    ChecklistReasonRequired = "checklist.reason_required",
+    // --- parts, fees, rating, input (domain, app)
+    /// The part is not in the parts catalogue.
+    PartsUnknownPart = "parts.unknown_part",
+    /// The fee is not in the published fee schedule.
+    FeesUnknownFee = "fees.unknown_fee",
+    /// A quantity below 1.
+    InputBadQuantity = "input.bad_quantity",
+    /// An entry with this id already exists.
+    InputDuplicateId = "input.duplicate_id",
+    /// No entry with this id.
+    InputNoSuchEntry = "input.no_such_entry",
+    /// A required field is empty.
+    InputEmpty = "input.empty",
+    /// Data that should be base64 is not.
+    InputBadBase64 = "input.bad_base64",
+    /// Stars outside 1–5.
+    RatingOutOfRange = "rating.out_of_range",
+    /// The record is not complete; the error lists what is missing.
+    CompletionIncomplete = "completion.incomplete",
+    /// The language is not available.
+    SettingsUnsupportedLanguage = "settings.unsupported_language",
+    /// The certificate's QR code cannot be made.
+    CertificateQrFailed = "certificate.qr_failed",
+    // --- signature (domain, record)
+    /// The signer's name is empty.
+    SignatureNameMissing = "signature.name_missing",
+    /// The signature image reference is not a SHA-256 digest.
+    SignatureBadRef = "signature.bad_ref",
+    /// The signature pad is blank.
+    SignatureEmpty = "signature.empty",
+    /// The signature is not a PNG image.
+    SignatureNotPng = "signature.not_png",
+    /// The signature PNG cannot be decoded.
+    SignatureCorrupt = "signature.corrupt",
+    /// The signature PNG has too many bytes.
+    SignatureTooLarge = "signature.too_large",
+    /// The signature image has too many pixels on a side.
+    SignatureTooManyPixels = "signature.too_many_pixels",
+    // --- attachments (domain, store, app, relay)
+    /// 400: not a lowercase SHA-256 hex digest.
+    AttachmentBadRef = "attachment.bad_ref",
+    /// 400: the attachment's bytes do not hash to the SHA-256 in its URL.
+    AttachmentHashMismatch = "attachment.hash_mismatch",
+    /// 404: no such attachment (for this user, or on this device).
+    AttachmentNotFound = "attachment.not_found",
+    /// 415: not one of the accepted attachment types.
+    AttachmentUnsupportedType = "attachment.unsupported_type",
+    /// The attachment is larger than the limit.
+    AttachmentTooLarge = "attachment.too_large",
+    /// The stored attachment no longer matches its SHA-256.
+    AttachmentCorrupt = "attachment.corrupt",
+    /// The attachment's MIME type is empty.
+    AttachmentMimeMissing = "attachment.mime_missing",
+    /// The file is not a JPEG or PNG photo.
+    AttachmentNotAnImage = "attachment.not_an_image",
+    // --- documents (domain, store, relay)
+    /// Per document: missing, or not readable by this user.
+    DocumentNotFound = "document.not_found",
+    /// The document already exists on this device.
+    DocumentAlreadyExists = "document.already_exists",
+    /// The document has local changes not yet synced.
+    DocumentUnsyncedChanges = "document.unsynced_changes",
+    /// Per document: the document does not have the expected shape.
+    DocumentUnexpectedShape = "document.unexpected_shape",
+    /// The document could not be written.
+    DocumentWriteFailed = "document.write_failed",
+    /// The stored document is damaged.
+    DocumentCorrupt = "document.corrupt",
+    /// The document's schema is newer than this app.
+    DocumentSchemaTooNew = "document.schema_too_new",
+    /// Not a valid document id.
+    DocumentBadId = "document.bad_id",
+    /// Per document: storing the changes would exceed the relay's `max_doc_bytes`.
+    DocumentTooLarge = "document.too_large",
+    /// Per document: the user may read but not write it; nothing of the changes was stored.
+    AccessReadOnly = "access.read_only",
+    // --- device store
+    /// The store file belongs to another device.
+    StoreDeviceMismatch = "store.device_mismatch",
+    /// The store was written by a newer app.
+    StoreSchemaTooNew = "store.schema_too_new",
+    /// An index table holds an unexpected value.
+    StoreIndexCorrupt = "store.index_corrupt",
+    /// The store failed an integrity check.
+    StoreIntegrity = "store.integrity",
+    /// SQLite failed.
+    StoreSqlite = "store.sqlite",
+    /// A store migration failed.
+    StoreMigration = "store.migration",
+    /// The store's directory could not be prepared.
+    StoreIo = "store.io",
+    // --- sync (sync, client, relay)
+    /// 400: a sync message is not a valid Automerge sync message or carries damaged changes.
+    SyncMalformedMessage = "sync.malformed_message",
+    /// The stored sync state of a document is damaged.
+    SyncBadState = "sync.bad_state",
+    /// 400: the same document appears twice in one request.
+    SyncDuplicateDocument = "sync.duplicate_document",
+    /// 409: the cursor is ahead of the relay's feed (another relay, or a replaced database).
+    SyncCursorAhead = "sync.cursor_ahead",
+    /// Data received for a document is not valid Automerge data.
+    SyncBadDocumentData = "sync.bad_document_data",
+    /// The relay cannot be reached.
+    SyncOffline = "sync.offline",
+    /// The relay's answer cannot be read.
+    SyncBadResponse = "sync.bad_response",
+    /// The relay speaks no API version this app knows.
+    SyncIncompatibleRelay = "sync.incompatible_relay",
+    /// Not a valid relay URL.
+    SyncBadUrl = "sync.bad_url",
+    // --- authentication (client, relay)
+    /// Not signed in on this device.
+    AuthNotSignedIn = "auth.not_signed_in",
+    /// Another user has unsynced work on this device.
+    AuthOtherUserHasUnsyncedWork = "auth.other_user_has_unsynced_work",
+    /// 401: no `Authorization: Bearer` header.
+    AuthMissingToken = "auth.missing_token",
+    /// 401: the token is unknown (forged or mistyped).
+    AuthInvalidToken = "auth.invalid_token",
+    /// 401: the token's expiry has passed.
+    AuthTokenExpired = "auth.token_expired",
+    /// 401: the token was revoked (signed out, or by an admin).
+    AuthTokenRevoked = "auth.token_revoked",
+    /// 401: wrong user id or password.
+    AuthBadCredentials = "auth.bad_credentials",
+    /// 403: the account is disabled.
+    AuthAccountDisabled = "auth.account_disabled",
+    // --- requests to the relay
+    /// 400: the body is not valid JSON of the expected shape.
+    RequestMalformed = "request.malformed",
+    /// 415: the body is not `application/json`.
+    RequestUnsupportedContentType = "request.unsupported_content_type",
+    /// 413: the body (after decompression) is larger than `max_body_bytes`.
+    RequestTooLarge = "request.too_large",
+    /// 400: the compressed body could not be decompressed.
+    RequestBadEncoding = "request.bad_encoding",
+    /// 404: no such route.
+    RouteNotFound = "route.not_found",
+    // --- the relay itself
+    /// 500: the relay failed; nothing of the request was acknowledged.
+    RelayInternal = "relay.internal",
+    /// 503: the relay's storage is unavailable.
+    RelayUnavailable = "relay.unavailable",
+    /// The relay answered an error status without an error body (e.g. a proxy in between).
+    RelayUnexpected = "relay.unexpected",
+    // --- the app
+    /// A command failed without a stable code (a crash inside the app, or the bridge to it).
+    AppInternal = "app.internal",
+}
+
+impl std::fmt::Display for Code {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Text that names no [`Code`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("'{0}' is not an Onsite error code")]
+pub struct UnknownCode(pub String);
+
+impl std::str::FromStr for Code {
+    type Err = UnknownCode;
+
+    /// Strict: only the dotted text of a code (or `unknown`) parses.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Code::ALL
+            .iter()
+            .copied()
+            .find(|c| c.as_str() == s)
+            .ok_or_else(|| UnknownCode(s.to_owned()))
+    }
+}
+
+/// Lenient, unlike [`std::str::FromStr`]: text that names no code reads as [`Code::Unknown`], so an
+/// answer from a newer relay stays readable.
+impl<'de> Deserialize<'de> for Code {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        Ok(text.parse().unwrap_or(Code::Unknown))
+    }
+}
+
+impl PartialEq<&str> for Code {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
+impl PartialEq<str> for Code {
+    fn eq(&self, other: &str) -> bool {
+        self.as_str() == other
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_code_round_trips_through_serde_and_from_str() {
+        for &code in Code::ALL {
+            let json = serde_json::to_string(&code).expect("a code serialises");
+            assert_eq!(
+                json,
+                format!("\"{}\"", code.as_str()),
+                "{code:?} travels as its dotted text"
+            );
+            let back: Code = serde_json::from_str(&json).expect("a code deserialises");
+            assert_eq!(back, code, "{code:?} reads back as itself");
+            assert_eq!(code.as_str().parse::<Code>(), Ok(code), "FromStr agrees");
+            assert_eq!(code.to_string(), code.as_str(), "Display agrees");
+        }
+    }
+
+    #[test]
+    fn codes_are_unique_and_dotted() {
+        let mut seen = std::collections::BTreeSet::new();
+        for &code in Code::ALL {
+            assert!(seen.insert(code.as_str()), "{code:?} repeats a code's text");
+            if code != Code::Unknown {
+                let (area, name) = code.as_str().split_once('.').unwrap_or_default();
+                let lower = |s: &str| {
+                    !s.is_empty()
+                        && s.bytes()
+                            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+                };
+                assert!(
+                    lower(area) && lower(name),
+                    "{code:?} is `area.name` in snake_case"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn a_code_from_a_newer_relay_reads_as_unknown_but_from_str_refuses_it() {
+        let read: Code = serde_json::from_str("\"relay.invented_later\"")
+            .expect("an unknown code must not fail the whole answer");
+        assert_eq!(
+            read,
+            Code::Unknown,
+            "unknown codes are read as Code::Unknown"
+        );
+        assert_eq!(
+            "relay.invented_later".parse::<Code>(),
+            Err(UnknownCode("relay.invented_later".into())),
+            "FromStr is strict so typos are caught"
+        );
+    }
+
+    #[test]
+    fn codes_compare_with_their_text() {
+        assert_eq!(Code::RecordFrozen, "record.frozen");
+        assert!(Code::RecordFrozen != "record.not_signed");
+    }
+}

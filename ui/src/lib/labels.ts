@@ -1,0 +1,91 @@
+// Which message names each value of a generated enum on screen. Every map is a `Record` over the
+// enum generated from Rust, so a new value without a label (or a label for a value that no longer
+// exists) fails `npm run check`; screens never build a message key from a string.
+import type { MessageKey } from './messages';
+import type { CheckResult } from './generated/CheckResult';
+import type { ConfirmationView } from './generated/ConfirmationView';
+import type { EffectiveStatus } from './generated/EffectiveStatus';
+import type { MissingKind } from './generated/MissingKind';
+import type { ServiceType } from './generated/ServiceType';
+import type { SlaBadgeView } from './generated/SlaBadgeView';
+import type { Step } from './generated/Step';
+import type { Tier } from './generated/Tier';
+
+export const tierLabel: Record<Tier, MessageKey> = {
+  Standard: 'tier.standard',
+  Gold: 'tier.gold',
+  Platinum: 'tier.platinum',
+};
+
+export const serviceLabel: Record<ServiceType, MessageKey> = {
+  Repair: 'service.repair',
+  Installation: 'service.installation',
+  Maintenance: 'service.maintenance',
+};
+
+export const statusLabel: Record<EffectiveStatus, MessageKey> = {
+  unassigned: 'status.unassigned',
+  assigned: 'status.assigned',
+  accepted: 'status.accepted',
+  en_route: 'status.en_route',
+  on_site: 'status.on_site',
+  in_progress: 'status.in_progress',
+  work_done: 'status.work_done',
+  completed: 'status.completed',
+  on_hold: 'status.on_hold',
+  cancelled: 'status.cancelled',
+};
+
+export const slaLabel: Record<SlaBadgeView, MessageKey> = {
+  met: 'sla.met',
+  on_track: 'sla.on_track',
+  at_risk: 'sla.at_risk',
+  breached: 'sla.breached',
+};
+
+/** The latest recorded step; `null` (nothing recorded yet) is `step.none`. */
+export const stepLabel: Record<Step, MessageKey> = {
+  accepted: 'step.accepted',
+  en_route: 'step.en_route',
+  arrived: 'step.arrived',
+  work_started: 'step.work_started',
+  work_done: 'step.work_done',
+  signed: 'step.signed',
+  reopened: 'step.reopened',
+};
+
+/** The steps the Order screen records with a button, and the button's label. */
+export const actionLabel = {
+  en_route: 'action.en_route',
+  arrived: 'action.arrived',
+  work_started: 'action.work_started',
+  work_done: 'action.work_done',
+} as const satisfies Partial<Record<Step, MessageKey>>;
+export type ActionStep = keyof typeof actionLabel;
+
+export const confirmLabel: Record<ConfirmationView, MessageKey> = {
+  usage_explained: 'confirm.usage_explained',
+  no_water: 'confirm.no_water',
+  no_smoke: 'confirm.no_smoke',
+  no_meal: 'confirm.no_meal',
+  no_gift: 'confirm.no_gift',
+};
+
+/** One line of "what still blocks signing"; `{label}` is the item's label. */
+export const missingLabel: Record<MissingKind, MessageKey> = {
+  work_not_done: 'missing.work_not_done',
+  item_unanswered: 'missing.item_unanswered',
+  reading_out_of_range: 'missing.reading_out_of_range',
+  item_invalid: 'missing.item_invalid',
+  photo_missing: 'missing.photo_missing',
+  home_check_missing: 'missing.home_check_missing',
+  confirmation_missing: 'missing.confirmation_missing',
+  rating_missing: 'missing.rating_missing',
+  signature_missing: 'missing.signature_missing',
+  template_missing: 'missing.template_missing',
+};
+
+export const checkResultLabel: Record<CheckResult, MessageKey> = {
+  Ok: 'checklist.home_check_ok',
+  NeedsService: 'checklist.home_check_needs_service',
+};
