@@ -349,8 +349,8 @@ fn item_states_follow_the_completion_rules_for_each_kind() {
     );
     assert_eq!(
         counts(&v, &w, "haier-12345"),
-        (0, 8),
-        "customer and signature items are not counted"
+        (0, 9),
+        "fifteen items less the five customer confirmations and the signature"
     );
 
     w.answer(&mut v, "haier-12345", "card.given", Outcome::Done, "")
