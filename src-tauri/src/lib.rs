@@ -82,6 +82,11 @@ fn parts_and_stock(app: AppState<'_>) -> Reply<PartsView> {
 }
 
 #[tauri::command]
+fn stock_after_use(app: AppState<'_>, request: StockUseRequest) -> Reply<StockAfterUseView> {
+    app.stock_after_use(request).map_err(Into::into)
+}
+
+#[tauri::command]
 fn sync_status(app: AppState<'_>) -> Reply<SyncStatus> {
     app.sync_status().map_err(Into::into)
 }
@@ -117,6 +122,7 @@ pub fn with_commands<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R
         certificate,
         fee_schedule,
         parts_and_stock,
+        stock_after_use,
         sync_status,
         sync_now,
         settings,

@@ -147,6 +147,21 @@ fn sign_in_today_and_an_edit_through_the_ipc() {
     assert!(!fees.items.is_empty());
     let parts: PartsView = invoke(&w, "parts_and_stock", json!({})).expect("parts");
     assert!(parts.parts.iter().any(|p| p.on_hand > 0));
+    let stocked = parts
+        .parts
+        .iter()
+        .find(|p| p.on_hand > 0)
+        .expect("a stocked part");
+    let after: StockAfterUseView = invoke(
+        &w,
+        "stock_after_use",
+        json!({ "request": { "part_no": stocked.part_no, "qty": stocked.on_hand + 1, "source": "personal" } }),
+    )
+    .expect("stock preview");
+    assert!(
+        after.below_zero && after.left == -1,
+        "one more than on hand goes below zero: {after:?}"
+    );
     let e = invoke::<OrderDetail>(
         &w,
         "sign",

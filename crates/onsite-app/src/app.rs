@@ -6,13 +6,11 @@ use std::sync::{Arc, Mutex};
 
 use base64::Engine as _;
 use onsite_client::{SharedStore, SyncConfig, SyncHandle, SyncState};
-use onsite_domain::completion::{self, Missing};
+use onsite_domain::completion::{self, ChecklistProgress, Missing};
 use onsite_domain::edit::VisitEdit;
 use onsite_domain::order::Order;
 use onsite_domain::progress;
-use onsite_domain::reference::{
-    FeeSchedule, ItemKind, PartsCatalogue, TechnicianProfile, TemplateLibrary,
-};
+use onsite_domain::reference::{FeeSchedule, PartsCatalogue, TechnicianProfile, TemplateLibrary};
 use onsite_domain::sla::{self, SlaPolicy};
 use onsite_domain::visit::Visit;
 use onsite_domain::{Code, DocId, HOUR, Millis};
@@ -24,6 +22,14 @@ use crate::view::*;
 
 /// Device time source; tests pass a fixed clock.
 pub type Clock = Arc<dyn Fn() -> Millis + Send + Sync>;
+
+/// Source of fresh ids for new list entries and events; tests pass a counter.
+pub type IdSource = Arc<dyn Fn() -> String + Send + Sync>;
+
+/// Random UUIDs (v4).
+pub fn random_ids() -> IdSource {
+    Arc::new(|| uuid::Uuid::new_v4().to_string())
+}
 
 /// The system clock in Unix milliseconds.
 pub fn system_clock() -> Clock {
@@ -42,6 +48,7 @@ pub struct App {
     sync_started: tokio::sync::Notify,
     sync_config: SyncConfig,
     clock: Clock,
+    new_id: IdSource,
     /// Offset of the device's local time from UTC, used to find "today".
     utc_offset_ms: Millis,
     /// Where saved record PDFs go.
@@ -72,6 +79,7 @@ impl App {
             sync_started: tokio::sync::Notify::new(),
             sync_config: SyncConfig::default(),
             clock,
+            new_id: random_ids(),
             utc_offset_ms: offset,
             export_dir: data_dir.join("records"),
         })
@@ -87,6 +95,12 @@ impl App {
     /// Use `config` for the background sync task started after this call.
     pub fn with_sync_config(mut self, config: SyncConfig) -> Self {
         self.sync_config = config;
+        self
+    }
+
+    /// Name new list entries and events with `ids` (tests pass a counter for repeatable output).
+    pub fn with_ids(mut self, ids: IdSource) -> Self {
+        self.new_id = ids;
         self
     }
 
@@ -347,7 +361,7 @@ impl App {
 
     /// Apply one edit from the UI at device time; ids of new entries are generated here.
     pub fn apply_edit(&self, order_id: &str, edit: EditRequest) -> Result<OrderDetail, AppError> {
-        let edit = visit_edit(edit, new_id)?;
+        let edit = visit_edit(edit, || (self.new_id)())?;
         self.apply(order_id, edit)
     }
 
@@ -381,7 +395,7 @@ impl App {
         self.apply(
             &req.order_id,
             VisitEdit::Sign {
-                event_id: new_id(),
+                event_id: (self.new_id)(),
                 signer_name: req.signer_name,
                 image_sha256: sha,
             },
@@ -506,10 +520,24 @@ impl App {
         let levels = store.stock_levels(&tech)?;
         Ok(parts_view(&catalogue, &levels))
     }
-}
 
-fn new_id() -> String {
-    uuid::Uuid::new_v4().to_string()
+    /// Personal stock of a part before and after adding `qty` of it from `source` (the Parts
+    /// screen asks while the technician types, to warn before stock goes below zero).
+    pub fn stock_after_use(&self, req: StockUseRequest) -> Result<StockAfterUseView, AppError> {
+        let tech = self.technician()?;
+        let levels = lock(&self.store).stock_levels(&tech)?;
+        let after = onsite_domain::ledger::after_use(
+            &levels,
+            &req.part_no,
+            req.qty,
+            stock_source(req.source),
+        );
+        Ok(StockAfterUseView {
+            on_hand: after.on_hand,
+            left: after.left,
+            below_zero: after.below_zero,
+        })
+    }
 }
 
 fn decode_base64(text: &str) -> Result<Vec<u8>, AppError> {
@@ -530,14 +558,6 @@ fn photo_mime(bytes: &[u8]) -> Result<&'static str, AppError> {
     Ok(mime)
 }
 
-/// Whether the item is answered by the technician (not by the customer or the signature).
-pub(crate) fn technician_answers(kind: &ItemKind) -> bool {
-    !matches!(
-        kind,
-        ItemKind::CustomerConfirm { .. } | ItemKind::SignedRecord
-    )
-}
-
 /// Build the detail view from documents (no store access).
 fn detail(
     order: &Order,
@@ -549,14 +569,12 @@ fn detail(
     now: Millis,
 ) -> OrderDetail {
     let missing = completion::missing_for_signing(visit, library);
-    let checklists = visit
-        .checklists
-        .values()
-        .filter_map(|inst| {
-            library
-                .get(&inst.template_id, inst.version)
-                .ok()
-                .map(|t| checklist_view(t, inst, &missing, visit))
+    let checklists = completion::checklist_progress(visit, library)
+        .iter()
+        .filter_map(|p| {
+            let inst = visit.checklists.get(&p.template_id)?;
+            let t = library.get(&p.template_id, p.version).ok()?;
+            Some(checklist_view(t, inst, p, visit))
         })
         .collect();
     OrderDetail {
@@ -620,36 +638,15 @@ fn detail(
 fn checklist_view(
     t: &onsite_domain::reference::ChecklistTemplate,
     inst: &onsite_domain::visit::ChecklistInstance,
-    missing: &[Missing],
+    progress: &ChecklistProgress,
     visit: &Visit,
 ) -> ChecklistView {
-    let is_missing = |item: &onsite_domain::reference::TemplateItem| {
-        missing.iter().any(|m| match m {
-            Missing::ItemUnanswered {
-                template_id,
-                item_id,
-            }
-            | Missing::ReadingOutOfRange {
-                template_id,
-                item_id,
-            }
-            | Missing::ItemInvalid {
-                template_id,
-                item_id,
-            }
-            | Missing::PhotoMissing {
-                template_id,
-                item_id,
-            } => template_id == &t.id && item_id == &item.id,
-            Missing::HomeCheckMissing => item.kind == ItemKind::HomeCheck,
-            Missing::ConfirmationMissing { item_id } => item_id == &item.id,
-            _ => false,
-        }) || (item.kind == ItemKind::SignedRecord && !visit.is_signed() && item.required)
-    };
+    let signed = visit.is_signed();
     let items: Vec<ItemView> = t
         .items
         .iter()
-        .map(|item| ItemView {
+        .zip(&progress.items)
+        .map(|(item, p)| ItemView {
             id: item.id.clone(),
             group: item.group.clone(),
             label_zh_cn: item.label.zh_cn.clone(),
@@ -662,21 +659,24 @@ fn checklist_view(
                 note: a.note.clone(),
                 photos: a.photos.iter().map(|p| p.sha256.clone()).collect(),
             }),
-            technician_answers: technician_answers(&item.kind),
-            missing: is_missing(item),
+            by: answered_by_view(p.by),
+            state: item_state_view(p.state),
+            record_text: signed.then(|| {
+                let text = |lang| onsite_record::item_result_text(&t.id, item, visit, lang);
+                TextView {
+                    zh_cn: text(onsite_record::Lang::ZhCn),
+                    en: text(onsite_record::Lang::En),
+                }
+            }),
         })
-        .collect();
-    let counted: Vec<&ItemView> = items
-        .iter()
-        .filter(|i| i.required && i.technician_answers)
         .collect();
     ChecklistView {
         template_id: t.id.clone(),
         version: t.version,
         title_zh_cn: t.title.zh_cn.clone(),
         title_en: t.title.en.clone(),
-        required_total: counted.len() as u32,
-        required_done: counted.iter().filter(|i| !i.missing).count() as u32,
+        required_total: progress.required_total,
+        required_done: progress.required_done,
         items,
     }
 }

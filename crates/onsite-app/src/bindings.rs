@@ -28,6 +28,8 @@ pub fn export_to(dir: &Path) -> Result<(), ts_rs::ExportError> {
     SavedRecordView::export_all_to(dir)?;
     FeeScheduleView::export_all_to(dir)?;
     PartsView::export_all_to(dir)?;
+    StockUseRequest::export_all_to(dir)?;
+    StockAfterUseView::export_all_to(dir)?;
     SyncStatus::export_all_to(dir)?;
     Settings::export_all_to(dir)?;
     CommandError::export_all_to(dir)?;

@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 
 use onsite_domain::Millis;
+use onsite_domain::completion::{AnsweredBy, ItemState};
 use onsite_domain::edit::VisitEdit;
 use onsite_domain::order::Order;
 use onsite_domain::progress::ProgressKind;
@@ -161,6 +162,29 @@ fn source_view(s: StockSource) -> StockSourceView {
     }
 }
 
+pub(crate) fn stock_source(s: StockSourceView) -> StockSource {
+    match s {
+        StockSourceView::Personal => StockSource::Personal,
+        StockSourceView::Warehouse => StockSource::Warehouse,
+    }
+}
+
+pub(crate) fn answered_by_view(b: AnsweredBy) -> AnsweredByView {
+    match b {
+        AnsweredBy::Technician => AnsweredByView::Technician,
+        AnsweredBy::Customer => AnsweredByView::Customer,
+        AnsweredBy::Signature => AnsweredByView::Signature,
+    }
+}
+
+pub(crate) fn item_state_view(s: ItemState) -> ItemStateView {
+    match s {
+        ItemState::Done => ItemStateView::Done,
+        ItemState::Open => ItemStateView::Open,
+        ItemState::Missing => ItemStateView::Missing,
+    }
+}
+
 pub(crate) fn part_line_view(p: &PartUse) -> PartLineView {
     PartLineView {
         id: p.id.clone(),
@@ -244,10 +268,7 @@ pub(crate) fn visit_edit(
             qty,
             faulty_serial,
             replacement_serial,
-            source: match source {
-                StockSourceView::Personal => StockSource::Personal,
-                StockSourceView::Warehouse => StockSource::Warehouse,
-            },
+            source: stock_source(source),
         },
         EditRequest::RemovePart { id } => VisitEdit::RemovePart { id },
         EditRequest::AddFee { code, qty } => VisitEdit::AddFee {

@@ -9,6 +9,6 @@ mod convert;
 mod error;
 pub mod view;
 
-pub use app::{App, Clock, MAX_PHOTO_BYTES, system_clock};
+pub use app::{App, Clock, IdSource, MAX_PHOTO_BYTES, random_ids, system_clock};
 pub use error::AppError;
 pub use onsite_client::SyncConfig;

@@ -169,10 +169,40 @@ pub struct ItemView {
     pub required: bool,
     pub photo: PhotoRule,
     pub answer: Option<AnswerView>,
-    /// The technician answers this item (not the customer, not the signature).
-    pub technician_answers: bool,
-    /// Still blocks signing (from the domain's completion rules).
-    pub missing: bool,
+    /// Who satisfies this item: the technician, the customer's confirmation or the signature.
+    pub by: AnsweredByView,
+    /// Done, open or still blocking (from the domain's completion rules).
+    pub state: ItemStateView,
+    /// How the item reads on the signed record, in the record's own words; `null` until signed.
+    pub record_text: Option<TextView>,
+}
+
+/// Who satisfies a checklist item.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum AnsweredByView {
+    Technician,
+    Customer,
+    Signature,
+}
+
+/// Where a checklist item stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum ItemStateView {
+    /// Answered, confirmed or signed; blocks nothing.
+    Done,
+    /// Not done, optional; blocks nothing.
+    Open,
+    /// Blocks signing (the signature item: until the customer signs).
+    Missing,
+}
+
+/// A text Rust words in both languages (the UI picks one).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct TextView {
+    pub zh_cn: String,
+    pub en: String,
 }
 
 /// One checklist of the visit.
@@ -451,6 +481,26 @@ pub struct StockPart {
     /// Personal stock on hand (negative when more was used than issued).
     #[ts(type = "number")]
     pub on_hand: i64,
+}
+
+/// Arguments of `stock_after_use`: a part the technician is about to add.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct StockUseRequest {
+    pub part_no: String,
+    #[ts(type = "number")]
+    pub qty: i64,
+    pub source: StockSourceView,
+}
+
+/// Personal stock of a part before and after adding it to the job (the domain's stock rule).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct StockAfterUseView {
+    #[ts(type = "number")]
+    pub on_hand: i64,
+    #[ts(type = "number")]
+    pub left: i64,
+    /// Adding it takes personal stock below zero: the screen warns.
+    pub below_zero: bool,
 }
 
 /// The Parts screen: the catalogue with personal stock.

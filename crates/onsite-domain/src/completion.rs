@@ -244,3 +244,138 @@ pub fn ready_to_sign(visit: &Visit, library: &TemplateLibrary) -> Result<(), Dom
         Err(DomainError::Incomplete(missing))
     }
 }
+
+/// Who satisfies a checklist item.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AnsweredBy {
+    /// The technician answers it on the checklist.
+    Technician,
+    /// The customer's confirmation at hand-over satisfies it.
+    Customer,
+    /// The customer's signature on the record satisfies it.
+    Signature,
+}
+
+/// Where one checklist item stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ItemState {
+    /// Answered, confirmed or signed, and nothing about it blocks signing.
+    Done,
+    /// Not done yet, and optional: it blocks nothing.
+    Open,
+    /// Blocks signing (for the signature item: blocks completion until the customer signs).
+    Missing,
+}
+
+/// One item of a checklist with who satisfies it and where it stands.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ItemProgress {
+    pub item_id: String,
+    pub by: AnsweredBy,
+    pub state: ItemState,
+}
+
+/// One checklist of a visit, item by item, with the counts the checklist screen shows.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChecklistProgress {
+    pub template_id: String,
+    pub version: u32,
+    /// In template order.
+    pub items: Vec<ItemProgress>,
+    /// Required items the technician answers.
+    pub required_total: u32,
+    /// How many of those no longer block signing.
+    pub required_done: u32,
+}
+
+/// Who satisfies an item of `kind`.
+pub fn answered_by(kind: &ItemKind) -> AnsweredBy {
+    match kind {
+        ItemKind::CustomerConfirm { .. } => AnsweredBy::Customer,
+        ItemKind::SignedRecord => AnsweredBy::Signature,
+        _ => AnsweredBy::Technician,
+    }
+}
+
+/// Whether `m` is about `item` of template `template_id`.
+fn concerns(m: &Missing, template_id: &str, item: &crate::reference::TemplateItem) -> bool {
+    match m {
+        Missing::ItemUnanswered {
+            template_id: t,
+            item_id,
+        }
+        | Missing::ReadingOutOfRange {
+            template_id: t,
+            item_id,
+        }
+        | Missing::ItemInvalid {
+            template_id: t,
+            item_id,
+        }
+        | Missing::PhotoMissing {
+            template_id: t,
+            item_id,
+        } => t == template_id && item_id == &item.id,
+        Missing::HomeCheckMissing => item.kind == ItemKind::HomeCheck,
+        Missing::ConfirmationMissing { item_id } => item_id == &item.id,
+        _ => false,
+    }
+}
+
+/// Every checklist of the visit whose template is on this device, item by item: who satisfies
+/// each item and whether it is done, open or still blocking — from the same rules as
+/// [`missing_for_signing`], so the screen and the refusal never differ.
+pub fn checklist_progress(visit: &Visit, library: &TemplateLibrary) -> Vec<ChecklistProgress> {
+    let missing = missing_for_signing(visit, library);
+    let signed = visit.is_signed();
+    visit
+        .checklists
+        .values()
+        .filter_map(|inst| Some((inst, library.get(&inst.template_id, inst.version).ok()?)))
+        .map(|(inst, t)| {
+            let items: Vec<ItemProgress> = t
+                .items
+                .iter()
+                .map(|item| {
+                    let by = answered_by(&item.kind);
+                    let done = match (&item.kind, by) {
+                        (ItemKind::CustomerConfirm { confirmation }, _) => {
+                            visit.confirmed(*confirmation)
+                        }
+                        (_, AnsweredBy::Signature) => signed,
+                        _ => inst.answers.contains_key(&item.id),
+                    };
+                    let blocks = missing.iter().any(|m| concerns(m, &t.id, item))
+                        || (by == AnsweredBy::Signature && item.required && !signed);
+                    let state = match (blocks, done) {
+                        (true, _) => ItemState::Missing,
+                        (false, true) => ItemState::Done,
+                        (false, false) => ItemState::Open,
+                    };
+                    ItemProgress {
+                        item_id: item.id.clone(),
+                        by,
+                        state,
+                    }
+                })
+                .collect();
+            let counted = || {
+                t.items
+                    .iter()
+                    .zip(&items)
+                    .filter(|(i, p)| i.required && p.by == AnsweredBy::Technician)
+            };
+            ChecklistProgress {
+                template_id: t.id.clone(),
+                version: t.version,
+                required_total: counted().count() as u32,
+                required_done: counted()
+                    .filter(|(_, p)| p.state == ItemState::Done)
+                    .count() as u32,
+                items,
+            }
+        })
+        .collect()
+}

@@ -107,6 +107,35 @@ pub fn stock_levels<'a>(
     levels
 }
 
+/// Personal stock of one part before and after taking `qty` of it for a job.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StockAfterUse {
+    pub on_hand: i64,
+    pub left: i64,
+    /// Taking the part this way would take personal stock below zero: warn before adding it.
+    pub below_zero: bool,
+}
+
+/// What taking `qty` of `part_no` from `source` leaves in personal stock, given the levels from
+/// [`stock_levels`]. Parts from the warehouse never touch personal stock.
+pub fn after_use(
+    levels: &BTreeMap<String, i64>,
+    part_no: &str,
+    qty: i64,
+    source: StockSource,
+) -> StockAfterUse {
+    let on_hand = levels.get(part_no).copied().unwrap_or(0);
+    let left = match source {
+        StockSource::Personal => on_hand - qty,
+        StockSource::Warehouse => on_hand,
+    };
+    StockAfterUse {
+        on_hand,
+        left,
+        below_zero: left < 0,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -122,6 +151,35 @@ mod tests {
             .unwrap();
         let lv = stock_levels(&l, []);
         assert_eq!(lv["P1"], 2, "5 issued − 2 returned − 1 adjusted");
+    }
+
+    #[test]
+    fn only_personal_stock_taken_below_zero_warns() {
+        let levels = BTreeMap::from([("P1".to_owned(), 2)]);
+        let personal = |qty| after_use(&levels, "P1", qty, StockSource::Personal);
+        assert_eq!(
+            personal(2),
+            StockAfterUse {
+                on_hand: 2,
+                left: 0,
+                below_zero: false
+            },
+            "using exactly what is on hand leaves zero, no warning"
+        );
+        assert!(
+            personal(3).below_zero,
+            "one more than on hand goes below zero"
+        );
+        assert_eq!(personal(3).left, -1);
+        let warehouse = after_use(&levels, "P1", 30, StockSource::Warehouse);
+        assert!(
+            !warehouse.below_zero && warehouse.left == 2,
+            "warehouse parts never touch personal stock: {warehouse:?}"
+        );
+        assert!(
+            after_use(&levels, "P9", 1, StockSource::Personal).below_zero,
+            "a part never issued is at zero, so taking one goes below"
+        );
     }
 
     #[test]

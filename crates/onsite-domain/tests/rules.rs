@@ -1,7 +1,7 @@
 //! Rule tests: every edit through `edit::apply`, completion requirements, the frozen record,
 //! conflicts and status derivation — all through the public API, as the store and relay use it.
 
-use onsite_domain::completion::{self, Missing};
+use onsite_domain::completion::{self, AnsweredBy, ItemState, Missing};
 use onsite_domain::edit::{self, VisitEdit};
 use onsite_domain::order::{DispatchStatus, Order};
 use onsite_domain::progress::ProgressKind;
@@ -286,6 +286,176 @@ fn each_single_missing_requirement_blocks_signing() {
             "case '{name}' must block signing with exactly that reason"
         );
     }
+}
+
+/// The state the domain gives `item` of checklist `template`.
+fn state_of(v: &Visit, w: &World, template: &str, item: &str) -> (AnsweredBy, ItemState) {
+    let progress = completion::checklist_progress(v, &w.refs.library);
+    let c = progress
+        .iter()
+        .find(|c| c.template_id == template)
+        .unwrap_or_else(|| panic!("checklist {template} is listed"));
+    let p = c
+        .items
+        .iter()
+        .find(|p| p.item_id == item)
+        .unwrap_or_else(|| panic!("item {item} is listed"));
+    (p.by, p.state)
+}
+
+fn counts(v: &Visit, w: &World, template: &str) -> (u32, u32) {
+    let progress = completion::checklist_progress(v, &w.refs.library);
+    let c = progress.iter().find(|c| c.template_id == template).unwrap();
+    (c.required_done, c.required_total)
+}
+
+#[test]
+fn item_states_follow_the_completion_rules_for_each_kind() {
+    use AnsweredBy::*;
+    use ItemState::*;
+    let mut w = World::new();
+    let mut v = w.visit();
+    let fresh = |v: &Visit, w: &World, t: &str, i: &str| state_of(v, w, t, i);
+    assert_eq!(
+        fresh(&v, &w, "haier-12345", "card.given"),
+        (Technician, Missing),
+        "required tick unanswered blocks"
+    );
+    assert_eq!(
+        fresh(&v, &w, "repair", "repair.refrigerant_pressure"),
+        (Technician, Open),
+        "an optional reading blocks nothing"
+    );
+    assert_eq!(
+        fresh(&v, &w, "haier-12345", "no.water"),
+        (Customer, Missing),
+        "required confirmation not given yet"
+    );
+    assert_eq!(
+        fresh(&v, &w, "haier-12345", "record.signed"),
+        (Signature, Missing),
+        "the signature item waits for the signature"
+    );
+    assert_eq!(
+        counts(&v, &w, "repair"),
+        (0, 6),
+        "repair has six required technician items"
+    );
+    assert_eq!(
+        counts(&v, &w, "haier-12345"),
+        (0, 9),
+        "fifteen items less the five customer confirmations and the signature"
+    );
+
+    w.answer(&mut v, "haier-12345", "card.given", Outcome::Done, "")
+        .unwrap();
+    assert_eq!(
+        state_of(&v, &w, "haier-12345", "card.given"),
+        (Technician, Done),
+        "a tick once answered"
+    );
+    w.answer(
+        &mut v,
+        "repair",
+        "repair.part_replaced",
+        Outcome::NotApplicable {
+            reason: "logged under parts".into(),
+        },
+        "",
+    )
+    .unwrap();
+    assert_eq!(
+        state_of(&v, &w, "repair", "repair.part_replaced"),
+        (Technician, Done),
+        "not applicable with a reason counts as answered"
+    );
+    w.answer(
+        &mut v,
+        "repair",
+        "repair.supply_voltage",
+        Outcome::Reading {
+            value: 220.0,
+            unit: "V".into(),
+        },
+        "",
+    )
+    .unwrap();
+    assert_eq!(
+        state_of(&v, &w, "repair", "repair.supply_voltage"),
+        (Technician, Done),
+        "a reading in range"
+    );
+    w.answer(&mut v, "repair", "repair.run_test", Outcome::Fail, "")
+        .unwrap();
+    assert_eq!(
+        state_of(&v, &w, "repair", "repair.run_test"),
+        (Technician, Done),
+        "pass/fail answered either way"
+    );
+    w.answer(&mut v, "repair", "repair.fault_photo", Outcome::Done, "")
+        .unwrap();
+    assert_eq!(
+        state_of(&v, &w, "repair", "repair.fault_photo"),
+        (Technician, Missing),
+        "answered but the required photo is missing"
+    );
+    w.answer(&mut v, "haier-12345", "home.check", Outcome::Done, "")
+        .unwrap();
+    assert_eq!(
+        state_of(&v, &w, "haier-12345", "home.check"),
+        (Technician, Missing),
+        "home check done but no appliance listed"
+    );
+    assert_eq!(
+        counts(&v, &w, "repair"),
+        (3, 6),
+        "part_replaced, supply_voltage and run_test are done; the photo item is not"
+    );
+    w.apply(
+        &mut v,
+        VisitEdit::Confirm {
+            confirmation: onsite_domain::reference::Confirmation::NoWater,
+            value: true,
+        },
+    )
+    .unwrap();
+    assert_eq!(
+        state_of(&v, &w, "haier-12345", "no.water"),
+        (Customer, Done),
+        "the customer's confirmation satisfies it"
+    );
+}
+
+#[test]
+fn a_signed_visit_has_every_item_done() {
+    let mut w = World::new();
+    let mut v = w.ready_visit();
+    assert_eq!(
+        state_of(&v, &w, "haier-12345", "record.signed"),
+        (AnsweredBy::Signature, ItemState::Missing),
+        "ready to sign, but the signature item still waits"
+    );
+    w.sign(&mut v).unwrap();
+    for c in completion::checklist_progress(&v, &w.refs.library) {
+        assert_eq!(
+            c.required_done, c.required_total,
+            "{} complete once signed",
+            c.template_id
+        );
+        for p in &c.items {
+            assert_ne!(
+                p.state,
+                ItemState::Missing,
+                "{} blocks nothing once signed",
+                p.item_id
+            );
+        }
+    }
+    assert_eq!(
+        state_of(&v, &w, "haier-12345", "record.signed").1,
+        ItemState::Done,
+        "the signature satisfies the signed-record item"
+    );
 }
 
 #[test]

@@ -22,4 +22,4 @@ pub use pdf::{
 };
 pub use signature::{NormalisedSignature, SignatureError, normalise as normalise_signature};
 pub use verify::{NotValidReason, VerifyState, VerifySummary, verify_page};
-pub use view::{RecordInput, verify_url};
+pub use view::{RecordInput, item_result_text, verify_url};

@@ -5,7 +5,9 @@ use chrono::{DateTime, FixedOffset};
 use onsite_domain::order::Order;
 use onsite_domain::progress;
 use onsite_domain::record::{self, Verification};
-use onsite_domain::reference::{ChecklistTemplate, Confirmation, ItemKind, TemplateLibrary};
+use onsite_domain::reference::{
+    ChecklistTemplate, Confirmation, ItemKind, TemplateItem, TemplateLibrary,
+};
 use onsite_domain::templates::HAIER_12345;
 use onsite_domain::visit::{
     CheckResult, ChecklistInstance, ItemAnswer, Outcome, StockSource, Visit, confirmation_key,
@@ -717,21 +719,7 @@ fn checklist_table(
                 });
             }
         }
-        let (text, style) = match (&item.kind, ans) {
-            (ItemKind::CustomerConfirm { confirmation }, _) => {
-                if visit.confirmed(*confirmation) {
-                    (w.confirmed_by_customer.to_owned(), RowStyle::Normal)
-                } else {
-                    (w.not_confirmed.to_owned(), RowStyle::Warn)
-                }
-            }
-            (ItemKind::SignedRecord, _) => (w.signed_by_customer.to_owned(), RowStyle::Normal),
-            (_, None) => (w.unanswered.to_owned(), RowStyle::Warn),
-            (_, Some(a)) => {
-                let (base, style) = outcome_text(&a.outcome, lang);
-                (with_note(base, a, w, lang), style)
-            }
-        };
+        let (text, style) = item_result(&item.kind, ans, visit, lang);
         rows.push(Row {
             cells: vec![label, text],
             style,
@@ -745,6 +733,45 @@ fn checklist_table(
         ],
         show_header: true,
         rows,
+    }
+}
+
+/// How an item reads on the signed record (for readings, the result column; the record also
+/// lists them with their range). The app shows the same words on its Done screen.
+pub fn item_result_text(
+    template_id: &str,
+    item: &TemplateItem,
+    visit: &Visit,
+    lang: Lang,
+) -> String {
+    let ans = visit
+        .checklists
+        .get(template_id)
+        .and_then(|inst| inst.answers.get(&item.id));
+    item_result(&item.kind, ans, visit, lang).0
+}
+
+fn item_result(
+    kind: &ItemKind,
+    ans: Option<&ItemAnswer>,
+    visit: &Visit,
+    lang: Lang,
+) -> (String, RowStyle) {
+    let w = lang.words();
+    match (kind, ans) {
+        (ItemKind::CustomerConfirm { confirmation }, _) => {
+            if visit.confirmed(*confirmation) {
+                (w.confirmed_by_customer.to_owned(), RowStyle::Normal)
+            } else {
+                (w.not_confirmed.to_owned(), RowStyle::Warn)
+            }
+        }
+        (ItemKind::SignedRecord, _) => (w.signed_by_customer.to_owned(), RowStyle::Normal),
+        (_, None) => (w.unanswered.to_owned(), RowStyle::Warn),
+        (_, Some(a)) => {
+            let (base, style) = outcome_text(&a.outcome, lang);
+            (with_note(base, a, w, lang), style)
+        }
     }
 }
 

@@ -18,6 +18,8 @@ import type { Settings } from './generated/Settings';
 import type { SignInRequest } from './generated/SignInRequest';
 import type { SignRequest } from './generated/SignRequest';
 import type { SyncStatus } from './generated/SyncStatus';
+import type { StockAfterUseView } from './generated/StockAfterUseView';
+import type { StockUseRequest } from './generated/StockUseRequest';
 import type { Today } from './generated/Today';
 
 /** A refused command: `code` is stable and translated by the UI; `message` is for logs only. */
@@ -73,6 +75,7 @@ export const backend = {
   certificate: () => call<CertificateView>('certificate'),
   feeSchedule: () => call<FeeScheduleView>('fee_schedule'),
   partsAndStock: () => call<PartsView>('parts_and_stock'),
+  stockAfterUse: (request: StockUseRequest) => call<StockAfterUseView>('stock_after_use', { request }),
   sign: (request: SignRequest) => call<OrderDetail>('sign', { request }),
   syncStatus: () => call<SyncStatus>('sync_status'),
   syncNow: () => call<SyncStatus>('sync_now'),

@@ -1,12 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { en, zhCN } from './messages';
 import { detectLang, errorText, translate, normaliseLang, pick } from './i18n';
-import { bySchedule, bytesToBase64, dataUrlPayload, formatMoney, missingText, parseReading, recordItemText, stockAfter, windowText } from './logic';
-import type { ItemView } from './generated/ItemView';
+import { bytesToBase64, dataUrlPayload, formatDate, formatMoney, missingText, parseReading, windowText, yuan } from './logic';
 import { toBackendError, BackendError } from './backend';
 import type { MissingView } from './generated/MissingView';
-import type { OrderCard } from './generated/OrderCard';
-import type { StockPart } from './generated/StockPart';
 
 describe('messages', () => {
   it('every English key has a Chinese translation and vice versa', () => {
@@ -56,42 +53,22 @@ describe('logic', () => {
     expect(windowText(at(28, 13), at(28, 15), at(30, 8))).toBe('2026-11-28 13:00–15:00');
     expect(windowText(at(30, 23), at(30, 23, 59), at(30, 0))).toBe('23:00–23:59');
   });
-  it('reads customer-satisfied items from confirmations and the signature on the record', () => {
-    const item = (kind: ItemView['kind'], answer: ItemView['answer'] = null): ItemView => ({
-      id: 'x', group: 'g', label_zh_cn: '', label_en: '', kind, required: true, photo: 'none', answer,
-      technician_answers: kind.type !== 'customer_confirm' && kind.type !== 'signed_record', missing: false,
-    });
-    const water = item({ type: 'customer_confirm', confirmation: 'no_water' });
-    expect(recordItemText('en', water, [{ confirmation: 'no_water', value: true }], true)).toBe('Confirmed by the customer');
-    expect(recordItemText('en', water, [{ confirmation: 'no_water', value: false }], true)).toBe('—');
-    expect(recordItemText('en', water, [{ confirmation: 'no_smoke', value: true }], true)).toBe('—');
-    expect(recordItemText('zh-CN', item({ type: 'signed_record' }), [], true)).toBe('客户已签字');
-    expect(recordItemText('en', item({ type: 'signed_record' }), [], false)).toBe('—');
-    const volts = item({ type: 'reading', unit: 'V', min: 187, max: 242 },
-      { outcome: { type: 'reading', value: 221, unit: 'V' }, note: '', photos: [] });
-    expect(recordItemText('en', volts, [], true)).toBe('221 V');
-    expect(recordItemText('en', item({ type: 'tick' }), [], true)).toBe('—');
-  });
   it('formats fen as yuan', () => {
     expect(formatMoney(0)).toBe('0.00');
     expect(formatMoney(3000)).toBe('30.00');
     expect(formatMoney(123456)).toBe('1,234.56');
     expect(formatMoney(-5)).toBe('-0.05');
   });
-  it('orders cards by window start, unscheduled last', () => {
-    const card = (id: string, start: number | null): OrderCard => ({
-      order_id: id, order_no: id, customer_name: '', address: '', tier: 'Standard', service_type: 'Repair',
-      window_start_ms: start, window_end_ms: start, status: 'assigned', sla: 'on_track', problem: '',
-    });
-    const sorted = bySchedule([card('c', null), card('b', 200), card('a', 100)]);
-    expect(sorted.map((c) => c.order_id)).toEqual(['a', 'b', 'c']);
+  it('formats yuan in the current language and local dates', () => {
+    expect(yuan('en', 8000)).toContain('80.00');
+    expect(yuan('zh-CN', 8000)).toContain('80.00');
+    expect(formatDate(new Date(2026, 0, 5, 23, 59).getTime())).toBe('2026-01-05');
   });
-  it('warns only when personal stock would go negative', () => {
-    const p: StockPart = { part_no: 'P', name_zh_cn: '', name_en: '', unit_price_cents: 1, serialised: false, on_hand: 2 };
-    expect(stockAfter(p, 2, 'personal')).toEqual({ left: 0, negative: false });
-    expect(stockAfter(p, 3, 'personal')).toEqual({ left: -1, negative: true });
-    expect(stockAfter(p, 30, 'warehouse').negative).toBe(false);
-    expect(stockAfter(undefined, 1, 'personal').negative).toBe(false);
+  it('keeps no copy of the domain rules: sorting, stock and record wording come from Rust', async () => {
+    const logic = await import('./logic');
+    for (const gone of ['bySchedule', 'stockAfter', 'recordItemText']) {
+      expect(Object.keys(logic), `${gone} is decided in Rust`).not.toContain(gone);
+    }
   });
   it('parses readings with a dot or comma and refuses text', () => {
     expect(parseReading('220')).toBe(220);

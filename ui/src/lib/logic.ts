@@ -1,13 +1,9 @@
-// Presentation logic that lives in the UI (formatting and warnings). Business rules do not live
-// here: completion, transitions and answer validation come from the Rust side.
+// Presentation logic that lives in the UI (formatting only). Business rules, sort orders and the
+// record's wording do not live here: completion, item states, stock warnings, the order of the
+// Today list and how an item reads on the record all come from the Rust side.
 import type { Lang } from './i18n';
 import { translate, pick } from './i18n';
-import type { ConfirmationState } from './generated/ConfirmationState';
-import type { ItemView } from './generated/ItemView';
 import type { MissingView } from './generated/MissingView';
-import type { OrderCard } from './generated/OrderCard';
-import type { StockPart } from './generated/StockPart';
-import type { StockSourceView } from './generated/StockSourceView';
 import { missingLabel } from './labels';
 
 /** fen → "1,234.50" */
@@ -49,25 +45,6 @@ export function windowText(startMs: number, endMs: number, nowMs: number): strin
   return formatDate(startMs) === formatDate(nowMs) ? times : `${formatDate(startMs)} ${times}`;
 }
 
-/** Orders by schedule start; unscheduled last, then by order number. */
-export function bySchedule(orders: readonly OrderCard[]): OrderCard[] {
-  return [...orders].sort((a, b) => {
-    const sa = a.window_start_ms ?? Number.MAX_SAFE_INTEGER;
-    const sb = b.window_start_ms ?? Number.MAX_SAFE_INTEGER;
-    return sa - sb || a.order_no.localeCompare(b.order_no);
-  });
-}
-
-/**
- * Stock left after taking `qty` from personal stock, and whether that goes below zero. Parts from
- * the warehouse never touch personal stock.
- */
-export function stockAfter(part: StockPart | undefined, qty: number, source: StockSourceView): { left: number; negative: boolean } {
-  if (!part || source !== 'personal') return { left: part?.on_hand ?? 0, negative: false };
-  const left = part.on_hand - qty;
-  return { left, negative: left < 0 };
-}
-
 /** One translated line for a missing entry from the domain's completion list. */
 export function missingText(lang: Lang, m: MissingView): string {
   const label = pick(lang, m.label_zh_cn, m.label_en) || m.item_id || '';
@@ -95,31 +72,4 @@ export function bytesToBase64(bytes: Uint8Array): string {
 export function dataUrlPayload(url: string): string {
   const i = url.indexOf(',');
   return i < 0 ? '' : url.slice(i + 1);
-}
-
-/**
- * How a checklist item reads on the signed record: the technician's answer, or for items the
- * customer satisfies, their confirmation or signature (these have no technician answer).
- */
-export function recordItemText(
-  lang: Lang,
-  item: ItemView,
-  confirmations: ConfirmationState[],
-  signed: boolean,
-): string {
-  const k = item.kind;
-  if (k.type === 'customer_confirm') {
-    const given = confirmations.some((c) => c.confirmation === k.confirmation && c.value);
-    return given ? translate(lang, 'done.item_confirmed') : '—';
-  }
-  if (k.type === 'signed_record') return signed ? translate(lang, 'done.item_signed') : '—';
-  const o = item.answer?.outcome;
-  if (!o) return '—';
-  switch (o.type) {
-    case 'reading': return `${o.value} ${o.unit}`;
-    case 'not_applicable': return `${translate(lang, 'checklist.na')} (${o.reason})`;
-    case 'pass': return translate(lang, 'checklist.pass');
-    case 'fail': return translate(lang, 'checklist.fail');
-    case 'done': return translate(lang, 'checklist.done');
-  }
 }

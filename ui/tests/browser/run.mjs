@@ -1,5 +1,6 @@
 // Browser tests: the built UI (dist/) in Debian's Chromium through playwright-core, with the Tauri
-// IPC mocked by mock-backend.ts (@tauri-apps/api/mocks). Runs every scenario at phone (390×844)
+// IPC mocked by mock-backend.ts (@tauri-apps/api/mocks), which replays the real app's answers
+// recorded in ../fixtures/ (one recorded script per scenario; see crates/onsite-app/tests/fixtures.rs). Runs every scenario at phone (390×844)
 // and desktop (1280×800) size and saves a screenshot of every screen under test-artifacts/.
 // UPDATE_SCREENSHOTS=1 also copies the desktop and phone sets to ../docs/screenshots/.
 import { createServer } from 'node:http';
@@ -71,15 +72,25 @@ function expect(cond, why) {
   if (!cond) throw new Failure(why);
 }
 
-async function open(size, { signedIn = false, locale = 'en-US' } = {}) {
+/** The password the fixtures were recorded with (the test relay's demo accounts). */
+const PASSWORD = 'demo-password-1';
+
+async function open(size, fixture, { signedIn = false, locale = 'en-US' } = {}) {
   const ctx = await browser.newContext({ ...size, locale, timezoneId: 'Asia/Shanghai' });
   const page = await ctx.newPage();
   const errors = [];
   page.on('pageerror', (e) => errors.push(String(e)));
+  await page.addInitScript({ content: `window.__fixture = ${JSON.stringify(fixture)};` });
   await page.addInitScript({ content: mockJs });
   if (signedIn) await page.addInitScript({ content: 'window.__mock.signedIn()' });
   await page.goto(base);
   return { ctx, page, errors };
+}
+
+/** Every call the UI made was in the recording, in the recorded order. */
+async function replayedAll(page) {
+  const failures = await page.evaluate(() => window.__mock.state.failures);
+  expect(failures.length === 0, `calls the real app was not recorded answering: ${failures.join('; ')}`);
 }
 
 async function shot(page, size, name) {
@@ -126,18 +137,19 @@ async function answerDone(page, id) {
 
 const scenarios = {
   async 'whole Haier repair job from Today to signed'(size) {
-    const { ctx, page, errors } = await open(size);
+    const { ctx, page, errors } = await open(size, 'whole-job');
     await page.locator(tid('signin-submit')).waitFor();
     await shot(page, size, '01-sign-in');
     await page.fill(tid('signin-user'), 'tech.a');
     await page.fill(tid('signin-password'), 'wrong');
     await page.click(tid('signin-submit'));
     expect((await errorCode(page)) === 'auth.bad_credentials', 'a wrong password is refused by code');
-    await page.fill(tid('signin-password'), 'demo');
+    await page.fill(tid('signin-password'), PASSWORD);
     await page.click(tid('signin-submit'));
     await page.locator(tid('order-o-00000')).waitFor();
     const order = await page.$$eval('[data-testid^="order-o-"]', (els) => els.map((e) => e.getAttribute('data-testid')));
-    expect(order.join() === 'order-o-00000,order-o-00002,order-o-00004', `Today is sorted by schedule: ${order}`);
+    // o-00000 and o-00004 share the 09:00 window: the store breaks the tie by order number.
+    expect(order.join() === 'order-o-00000,order-o-00004,order-o-00002', `Today in the store's order (schedule, then order no.): ${order}`);
     expect((await page.textContent(tid('sla-o-00004'))).includes('Breached'), 'SLA badge shown');
     await checkTouchTargets(page, 'today');
     await shot(page, size, '02-today');
@@ -251,11 +263,12 @@ const scenarios = {
     await page.click(tid('done-back'));
     await page.waitForFunction(() => document.querySelector('[data-testid="status-o-00000"]')?.textContent?.includes('Completed'));
     expect(errors.length === 0, `no page errors: ${errors}`);
+    await replayedAll(page);
     await ctx.close();
   },
 
   async 'completion refused while a required item is missing'(size) {
-    const { ctx, page } = await open(size, { signedIn: true });
+    const { ctx, page } = await open(size, 'incomplete-sign', { signedIn: true });
     await page.click(tid('order-o-00000'));
     for (const s of ['arrived', 'work_started', 'work_done']) {
       await page.click(tid(`step-${s}`));
@@ -272,11 +285,12 @@ const scenarios = {
     expect(items.some((t) => t.includes('Photo of the faulty part')), `missing list names the unanswered item: ${items}`);
     expect((await page.locator(tid('done-record')).count()) === 0, 'no signed record');
     await shot(page, size, '10-completion-refused');
+    await replayedAll(page);
     await ctx.close();
   },
 
   async 'language switch'(size) {
-    const { ctx, page } = await open(size, { signedIn: true });
+    const { ctx, page } = await open(size, 'language', { signedIn: true });
     await page.locator(tid('order-o-00000')).waitFor();
     expect((await page.textContent('h1')) === 'Today', 'English from the browser locale');
     await page.click(tid('lang-switch'));
@@ -288,14 +302,16 @@ const scenarios = {
     await page.click(tid('step-work_done'));
     expect((await page.textContent(tid('error'))).includes('现在不能进行这一步'), 'errors translated by code');
     await shot(page, size, '11-order-zh-CN');
+    await replayedAll(page);
     await ctx.close();
-    const zh = await open(size, { signedIn: true, locale: 'zh-CN' });
+    const zh = await open(size, 'language', { signedIn: true, locale: 'zh-CN' });
     await zh.page.waitForFunction(() => document.querySelector('h1')?.textContent === '今日工单');
+    await replayedAll(zh.page);
     await zh.ctx.close();
   },
 
   async 'offline badge'(size) {
-    const { ctx, page } = await open(size, { signedIn: true });
+    const { ctx, page } = await open(size, 'offline', { signedIn: true });
     await page.locator(tid('order-o-00000')).waitFor();
     expect((await page.textContent(tid('sync-online'))).trim() === 'Online', 'online at start');
     await page.evaluate(() => window.__mock.setOnline(false));
@@ -306,6 +322,7 @@ const scenarios = {
     await shot(page, size, '12-offline');
     await page.evaluate(() => window.__mock.setOnline(true));
     await page.waitForFunction(() => document.querySelector('[data-testid="sync-online"]')?.textContent?.trim() === 'Online');
+    await replayedAll(page);
     await ctx.close();
   },
 };

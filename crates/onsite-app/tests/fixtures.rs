@@ -1,0 +1,635 @@
+//! Records the browser tests' IPC answers from the real app: each script below drives [`App`]
+//! against a seeded relay on 127.0.0.1 exactly as the UI would in one browser scenario
+//! (`ui/tests/browser/run.mjs`), and writes every command's request and real answer — refusals
+//! included — to `ui/tests/fixtures/<script>.json`. The browser mock replays them and computes
+//! nothing, so a browser test can only pass on rules the product has.
+//!
+//! The answers are deterministic: a fixed seed day, a clock that moves one minute per edit, ids
+//! from a counter, the device time zone fixed to UTC+8. What is left of the machine (the relay's
+//! port, the device id, the temp folder, the wall-clock time of the first sync) is replaced by
+//! fixed values before writing. Like the ts-rs bindings, the committed files must be fresh:
+//! `UPDATE_FIXTURES=1 cargo test -p onsite-app --test fixtures` rewrites them, otherwise the test
+//! fails when they differ.
+
+use std::io::Cursor;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, AtomicU32, Ordering};
+use std::time::Duration;
+
+use base64::Engine as _;
+use onsite_app::view::*;
+use onsite_app::{App, AppError, SyncConfig};
+use onsite_domain::completion::MissingKind;
+use onsite_domain::status::EffectiveStatus;
+use onsite_domain::visit::CheckResult;
+use onsite_domain::{HOUR, MINUTE, Millis};
+use onsite_relay::{Config, RunningRelay, SqliteStorage};
+use serde::Serialize;
+use serde_json::{Value, json};
+
+const PASSWORD: &str = "demo-password-1";
+/// Midnight of 2026-11-30 in China (UTC+8), the seed's day.
+const DAY: Millis = 1_795_968_000_000;
+/// The relay address the answers show (the relay's default port) instead of the test's port.
+const RELAY_URL: &str = "http://127.0.0.1:8750";
+/// The export folder the answers show instead of the test's temp folder.
+const EXPORT_DIR: &str = "/home/tech/Documents/Onsite";
+const DEVICE_ID: &str = "device-1";
+const ORDER: &str = "o-00000";
+const HAIER: &str = "haier-12345";
+const CONFIRMATIONS: [ConfirmationView; 5] = [
+    ConfirmationView::UsageExplained,
+    ConfirmationView::NoWater,
+    ConfirmationView::NoSmoke,
+    ConfirmationView::NoMeal,
+    ConfirmationView::NoGift,
+];
+
+async fn relay(dir: &Path) -> RunningRelay {
+    let db = dir.join("relay.sqlite3");
+    let storage = SqliteStorage::open(&db).expect("open relay database");
+    onsite_relay::seed::seed_demo(
+        &storage,
+        &Config::for_database(&db),
+        PASSWORD,
+        6,
+        DAY,
+        DAY + 7 * HOUR,
+    )
+    .expect("seed the demo company");
+    drop(storage);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind 127.0.0.1:0");
+    onsite_relay::start(Config::for_database(&db), listener)
+        .await
+        .expect("relay starts")
+}
+
+/// One browser scenario's commands against a fresh device, and their answers.
+struct Script {
+    name: &'static str,
+    app: App,
+    clock: Arc<AtomicI64>,
+    exchanges: Vec<Value>,
+    relay_url: String,
+    export_dir: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl Script {
+    async fn start(name: &'static str, relay_url: &str) -> Script {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let clock = Arc::new(AtomicI64::new(DAY + 10 * HOUR));
+        let now = clock.clone();
+        let counter = Arc::new(AtomicU32::new(0));
+        let export_dir = dir.path().join("Documents");
+        let day = Duration::from_secs(24 * 3600);
+        let app = App::open(dir.path(), Arc::new(move || now.load(Ordering::SeqCst)))
+            .expect("open the app")
+            .with_ids(Arc::new(move || {
+                format!("id-{:03}", counter.fetch_add(1, Ordering::SeqCst) + 1)
+            }))
+            .with_utc_offset_minutes(480)
+            .with_export_dir(export_dir.clone())
+            // Sync only when asked, so nothing races the recording.
+            .with_sync_config(SyncConfig {
+                debounce: day,
+                backoff_min: day,
+                backoff_max: day,
+                poll_every: day,
+            });
+        Script {
+            name,
+            app,
+            clock,
+            exchanges: Vec::new(),
+            relay_url: relay_url.to_owned(),
+            export_dir,
+            _dir: dir,
+        }
+    }
+
+    /// Keep one exchange; returns the answer for the script to check.
+    fn keep<T: Serialize>(
+        &mut self,
+        cmd: &str,
+        args: Value,
+        result: Result<T, AppError>,
+    ) -> Result<T, CommandError> {
+        let (entry, result) = match result {
+            Ok(v) => (json!({ "cmd": cmd, "args": args, "ok": v }), Ok(v)),
+            Err(e) => {
+                let e = CommandError::from(e);
+                (json!({ "cmd": cmd, "args": args, "err": e }), Err(e))
+            }
+        };
+        self.exchanges.push(entry);
+        result
+    }
+
+    /// A command that changes something: the clock moves on one minute first.
+    fn tick(&self) {
+        self.clock.fetch_add(MINUTE, Ordering::SeqCst);
+    }
+
+    fn settings(&mut self) {
+        let r = self.app.settings();
+        self.keep("settings", json!({}), r).expect("settings");
+    }
+
+    fn session(&mut self) {
+        let r = self.app.session();
+        self.keep("session", json!({}), r).expect("session");
+    }
+
+    fn sync_status(&mut self) {
+        let r = self.app.sync_status().map(|mut s| {
+            // The sync task stamps its own wall-clock time; show the device clock instead.
+            s.last_synced_ms = s.last_synced_ms.map(|_| self.clock.load(Ordering::SeqCst));
+            s
+        });
+        self.keep("sync_status", json!({}), r).expect("sync status");
+    }
+
+    fn today(&mut self) -> Today {
+        let r = self.app.today();
+        self.keep("today", json!({}), r).expect("today")
+    }
+
+    fn detail(&mut self) -> OrderDetail {
+        let r = self.app.order_detail(ORDER);
+        self.keep("order_detail", json!({ "orderId": ORDER }), r)
+            .expect("order detail")
+    }
+
+    async fn sign_in(&mut self, password: &str) -> Result<Session, CommandError> {
+        self.tick();
+        let request = SignInRequest {
+            relay_url: self.relay_url.clone(),
+            user: "tech.a".to_owned(),
+            password: password.to_owned(),
+        };
+        let r = self.app.sign_in(request.clone()).await;
+        // The UI's relay address is not part of the key (see mock-backend.ts).
+        let args = json!({ "request": { "user": request.user, "password": request.password } });
+        self.keep("sign_in", args, r)
+    }
+
+    /// Before sign-in, then signed in and synced once; the background sync then stops, so every
+    /// later answer depends on the script alone.
+    async fn prelude(&mut self, wrong_password_first: bool) {
+        self.settings();
+        self.sync_status();
+        self.session();
+        if wrong_password_first {
+            let e = self.sign_in("wrong").await.expect_err("a wrong password");
+            assert_eq!(
+                e.code, "auth.bad_credentials",
+                "the relay refuses it by code"
+            );
+        }
+        self.sign_in(PASSWORD).await.expect("sign in");
+        wait_for("the first sync", || {
+            self.app
+                .sync_status()
+                .is_ok_and(|s| s.last_synced_ms.is_some())
+        })
+        .await;
+        self.session();
+        self.sync_status();
+        self.app.sign_out().expect("stop syncing");
+        self.pin_relay_url();
+    }
+
+    /// Keep the session's relay address at [`RELAY_URL`], so the record's verification link and
+    /// QR code do not depend on the test's port.
+    fn pin_relay_url(&self) {
+        let mut store = self.app.store().lock().expect("store lock");
+        let bytes = store
+            .kv_get("client.session")
+            .expect("read session")
+            .expect("a session");
+        let mut session: Value = serde_json::from_slice(&bytes).expect("session JSON");
+        session["relay_url"] = json!(RELAY_URL);
+        store
+            .kv_set(
+                "client.session",
+                &serde_json::to_vec(&session).expect("JSON"),
+            )
+            .expect("write session");
+    }
+
+    fn edit(&mut self, edit: EditRequest) -> Result<OrderDetail, CommandError> {
+        self.tick();
+        let r = self.app.apply_edit(ORDER, edit.clone());
+        self.keep("apply_edit", json!({ "orderId": ORDER, "edit": edit }), r)
+    }
+
+    fn step(&mut self, step: Step) -> Result<OrderDetail, CommandError> {
+        self.edit(EditRequest::Progress { step })
+    }
+
+    fn answer(
+        &mut self,
+        t: &str,
+        item: &str,
+        outcome: OutcomeView,
+        note: &str,
+    ) -> Result<OrderDetail, CommandError> {
+        self.edit(EditRequest::Answer {
+            template_id: t.to_owned(),
+            item_id: item.to_owned(),
+            outcome,
+            note: note.to_owned(),
+        })
+    }
+
+    fn confirm_all(&mut self) {
+        for c in CONFIRMATIONS {
+            self.edit(EditRequest::Confirm {
+                confirmation: c,
+                value: true,
+            })
+            .expect("the customer confirms");
+        }
+    }
+
+    fn sign(&mut self, signer: &str) -> Result<OrderDetail, CommandError> {
+        self.tick();
+        let r = self.app.sign(SignRequest {
+            order_id: ORDER.to_owned(),
+            signer_name: signer.to_owned(),
+            png_base64: b64(&signature_png()),
+        });
+        // The drawn image is not part of the key (see mock-backend.ts).
+        let args = json!({ "request": { "order_id": ORDER, "signer_name": signer } });
+        self.keep("sign", args, r)
+    }
+
+    fn parts(&mut self) -> PartsView {
+        let r = self.app.parts_and_stock();
+        let parts = self.keep("parts_and_stock", json!({}), r).expect("parts");
+        for p in &parts.parts {
+            self.stock_after_use(&p.part_no, 1);
+        }
+        parts
+    }
+
+    fn stock_after_use(&mut self, part_no: &str, qty: i64) -> StockAfterUseView {
+        let request = StockUseRequest {
+            part_no: part_no.to_owned(),
+            qty,
+            source: StockSourceView::Personal,
+        };
+        let r = self.app.stock_after_use(request.clone());
+        self.keep("stock_after_use", json!({ "request": request }), r)
+            .expect("stock preview")
+    }
+
+    /// The fixture as written: machine-specific values replaced by fixed ones.
+    fn finish(self) -> (String, String) {
+        let device_id = self
+            .app
+            .store()
+            .lock()
+            .expect("store lock")
+            .device_id()
+            .to_owned();
+        // One exchange per line: small, and a changed answer shows as a changed line.
+        let lines: Vec<String> = self.exchanges.iter().map(Value::to_string).collect();
+        let text = format!(
+            "{{\"script\": {},\n\"exchanges\": [\n{}\n]}}",
+            json!(self.name),
+            lines.join(",\n")
+        )
+        .replace(&self.relay_url, RELAY_URL)
+        .replace(&self.export_dir.display().to_string(), EXPORT_DIR)
+        .replace(&device_id, DEVICE_ID);
+        (format!("{}.json", self.name), text + "\n")
+    }
+}
+
+/// Poll (never a fixed sleep) until `done` holds, failing after 30 s with `what`.
+async fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    while !done() {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "timed out waiting for {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+}
+
+fn png(w: u32, h: u32, ink: bool) -> Vec<u8> {
+    let img = image::RgbaImage::from_fn(w, h, |x, y| {
+        let on_line = (y as i64 - (h as i64 / 2) - ((x as i64 / 7) % 9 - 4)).abs() < 3;
+        if ink && on_line && x > 10 && x < w - 10 {
+            image::Rgba([0, 0, 0, 255])
+        } else {
+            image::Rgba([128, 128, 128, 255 * u8::from(!ink)])
+        }
+    });
+    let mut out = Vec::new();
+    img.write_to(&mut Cursor::new(&mut out), image::ImageFormat::Png)
+        .expect("encode PNG");
+    out
+}
+
+fn signature_png() -> Vec<u8> {
+    png(400, 160, true)
+}
+
+fn b64(bytes: &[u8]) -> String {
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+fn done() -> OutcomeView {
+    OutcomeView::Done
+}
+
+/// `whole Haier repair job from Today to signed`.
+async fn whole_job(s: &mut Script) {
+    s.prelude(true).await;
+    let today = s.today();
+    assert!(
+        today.orders.iter().any(|o| o.order_id == ORDER),
+        "the repair order is on Today"
+    );
+    s.detail();
+    let e = s.step(Step::WorkStarted).expect_err("work before arriving");
+    assert_eq!(
+        e.code, "progress.invalid_transition",
+        "refused by the progress rules"
+    );
+    for step in [Step::EnRoute, Step::Arrived, Step::WorkStarted] {
+        s.step(step).expect("next step");
+    }
+    s.edit(EditRequest::SetNotes {
+        diagnosis: String::new(),
+        work_performed: "Replaced run capacitor; cooling restored".to_owned(),
+    })
+    .expect("notes");
+    let r = s.app.certificate();
+    s.keep("certificate", json!({}), r).expect("certificate");
+    s.answer(HAIER, "cert.shown", done(), "")
+        .expect("certificate shown");
+    let r = s.app.fee_schedule();
+    s.keep("fee_schedule", json!({}), r).expect("fees");
+    for code in ["visit", "labour.repair.minor"] {
+        s.edit(EditRequest::AddFee {
+            code: code.to_owned(),
+            qty: 1,
+        })
+        .expect("fee line");
+    }
+    s.answer(HAIER, "fees.published", done(), "")
+        .expect("fees shown");
+    s.parts();
+    let five = s.stock_after_use("AC-CAP-35UF", 5);
+    assert!(
+        five.below_zero,
+        "five capacitors take personal stock below zero: {five:?}"
+    );
+    s.edit(EditRequest::AddPart {
+        part_no: "AC-CAP-35UF".to_owned(),
+        qty: 1,
+        faulty_serial: "OLD-123".to_owned(),
+        replacement_serial: String::new(),
+        source: StockSourceView::Personal,
+    })
+    .expect("part");
+    s.parts();
+    checklist(s);
+    s.step(Step::WorkDone).expect("work done");
+    handover(s);
+    let r = s.app.record_html(ORDER, "en");
+    s.keep(
+        "record_html",
+        json!({ "orderId": ORDER, "language": "en" }),
+        r,
+    )
+    .expect("record HTML");
+    let r = s.app.save_record_pdf(ORDER, "en");
+    s.keep(
+        "save_record_pdf",
+        json!({ "orderId": ORDER, "language": "en" }),
+        r,
+    )
+    .expect("record PDF");
+    let today = s.today();
+    let card = today
+        .orders
+        .iter()
+        .find(|o| o.order_id == ORDER)
+        .expect("still listed");
+    assert_eq!(
+        card.status,
+        EffectiveStatus::Completed,
+        "a signed job is completed"
+    );
+}
+
+fn checklist(s: &mut Script) {
+    for id in [
+        "site.cleaned",
+        "card.given",
+        "shoe.covers",
+        "mat.laid",
+        "cloth.brought",
+        "home.check",
+    ] {
+        s.answer(HAIER, id, done(), "").expect("tick");
+    }
+    for id in ["repair.symptom", "repair.fault_photo"] {
+        s.answer("repair", id, done(), "").expect("tick");
+    }
+    s.edit(EditRequest::AddHomeCheck {
+        appliance: "Fridge BCD-470WDPG".to_owned(),
+        result: CheckResult::Ok,
+        note: String::new(),
+    })
+    .expect("home check");
+    s.answer(HAIER, "power.tested", OutcomeView::Pass, "")
+        .expect("pass");
+    s.answer("repair", "repair.run_test", OutcomeView::Pass, "")
+        .expect("pass");
+    s.tick();
+    let r = s.app.add_photo(PhotoRequest {
+        order_id: ORDER.to_owned(),
+        template_id: "repair".to_owned(),
+        item_id: "repair.fault_photo".to_owned(),
+        bytes_base64: b64(&png(8, 8, false)),
+    });
+    let args = json!({ "request": { "order_id": ORDER, "template_id": "repair", "item_id": "repair.fault_photo" } });
+    s.keep("add_photo", args, r).expect("photo");
+    let volts = |value| OutcomeView::Reading {
+        value,
+        unit: "V".to_owned(),
+    };
+    let e = s
+        .answer("repair", "repair.supply_voltage", volts(260.0), "")
+        .expect_err("out of range");
+    assert_eq!(
+        e.code, "checklist.out_of_range_needs_note",
+        "an out-of-range reading needs a note"
+    );
+    s.answer(
+        "repair",
+        "repair.supply_voltage",
+        volts(260.0),
+        "Grid voltage high; customer advised",
+    )
+    .expect("reading with a note");
+    let megohm = OutcomeView::Reading {
+        value: 50.0,
+        unit: "MΩ".to_owned(),
+    };
+    s.answer("repair", "repair.insulation", megohm, "")
+        .expect("reading");
+    let na = |reason: &str| OutcomeView::NotApplicable {
+        reason: reason.to_owned(),
+    };
+    let e = s
+        .answer("repair", "repair.part_replaced", na(""), "")
+        .expect_err("no reason");
+    assert_eq!(e.code, "checklist.reason_required", "N/A needs a reason");
+    let d = s
+        .answer(
+            "repair",
+            "repair.part_replaced",
+            na("Capacitor logged under parts"),
+            "",
+        )
+        .expect("N/A with a reason");
+    let repair = d
+        .checklists
+        .iter()
+        .find(|c| c.template_id == "repair")
+        .expect("repair");
+    assert_eq!(
+        (repair.required_done, repair.required_total),
+        (6, 6),
+        "repair checklist complete"
+    );
+}
+
+fn handover(s: &mut Script) {
+    let e = s
+        .sign("张伟")
+        .expect_err("confirmations and rating missing");
+    assert_eq!(
+        e.code, "completion.incomplete",
+        "signing refused by the completion rules"
+    );
+    assert!(
+        e.missing
+            .iter()
+            .any(|m| m.code == MissingKind::ConfirmationMissing)
+            && e.missing
+                .iter()
+                .any(|m| m.code == MissingKind::RatingMissing),
+        "the refusal lists what is missing: {:?}",
+        e.missing
+    );
+    s.confirm_all();
+    s.edit(EditRequest::Rate {
+        stars: 5,
+        comment: "师傅很专业 / Very professional".to_owned(),
+    })
+    .expect("rating");
+    let d = s.sign("张伟").expect("signed");
+    assert!(d.signed.is_some(), "the visit is signed");
+}
+
+/// `completion refused while a required item is missing`.
+async fn incomplete(s: &mut Script) {
+    s.prelude(false).await;
+    s.today();
+    s.detail();
+    for step in [Step::Arrived, Step::WorkStarted, Step::WorkDone] {
+        s.step(step).expect("next step");
+    }
+    s.confirm_all();
+    s.edit(EditRequest::Rate {
+        stars: 4,
+        comment: String::new(),
+    })
+    .expect("rating");
+    let e = s.sign("张伟").expect_err("checklist incomplete");
+    assert!(
+        e.missing
+            .iter()
+            .any(|m| m.item_id.as_deref() == Some("repair.fault_photo")),
+        "the refusal names the unanswered item: {:?}",
+        e.missing
+    );
+}
+
+/// `language switch`.
+async fn language(s: &mut Script) {
+    s.prelude(false).await;
+    s.today();
+    s.tick();
+    let r = s.app.set_language("zh-CN");
+    s.keep("set_language", json!({ "language": "zh-CN" }), r)
+        .expect("language kept");
+    s.detail();
+    let e = s
+        .step(Step::WorkDone)
+        .expect_err("work done before starting");
+    assert_eq!(
+        e.code, "progress.invalid_transition",
+        "refused by the progress rules"
+    );
+}
+
+/// `offline badge`.
+async fn offline(s: &mut Script) {
+    s.prelude(false).await;
+    s.today();
+    s.detail();
+    let d = s.step(Step::EnRoute).expect("en route");
+    assert!(d.pending_sync, "the edit waits for sync");
+}
+
+fn committed_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../ui/tests/fixtures")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn browser_fixtures_are_the_real_answers() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let relay = relay(dir.path()).await;
+    let url = relay.url();
+    let mut written = Vec::new();
+    for name in ["whole-job", "incomplete-sign", "language", "offline"] {
+        let mut s = Script::start(name, &url).await;
+        match name {
+            "whole-job" => whole_job(&mut s).await,
+            "incomplete-sign" => incomplete(&mut s).await,
+            "language" => language(&mut s).await,
+            _ => offline(&mut s).await,
+        }
+        written.push(s.finish());
+    }
+    relay.stop().await;
+    let committed = committed_dir();
+    if std::env::var_os("UPDATE_FIXTURES").is_some() {
+        std::fs::create_dir_all(&committed).expect("create the fixtures folder");
+        for (name, text) in &written {
+            std::fs::write(committed.join(name), text).expect("write fixture");
+        }
+        return;
+    }
+    for (name, text) in &written {
+        let old = std::fs::read_to_string(committed.join(name)).unwrap_or_default();
+        assert!(
+            &old == text,
+            "ui/tests/fixtures/{name} is stale: the app answers differently now; rerun with \
+             UPDATE_FIXTURES=1 cargo test -p onsite-app --test fixtures and rerun the browser tests"
+        );
+    }
+}
