@@ -24,11 +24,12 @@ use onsite_domain::completion::MissingKind;
 use onsite_domain::status::EffectiveStatus;
 use onsite_domain::visit::CheckResult;
 use onsite_domain::{HOUR, MINUTE, Millis};
-use onsite_relay::{Config, RunningRelay, SqliteStorage};
+use onsite_relay::RunningRelay;
+use onsite_testkit::PASSWORD;
+use onsite_testkit::relay::{seeded_database, start_relay};
 use serde::Serialize;
 use serde_json::{Value, json};
 
-const PASSWORD: &str = "demo-password-1";
 /// Midnight of 2026-11-30 in China (UTC+8), the seed's day.
 const DAY: Millis = 1_795_968_000_000;
 /// The relay address the answers show (the relay's default port) instead of the test's port.
@@ -46,25 +47,10 @@ const CONFIRMATIONS: [ConfirmationView; 5] = [
     ConfirmationView::NoGift,
 ];
 
+/// The demo company's relay, seeded for [`DAY`], on a fresh 127.0.0.1 port.
 async fn relay(dir: &Path) -> RunningRelay {
-    let db = dir.join("relay.sqlite3");
-    let storage = SqliteStorage::open(&db).expect("open relay database");
-    onsite_relay::seed::seed_demo(
-        &storage,
-        &Config::for_database(&db),
-        PASSWORD,
-        6,
-        DAY,
-        DAY + 7 * HOUR,
-    )
-    .expect("seed the demo company");
-    drop(storage);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind 127.0.0.1:0");
-    onsite_relay::start(Config::for_database(&db), listener)
-        .await
-        .expect("relay starts")
+    let db = seeded_database(dir, DAY);
+    start_relay(&db, "127.0.0.1:0".parse().expect("address")).await
 }
 
 /// One browser scenario's commands against a fresh device, and their answers.
