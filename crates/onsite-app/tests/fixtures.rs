@@ -26,7 +26,7 @@ use onsite_domain::visit::CheckResult;
 use onsite_domain::{HOUR, MINUTE, Millis};
 use onsite_relay::RunningRelay;
 use onsite_testkit::PASSWORD;
-use onsite_testkit::relay::{seeded_database, start_relay};
+use onsite_testkit::relay::{seeded_database, start_relay, wait_for};
 use serde::Serialize;
 use serde_json::{Value, json};
 
@@ -294,18 +294,6 @@ impl Script {
         .replace(&self.export_dir.display().to_string(), EXPORT_DIR)
         .replace(&device_id, DEVICE_ID);
         (format!("{}.json", self.name), text + "\n")
-    }
-}
-
-/// Poll (never a fixed sleep) until `done` holds, failing after 30 s with `what`.
-async fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-    while !done() {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "timed out waiting for {what}"
-        );
-        tokio::time::sleep(Duration::from_millis(25)).await;
     }
 }
 

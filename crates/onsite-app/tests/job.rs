@@ -12,6 +12,7 @@ use onsite_domain::completion::MissingKind;
 use onsite_domain::visit::Visit;
 use onsite_domain::{DocId, HOUR};
 use onsite_relay::{Config, RunningRelay, SqliteStorage};
+use onsite_testkit::relay::wait_for;
 use onsite_testkit::{DAY, PASSWORD, ticking_clock};
 
 /// The device's clock: the tests' day from 08:00, one second further on each reading.
@@ -69,18 +70,6 @@ async fn signed_in(dir: &Path, url: &str, user: &str) -> App {
         .expect("sign in");
     assert_eq!(session.technician_id, user);
     app
-}
-
-/// Poll (never a fixed sleep) until `done` holds, failing after 30 s with `what`.
-async fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-    while !done() {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "timed out waiting for {what}"
-        );
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
 }
 
 fn png(w: u32, h: u32, ink: bool) -> Vec<u8> {

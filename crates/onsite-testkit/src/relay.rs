@@ -61,6 +61,18 @@ pub async fn wait_healthy(url: &str) {
     }
 }
 
+/// Poll (never a fixed sleep) until `done` holds, failing after 30 s with `what`.
+pub async fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    while !done() {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "timed out waiting for {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+}
+
 /// A seeded relay on a fresh 127.0.0.1 port with its database in a temp dir (kept as long as this
 /// value lives). Dropping it stops the relay at once.
 pub struct Seeded {
