@@ -22,13 +22,58 @@ fn session(app: AppState<'_>) -> Reply<Option<Session>> {
 }
 
 #[tauri::command]
-fn sign_out(app: AppState<'_>) -> Reply<()> {
-    app.sign_out().map_err(Into::into)
+fn sign_in_form(app: AppState<'_>) -> Reply<SignInForm> {
+    app.sign_in_form().map_err(Into::into)
+}
+
+#[tauri::command]
+async fn sign_out(app: AppState<'_>) -> Reply<SignOutView> {
+    app.sign_out().await.map_err(Into::into)
 }
 
 #[tauri::command]
 fn today(app: AppState<'_>) -> Reply<Today> {
     app.today().map_err(Into::into)
+}
+
+#[tauri::command]
+fn upcoming(app: AppState<'_>) -> Reply<OrderList> {
+    app.upcoming().map_err(Into::into)
+}
+
+#[tauri::command]
+fn search_orders(app: AppState<'_>, query: String) -> Reply<OrderList> {
+    app.search_orders(&query).map_err(Into::into)
+}
+
+#[tauri::command]
+fn save_draft(app: AppState<'_>, request: DraftRequest) -> Reply<()> {
+    app.save_draft(request).map_err(Into::into)
+}
+
+#[tauri::command]
+fn drafts(app: AppState<'_>, order_id: String) -> Reply<Vec<DraftView>> {
+    app.drafts(&order_id).map_err(Into::into)
+}
+
+#[tauri::command]
+fn discard_draft(app: AppState<'_>, order_id: String, field: DraftField) -> Reply<()> {
+    app.discard_draft(&order_id, field).map_err(Into::into)
+}
+
+#[tauri::command]
+fn handover_lock(app: AppState<'_>) -> Reply<HandoverLock> {
+    app.handover_lock().map_err(Into::into)
+}
+
+#[tauri::command]
+fn lock_handover(app: AppState<'_>, order_id: String) -> Reply<HandoverLock> {
+    app.lock_handover(&order_id).map_err(Into::into)
+}
+
+#[tauri::command]
+fn unlock_handover(app: AppState<'_>) -> Reply<HandoverLock> {
+    app.unlock_handover().map_err(Into::into)
 }
 
 #[tauri::command]
@@ -111,8 +156,17 @@ pub fn with_commands<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R
     builder.invoke_handler(tauri::generate_handler![
         sign_in,
         session,
+        sign_in_form,
         sign_out,
         today,
+        upcoming,
+        search_orders,
+        save_draft,
+        drafts,
+        discard_draft,
+        handover_lock,
+        lock_handover,
+        unlock_handover,
         order_detail,
         apply_edit,
         add_photo,

@@ -176,5 +176,64 @@ fn sign_in_today_and_an_edit_through_the_ipc() {
             "{cmd}: no record before signing"
         );
     }
+
+    // The first-hour commands: sign-in form, lists, drafts and hand-over mode.
+    let form: SignInForm = invoke(&w, "sign_in_form", json!({})).expect("sign-in form");
+    assert_eq!(form.relay_url, relay.url(), "the last relay is proposed");
+    let _: OrderList = invoke(&w, "upcoming", json!({})).expect("upcoming");
+    let found: OrderList = invoke(
+        &w,
+        "search_orders",
+        json!({ "query": today.orders[0].order_no }),
+    )
+    .expect("search");
+    assert!(
+        found.orders.iter().any(|o| o.order_id == oid),
+        "search by order number"
+    );
+    let field = json!({ "type": "note", "template_id": "repair", "item_id": "repair.insulation" });
+    let _: () = invoke(
+        &w,
+        "save_draft",
+        json!({ "request": { "order_id": oid, "field": field, "text": "typed" } }),
+    )
+    .expect("save draft");
+    let drafts: Vec<DraftView> = invoke(&w, "drafts", json!({ "orderId": oid })).expect("drafts");
+    assert_eq!(drafts.len(), 1);
+    let _: () = invoke(
+        &w,
+        "discard_draft",
+        json!({ "orderId": oid, "field": field }),
+    )
+    .expect("discard draft");
+    let lock: HandoverLock =
+        invoke(&w, "lock_handover", json!({ "orderId": oid })).expect("hand over");
+    assert_eq!(lock.order_id.as_deref(), Some(oid.as_str()));
+    let e = invoke::<Today>(&w, "today", json!({})).unwrap_err();
+    assert_eq!(
+        e.code, "handover.locked",
+        "Today is refused while handed over"
+    );
+    let lock: HandoverLock = invoke(&w, "unlock_handover", json!({})).expect("unlock");
+    assert_eq!(lock.order_id, None);
+    let lock: HandoverLock = invoke(&w, "handover_lock", json!({})).expect("lock state");
+    assert_eq!(lock.order_id, None);
+    // Sign-out is refused (changing nothing) until the en-route edit has synced.
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    let out = loop {
+        match invoke::<SignOutView>(&w, "sign_out", json!({})) {
+            Ok(out) => break out,
+            Err(e) => assert_eq!(e.code, "auth.unsynced_work", "only unsynced work refuses"),
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the edits did not sync"
+        );
+        let _: SyncStatus = invoke(&w, "sync_now", json!({})).expect("sync now");
+        std::thread::sleep(Duration::from_millis(25));
+    };
+    assert!(out.relay_notified, "the relay revoked the token");
+    let none: Option<Session> = invoke(&w, "session", json!({})).expect("session");
+    assert_eq!(none, None, "signed out");
     tauri::async_runtime::block_on(seeded.stop());
 }

@@ -30,7 +30,7 @@ pub struct Config {
 impl Default for Config {
     fn default() -> Self {
         Config {
-            listen: "127.0.0.1:8750".into(),
+            listen: onsite_wire::DEFAULT_RELAY_LISTEN.into(),
             database: PathBuf::from("onsite-relay.sqlite3"),
             token_ttl_hours: 24 * 30,
             max_body_bytes: 16 * 1024 * 1024,

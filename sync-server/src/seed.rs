@@ -1,12 +1,16 @@
 //! `onsite-relay seed`: a demo company — reference documents, an admin, a dispatcher, two
-//! technicians with profiles and stock ledgers, and a day of orders assigned to them. The
+//! technicians with profiles and stock ledgers, a day of orders assigned to them, and each of
+//! those orders' households' past orders (completed, with signed visits). The
 //! documents are stored through the normal sync path (as the admin), so they are numbered in the
 //! feed and access events exist exactly as if a dispatcher had made them.
 
 use automerge::AutoCommit;
+use onsite_domain::edit::{self, EditContext};
 use onsite_domain::ledger::{EntryKind, StockLedger};
 use onsite_domain::order::Order;
+use onsite_domain::reference::TechnicianProfile;
 use onsite_domain::sla::SlaPolicy;
+use onsite_domain::visit::Visit;
 use onsite_domain::{DocId, DomainError, HOUR, Millis, doc, seed, templates};
 use onsite_sync::access::Principal;
 use onsite_sync::device::{self, PeerState};
@@ -15,7 +19,7 @@ use onsite_wire::Role;
 
 use crate::accounts::{self, AuthError};
 use crate::config::Config;
-use crate::storage::{RelayStorage, StorageError};
+use crate::storage::{RelayStorage, StorageError, StoredAttachment};
 
 /// What `seed` created.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -23,6 +27,8 @@ pub struct SeedSummary {
     /// (user id, role, display name).
     pub users: Vec<(String, Role, String)>,
     pub orders: Vec<DocId>,
+    /// Completed past orders of the same households ([`seed::past_order`]).
+    pub past_orders: Vec<DocId>,
     pub documents: usize,
     pub head: u64,
 }
@@ -125,6 +131,8 @@ pub fn seed_demo(
         docs.push((id, doc::create(&o)?));
     }
 
+    let past_orders = past_jobs(storage, &mut docs, &profiles, orders, day_start, now)?;
+
     let messages = docs
         .iter_mut()
         .filter_map(|(id, d)| device::outgoing(d, &PeerState::new()).map(|m| (id.clone(), m)))
@@ -149,7 +157,92 @@ pub fn seed_demo(
     Ok(SeedSummary {
         users,
         orders: order_ids,
+        past_orders,
         documents: docs.len(),
         head: storage.head_seq()?,
     })
+}
+
+/// A small real PNG standing in for a customer's signature on the past visits (two black
+/// pixels; different bytes from the tests' one-pixel signature, so it never pre-fills their
+/// attachment checks).
+const PAST_SIGNATURE_PNG: [u8; 68] = [
+    0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x48, 0x44, 0x52,
+    0x00, 0x00, 0x00, 0x02, 0x00, 0x00, 0x00, 0x01, 0x08, 0x00, 0x00, 0x00, 0x00, 0xd1, 0x49, 0x20,
+    0x56, 0x00, 0x00, 0x00, 0x0b, 0x49, 0x44, 0x41, 0x54, 0x78, 0x9c, 0x63, 0x60, 0x60, 0x00, 0x00,
+    0x00, 0x03, 0x00, 0x01, 0xb8, 0xad, 0x3a, 0x63, 0x00, 0x00, 0x00, 0x00, 0x49, 0x45, 0x4e, 0x44,
+    0xae, 0x42, 0x60, 0x82,
+];
+
+/// The past orders of the households of the first (up to four) demo orders, each assigned to the
+/// technician who has that household today and completed with a signed visit
+/// ([`seed::job_edits`] + [`seed::sign_edit`]), appended to `docs`. The signature image is stored
+/// as that technician's attachment so their device can fetch it.
+fn past_jobs(
+    storage: &dyn RelayStorage,
+    docs: &mut Vec<(DocId, AutoCommit)>,
+    profiles: &[TechnicianProfile],
+    orders: u32,
+    day_start: Millis,
+    now: Millis,
+) -> Result<Vec<DocId>, SeedError> {
+    use sha2::Digest as _;
+    let library = templates::builtin_library();
+    let fees = seed::fee_schedule(day_start - seed::YEAR);
+    let parts = seed::parts_catalogue();
+    let signature = hex::encode(sha2::Sha256::digest(PAST_SIGNATURE_PNG));
+    let mut ids = Vec::new();
+    for n in 0..orders.min(4) {
+        let profile = &profiles[(n as usize) % profiles.len()];
+        storage.put_attachment(
+            &StoredAttachment {
+                sha256: signature.clone(),
+                mime: "image/png".to_owned(),
+                bytes: PAST_SIGNATURE_PNG.to_vec(),
+                uploaded_by: profile.technician_id.clone(),
+            },
+            now,
+        )?;
+        for k in 0..seed::PAST_ORDERS {
+            let new = seed::past_order(n, k, day_start);
+            let created = new
+                .schedule
+                .as_ref()
+                .map_or(now, |w| w.start_ms - 24 * HOUR);
+            let mut order = Order::create(new, &SlaPolicy::default(), created)?;
+            order.assign(
+                &format!("seed-past-{n}-{k}"),
+                profile,
+                "",
+                DISPATCHER,
+                created,
+            )?;
+            let mut visit = Visit::start(&order, &profile.technician_id, &library)?;
+            let prefix = format!("{}-seed", order.order_id);
+            let mut edits = seed::job_edits(order.service_type, &prefix);
+            edits.push(seed::sign_edit(&prefix, &order.customer.name, &signature));
+            let mut at = order.schedule.as_ref().map_or(created, |w| w.start_ms);
+            for e in edits {
+                at += 60_000;
+                let ctx = EditContext {
+                    order: &order,
+                    library: &library,
+                    fees: &fees,
+                    parts: &parts,
+                    profile,
+                    device_id: "seed",
+                    now: at,
+                };
+                edit::apply(&mut visit, e, &ctx)?;
+            }
+            let id = DocId::Order(order.order_id.clone());
+            docs.push((id.clone(), doc::create(&order)?));
+            docs.push((
+                DocId::visit(&order.order_id, &profile.technician_id),
+                doc::create(&visit)?,
+            ));
+            ids.push(id);
+        }
+    }
+    Ok(ids)
 }

@@ -95,12 +95,21 @@ async fn capabilities_sign_in_and_first_sync() {
             "order:o-00000",
             "order:o-00002",
             "order:o-00004",
+            "order:o-hh1-0",
+            "order:o-hh1-1",
+            "order:o-hh3-0",
+            "order:o-hh3-1",
             "profile:tech.a",
             "ref:fees",
             "ref:parts",
-            "ref:templates"
+            "ref:templates",
+            "visit:o-hh1-0:tech.a",
+            "visit:o-hh1-1:tech.a",
+            "visit:o-hh3-0:tech.a",
+            "visit:o-hh3-1:tech.a"
         ],
-        "tech.a receives exactly what it may read"
+        "tech.a receives exactly what it may read: its orders, its households' past orders \
+         with its signed visits, its profile and ledger, the reference documents"
     );
     relay.stop().await;
 }

@@ -9,11 +9,11 @@ use onsite_domain::progress::ProgressKind;
 use onsite_domain::reference::TechnicianProfile;
 use onsite_domain::status::{Conflict, EffectiveStatus};
 use onsite_domain::visit::Visit;
-use onsite_domain::{DocId, HOUR, record};
+use onsite_domain::{DocId, HOUR, record, seed};
 use onsite_relay::RelayStorage;
 use onsite_store::VisitVerification;
 use onsite_testkit::DAY;
-use onsite_testkit::relay::Seeded;
+use onsite_testkit::relay::{ORDERS, Seeded};
 use onsite_tests::Device;
 
 const LIMIT: Duration = Duration::from_secs(120);
@@ -40,14 +40,16 @@ async fn offline_completion_reaches_the_dispatcher_with_concurrent_edits_merged(
 
         let mut mine = tech.order_ids();
         mine.sort();
+        let past = |h: u32| (0..seed::PAST_ORDERS).map(move |k| format!("o-hh{h}-{k}"));
+        let mut expected = vec![order_id(0), order_id(2), order_id(4)];
+        expected.extend(past(1).chain(past(3)));
         assert_eq!(
-            mine,
-            vec![order_id(0), order_id(2), order_id(4)],
-            "tech.a holds exactly the orders assigned to them"
+            mine, expected,
+            "tech.a holds exactly the orders assigned to them: today's and their households' past ones"
         );
         assert_eq!(
-            disp.order_ids().len(),
-            6,
+            disp.order_ids().len() as u32,
+            ORDERS + 4 * seed::PAST_ORDERS,
             "the dispatcher holds every order"
         );
 

@@ -20,6 +20,15 @@ use crate::convert::*;
 use crate::error::AppError;
 use crate::view::*;
 
+mod account;
+mod drafts;
+mod font;
+mod handover;
+mod lists;
+
+pub use drafts::MAX_DRAFT_CHARS;
+pub use lists::SEARCH_LIMIT;
+
 /// Device time source; tests pass a fixed clock.
 pub type Clock = Arc<dyn Fn() -> Millis + Send + Sync>;
 
@@ -135,7 +144,8 @@ impl App {
         if url.is_empty() || req.user.trim().is_empty() || req.password.is_empty() {
             return Err(AppError::Empty("relay URL, user and password"));
         }
-        onsite_client::sign_in(&self.store, &url, &req.user, &req.password).await?;
+        let session = onsite_client::sign_in(&self.store, &url, &req.user, &req.password).await?;
+        self.remember_relay(&session.relay_url)?;
         self.stop_sync();
         self.start_sync();
         self.session()?.ok_or(AppError::NotSignedIn)
@@ -174,17 +184,10 @@ impl App {
         self.sync_started.notified().await;
     }
 
-    fn stop_sync(&self) {
+    pub fn stop_sync(&self) {
         if let Some(h) = self.sync.lock().unwrap_or_else(|p| p.into_inner()).take() {
             h.stop();
         }
-    }
-
-    /// Forget the sync token; the documents and unsynced work stay on the device.
-    pub fn sign_out(&self) -> Result<(), AppError> {
-        self.stop_sync();
-        onsite_client::sign_out_locally(&self.store)?;
-        Ok(())
     }
 
     /// A receiver of every sync status change, while the sync task runs.
@@ -257,10 +260,10 @@ impl App {
     /// by schedule, with SLA badges evaluated now.
     pub fn today(&self) -> Result<Today, AppError> {
         let tech = self.technician()?;
+        self.refuse_while_handing_over()?;
         let now = self.now();
         let day = 24 * HOUR;
-        let local = now + self.utc_offset_ms;
-        let day_start = local - local.rem_euclid(day) - self.utc_offset_ms;
+        let day_start = self.local_day_start(now);
         let rows = lock(&self.store).today(&tech, day_start - day, day_start + 2 * day, now)?;
         Ok(Today {
             now_ms: now,
@@ -289,6 +292,7 @@ impl App {
     /// Everything the job screens show for one order.
     pub fn order_detail(&self, order_id: &str) -> Result<OrderDetail, AppError> {
         let tech = self.technician()?;
+        self.refuse_other_order(order_id)?;
         let now = self.now();
         let store = lock(&self.store);
         let order = read_order(&store, order_id)?;
@@ -338,6 +342,7 @@ impl App {
 
     fn apply(&self, order_id: &str, edit: VisitEdit) -> Result<OrderDetail, AppError> {
         let tech = self.technician()?;
+        self.refuse_other_order(order_id)?;
         let now = self.now();
         {
             let mut store = lock(&self.store);
@@ -345,6 +350,7 @@ impl App {
                 return Err(AppError::OrderNotFound(order_id.to_owned()));
             }
             store.start_visit(order_id, &tech)?;
+            let committed = edit.clone();
             let result = store.apply_visit_edit(order_id, &tech, edit, now);
             if let Err(onsite_store::StoreError::Domain(onsite_domain::DomainError::Incomplete(
                 missing,
@@ -354,6 +360,10 @@ impl App {
                 return Err(AppError::Incomplete(missing_views(missing, &library)));
             }
             result?;
+            drafts::discard_committed(&mut store, order_id, &committed)?;
+            if matches!(committed, VisitEdit::Sign { .. }) {
+                handover::end(&mut store)?;
+            }
         }
         self.nudge();
         self.order_detail(order_id)
@@ -431,7 +441,7 @@ impl App {
         order_id: &str,
         language: &str,
     ) -> Result<SavedRecordView, AppError> {
-        let font = onsite_record::RecordFont::debian()?;
+        let font = font::record_font()?;
         let (pdf, order_no) = self.with_record(order_id, language, |input| {
             Ok((
                 onsite_record::render_pdf(input, &font)?,

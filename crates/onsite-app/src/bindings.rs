@@ -19,7 +19,13 @@ pub fn committed_dir() -> PathBuf {
 pub fn export_to(dir: &Path) -> Result<(), ts_rs::ExportError> {
     SignInRequest::export_all_to(dir)?;
     Session::export_all_to(dir)?;
+    SignInForm::export_all_to(dir)?;
+    SignOutView::export_all_to(dir)?;
+    HandoverLock::export_all_to(dir)?;
+    DraftRequest::export_all_to(dir)?;
+    DraftView::export_all_to(dir)?;
     Today::export_all_to(dir)?;
+    OrderList::export_all_to(dir)?;
     OrderDetail::export_all_to(dir)?;
     EditRequest::export_all_to(dir)?;
     PhotoRequest::export_all_to(dir)?;

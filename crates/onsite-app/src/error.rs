@@ -36,6 +36,14 @@ pub enum AppError {
     PhotoTooLarge(usize),
     #[error("language '{0}' is not available; use 'zh-CN' or 'en'")]
     UnsupportedLanguage(String),
+    #[error("{0} change(s) on this device are not synced yet; sync before signing out")]
+    UnsyncedWork(u64),
+    #[error("the draft is {0} characters long, more than {1}; shorten it")]
+    DraftTooLong(usize, usize),
+    #[error("the device is handed over to the customer for order '{0}'; unlock it first")]
+    HandoverLocked(String),
+    #[error("no font with Chinese glyphs found (fontconfig and {0} tried); install fonts-noto-cjk")]
+    NoCjkFont(String),
     #[error("could not make the QR code: {0}")]
     Qr(String),
     #[error(
@@ -63,6 +71,10 @@ impl AppError {
             AppError::UnsupportedLanguage(_) => Code::SettingsUnsupportedLanguage,
             AppError::Qr(_) => Code::CertificateQrFailed,
             AppError::Export(..) => Code::RecordExportFailed,
+            AppError::UnsyncedWork(_) => Code::AuthUnsyncedWork,
+            AppError::DraftTooLong(..) => Code::DraftTooLong,
+            AppError::HandoverLocked(_) => Code::HandoverLocked,
+            AppError::NoCjkFont(_) => Code::RecordNoCjkFont,
         }
     }
 }

@@ -9,6 +9,8 @@ mod convert;
 mod error;
 pub mod view;
 
-pub use app::{App, Clock, IdSource, MAX_PHOTO_BYTES, random_ids, system_clock};
+pub use app::{
+    App, Clock, IdSource, MAX_DRAFT_CHARS, MAX_PHOTO_BYTES, SEARCH_LIMIT, random_ids, system_clock,
+};
 pub use error::AppError;
 pub use onsite_client::SyncConfig;

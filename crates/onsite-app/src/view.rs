@@ -28,6 +28,30 @@ pub struct Session {
     pub device_id: String,
 }
 
+/// What the sign-in screen proposes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct SignInForm {
+    /// The relay last signed in at on this device, else the default.
+    pub relay_url: String,
+    /// Where a zero-config relay on this machine listens.
+    pub default_relay_url: String,
+}
+
+/// Whether the device is in hand-over mode: only this order's hand-over is reachable until the
+/// customer signed or the technician unlocks it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct HandoverLock {
+    pub order_id: Option<String>,
+}
+
+/// The answer of `sign_out`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct SignOutView {
+    /// Whether the relay revoked the token; `false` when it could not be reached (the token then
+    /// expires on the relay by itself).
+    pub relay_notified: bool,
+}
+
 /// The SLA badge shown on an order (worst of respond, arrive, complete).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "snake_case")]
@@ -72,6 +96,14 @@ pub struct OrderCard {
 /// The Today screen.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 pub struct Today {
+    #[ts(type = "number")]
+    pub now_ms: i64,
+    pub orders: Vec<OrderCard>,
+}
+
+/// The Upcoming screen and search results: orders as on Today.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct OrderList {
     #[ts(type = "number")]
     pub now_ms: i64,
     pub orders: Vec<OrderCard>,
@@ -396,6 +428,43 @@ pub enum EditRequest {
     Reopen {
         reason: String,
     },
+}
+
+/// A field the technician types into, whose text is kept as a draft until committed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum DraftField {
+    Diagnosis,
+    WorkPerformed,
+    Reading {
+        template_id: String,
+        item_id: String,
+    },
+    Note {
+        template_id: String,
+        item_id: String,
+    },
+    NaReason {
+        template_id: String,
+        item_id: String,
+    },
+}
+
+/// Arguments of `save_draft`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct DraftRequest {
+    pub order_id: String,
+    pub field: DraftField,
+    pub text: String,
+}
+
+/// One kept draft, as `drafts` returns it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct DraftView {
+    pub field: DraftField,
+    pub text: String,
+    #[ts(type = "number")]
+    pub saved_at_ms: i64,
 }
 
 /// Arguments of `add_photo`: the photo's bytes, base64-encoded.

@@ -185,7 +185,7 @@ impl Script {
         .await;
         self.session();
         self.sync_status();
-        self.app.sign_out().expect("stop syncing");
+        self.app.stop_sync();
         self.pin_relay_url();
     }
 

@@ -119,6 +119,21 @@ impl Relay {
             .map_err(|e| ClientError::BadResponse(e.to_string()))
     }
 
+    /// `POST /api/v1/sign-out`: the relay revokes `token`.
+    pub async fn sign_out(&self, token: &str) -> Result<(), ClientError> {
+        let resp = self
+            .http
+            .post(self.url("/sign-out"))
+            .bearer_auth(token)
+            .send()
+            .await
+            .map_err(|e| self.offline(e))?;
+        if !resp.status().is_success() {
+            return Err(self.error_from(resp).await);
+        }
+        Ok(())
+    }
+
     /// `POST /api/v1/sync`; bodies over 1 KiB travel gzip-compressed.
     pub async fn sync(
         &self,

@@ -15,7 +15,7 @@ mod task;
 
 pub use error::ClientError;
 pub use http::{Relay, Traffic};
-pub use session::{Session, sign_in, sign_out_locally};
+pub use session::{Session, SignedOut, sign_in, sign_out, sign_out_locally};
 pub use sync::{SyncReport, fetch_attachment, sync_once};
 pub use task::{SyncConfig, SyncHandle, SyncState, SyncStatus, spawn};
 

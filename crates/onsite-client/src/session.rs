@@ -87,3 +87,35 @@ pub fn sign_out_locally(store: &SharedStore) -> Result<(), ClientError> {
     }
     Ok(())
 }
+
+/// What [`sign_out`] could tell the relay.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SignedOut {
+    /// The relay revoked the token (or had already refused it).
+    Revoked,
+    /// The relay could not be reached or failed; the token was only forgotten here and stays
+    /// valid on the relay until it expires.
+    RelayNotTold,
+    /// There was no token to revoke.
+    NoToken,
+}
+
+/// Sign out for good: ask the relay to revoke the token, then forget the whole session on this
+/// device (documents stay). An unreachable relay does not stop the sign-out. The caller checks
+/// that nothing is waiting to sync first.
+pub async fn sign_out(store: &SharedStore) -> Result<SignedOut, ClientError> {
+    let Some(session) = Session::load(store)? else {
+        return Ok(SignedOut::NoToken);
+    };
+    let outcome = match &session.token {
+        None => SignedOut::NoToken,
+        Some(token) => match Relay::new(&session.relay_url)?.sign_out(token).await {
+            Ok(()) => SignedOut::Revoked,
+            // A refused token is already dead on the relay.
+            Err(e) if e.needs_sign_in() => SignedOut::Revoked,
+            Err(_) => SignedOut::RelayNotTold,
+        },
+    };
+    lock(store).kv_delete(SESSION_KEY)?;
+    Ok(outcome)
+}

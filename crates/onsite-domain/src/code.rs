@@ -83,6 +83,12 @@ codes! {
     RecordQr = "record.qr",
     /// The record PDF could not be saved.
     RecordExportFailed = "record.export_failed",
+    /// No installed font has Chinese glyphs for the record PDF (fontconfig and the fallback path).
+    RecordNoCjkFont = "record.no_cjk_font",
+    /// The device is handed over to the customer for one order; other screens are locked.
+    HandoverLocked = "handover.locked",
+    /// A draft is longer than a field may be.
+    DraftTooLong = "draft.too_long",
     // --- checklist answers (domain)
     /// The checklist template is not on this device.
     ChecklistUnknownTemplate = "checklist.unknown_template",
@@ -217,6 +223,8 @@ codes! {
     // --- authentication (client, relay)
     /// Not signed in on this device.
     AuthNotSignedIn = "auth.not_signed_in",
+    /// Sign-out refused: changes on this device are not synced yet.
+    AuthUnsyncedWork = "auth.unsynced_work",
     /// Another user has unsynced work on this device.
     AuthOtherUserHasUnsyncedWork = "auth.other_user_has_unsynced_work",
     /// 401: no `Authorization: Bearer` header.

@@ -269,16 +269,61 @@ pub struct TechnicianProfile {
     pub certificate_stars: u32,
     pub certificate_expiry_ms: Millis,
     pub qualifications: Vec<ServiceType>,
+    /// When a dispatcher withdrew the certificate (it then no longer qualifies, whatever its
+    /// expiry). A profile written before this field existed reads as not withdrawn.
+    #[autosurgeon(missing = "Option::default")]
+    #[serde(default)]
+    pub certificate_withdrawn_at_ms: Option<Millis>,
+}
+
+/// What a certificate says at a moment: the state a customer checks at the door (一证件).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
+pub enum CertificateState {
+    Valid,
+    Expired,
+    Withdrawn,
+}
+
+/// Why a technician cannot take an order (ISO 9001 §7.5.2 b); the dispatcher's picker shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
+pub enum NotQualified {
+    /// The qualifications do not cover the order's service type.
+    NotCovered,
+    CertificateExpired,
+    CertificateWithdrawn,
 }
 
 impl TechnicianProfile {
+    /// The certificate's state at `now`: a withdrawal wins over the expiry date.
+    pub fn certificate_state(&self, now: Millis) -> CertificateState {
+        if self.certificate_withdrawn_at_ms.is_some_and(|w| w <= now) {
+            CertificateState::Withdrawn
+        } else if now < self.certificate_expiry_ms {
+            CertificateState::Valid
+        } else {
+            CertificateState::Expired
+        }
+    }
+
     pub fn certificate_valid_at(&self, now: Millis) -> bool {
-        now < self.certificate_expiry_ms
+        self.certificate_state(now) == CertificateState::Valid
+    }
+
+    /// Why the technician may not be assigned an order of `service_type` at `now`, if so.
+    pub fn not_qualified_for(&self, service_type: ServiceType, now: Millis) -> Option<NotQualified> {
+        match self.certificate_state(now) {
+            CertificateState::Withdrawn => Some(NotQualified::CertificateWithdrawn),
+            CertificateState::Expired => Some(NotQualified::CertificateExpired),
+            CertificateState::Valid if !self.qualifications.contains(&service_type) => {
+                Some(NotQualified::NotCovered)
+            }
+            CertificateState::Valid => None,
+        }
     }
 
     /// Whether the technician may be assigned an order of `service_type` at `now`.
     pub fn qualified_for(&self, service_type: ServiceType, now: Millis) -> bool {
-        self.certificate_valid_at(now) && self.qualifications.contains(&service_type)
+        self.not_qualified_for(service_type, now).is_none()
     }
 }
 
@@ -288,6 +333,44 @@ mod tests {
 
     use super::*;
     use crate::{doc, seed};
+
+    #[test]
+    fn a_withdrawn_certificate_no_longer_qualifies_whatever_its_expiry() {
+        let mut p = seed::technician("tech.a", "张师傅", "13900000000", "HC-1", 0);
+        assert_eq!(p.certificate_state(10), CertificateState::Valid, "fresh certificate");
+        assert_eq!(p.not_qualified_for(ServiceType::Repair, 10), None, "qualified");
+        p.qualifications = vec![ServiceType::Installation];
+        assert_eq!(
+            p.not_qualified_for(ServiceType::Repair, 10),
+            Some(NotQualified::NotCovered),
+            "repair is not among the qualifications"
+        );
+        p.certificate_withdrawn_at_ms = Some(5);
+        assert_eq!(p.certificate_state(4), CertificateState::Valid, "before the withdrawal");
+        assert_eq!(p.certificate_state(5), CertificateState::Withdrawn, "from the withdrawal on");
+        assert_eq!(
+            p.not_qualified_for(ServiceType::Installation, 10),
+            Some(NotQualified::CertificateWithdrawn),
+            "withdrawn wins over qualifications"
+        );
+        p.certificate_withdrawn_at_ms = None;
+        assert_eq!(
+            p.certificate_state(p.certificate_expiry_ms),
+            CertificateState::Expired,
+            "expired at its expiry"
+        );
+    }
+
+    #[test]
+    fn a_profile_written_before_withdrawal_existed_still_reads() {
+        let p = seed::technician("tech.a", "张师傅", "13900000000", "HC-1", 0);
+        let mut old = doc::create(&p).expect("create");
+        old.delete(automerge::ROOT, "certificate_withdrawn_at_ms")
+            .expect("drop the field");
+        old.commit();
+        let read: TechnicianProfile = doc::read(&old).expect("an older profile still hydrates");
+        assert_eq!(read, p, "a missing withdrawal reads as none");
+    }
 
     #[test]
     fn a_fee_schedule_written_before_the_company_field_still_reads() {

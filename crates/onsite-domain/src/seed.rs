@@ -206,6 +206,7 @@ pub fn technician(id: &str, name: &str, phone: &str, cert: &str, now: Millis) ->
         certificate_stars: 5,
         certificate_expiry_ms: now + YEAR,
         qualifications: ServiceType::ALL.to_vec(),
+        certificate_withdrawn_at_ms: None,
     }
 }
 
@@ -243,33 +244,26 @@ pub fn order(n: u32, day_start: Millis) -> NewOrder {
         "请提前 30 分钟电话联系 / Call 30 minutes before arrival",
         "家中有猫，请随手关门 / Cat at home: keep doors closed",
     ];
-    const PROBLEMS: [(&str, ServiceType, &str, &str, &str); 3] = [
+    const PROBLEMS: [(&str, ServiceType); 3] = [
         (
             "空调不制冷，室外机不启动 / AC not cooling, outdoor unit does not start",
             ServiceType::Repair,
-            "air-conditioner",
-            "Haier",
-            "KFR-35GW/03",
         ),
         (
             "新购空调安装 / Install newly bought air-conditioner",
             ServiceType::Installation,
-            "air-conditioner",
-            "Haier",
-            "KFR-50LW/07",
         ),
         (
             "空调年度清洗保养 / Yearly AC cleaning and care",
             ServiceType::Maintenance,
-            "air-conditioner",
-            "Casarte",
-            "CAP-72LW",
         ),
     ];
-    let (name, phone, address, tier) = NAMES[(n as usize) % NAMES.len()];
-    let (problem, service_type, category, brand, model) = PROBLEMS[(n as usize) % PROBLEMS.len()];
-    let household = format!("hh-{}", (n as usize) % NAMES.len() + 1);
-    let appliance_id = format!("ap-{n}");
+    let h = (n as usize) % NAMES.len();
+    let (name, phone, address, tier) = NAMES[h];
+    let (problem, service_type) = PROBLEMS[(n as usize) % PROBLEMS.len()];
+    let household = format!("hh-{}", h + 1);
+    let appliances = household_appliances(h, day_start);
+    let appliance_id = appliances[0].id.clone();
     let slot = (n as i64 % 4) * 2 * HOUR;
     NewOrder {
         order_id: format!("o-{n:05}"),
@@ -283,26 +277,7 @@ pub fn order(n: u32, day_start: Millis) -> NewOrder {
             notes: "单元门密码 1234# / Door code 1234#".to_owned(),
             preferences: vec![PREFS[(n as usize) % PREFS.len()].to_owned()],
         },
-        appliances: vec![
-            Appliance {
-                id: appliance_id.clone(),
-                category: category.to_owned(),
-                brand: brand.to_owned(),
-                model: model.to_owned(),
-                serial: format!("SN{:010}", 4_200_000_000u64 + n as u64),
-                purchase_date_ms: Some(day_start - YEAR),
-                warranty_until_ms: Some(day_start + 2 * YEAR - (n as i64 % 2) * 3 * YEAR),
-            },
-            Appliance {
-                id: format!("ap-{n}-fridge"),
-                category: "fridge".to_owned(),
-                brand: "Haier".to_owned(),
-                model: "BCD-470WDPG".to_owned(),
-                serial: format!("SF{:010}", 5_100_000_000u64 + n as u64),
-                purchase_date_ms: Some(day_start - 3 * YEAR),
-                warranty_until_ms: Some(day_start - YEAR),
-            },
-        ],
+        appliances,
         appliance_id,
         service_type,
         problem: problem.to_owned(),
@@ -313,6 +288,67 @@ pub fn order(n: u32, day_start: Millis) -> NewOrder {
     }
 }
 
+/// The appliances of demo household `h` (0–3): the same ids, models and serials on every order
+/// of the household, so its past visits are found per appliance. The first is the
+/// air-conditioner the orders are about.
+fn household_appliances(h: usize, day_start: Millis) -> Vec<Appliance> {
+    const AC: [(&str, &str); 4] = [
+        ("Haier", "KFR-35GW/03"),
+        ("Haier", "KFR-50LW/07"),
+        ("Casarte", "CAP-72LW"),
+        ("Haier", "KFR-26GW/12"),
+    ];
+    let (brand, model) = AC[h % AC.len()];
+    vec![
+        Appliance {
+            id: format!("ap-hh{}-ac", h + 1),
+            category: "air-conditioner".to_owned(),
+            brand: brand.to_owned(),
+            model: model.to_owned(),
+            serial: format!("SN{:010}", 4_200_000_000u64 + h as u64),
+            purchase_date_ms: Some(day_start - YEAR),
+            warranty_until_ms: Some(day_start + 2 * YEAR - (h as i64 % 2) * 3 * YEAR),
+        },
+        Appliance {
+            id: format!("ap-hh{}-fridge", h + 1),
+            category: "fridge".to_owned(),
+            brand: "Haier".to_owned(),
+            model: "BCD-470WDPG".to_owned(),
+            serial: format!("SF{:010}", 5_100_000_000u64 + h as u64),
+            purchase_date_ms: Some(day_start - 3 * YEAR),
+            warranty_until_ms: Some(day_start - YEAR),
+        },
+    ]
+}
+
+/// How many past orders [`past_order`] gives every demo household.
+pub const PAST_ORDERS: u32 = 2;
+
+/// Past order `k` (`0..PAST_ORDERS`, oldest first) of the household of demo order `n`
+/// ([`order`]`(n, …)`): its air-conditioner installed 300 days before `day_start`, then serviced
+/// 60 days before. Ids are `o-hh<household>-<k>`, numbers `WO-H<household><k>`.
+pub fn past_order(n: u32, k: u32, day_start: Millis) -> NewOrder {
+    const PAST: [(Millis, &str, ServiceType); PAST_ORDERS as usize] = [
+        (
+            300,
+            "新购空调安装 / Install newly bought air-conditioner",
+            ServiceType::Installation,
+        ),
+        (
+            60,
+            "空调年度清洗保养 / Yearly AC cleaning and care",
+            ServiceType::Maintenance,
+        ),
+    ];
+    let (days_ago, problem, service_type) = PAST[k as usize % PAST.len()];
+    let mut o = order(n, day_start - days_ago * 24 * HOUR);
+    let h = n % 4 + 1;
+    o.order_id = format!("o-hh{h}-{k}");
+    o.order_no = format!("WO-H{h}{k:02}");
+    o.problem = problem.to_owned();
+    o.service_type = service_type;
+    o
+}
 /// One step of the demo job as constant data; [`job_edits`] turns it into a visit edit. Ids are
 /// suffixes of the job's entry-id prefix.
 enum Step {

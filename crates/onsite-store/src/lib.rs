@@ -15,9 +15,12 @@
 //!   are never overwritten; they are left out of the index tables, so one damaged visit never
 //!   blocks edits to or syncing of its order and the order's other visits.
 //! - Attachments are content-addressed by SHA-256 and checked on read.
+//! - Drafts ([`Store::save_draft`]) keep text the technician is typing until it is committed as
+//!   an edit; per device, never synced.
 
 mod attachments;
 mod cache;
+mod drafts;
 mod error;
 mod index;
 mod queries;
@@ -25,6 +28,7 @@ mod schema;
 mod store;
 
 pub use attachments::{Attachment, sha256_hex};
+pub use drafts::{Draft, DraftKey};
 pub use error::StoreError;
 pub use queries::{CustomerRow, HistoryRow, OrderRow, TodayRow, VisitRow, VisitVerification};
 pub use store::{COMPACT_AT, DB_FILE, DEFAULT_DURABILITY, DocInfo, Durability, Store};

@@ -233,16 +233,78 @@ impl Store {
         day_end_ms: Millis,
         now_ms: Millis,
     ) -> Result<Vec<TodayRow>, StoreError> {
+        self.technician_rows(
+            "WHERE assignee = ?1
+               AND ((schedule_start_ms < ?3 AND schedule_end_ms > ?2)
+                    OR (effective_status NOT IN ('completed', 'cancelled')
+                        AND (schedule_start_ms IS NULL OR schedule_end_ms <= ?2)))
+             ORDER BY schedule_start_ms IS NULL, schedule_start_ms, complete_by_ms, order_no",
+            params![technician_id, day_start_ms, day_end_ms],
+            technician_id,
+            now_ms,
+        )
+    }
+
+    /// The technician's open orders scheduled to start at or after `from_ms` (the days after
+    /// the Today screen), by schedule start, then the complete-by deadline, then number; rows
+    /// as in [`Store::today`].
+    pub fn upcoming(
+        &self,
+        technician_id: &str,
+        from_ms: Millis,
+        now_ms: Millis,
+    ) -> Result<Vec<TodayRow>, StoreError> {
+        self.technician_rows(
+            "WHERE assignee = ?1 AND schedule_start_ms >= ?2
+               AND effective_status NOT IN ('completed', 'cancelled')
+             ORDER BY schedule_start_ms, complete_by_ms, order_no",
+            params![technician_id, from_ms],
+            technician_id,
+            now_ms,
+        )
+    }
+
+    /// The technician's orders (any status) whose number, customer name, phone or address
+    /// contains `query` literally, at most `limit`: open orders first, each group by schedule
+    /// start (unscheduled last), then number. An empty query finds nothing.
+    pub fn search_orders(
+        &self,
+        technician_id: &str,
+        query: &str,
+        limit: usize,
+        now_ms: Millis,
+    ) -> Result<Vec<TodayRow>, StoreError> {
+        let query = query.trim();
+        if query.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.technician_rows(
+            "WHERE assignee = ?1
+               AND (order_no LIKE ?2 ESCAPE '\\' OR customer_name LIKE ?2 ESCAPE '\\'
+                    OR customer_phone LIKE ?2 ESCAPE '\\' OR customer_address LIKE ?2 ESCAPE '\\')
+             ORDER BY effective_status IN ('completed', 'cancelled'), schedule_start_ms IS NULL,
+                      schedule_start_ms, order_no
+             LIMIT ?3",
+            params![technician_id, like_pattern(query), limit as i64],
+            technician_id,
+            now_ms,
+        )
+    }
+
+    /// Order rows selected by `clause`, each with the SLA report at `now_ms` (from the progress
+    /// events of every visit of the order) and `technician_id`'s stage.
+    fn technician_rows(
+        &self,
+        clause: &str,
+        params: impl rusqlite::Params,
+        technician_id: &str,
+        now_ms: Millis,
+    ) -> Result<Vec<TodayRow>, StoreError> {
         let raws: Vec<(RawOrder, String, String)> = {
-            let mut stmt = self.conn.prepare_cached(&format!(
-                "SELECT {ORDER_COLUMNS} FROM idx_orders
-                 WHERE assignee = ?1
-                   AND ((schedule_start_ms < ?3 AND schedule_end_ms > ?2)
-                        OR (effective_status NOT IN ('completed', 'cancelled')
-                            AND (schedule_start_ms IS NULL OR schedule_end_ms <= ?2)))
-                 ORDER BY schedule_start_ms IS NULL, schedule_start_ms, complete_by_ms, order_no"
-            ))?;
-            stmt.query_map(params![technician_id, day_start_ms, day_end_ms], read_order)?
+            let mut stmt = self
+                .conn
+                .prepare_cached(&format!("SELECT {ORDER_COLUMNS} FROM idx_orders {clause}"))?;
+            stmt.query_map(params, read_order)?
                 .collect::<Result<_, _>>()?
         };
         let mut events_stmt = self

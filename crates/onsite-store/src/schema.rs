@@ -8,8 +8,9 @@ use rusqlite_migration::{M, Migrations};
 /// Version of the index-table contents. Bump it when the way rows are derived changes.
 pub const INDEX_VERSION: i64 = 1;
 
-const MIGRATIONS: &[M<'static>] = &[M::up(
-    r#"
+const MIGRATIONS: &[M<'static>] = &[
+    M::up(
+        r#"
 CREATE TABLE meta (
     key   TEXT PRIMARY KEY,
     value TEXT NOT NULL
@@ -124,7 +125,23 @@ CREATE TABLE idx_ledger (
     PRIMARY KEY (technician_id, pos)
 ) STRICT, WITHOUT ROWID;
 "#,
-)];
+    ),
+    // Drafts of typed text (notes, readings, N/A reasons) not yet committed as visit edits; per
+    // device, never synced (see `drafts.rs`).
+    M::up(
+        r#"
+CREATE TABLE drafts (
+    order_id    TEXT NOT NULL,
+    field       TEXT NOT NULL,
+    template_id TEXT NOT NULL DEFAULT '',
+    item_id     TEXT NOT NULL DEFAULT '',
+    text        TEXT NOT NULL,
+    saved_at_ms INTEGER NOT NULL,
+    PRIMARY KEY (order_id, field, template_id, item_id)
+) STRICT, WITHOUT ROWID;
+"#,
+    ),
+];
 
 /// The migrations, oldest first.
 pub fn migrations() -> Migrations<'static> {

@@ -24,6 +24,14 @@ pub use onsite_domain::Code;
 use onsite_domain::DocId;
 use serde::{Deserialize, Serialize};
 
+/// The port a relay listens on when nothing else is configured.
+pub const DEFAULT_RELAY_PORT: u16 = 8750;
+/// The address a relay listens on when nothing else is configured (localhost only).
+pub const DEFAULT_RELAY_LISTEN: &str = "127.0.0.1:8750";
+/// The relay URL a device proposes before anyone signed in on it: the default relay on this
+/// machine ([`DEFAULT_RELAY_LISTEN`]).
+pub const DEFAULT_RELAY_URL: &str = "http://127.0.0.1:8750";
+
 /// Path prefix of the versioned API.
 pub const API_PREFIX: &str = "/api/v1";
 /// Version number of this API; [`Capabilities::api_versions`] lists those a relay speaks.
@@ -229,6 +237,19 @@ pub mod b64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn default_relay_url_points_at_the_default_listen_address() {
+        assert_eq!(
+            DEFAULT_RELAY_URL,
+            format!("http://{DEFAULT_RELAY_LISTEN}"),
+            "a fresh device must propose the address a zero-config relay listens on"
+        );
+        assert!(
+            DEFAULT_RELAY_LISTEN.ends_with(&format!(":{DEFAULT_RELAY_PORT}")),
+            "the listen address uses the default port"
+        );
+    }
 
     #[test]
     fn sync_request_round_trips_with_base64_messages() {

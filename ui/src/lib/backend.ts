@@ -5,6 +5,13 @@ import type { CertificateView } from './generated/CertificateView';
 import { isCode } from './errors';
 import type { Code } from './generated/Code';
 import type { CommandError } from './generated/CommandError';
+import type { DraftField } from './generated/DraftField';
+import type { DraftRequest } from './generated/DraftRequest';
+import type { DraftView } from './generated/DraftView';
+import type { HandoverLock } from './generated/HandoverLock';
+import type { OrderList } from './generated/OrderList';
+import type { SignInForm } from './generated/SignInForm';
+import type { SignOutView } from './generated/SignOutView';
 import type { EditRequest } from './generated/EditRequest';
 import type { EventName } from './generated/EventName';
 import type { FeeScheduleView } from './generated/FeeScheduleView';
@@ -64,8 +71,17 @@ async function call<T>(cmd: string, args?: Record<string, unknown>): Promise<T> 
 export const backend = {
   signIn: (request: SignInRequest) => call<Session>('sign_in', { request }),
   session: () => call<Session | null>('session'),
-  signOut: () => call<null>('sign_out'),
+  signInForm: () => call<SignInForm>('sign_in_form'),
+  signOut: () => call<SignOutView>('sign_out'),
   today: () => call<Today>('today'),
+  upcoming: () => call<OrderList>('upcoming'),
+  searchOrders: (query: string) => call<OrderList>('search_orders', { query }),
+  saveDraft: (request: DraftRequest) => call<null>('save_draft', { request }),
+  drafts: (orderId: string) => call<DraftView[]>('drafts', { orderId }),
+  discardDraft: (orderId: string, field: DraftField) => call<null>('discard_draft', { orderId, field }),
+  handoverLock: () => call<HandoverLock>('handover_lock'),
+  lockHandover: (orderId: string) => call<HandoverLock>('lock_handover', { orderId }),
+  unlockHandover: () => call<HandoverLock>('unlock_handover'),
   orderDetail: (orderId: string) => call<OrderDetail>('order_detail', { orderId }),
   applyEdit: (orderId: string, edit: EditRequest) => call<OrderDetail>('apply_edit', { orderId, edit }),
   addPhoto: (request: PhotoRequest) => call<OrderDetail>('add_photo', { request }),

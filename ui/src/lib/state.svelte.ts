@@ -9,6 +9,7 @@ import { BackendError, toBackendError } from './backend';
 export type Screen =
   | { name: 'signin' }
   | { name: 'today' }
+  | { name: 'orders' }
   | { name: 'order'; orderId: string }
   | { name: 'checklist'; orderId: string }
   | { name: 'certificate'; orderId: string }
@@ -23,6 +24,10 @@ export const ui = $state({
   sync: { online: false, pending_changes: 0, last_synced_ms: null, progress: null, last_error: null } as SyncStatus,
   error: null as { code: Code; missing: MissingView[] } | null,
   technicianName: '',
+  /** The order the device is handed over for (kept by Rust, also across restarts). */
+  handover: null as string | null,
+  /** A one-off note for the next screen (e.g. signed out while the relay was unreachable). */
+  notice: null as MessageKey | null,
 });
 
 export function t(key: MessageKey, vars?: Record<string, string | number>): string {
@@ -33,12 +38,19 @@ export function errText(code: Code): string {
   return errorText(ui.lang, code);
 }
 
+/** Whether `screen` may be shown: while handed over, only that order's hand-over and record. */
+export function reachable(screen: Screen): boolean {
+  if (ui.handover === null) return true;
+  return (screen.name === 'handover' || screen.name === 'done') && screen.orderId === ui.handover;
+}
+
 /** Show an error the screen itself found (e.g. a reading that is not a number), by its code. */
 export function showCode(code: Code): void {
   ui.error = { code, missing: [] };
 }
 
 export function go(screen: Screen): void {
+  if (!reachable(screen)) return;
   ui.error = null;
   ui.screen = screen;
 }
