@@ -57,7 +57,8 @@ pub const DISPATCHER: &str = "disp";
 pub const ADMIN: &str = "admin";
 
 /// Create the demo company with every account using `password`, and `orders` orders for the day
-/// starting at `day_start`, alternately assigned to the two technicians.
+/// starting at `day_start`, alternately assigned to the two technicians, followed by
+/// [`seed::UPCOMING_ORDERS`] orders a week later.
 pub fn seed_demo(
     storage: &dyn RelayStorage,
     config: &Config,
@@ -122,8 +123,13 @@ pub fn seed_demo(
         profiles.push(p);
     }
     let mut order_ids = Vec::new();
-    for n in 0..orders {
-        let mut o = Order::create(seed::order(n, day_start), &SlaPolicy::default(), now)?;
+    for n in 0..orders + seed::UPCOMING_ORDERS {
+        let day = if n < orders {
+            day_start
+        } else {
+            day_start + seed::UPCOMING_AFTER_DAYS * 24 * HOUR
+        };
+        let mut o = Order::create(seed::order(n, day), &SlaPolicy::default(), now)?;
         let to = &profiles[(n as usize) % profiles.len()];
         o.assign(&format!("seed-{n}"), to, "", DISPATCHER, now + HOUR / 60)?;
         let id = DocId::Order(o.order_id.clone());

@@ -28,7 +28,11 @@ fn seed_user_and_token_commands_work_on_one_database_file() {
         &db,
         &["seed", "--password", "cli-pass-1", "--orders", "3"],
     ));
-    assert!(out.contains("3 orders"), "{out}");
+    let orders = format!("{} orders", 3 + onsite_domain::seed::UPCOMING_ORDERS);
+    assert!(
+        out.contains(&orders),
+        "the day's 3 orders and next week's are seeded: {out}"
+    );
     ok(relay(
         &db,
         &[

@@ -95,6 +95,7 @@ async fn capabilities_sign_in_and_first_sync() {
             "order:o-00000",
             "order:o-00002",
             "order:o-00004",
+            "order:o-00006",
             "order:o-hh1-0",
             "order:o-hh1-1",
             "order:o-hh3-0",
@@ -108,7 +109,8 @@ async fn capabilities_sign_in_and_first_sync() {
             "visit:o-hh3-0:tech.a",
             "visit:o-hh3-1:tech.a"
         ],
-        "tech.a receives exactly what it may read: its orders, its households' past orders \
+        "tech.a receives exactly what it may read: its orders (today's and next week's), its \
+         households' past orders \
          with its signed visits, its profile and ledger, the reference documents"
     );
     relay.stop().await;

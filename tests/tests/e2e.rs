@@ -41,15 +41,15 @@ async fn offline_completion_reaches_the_dispatcher_with_concurrent_edits_merged(
         let mut mine = tech.order_ids();
         mine.sort();
         let past = |h: u32| (0..seed::PAST_ORDERS).map(move |k| format!("o-hh{h}-{k}"));
-        let mut expected = vec![order_id(0), order_id(2), order_id(4)];
+        let mut expected = vec![order_id(0), order_id(2), order_id(4), order_id(ORDERS)];
         expected.extend(past(1).chain(past(3)));
         assert_eq!(
             mine, expected,
-            "tech.a holds exactly the orders assigned to them: today's and their households' past ones"
+            "tech.a holds exactly the orders assigned to them: today's, next week's and their households' past ones"
         );
         assert_eq!(
             disp.order_ids().len() as u32,
-            ORDERS + 4 * seed::PAST_ORDERS,
+            ORDERS + seed::UPCOMING_ORDERS + 4 * seed::PAST_ORDERS,
             "the dispatcher holds every order"
         );
 

@@ -126,8 +126,9 @@ async fn orders_after_tomorrow_are_upcoming_and_every_order_can_be_searched() {
             .iter()
             .map(|o| o.order_id.as_str())
             .collect::<Vec<_>>(),
-        vec![moved.as_str()],
-        "the order next week is reachable from Upcoming"
+        vec![moved.as_str(), "o-00006"],
+        "the moved order (in five days) and the seed's order next week are reachable from \
+         Upcoming, by schedule"
     );
     let card = &upcoming.orders[0];
     for query in [

@@ -53,11 +53,33 @@ async fn relay(dir: &Path) -> RunningRelay {
     start_relay(&db, "127.0.0.1:0".parse().expect("address")).await
 }
 
+/// The app on the device folder `dir`, with the script's clock and ids.
+fn open_app(dir: &Path, clock: &Arc<AtomicI64>, counter: &Arc<AtomicU32>, export: &Path) -> App {
+    let now = clock.clone();
+    let counter = counter.clone();
+    let day = Duration::from_secs(24 * 3600);
+    App::open(dir, Arc::new(move || now.load(Ordering::SeqCst)))
+        .expect("open the app")
+        .with_ids(Arc::new(move || {
+            format!("id-{:03}", counter.fetch_add(1, Ordering::SeqCst) + 1)
+        }))
+        .with_utc_offset_minutes(480)
+        .with_export_dir(export.to_owned())
+        // Sync only when asked, so nothing races the recording.
+        .with_sync_config(SyncConfig {
+            debounce: day,
+            backoff_min: day,
+            backoff_max: day,
+            poll_every: day,
+        })
+}
+
 /// One browser scenario's commands against a fresh device, and their answers.
 struct Script {
     name: &'static str,
     app: App,
     clock: Arc<AtomicI64>,
+    counter: Arc<AtomicU32>,
     exchanges: Vec<Value>,
     relay_url: String,
     export_dir: PathBuf,
@@ -68,28 +90,14 @@ impl Script {
     async fn start(name: &'static str, relay_url: &str) -> Script {
         let dir = tempfile::tempdir().expect("temp dir");
         let clock = Arc::new(AtomicI64::new(DAY + 10 * HOUR));
-        let now = clock.clone();
         let counter = Arc::new(AtomicU32::new(0));
         let export_dir = dir.path().join("Documents");
-        let day = Duration::from_secs(24 * 3600);
-        let app = App::open(dir.path(), Arc::new(move || now.load(Ordering::SeqCst)))
-            .expect("open the app")
-            .with_ids(Arc::new(move || {
-                format!("id-{:03}", counter.fetch_add(1, Ordering::SeqCst) + 1)
-            }))
-            .with_utc_offset_minutes(480)
-            .with_export_dir(export_dir.clone())
-            // Sync only when asked, so nothing races the recording.
-            .with_sync_config(SyncConfig {
-                debounce: day,
-                backoff_min: day,
-                backoff_max: day,
-                poll_every: day,
-            });
+        let app = open_app(dir.path(), &clock, &counter, &export_dir);
         Script {
             name,
             app,
             clock,
+            counter,
             exchanges: Vec::new(),
             relay_url: relay_url.to_owned(),
             export_dir,
@@ -128,6 +136,74 @@ impl Script {
     fn session(&mut self) {
         let r = self.app.session();
         self.keep("session", json!({}), r).expect("session");
+    }
+
+    /// What the app asks when it starts with a session (the browser's page load).
+    fn startup(&mut self) {
+        self.settings();
+        self.sync_status();
+        self.session();
+        self.handover_lock();
+    }
+
+    /// Quit and start the app again on the same device folder, then its start-up queries.
+    fn restart(&mut self) {
+        let dir = self._dir.path().to_owned();
+        self.app.stop_sync();
+        let fresh = open_app(&dir, &self.clock, &self.counter, &self.export_dir);
+        drop(std::mem::replace(&mut self.app, fresh));
+        self.startup();
+    }
+
+    fn sign_in_form(&mut self) {
+        let r = self.app.sign_in_form();
+        self.keep("sign_in_form", json!({}), r)
+            .expect("sign-in form");
+    }
+
+    fn handover_lock(&mut self) -> HandoverLock {
+        let r = self.app.handover_lock();
+        self.keep("handover_lock", json!({}), r)
+            .expect("hand-over lock")
+    }
+
+    fn lock_handover(&mut self) -> HandoverLock {
+        self.tick();
+        let r = self.app.lock_handover(ORDER);
+        self.keep("lock_handover", json!({ "orderId": ORDER }), r)
+            .expect("hand the device over")
+    }
+
+    fn unlock_handover(&mut self) -> HandoverLock {
+        self.tick();
+        let r = self.app.unlock_handover();
+        self.keep("unlock_handover", json!({}), r)
+            .expect("take the device back")
+    }
+
+    fn drafts(&mut self) -> Vec<DraftView> {
+        let r = self.app.drafts(ORDER);
+        self.keep("drafts", json!({ "orderId": ORDER }), r)
+            .expect("drafts")
+    }
+
+    fn save_draft(&mut self, field: DraftField, text: &str) {
+        self.tick();
+        let request = DraftRequest {
+            order_id: ORDER.to_owned(),
+            field,
+            text: text.to_owned(),
+        };
+        let r = self.app.save_draft(request.clone());
+        self.keep("save_draft", json!({ "request": request }), r)
+            .expect("draft kept");
+    }
+
+    /// Opening the order screen: its detail and the drafts kept for it.
+    fn open_order(&mut self) -> OrderDetail {
+        let d = self.detail();
+        self.drafts();
+        d
     }
 
     fn sync_status(&mut self) {
@@ -169,6 +245,7 @@ impl Script {
         self.settings();
         self.sync_status();
         self.session();
+        self.sign_in_form();
         if wrong_password_first {
             let e = self.sign_in("wrong").await.expect_err("a wrong password");
             assert_eq!(
@@ -187,24 +264,49 @@ impl Script {
         self.sync_status();
         self.app.stop_sync();
         self.pin_relay_url();
+        // A browser scenario may also start here, as a restart with a session.
+        self.handover_lock();
     }
 
     /// Keep the session's relay address at [`RELAY_URL`], so the record's verification link and
     /// QR code do not depend on the test's port.
     fn pin_relay_url(&self) {
+        self.pin_relay_url_to(RELAY_URL);
+    }
+
+    fn pin_relay_url_to(&self, url: &str) {
         let mut store = self.app.store().lock().expect("store lock");
         let bytes = store
             .kv_get("client.session")
             .expect("read session")
             .expect("a session");
         let mut session: Value = serde_json::from_slice(&bytes).expect("session JSON");
-        session["relay_url"] = json!(RELAY_URL);
+        session["relay_url"] = json!(url);
         store
             .kv_set(
                 "client.session",
                 &serde_json::to_vec(&session).expect("JSON"),
             )
             .expect("write session");
+    }
+
+    /// Sync everything pending with the relay at `url` (the session's own address), then stop
+    /// syncing again; keeps the "sync now" answer the sync bar shows afterwards.
+    async fn sync_to(&mut self, url: &str) {
+        self.pin_relay_url_to(url);
+        assert!(self.app.start_sync(), "a session to sync");
+        wait_for("the pending edit to sync", || {
+            self.app
+                .sync_status()
+                .is_ok_and(|s| s.online && s.pending_changes == 0)
+        })
+        .await;
+        let r = self.app.sync_now().map(|mut st| {
+            st.last_synced_ms = st.last_synced_ms.map(|_| self.clock.load(Ordering::SeqCst));
+            st
+        });
+        self.keep("sync_now", json!({}), r).expect("sync now");
+        self.app.stop_sync();
     }
 
     fn edit(&mut self, edit: EditRequest) -> Result<OrderDetail, CommandError> {
@@ -332,7 +434,7 @@ async fn whole_job(s: &mut Script) {
         today.orders.iter().any(|o| o.order_id == ORDER),
         "the repair order is on Today"
     );
-    s.detail();
+    s.open_order();
     let e = s.step(Step::WorkStarted).expect_err("work before arriving");
     assert_eq!(
         e.code, "progress.invalid_transition",
@@ -341,11 +443,17 @@ async fn whole_job(s: &mut Script) {
     for step in [Step::EnRoute, Step::Arrived, Step::WorkStarted] {
         s.step(step).expect("next step");
     }
+    let notes = "Replaced run capacitor; cooling restored";
+    s.save_draft(DraftField::WorkPerformed, notes);
     s.edit(EditRequest::SetNotes {
         diagnosis: String::new(),
-        work_performed: "Replaced run capacitor; cooling restored".to_owned(),
+        work_performed: notes.to_owned(),
     })
     .expect("notes");
+    assert!(
+        s.drafts().is_empty(),
+        "committing the notes dropped their draft"
+    );
     let r = s.app.certificate();
     s.keep("certificate", json!({}), r).expect("certificate");
     s.answer(HAIER, "cert.shown", done(), "")
@@ -378,7 +486,13 @@ async fn whole_job(s: &mut Script) {
     s.parts();
     checklist(s);
     s.step(Step::WorkDone).expect("work done");
+    s.lock_handover();
     handover(s);
+    assert_eq!(
+        s.handover_lock().order_id,
+        None,
+        "the customer's signature ended hand-over mode"
+    );
     let r = s.app.record_html(ORDER, "en");
     s.keep(
         "record_html",
@@ -407,6 +521,7 @@ async fn whole_job(s: &mut Script) {
 }
 
 fn checklist(s: &mut Script) {
+    s.open_order();
     for id in [
         "site.cleaned",
         "card.given",
@@ -443,6 +558,9 @@ fn checklist(s: &mut Script) {
         value,
         unit: "V".to_owned(),
     };
+    let (t, v) = ("repair".to_owned(), "repair.supply_voltage".to_owned());
+    let field = |f: fn(String, String) -> DraftField| f(t.clone(), v.clone());
+    s.save_draft(field(reading_field), "260");
     let e = s
         .answer("repair", "repair.supply_voltage", volts(260.0), "")
         .expect_err("out of range");
@@ -450,6 +568,7 @@ fn checklist(s: &mut Script) {
         e.code, "checklist.out_of_range_needs_note",
         "an out-of-range reading needs a note"
     );
+    s.save_draft(field(note_field), "Grid voltage high; customer advised");
     s.answer(
         "repair",
         "repair.supply_voltage",
@@ -457,6 +576,10 @@ fn checklist(s: &mut Script) {
         "Grid voltage high; customer advised",
     )
     .expect("reading with a note");
+    s.save_draft(
+        reading_field("repair".to_owned(), "repair.insulation".to_owned()),
+        "50",
+    );
     let megohm = OutcomeView::Reading {
         value: 50.0,
         unit: "MΩ".to_owned(),
@@ -470,6 +593,13 @@ fn checklist(s: &mut Script) {
         .answer("repair", "repair.part_replaced", na(""), "")
         .expect_err("no reason");
     assert_eq!(e.code, "checklist.reason_required", "N/A needs a reason");
+    s.save_draft(
+        DraftField::NaReason {
+            template_id: "repair".to_owned(),
+            item_id: "repair.part_replaced".to_owned(),
+        },
+        "Capacitor logged under parts",
+    );
     let d = s
         .answer(
             "repair",
@@ -488,6 +618,20 @@ fn checklist(s: &mut Script) {
         (6, 6),
         "repair checklist complete"
     );
+}
+
+fn reading_field(template_id: String, item_id: String) -> DraftField {
+    DraftField::Reading {
+        template_id,
+        item_id,
+    }
+}
+
+fn note_field(template_id: String, item_id: String) -> DraftField {
+    DraftField::Note {
+        template_id,
+        item_id,
+    }
 }
 
 fn handover(s: &mut Script) {
@@ -522,10 +666,11 @@ fn handover(s: &mut Script) {
 async fn incomplete(s: &mut Script) {
     s.prelude(false).await;
     s.today();
-    s.detail();
+    s.open_order();
     for step in [Step::Arrived, Step::WorkStarted, Step::WorkDone] {
         s.step(step).expect("next step");
     }
+    s.lock_handover();
     s.confirm_all();
     s.edit(EditRequest::Rate {
         stars: 4,
@@ -550,7 +695,7 @@ async fn language(s: &mut Script) {
     let r = s.app.set_language("zh-CN");
     s.keep("set_language", json!({ "language": "zh-CN" }), r)
         .expect("language kept");
-    s.detail();
+    s.open_order();
     let e = s
         .step(Step::WorkDone)
         .expect_err("work done before starting");
@@ -564,10 +709,120 @@ async fn language(s: &mut Script) {
 async fn offline(s: &mut Script) {
     s.prelude(false).await;
     s.today();
-    s.detail();
+    s.open_order();
     let d = s.step(Step::EnRoute).expect("en route");
     assert!(d.pending_sync, "the edit waits for sync");
 }
+
+/// `hand-over is locked until the customer signs or a 2 s hold unlocks it`.
+async fn handover_locked(s: &mut Script) {
+    s.prelude(false).await;
+    s.today();
+    s.open_order();
+    let lock = s.lock_handover();
+    assert_eq!(
+        lock.order_id.as_deref(),
+        Some(ORDER),
+        "handed over for the order"
+    );
+    let e = s.app.today().expect_err("lists are closed to the customer");
+    assert_eq!(
+        e.code(),
+        "handover.locked",
+        "Today is refused while handed over"
+    );
+    s.restart();
+    assert_eq!(
+        s.handover_lock().order_id.as_deref(),
+        Some(ORDER),
+        "a restart comes back locked on the same order"
+    );
+    s.detail();
+    s.unlock_handover();
+    s.today();
+}
+
+/// `drafts survive leaving the screen and a restart`.
+async fn drafts(s: &mut Script) {
+    s.prelude(false).await;
+    s.today();
+    s.open_order();
+    s.save_draft(DraftField::Diagnosis, "Run capacitor swollen");
+    s.restart();
+    s.today();
+    let kept = {
+        s.detail();
+        s.drafts()
+    };
+    assert!(
+        kept.iter()
+            .any(|d| d.field == DraftField::Diagnosis && d.text == "Run capacitor swollen"),
+        "the typed diagnosis survived the restart: {kept:?}"
+    );
+    let (t, v) = ("repair".to_owned(), "repair.supply_voltage".to_owned());
+    s.open_order();
+    s.save_draft(reading_field(t.clone(), v.clone()), "23");
+    s.save_draft(note_field(t.clone(), v.clone()), "measured at the socket");
+    s.open_order();
+    s.open_order();
+    s.save_draft(reading_field(t.clone(), v.clone()), "230");
+    let volts = OutcomeView::Reading {
+        value: 230.0,
+        unit: "V".to_owned(),
+    };
+    s.answer(&t, &v, volts, "measured at the socket")
+        .expect("reading committed");
+    let left = s.drafts();
+    assert!(
+        left.iter().all(|d| d.field == DraftField::Diagnosis),
+        "committing the reading dropped its reading and note drafts, not the diagnosis: {left:?}"
+    );
+}
+
+/// `upcoming orders, search and sign-out` (on its own relay, which it stops).
+async fn lists_and_sign_out(s: &mut Script, relay: RunningRelay) {
+    s.prelude(false).await;
+    s.today();
+    let r = s.app.upcoming();
+    let upcoming = s.keep("upcoming", json!({}), r).expect("upcoming");
+    assert!(
+        upcoming.orders.iter().any(|o| o.order_id == "o-00006"),
+        "next week's order is upcoming: {upcoming:?}"
+    );
+    for q in ["王芳", "13800000001"] {
+        let r = s.app.search_orders(q);
+        let found = s
+            .keep("search_orders", json!({ "query": q }), r)
+            .expect("search");
+        assert!(!found.orders.is_empty(), "{q} finds an order");
+    }
+    s.open_order();
+    s.step(Step::EnRoute).expect("en route");
+    s.today();
+    s.tick();
+    let r = s.app.sign_out().await;
+    let e = s.keep("sign_out", json!({}), r).expect_err("unsynced work");
+    assert_eq!(e.code, "auth.unsynced_work", "sign-out waits for the sync");
+    s.sync_status();
+    s.sync_to(&relay.url()).await;
+    relay.stop().await;
+    s.tick();
+    let r = s.app.sign_out().await;
+    let out = s.keep("sign_out", json!({}), r).expect("signed out");
+    assert!(!out.relay_notified, "the stopped relay was not told");
+    s.sign_in_form();
+}
+
+/// Every recorded script, one per browser scenario (`ui/tests/fixtures/<name>.json`).
+const SCRIPTS: [&str; 7] = [
+    "whole-job",
+    "incomplete-sign",
+    "language",
+    "offline",
+    "handover-lock",
+    "drafts",
+    "lists-and-sign-out",
+];
 
 fn committed_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../ui/tests/fixtures")
@@ -576,20 +831,31 @@ fn committed_dir() -> PathBuf {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn browser_fixtures_are_the_real_answers() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let relay = relay(dir.path()).await;
-    let url = relay.url();
+    let shared = relay(dir.path()).await;
+    let url = shared.url();
     let mut written = Vec::new();
-    for name in ["whole-job", "incomplete-sign", "language", "offline"] {
+    for name in SCRIPTS {
+        if name == "lists-and-sign-out" {
+            // Ends by stopping its relay, so it gets one of its own.
+            let own_dir = tempfile::tempdir().expect("temp dir");
+            let own = relay(own_dir.path()).await;
+            let mut s = Script::start(name, &own.url()).await;
+            lists_and_sign_out(&mut s, own).await;
+            written.push(s.finish());
+            continue;
+        }
         let mut s = Script::start(name, &url).await;
         match name {
             "whole-job" => whole_job(&mut s).await,
             "incomplete-sign" => incomplete(&mut s).await,
             "language" => language(&mut s).await,
-            _ => offline(&mut s).await,
+            "offline" => offline(&mut s).await,
+            "handover-lock" => handover_locked(&mut s).await,
+            _ => drafts(&mut s).await,
         }
         written.push(s.finish());
     }
-    relay.stop().await;
+    shared.stop().await;
     let committed = committed_dir();
     if std::env::var_os("UPDATE_FIXTURES").is_some() {
         std::fs::create_dir_all(&committed).expect("create the fixtures folder");

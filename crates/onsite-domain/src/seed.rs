@@ -321,6 +321,13 @@ fn household_appliances(h: usize, day_start: Millis) -> Vec<Appliance> {
     ]
 }
 
+/// How many orders the demo schedules a week after its day (after the day's orders, numbered on
+/// from them, assigned alternately like them), so a technician has upcoming work to find.
+pub const UPCOMING_ORDERS: u32 = 2;
+
+/// Days from the demo day to the upcoming orders.
+pub const UPCOMING_AFTER_DAYS: i64 = 7;
+
 /// How many past orders [`past_order`] gives every demo household.
 pub const PAST_ORDERS: u32 = 2;
 

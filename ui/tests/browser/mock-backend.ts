@@ -10,7 +10,8 @@
 // (the app answers every edit with the order detail). Arguments are compared as JSON with sorted
 // keys; the photo and signature bytes and the typed relay address are not compared. A call the
 // recording does not have is listed in `__mock.failures` (the browser tests require it empty)
-// and refused with `app.internal`.
+// and refused with `app.internal`. The position in the recording is kept in sessionStorage, so a
+// page reload is an app restart that goes on with the same recording (as the Rust script does).
 import { mockIPC } from '@tauri-apps/api/mocks';
 import { emit } from '@tauri-apps/api/event';
 import type { CommandError } from '../../src/lib/generated/CommandError';
@@ -20,14 +21,30 @@ import wholeJob from '../fixtures/whole-job.json';
 import incompleteSign from '../fixtures/incomplete-sign.json';
 import language from '../fixtures/language.json';
 import offline from '../fixtures/offline.json';
+import handoverLock from '../fixtures/handover-lock.json';
+import drafts from '../fixtures/drafts.json';
+import listsAndSignOut from '../fixtures/lists-and-sign-out.json';
 
 type Exchange = { cmd: string; args: Record<string, unknown>; ok?: unknown; err?: CommandError };
 type Fixture = { script: string; exchanges: Exchange[] };
 
 const fixtures: Record<string, Fixture> = {};
-for (const f of [wholeJob, incompleteSign, language, offline] as Fixture[]) fixtures[f.script] = f;
+for (const f of [wholeJob, incompleteSign, language, offline, handoverLock, drafts, listsAndSignOut] as Fixture[]) {
+  fixtures[f.script] = f;
+}
 
-const MUTATIONS = new Set(['sign_in', 'sign_out', 'set_language', 'apply_edit', 'add_photo', 'sign']);
+const MUTATIONS = new Set([
+  'sign_in',
+  'sign_out',
+  'set_language',
+  'apply_edit',
+  'add_photo',
+  'sign',
+  'save_draft',
+  'discard_draft',
+  'lock_handover',
+  'unlock_handover',
+]);
 /** Arguments that are not part of a key: bytes drawn or generated in the browser, the relay typed. */
 const UNKEYED = new Set(['bytes_base64', 'png_base64', 'relay_url']);
 
@@ -55,6 +72,8 @@ const state = {
   pending: 0,
   failures: [] as string[],
   calls: [] as string[],
+  /** Keys of the recorded changes replayed so far, in order. */
+  replayed: [] as string[],
 };
 
 function nextMutation(from: number): number {
@@ -63,6 +82,16 @@ function nextMutation(from: number): number {
   return i;
 }
 state.next = nextMutation(0);
+
+/** Survives a reload (an app restart); the failures and calls of a page stay with that page. */
+const KEPT = `__mock:${name}`;
+const kept = sessionStorage.getItem(KEPT);
+const restarted = kept !== null;
+if (kept) Object.assign(state, JSON.parse(kept));
+function keep() {
+  const { next, language, online, pending, replayed } = state;
+  sessionStorage.setItem(KEPT, JSON.stringify({ next, language, online, pending, replayed }));
+}
 
 function fail(why: string): never {
   state.failures.push(why);
@@ -85,11 +114,13 @@ function replay(cmd: string, args: Record<string, unknown>): unknown {
     const e = keyed[state.next];
     if (!e || e.key !== k) fail(`out of step with ${name}.json: got ${k}, recorded next ${e?.key ?? 'nothing'}`);
     state.next = nextMutation(state.next + 1);
+    state.replayed.push(k);
     if (cmd === 'set_language' && e.ok) state.language = (e.ok as { language: string | null }).language;
-    if (!e.err && state.online === false && cmd !== 'sign_in') {
+    if (!e.err && state.online === false && ['apply_edit', 'add_photo', 'sign'].includes(cmd)) {
       state.pending += 1;
       void emit('sync-status', status());
     }
+    keep();
     return answer(e);
   }
   for (let i = state.next - 1; i >= 0; i--) {
@@ -122,11 +153,18 @@ mockIPC(
   state,
   setOnline(online: boolean) {
     state.online = online;
+    keep();
     void emit('sync-status', status());
   },
-  /** Start as if the recorded sign-in had happened on an earlier run. */
+  /** Start as if the recorded sign-in had happened on an earlier run (not again after a reload). */
   signedIn() {
+    if (restarted) return;
     const at = keyed.findIndex((e) => e.cmd === 'sign_in' && !e.err);
     state.next = nextMutation(at + 1);
+    keep();
+  },
+  /** Whether a recorded change whose key contains every one of `parts` was replayed. */
+  replayed(...parts: string[]): boolean {
+    return state.replayed.some((k) => parts.every((p) => k.includes(p)));
   },
 };
