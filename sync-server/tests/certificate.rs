@@ -2,8 +2,11 @@
 //! seeded relay on 127.0.0.1: valid, expired and withdrawn states, nothing personal on the page,
 //! a bad signature answers like an unknown certificate, and the signing key survives a restart.
 
-use onsite_domain::HOUR;
+mod common;
+
 use onsite_domain::reference::CertificateState;
+use onsite_domain::reference::TechnicianProfile;
+use onsite_domain::{DocId, HOUR, doc};
 use onsite_relay::Config;
 use onsite_relay::api::now_ms;
 use onsite_relay::cert_page::{self, CertificateCheck};
@@ -146,5 +149,29 @@ async fn the_signing_key_survives_a_restart() {
     );
     let (status, _) = get(&format!("{}{before}", relay.url), "en").await;
     assert_eq!(status, StatusCode::OK, "the old link still opens the page");
+    relay.stop().await;
+}
+
+#[tokio::test]
+async fn a_withdrawal_synced_by_a_dispatcher_shows_on_the_page_at_once() {
+    let relay = Seeded::start().await;
+    let url = format!("{}{}", relay.url, path_of(&relay, "tech.a"));
+    assert_eq!(get(&url, "en").await.0, StatusCode::OK, "valid before");
+
+    let mut disp = common::Device::sign_in(&relay.url, "disp").await;
+    disp.sync().await;
+    let d = disp.doc(&DocId::Profile("tech.a".into()));
+    let mut p: TechnicianProfile = doc::read(d).unwrap();
+    p.certificate_withdrawn_at_ms = Some(DAY);
+    doc::write(d, &p).unwrap();
+    d.commit();
+    disp.sync().await;
+
+    let (status, page) = get(&url, "zh-CN").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        page.contains("data-state=\"withdrawn\"") && page.contains("证件已吊销"),
+        "the dispatcher's withdrawal shows at the next scan: {page}"
+    );
     relay.stop().await;
 }
