@@ -163,8 +163,9 @@ pub struct SyncRequest {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DocRejection {
     pub doc: DocId,
-    /// [`Code::DocumentNotFound`], [`Code::AccessReadOnly`], [`Code::DocumentTooLarge`] or
-    /// [`Code::DocumentUnexpectedShape`].
+    /// [`Code::DocumentNotFound`], [`Code::AccessReadOnly`], [`Code::DocumentTooLarge`],
+    /// [`Code::DocumentUnexpectedShape`], or for an order [`Code::AssignmentNotQualified`] (a
+    /// new assignee the relay finds unqualified) or [`Code::OrderDuplicateNumber`].
     pub code: Code,
     pub message: String,
 }
