@@ -155,6 +155,38 @@ pub struct Session {
     pub token: String,
     pub record: TokenRecord,
     pub user: User,
+    /// The device's order-number prefix ([`order_prefix`]).
+    pub order_prefix: String,
+}
+
+/// Letters and digits of an order-number prefix: no 0/O or 1/I, which read alike on paper.
+const PREFIX_ALPHABET: &[u8] = b"23456789ABCDEFGHJKLMNPQRSTUVWXYZ";
+/// Length of an allocated prefix: 32⁴ ≈ 1 million devices.
+const PREFIX_LEN: usize = 4;
+
+/// The order-number prefix of `device_id`: allocated (random, unique across the relay) on the
+/// device's first sign-in, the same ever after. A dispatcher's device numbers orders offline with
+/// it (`WO-YYYYMMDD-<PREFIX>-<SEQ>`), so two devices never make the same number.
+pub fn order_prefix(
+    storage: &dyn RelayStorage,
+    device_id: &str,
+    now_ms: i64,
+) -> Result<String, AuthError> {
+    for _ in 0..64 {
+        if let Some(p) = storage.order_prefix(device_id)? {
+            return Ok(p);
+        }
+        let mut rng = rand::rng();
+        let candidate: String = (0..PREFIX_LEN)
+            .map(|_| PREFIX_ALPHABET[rng.next_u32() as usize % PREFIX_ALPHABET.len()] as char)
+            .collect();
+        if storage.claim_order_prefix(device_id, &candidate, now_ms)? {
+            return Ok(candidate);
+        }
+    }
+    Err(AuthError::Storage(StorageError::Corrupt(
+        "no free order-number prefix after 64 tries".into(),
+    )))
 }
 
 /// Check credentials and issue a token bound to `device_id`, valid for `ttl_ms`.
@@ -190,10 +222,12 @@ pub fn sign_in(
         revoked_at_ms: None,
     };
     storage.add_token(&record)?;
+    let order_prefix = order_prefix(storage, device_id, now_ms)?;
     Ok(Session {
         token,
         record,
         user,
+        order_prefix,
     })
 }
 
@@ -338,6 +372,35 @@ mod tests {
             )
             .is_ok(),
             "other accounts are untouched"
+        );
+    }
+
+    #[test]
+    fn order_prefixes_are_unique_per_device_and_stable() {
+        let (_dir, s) = storage_with_signed_in("tech.a");
+        let first = sign_in(&s, "tech.a", "password-1", "device-1", 5, 1000)
+            .unwrap()
+            .order_prefix;
+        assert!(
+            (2..=6).contains(&first.len())
+                && first
+                    .bytes()
+                    .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit()),
+            "a prefix is 2–6 of [A-Z0-9], got {first:?}"
+        );
+        let again = sign_in(&s, "tech.a", "password-1", "device-1", 6, 1000).unwrap();
+        assert_eq!(again.order_prefix, first, "a device keeps its prefix");
+        let mut seen = std::collections::BTreeSet::new();
+        for n in 0..200 {
+            let p = order_prefix(&s, &format!("dev-{n}"), 7).unwrap();
+            assert!(
+                seen.insert(p.clone()),
+                "prefix {p} was given to two devices"
+            );
+        }
+        assert!(
+            !s.claim_order_prefix("dev-new", &first, 8).unwrap(),
+            "a prefix held by another device cannot be claimed"
         );
     }
 

@@ -17,8 +17,8 @@ use onsite_sync::SyncError;
 use onsite_sync::access::access;
 use onsite_sync::relay::{Caller, Committed, HandleError};
 use onsite_wire::{
-    API_VERSION, Capabilities, ErrorBody, PushEvent, SYNC_PROTOCOL, SignInRequest, SignInResponse,
-    SyncRequest,
+    API_VERSION, Capabilities, ErrorBody, PushEvent, Role, SYNC_PROTOCOL, SignInRequest,
+    SignInResponse, SyncRequest,
 };
 use serde::de::DeserializeOwned;
 use tokio::sync::broadcast;
@@ -27,6 +27,7 @@ use tower_http::decompression::RequestDecompressionLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::accounts::{self, AuthError, Authenticated};
+use crate::certificate;
 use crate::config::Config;
 use crate::storage::{RelayStorage, StorageError};
 
@@ -250,15 +251,25 @@ async fn sign_in(
     let storage = st.storage.clone();
     let ttl = st.config.token_ttl_hours as i64 * 3_600_000;
     let user_id = req.user_id.clone();
-    let session = blocking(move || {
-        accounts::sign_in(
+    let (session, certificate_path) = blocking(move || {
+        let now = now_ms();
+        let session = accounts::sign_in(
             storage.as_ref(),
             &req.user_id,
             &req.password,
             &req.device_id,
-            now_ms(),
+            now,
             ttl,
-        )
+        )?;
+        // A technician's certificate link; a damaged profile only costs the link, not the sign-in.
+        let path = match session.user.role {
+            Role::Technician => certificate::path_of(storage.as_ref(), &session.user.user_id, now)
+                .inspect_err(|e| tracing::warn!(error = %e, "no certificate link"))
+                .ok()
+                .flatten(),
+            _ => None,
+        };
+        Ok::<_, AuthError>((session, path))
     })
     .await?
     .inspect_err(|e| tracing::warn!(user = %user_id, code = %e.code(), "sign-in refused"))?;
@@ -269,6 +280,8 @@ async fn sign_in(
         role: session.user.role,
         user_id: session.user.user_id,
         display_name: session.user.display_name,
+        order_prefix: session.order_prefix,
+        certificate_path,
     }))
 }
 

@@ -115,7 +115,7 @@ impl Config {
         }
     }
 
-    pub(crate) fn limits(&self) -> onsite_sync::relay::Limits {
+    pub fn limits(&self) -> onsite_sync::relay::Limits {
         onsite_sync::relay::Limits {
             max_doc_bytes: self.max_doc_bytes,
             max_docs_per_response: self.max_docs_per_response as usize,

@@ -15,6 +15,8 @@
 pub mod accounts;
 pub mod api;
 pub mod attachments;
+pub mod cert_page;
+pub mod certificate;
 pub mod config;
 pub mod seed;
 pub mod sqlite;
@@ -82,9 +84,13 @@ fn setup(
     listener: &TcpListener,
 ) -> Result<(Arc<SqliteStorage>, axum::Router), ServeError> {
     let storage = Arc::new(SqliteStorage::open(&config.database)?);
+    // The certificate-link key exists from the first start on (kept in the database for good).
+    certificate::signing_key(storage.as_ref(), api::now_ms())?;
     tracing::info!(addr = %listener.local_addr()?, database = %config.database.display(), "relay serving");
     let state = AppState::new(storage.clone(), config);
-    let app = router(state.clone()).merge(verify::routes(state));
+    let app = router(state.clone())
+        .merge(verify::routes(state.clone()))
+        .merge(cert_page::routes(state));
     Ok((storage, app))
 }
 

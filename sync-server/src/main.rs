@@ -39,6 +39,9 @@ enum Command {
     /// Manage sign-in tokens.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Technician certificates (一证件): withdraw one, or print its signed public link.
+    #[command(subcommand)]
+    Cert(CertCommand),
     /// Create a demo company: admin, dispatcher `disp`, technicians `tech.a` and `tech.b`,
     /// reference documents, profiles, ledgers and a day of orders.
     Seed {
@@ -107,6 +110,20 @@ enum TokenCommand {
     },
 }
 
+#[derive(Subcommand)]
+enum CertCommand {
+    /// Withdraw a technician's certificate now: their public page shows it as withdrawn and they
+    /// can no longer be assigned orders. Synced to every device like a dispatcher's edit.
+    Withdraw { technician: String },
+    /// Print the signed link of a technician's certificate page (what the certificate QR encodes).
+    Url {
+        technician: String,
+        /// The relay's public base URL (default: `http://<listen>` from the settings).
+        #[arg(long)]
+        base: Option<String>,
+    },
+}
+
 fn password_or_stdin(p: Option<String>) -> anyhow::Result<String> {
     if let Some(p) = p {
         return Ok(p);
@@ -158,6 +175,10 @@ fn main() -> anyhow::Result<()> {
             let n = s.revoke_tokens(&user_id, device.as_deref(), now_ms())?;
             println!("revoked {n} token(s) of {user_id}");
             Ok(())
+        }
+        Command::Cert(c) => {
+            let (config, s) = open(file, database)?;
+            cert(&s, &config, c)
         }
         Command::Seed { password, orders } => {
             let (config, s) = open(file, database)?;
@@ -230,6 +251,29 @@ fn user(s: &SqliteStorage, command: UserCommand) -> anyhow::Result<()> {
                     u.display_name
                 );
             }
+        }
+    }
+    Ok(())
+}
+
+fn cert(s: &SqliteStorage, config: &Config, command: CertCommand) -> anyhow::Result<()> {
+    use onsite_relay::certificate::{self, Withdrawal};
+    match command {
+        CertCommand::Withdraw { technician } => {
+            match certificate::withdraw(s, &config.limits(), &technician, now_ms())? {
+                Withdrawal::Withdrawn { at_ms } => {
+                    println!("withdrew the certificate of {technician} at {at_ms}")
+                }
+                Withdrawal::AlreadyWithdrawn { at_ms } => {
+                    println!("the certificate of {technician} was already withdrawn at {at_ms}")
+                }
+            }
+        }
+        CertCommand::Url { technician, base } => {
+            let path = certificate::path_of(s, &technician, now_ms())?
+                .ok_or_else(|| anyhow!("no profile for technician '{technician}' on this relay"))?;
+            let base = base.unwrap_or_else(|| format!("http://{}", config.listen));
+            println!("{}{path}", base.trim_end_matches('/'));
         }
     }
     Ok(())

@@ -77,6 +77,18 @@ CREATE TABLE attachments(
     created_at_ms INTEGER NOT NULL
 );
 "#,
+    r#"
+CREATE TABLE order_prefixes(
+    device_id TEXT PRIMARY KEY,
+    prefix TEXT NOT NULL UNIQUE,
+    created_at_ms INTEGER NOT NULL
+);
+CREATE TABLE relay_keys(
+    name TEXT PRIMARY KEY,
+    key BLOB NOT NULL,
+    created_at_ms INTEGER NOT NULL
+);
+"#,
 ];
 
 /// The SQLite storage. One connection behind a mutex: SQLite has one writer anyway, and holding
@@ -343,6 +355,18 @@ impl DocStore for Docs<'_> {
         Ok(out)
     }
 
+    fn orders_numbered(&mut self, order_no: &str) -> Result<Vec<DocId>, StorageError> {
+        let mut st = self.0.prepare_cached(
+            "SELECT doc_id FROM docs WHERE order_no = ?1 AND doc_id LIKE 'order:%' ORDER BY doc_id",
+        )?;
+        let rows = st.query_map([order_no], |r| r.get::<_, String>(0))?;
+        let mut out = Vec::new();
+        for row in rows {
+            out.push(parse_doc_id(&row?)?);
+        }
+        Ok(out)
+    }
+
     fn changes_after(&mut self, doc: &DocId, after: u64) -> Result<Vec<Vec<u8>>, StorageError> {
         let mut st = self.0.prepare_cached(
             "SELECT bytes FROM changes WHERE doc_id = ?1 AND seq > ?2 ORDER BY seq",
@@ -494,15 +518,25 @@ impl RelayStorage for SqliteStorage {
 
     fn order_record(&self, order_no: &str) -> Result<Option<OrderRecord>, StorageError> {
         let conn = self.conn()?;
-        let order = conn
-            .query_row(
-                "SELECT doc_id, bytes FROM docs WHERE order_no = ?1 AND doc_id LIKE 'order:%' ORDER BY doc_id LIMIT 1",
-                [order_no],
-                |r| Ok((r.get::<_, String>(0)?, r.get::<_, Vec<u8>>(1)?)),
-            )
-            .optional()?;
-        let Some((order_doc, bytes)) = order else {
-            return Ok(None);
+        let mut found = conn.prepare_cached(
+            "SELECT doc_id, bytes FROM docs WHERE order_no = ?1 AND doc_id LIKE 'order:%' ORDER BY doc_id LIMIT 2",
+        )?;
+        let orders = found
+            .query_map([order_no], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, Vec<u8>>(1)?))
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        drop(found);
+        // Exactly one order: a number two orders share (stored before the relay refused
+        // duplicates) verifies nothing.
+        let (order_doc, bytes) = match <[_; 1]>::try_from(orders) {
+            Ok([one]) => one,
+            Err(orders) => {
+                if orders.len() > 1 {
+                    tracing::warn!(order_no, "verify: several orders share this number");
+                }
+                return Ok(None);
+            }
         };
         let order_id = order_doc.trim_start_matches("order:").to_owned();
         let mut st = conn.prepare(
@@ -527,6 +561,62 @@ impl RelayStorage for SqliteStorage {
             },
             visits,
         }))
+    }
+
+    fn order_prefix(&self, device_id: &str) -> Result<Option<String>, StorageError> {
+        let conn = self.conn()?;
+        Ok(conn
+            .query_row(
+                "SELECT prefix FROM order_prefixes WHERE device_id = ?1",
+                [device_id],
+                |r| r.get(0),
+            )
+            .optional()?)
+    }
+
+    fn claim_order_prefix(
+        &self,
+        device_id: &str,
+        prefix: &str,
+        now_ms: i64,
+    ) -> Result<bool, StorageError> {
+        let conn = self.conn()?;
+        Ok(conn.execute(
+            "INSERT OR IGNORE INTO order_prefixes(device_id, prefix, created_at_ms) VALUES (?1, ?2, ?3)",
+            params![device_id, prefix, now_ms],
+        )? == 1)
+    }
+
+    fn relay_key(&self, name: &str, fresh: &[u8], now_ms: i64) -> Result<Vec<u8>, StorageError> {
+        let conn = self.conn()?;
+        conn.execute(
+            "INSERT OR IGNORE INTO relay_keys(name, key, created_at_ms) VALUES (?1, ?2, ?3)",
+            params![name, fresh, now_ms],
+        )?;
+        Ok(
+            conn.query_row("SELECT key FROM relay_keys WHERE name = ?1", [name], |r| {
+                r.get(0)
+            })?,
+        )
+    }
+
+    fn profiles(&self) -> Result<Vec<DocBytes>, StorageError> {
+        let conn = self.conn()?;
+        let mut st = conn.prepare(
+            "SELECT doc_id, bytes FROM docs WHERE doc_id LIKE 'profile:%' ORDER BY doc_id",
+        )?;
+        let rows = st.query_map([], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, Vec<u8>>(1)?))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (d, bytes) = row?;
+            out.push(DocBytes {
+                doc: parse_doc_id(&d)?,
+                bytes,
+            });
+        }
+        Ok(out)
     }
 
     fn change_count(&self) -> Result<u64, StorageError> {

@@ -98,7 +98,8 @@ pub trait RelayStorage: Send + Sync + 'static {
     fn head_seq(&self) -> Result<u64, StorageError>;
     /// Saved bytes of one document.
     fn doc(&self, doc: &DocId) -> Result<Option<Vec<u8>>, StorageError>;
-    /// The order with this human order number and its visits (for the public verify page).
+    /// The one order with this human order number and its visits (for the public verify page);
+    /// `None` when no order, or more than one, has the number.
     fn order_record(&self, order_no: &str) -> Result<Option<OrderRecord>, StorageError>;
     /// Store an attachment whose SHA-256 the caller has checked; storing the same bytes again
     /// changes nothing. Committed before returning. Returns whether it was new.
@@ -111,4 +112,18 @@ pub trait RelayStorage: Send + Sync + 'static {
     fn attachment(&self, sha256: &str) -> Result<Option<StoredAttachment>, StorageError>;
     /// How many changes are stored (all documents).
     fn change_count(&self) -> Result<u64, StorageError>;
+    /// The order-number prefix allocated to a device, if any.
+    fn order_prefix(&self, device_id: &str) -> Result<Option<String>, StorageError>;
+    /// Allocate `prefix` to `device_id`; false (and nothing changed) when the device already has
+    /// a prefix or another device holds this one.
+    fn claim_order_prefix(
+        &self,
+        device_id: &str,
+        prefix: &str,
+        now_ms: i64,
+    ) -> Result<bool, StorageError>;
+    /// The relay's secret key named `name`, stored as `fresh` on first use (then kept for good).
+    fn relay_key(&self, name: &str, fresh: &[u8], now_ms: i64) -> Result<Vec<u8>, StorageError>;
+    /// Every stored `profile:` document.
+    fn profiles(&self) -> Result<Vec<DocBytes>, StorageError>;
 }

@@ -25,7 +25,8 @@ pub fn routes(state: AppState) -> Router {
         .with_state(state)
 }
 
-fn lang_of(headers: &HeaderMap) -> Lang {
+/// The page language from `Accept-Language` (zh-CN when absent).
+pub(crate) fn lang_of(headers: &HeaderMap) -> Lang {
     headers
         .get(header::ACCEPT_LANGUAGE)
         .and_then(|v| v.to_str().ok())

@@ -98,3 +98,42 @@ fn a_bad_settings_file_is_refused_with_its_name() {
     assert!(!o.status.success());
     assert!(String::from_utf8_lossy(&o.stderr).contains("relay.toml"));
 }
+
+#[test]
+fn cert_commands_print_a_stable_signed_link_and_withdraw_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("relay.sqlite3");
+    ok(relay(
+        &db,
+        &["seed", "--password", "cli-pass-1", "--orders", "2"],
+    ));
+    let url = ok(relay(
+        &db,
+        &["cert", "url", "tech.a", "--base", "https://relay.example/"],
+    ));
+    assert!(
+        url.starts_with("https://relay.example/verify/cert/CERT-HA-0001/"),
+        "the link names the certificate on the given base: {url}"
+    );
+    assert_eq!(
+        ok(relay(
+            &db,
+            &["cert", "url", "tech.a", "--base", "https://relay.example"]
+        )),
+        url,
+        "the key is kept in the database, so the link is the same next time"
+    );
+    let none = relay(&db, &["cert", "url", "nobody"]);
+    assert!(!none.status.success(), "no profile, no link");
+    assert!(
+        String::from_utf8_lossy(&none.stderr).contains("no profile"),
+        "says why"
+    );
+    let out = ok(relay(&db, &["cert", "withdraw", "tech.a"]));
+    assert!(out.contains("withdrew"), "{out}");
+    let again = ok(relay(&db, &["cert", "withdraw", "tech.a"]));
+    assert!(
+        again.contains("already withdrawn"),
+        "a second withdrawal changes nothing: {again}"
+    );
+}

@@ -545,3 +545,187 @@ async fn order_record_lookup_finds_the_order_and_its_visits_for_the_verify_page(
     assert!(relay.storage.order_record("WO-99999").unwrap().is_none());
     relay.stop().await;
 }
+
+/// Sign in `user` on `device` and return the relay's whole answer.
+async fn sign_in_answer(base: &str, user: &str, device: &str) -> onsite_wire::SignInResponse {
+    let r = reqwest::Client::new()
+        .post(format!("{base}/api/v1/sign-in"))
+        .json(&onsite_wire::SignInRequest {
+            user_id: user.into(),
+            password: PASSWORD.into(),
+            device_id: device.into(),
+        })
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK, "{user} signs in");
+    r.json().await.unwrap()
+}
+
+#[tokio::test]
+async fn a_forged_assignment_from_a_modified_client_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let relay = start_relay(dir.path()).await;
+    seed(&relay);
+    // An administrator withdraws tech.b's certificate.
+    onsite_relay::certificate::withdraw(
+        relay.storage.as_ref(),
+        &onsite_relay::Config::default().limits(),
+        "tech.b",
+        onsite_relay::api::now_ms(),
+    )
+    .unwrap();
+    let mut disp = Device::sign_in(&relay.url(), "disp").await;
+    disp.sync().await;
+    // The modified client writes the assignment straight into the order document: no
+    // `Order::assign`, so no qualification check on the device.
+    edit_order(&mut disp, &order(0), |o| {
+        o.transfers.push(onsite_domain::order::Transfer {
+            id: "forged".into(),
+            from: o.assignee.clone(),
+            to: "tech.b".into(),
+            reason: "forged".into(),
+            by: "disp".into(),
+            at_ms: DAY,
+        });
+        o.assignee = Some("tech.b".into());
+    });
+    edit_order(&mut disp, &order(1), |o| {
+        o.problem.push_str(" (gate code 1234)")
+    });
+    let resp = disp.exchange().await.expect("the request itself is fine");
+    assert_eq!(resp.rejected.len(), 1, "{:?}", resp.rejected);
+    let r = &resp.rejected[0];
+    assert_eq!(
+        (&r.doc, r.code),
+        (&order(0), Code::AssignmentNotQualified),
+        "{}",
+        r.message
+    );
+    assert!(
+        r.message.contains("withdrawn"),
+        "names the reason: {}",
+        r.message
+    );
+    disp.apply(&resp);
+
+    let stored: Order =
+        doc::read(&AutoCommit::load(&relay.storage.doc(&order(0)).unwrap().unwrap()).unwrap())
+            .unwrap();
+    assert_eq!(
+        stored.assignee.as_deref(),
+        Some("tech.a"),
+        "nothing of the forged assignment was stored"
+    );
+    let fixed: Order =
+        doc::read(&AutoCommit::load(&relay.storage.doc(&order(1)).unwrap().unwrap()).unwrap())
+            .unwrap();
+    assert!(
+        fixed.problem.ends_with("(gate code 1234)"),
+        "the rest of the request was stored"
+    );
+    let mut b = Device::sign_in(&relay.url(), "tech.b").await;
+    b.sync().await;
+    assert!(
+        !b.docs.contains_key(&order(0)),
+        "tech.b never sees the order it was not assigned"
+    );
+    relay.stop().await;
+}
+
+#[tokio::test]
+async fn order_numbers_stay_unique_and_verify_resolves_exactly_one_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let relay = start_relay(dir.path()).await;
+    seed(&relay);
+    let url = relay.url();
+
+    // Each device gets its own prefix, the same at every sign-in; a technician also gets the
+    // link of their certificate page.
+    let p1 = sign_in_answer(&url, "disp", "dev-disp-1").await;
+    let p2 = sign_in_answer(&url, "disp", "dev-disp-2").await;
+    assert_ne!(
+        p1.order_prefix, p2.order_prefix,
+        "two devices, two prefixes"
+    );
+    assert!(
+        (2..=6).contains(&p1.order_prefix.len())
+            && p1
+                .order_prefix
+                .bytes()
+                .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit()),
+        "[A-Z0-9]{{2,6}}: {}",
+        p1.order_prefix
+    );
+    let again = sign_in_answer(&url, "admin", "dev-disp-1").await;
+    assert_eq!(again.order_prefix, p1.order_prefix, "stable per device");
+    assert_eq!(p1.certificate_path, None, "a dispatcher has no certificate");
+    let tech = sign_in_answer(&url, "tech.a", "dev-tech.a").await;
+    assert!(
+        tech.certificate_path
+            .as_deref()
+            .is_some_and(|p| p.starts_with("/verify/cert/CERT-HA-0001/")),
+        "{:?}",
+        tech.certificate_path
+    );
+
+    // Two dispatchers create orders offline at the same time, numbered with their prefixes;
+    // a third reuses an existing number.
+    let mut d1 = Device::sign_in(&url, "disp").await;
+    d1.client = sign_in(&url, "disp", "dev-disp-1").await;
+    d1.sync().await;
+    let new_order = |id: &str, no: &str| {
+        let mut new = onsite_domain::seed::order(7, DAY);
+        new.order_id = id.into();
+        new.order_no = no.into();
+        let o = Order::create(new, &onsite_domain::sla::SlaPolicy::default(), DAY).unwrap();
+        (DocId::Order(id.into()), doc::create(&o).unwrap())
+    };
+    let mut d2 = Device::sign_in(&url, "disp").await;
+    d2.client = sign_in(&url, "disp", "dev-disp-2").await;
+    d2.sync().await;
+    for (dev, id, prefix) in [
+        (&mut d1, "o-new-1", &p1.order_prefix),
+        (&mut d2, "o-new-2", &p2.order_prefix),
+    ] {
+        let (doc_id, d) = new_order(id, &format!("WO-20261203-{prefix}-0001"));
+        dev.docs.insert(doc_id, (d, PeerState::new()));
+    }
+    let (dup_id, dup) = new_order("o-dup", "WO-00001");
+    d2.docs.insert(dup_id.clone(), (dup, PeerState::new()));
+    d1.sync().await;
+    let resp = d2.exchange().await.unwrap();
+    assert_eq!(resp.rejected.len(), 1, "{:?}", resp.rejected);
+    assert_eq!(
+        (&resp.rejected[0].doc, resp.rejected[0].code),
+        (&dup_id, Code::OrderDuplicateNumber),
+        "{}",
+        resp.rejected[0].message
+    );
+    let s = &relay.storage;
+    for no in [
+        format!("WO-20261203-{}-0001", p1.order_prefix),
+        format!("WO-20261203-{}-0001", p2.order_prefix),
+    ] {
+        assert!(s.order_record(&no).unwrap().is_some(), "{no} was stored");
+    }
+    assert_eq!(
+        s.order_record("WO-00001").unwrap().unwrap().order.doc,
+        order(1),
+        "the number still resolves to its one order"
+    );
+
+    // A number two orders share (stored before the relay refused duplicates) verifies nothing.
+    drop(d1);
+    let conn = rusqlite::Connection::open(dir.path().join("relay.sqlite3")).unwrap();
+    conn.execute(
+        "UPDATE docs SET order_no = 'WO-00001' WHERE doc_id = 'order:o-00002'",
+        [],
+    )
+    .unwrap();
+    assert!(
+        s.order_record("WO-00001").unwrap().is_none(),
+        "an ambiguous number resolves to no order"
+    );
+    relay.stop().await;
+}

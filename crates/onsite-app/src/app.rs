@@ -513,7 +513,9 @@ impl App {
     pub fn certificate(&self) -> Result<CertificateView, AppError> {
         let tech = self.technician()?;
         let profile: TechnicianProfile = lock(&self.store).read(&DocId::Profile(tech))?;
-        certificate_view(&profile, self.now())
+        let signed_url = onsite_client::Session::load(&self.store)?
+            .and_then(|s| s.certificate_url(&profile.certificate_id));
+        certificate_view(&profile, self.now(), signed_url)
     }
 
     /// The published fee schedule (二公开).

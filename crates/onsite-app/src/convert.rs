@@ -310,7 +310,8 @@ pub(crate) fn visit_edit(
     })
 }
 
-/// The text in the certificate's QR code: what a customer's phone shows when scanning it.
+/// The text in the certificate's QR code when the relay has not (yet) given the signed link:
+/// what a customer's phone shows when scanning it offline before the first sign-in.
 pub(crate) fn certificate_qr_text(p: &TechnicianProfile) -> String {
     format!(
         "ONSITE-CERT:{}|{}|{}|{}",
@@ -318,11 +319,14 @@ pub(crate) fn certificate_qr_text(p: &TechnicianProfile) -> String {
     )
 }
 
+/// The certificate view; its QR code encodes `signed_url` (the relay's public certificate page,
+/// `<relay>/verify/cert/<certificate-no>/<signature>`) when known, else the plain text.
 pub(crate) fn certificate_view(
     p: &TechnicianProfile,
     now: Millis,
+    signed_url: Option<String>,
 ) -> Result<CertificateView, AppError> {
-    let text = certificate_qr_text(p);
+    let text = signed_url.unwrap_or_else(|| certificate_qr_text(p));
     let code = qrcode::QrCode::with_error_correction_level(text.as_bytes(), qrcode::EcLevel::M)
         .map_err(|e| AppError::Qr(e.to_string()))?;
     let svg = code

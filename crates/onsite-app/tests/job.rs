@@ -444,8 +444,9 @@ async fn a_repair_job_from_today_to_signed_reaches_the_relay() {
 async fn settings_certificate_fees_and_stock_work_offline_after_one_sign_in() {
     let dir = tempfile::tempdir().expect("temp dir");
     let relay = relay(dir.path()).await;
+    let url = relay.url();
     let data = dir.path().join("tech");
-    let app = signed_in(&data, &relay.url(), "tech.a").await;
+    let app = signed_in(&data, &url, "tech.a").await;
     wait_for("reference data to sync", || {
         app.parts_and_stock().is_ok() && app.certificate().is_ok() && app.fee_schedule().is_ok()
     })
@@ -462,6 +463,12 @@ async fn settings_certificate_fees_and_stock_work_offline_after_one_sign_in() {
     assert!(!app.sync_status().expect("status").online);
     let cert = app.certificate().expect("certificate");
     assert_eq!(cert.certificate_id, "CERT-HA-0001");
+    assert!(
+        cert.qr_text
+            .starts_with(&format!("{url}/verify/cert/CERT-HA-0001/")),
+        "the QR code encodes the relay's signed certificate page, kept from the sign-in: {}",
+        cert.qr_text
+    );
     assert!(
         cert.qr_svg.starts_with("<?xml") || cert.qr_svg.contains("<svg"),
         "QR code is an SVG"

@@ -18,6 +18,14 @@ pub struct Session {
     /// `None` once the relay refused it: the user must sign in again to sync.
     pub token: Option<String>,
     pub expires_at_ms: i64,
+    /// This device's order-number prefix from the relay (`None` before a sign-in with a relay
+    /// that allocates them): a dispatcher's device numbers orders offline with it.
+    #[serde(default)]
+    pub order_prefix: Option<String>,
+    /// The relay path of the technician's signed certificate page
+    /// (`/verify/cert/<certificate-no>/<signature>`), if the relay gave one.
+    #[serde(default)]
+    pub certificate_path: Option<String>,
 }
 
 impl Session {
@@ -25,6 +33,17 @@ impl Session {
     pub fn load(store: &SharedStore) -> Result<Option<Session>, ClientError> {
         let bytes = lock(store).kv_get(SESSION_KEY)?;
         Ok(bytes.and_then(|b| serde_json::from_slice(&b).ok()))
+    }
+
+    /// The public URL the certificate QR encodes: the relay's URL plus the signed path, when the
+    /// relay gave one and it names `certificate_no` (a certificate renumbered since the sign-in
+    /// has no link until the next one).
+    pub fn certificate_url(&self, certificate_no: &str) -> Option<String> {
+        let path = self.certificate_path.as_deref()?;
+        let rest = path.strip_prefix("/verify/cert/")?;
+        let (number, _signature) = rest.split_once('/')?;
+        (number == percent_encode(certificate_no))
+            .then(|| format!("{}{path}", self.relay_url.trim_end_matches('/')))
     }
 
     pub(crate) fn save(&self, store: &SharedStore) -> Result<(), ClientError> {
@@ -73,6 +92,8 @@ pub async fn sign_in(
         role: resp.role,
         token: Some(resp.token),
         expires_at_ms: resp.expires_at_ms,
+        order_prefix: Some(resp.order_prefix).filter(|p| !p.is_empty()),
+        certificate_path: resp.certificate_path,
     };
     session.save(store)?;
     Ok(session)
@@ -118,4 +139,66 @@ pub async fn sign_out(store: &SharedStore) -> Result<SignedOut, ClientError> {
     };
     lock(store).kv_delete(SESSION_KEY)?;
     Ok(outcome)
+}
+
+/// One URL path segment, as the relay encodes a certificate number.
+fn percent_encode(s: &str) -> String {
+    let mut out = String::new();
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn session(path: Option<&str>) -> Session {
+        Session {
+            relay_url: "http://relay.example/".into(),
+            user_id: "tech.a".into(),
+            display_name: "A".into(),
+            role: Role::Technician,
+            token: None,
+            expires_at_ms: 0,
+            order_prefix: None,
+            certificate_path: path.map(str::to_owned),
+        }
+    }
+
+    #[test]
+    fn the_certificate_url_is_used_only_for_the_certificate_it_names() {
+        let s = session(Some("/verify/cert/CERT%201/abc"));
+        assert_eq!(
+            s.certificate_url("CERT 1").as_deref(),
+            Some("http://relay.example/verify/cert/CERT%201/abc"),
+            "relay URL plus the signed path"
+        );
+        assert_eq!(
+            s.certificate_url("CERT 2"),
+            None,
+            "a renumbered certificate has no link until the next sign-in"
+        );
+        assert_eq!(
+            session(None).certificate_url("CERT 1"),
+            None,
+            "no link from an older relay"
+        );
+    }
+
+    #[test]
+    fn a_session_stored_before_the_new_fields_still_loads() {
+        let old = r#"{"relay_url":"http://r","user_id":"u","display_name":"U","role":"technician","token":null,"expires_at_ms":1}"#;
+        let s: Session = serde_json::from_str(old).expect("an older stored session still reads");
+        assert_eq!(
+            (s.order_prefix, s.certificate_path),
+            (None, None),
+            "no prefix, no link"
+        );
+    }
 }

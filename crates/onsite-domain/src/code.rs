@@ -257,6 +257,12 @@ codes! {
     RelayUnavailable = "relay.unavailable",
     /// The relay answered an error status without an error body (e.g. a proxy in between).
     RelayUnexpected = "relay.unexpected",
+    // relay: issue 10 (refused forged assignments, unique order numbers)
+    /// Per document: the order's new assignee has no profile on the relay, or their certificate
+    /// is expired or withdrawn, or does not cover the service type; nothing of it was stored.
+    AssignmentNotQualified = "assignment.not_qualified",
+    /// Per document: another order already uses this order number; nothing of it was stored.
+    OrderDuplicateNumber = "order.duplicate_number",
     // --- the app
     /// A command failed without a stable code (a crash inside the app, or the bridge to it).
     AppInternal = "app.internal",

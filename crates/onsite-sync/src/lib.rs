@@ -6,6 +6,8 @@
 //!   comes back (per-document Automerge sync states persisted as shared heads).
 //! - [`relay`]: the relay's handling of one sync request over a [`relay::DocStore`] — validate,
 //!   commit, answer, and the per-user changes feed (grants, revocations, paging).
+//! - [`orders`]: the relay's own rules on incoming orders (forged assignments, duplicate order
+//!   numbers), applied by [`relay`].
 //! - [`memory`]: an in-memory [`relay::DocStore`] for tests, benchmarks and demos.
 //!
 //! The protocol: a device keeps a feed cursor and, per document, the heads it knows the relay
@@ -21,6 +23,7 @@ pub mod access;
 pub mod device;
 pub mod error;
 pub mod memory;
+pub mod orders;
 pub mod relay;
 
 pub use error::SyncError;

@@ -127,6 +127,20 @@ impl DocStore for MemoryStore {
             .collect())
     }
 
+    fn orders_numbered(&mut self, order_no: &str) -> Result<Vec<DocId>, Infallible> {
+        Ok(self
+            .docs
+            .iter()
+            .filter(|(_, d)| {
+                d.meta
+                    .order
+                    .as_ref()
+                    .is_some_and(|o| o.order_no == order_no)
+            })
+            .map(|(id, _)| id.clone())
+            .collect())
+    }
+
     fn changes_after(&mut self, doc: &DocId, after: u64) -> Result<Vec<Vec<u8>>, Infallible> {
         Ok(self
             .rows

@@ -5,6 +5,8 @@
 //! 1. decode every message (a malformed one fails the whole request, nothing stored);
 //! 2. per document: access check, apply the message to an in-memory copy, collect the new
 //!    changes, refuse them whole if the user may not write or the document would grow too large;
+//!    then the relay's own rules on orders over the request as a whole ([`crate::orders`]:
+//!    forged assignments, duplicate order numbers) refuse further documents whole;
 //! 3. commit all accepted changes in one [`DocStore::commit`] (numbered by the global sequence);
 //! 4. answer: Automerge replies for the documents sent, then the user's changes feed since the
 //!    cursor (changes of readable documents, full copies of newly granted ones, revocations),
@@ -14,12 +16,14 @@ use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 use automerge::sync::{self, MessageFlags, MessageVersion, SyncDoc};
 use automerge::{AutoCommit, ChangeHash};
-use onsite_domain::DocId;
 use onsite_domain::order::Order;
+use onsite_domain::reference::TechnicianProfile;
+use onsite_domain::{DocId, doc};
 use onsite_wire::{Code, DocMessage, DocRejection, SyncRequest, SyncResponse};
 
 use crate::SyncError;
 use crate::access::{Access, OrderFacts, Principal, access, governing_order, order_access_changes};
+use crate::orders::{self, OrderChange};
 
 /// What the relay keeps about a document besides its content.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -107,6 +111,8 @@ pub trait DocStore {
     ) -> Result<Vec<AccessEvent>, Self::Error>;
     /// Raw bytes of the document's changes numbered after `after`, in sequence order.
     fn changes_after(&mut self, doc: &DocId, after: u64) -> Result<Vec<Vec<u8>>, Self::Error>;
+    /// The stored `order:` documents whose order number is `order_no`.
+    fn orders_numbered(&mut self, order_no: &str) -> Result<Vec<DocId>, Self::Error>;
 }
 
 /// Limits applied while handling a request.
@@ -234,10 +240,11 @@ struct Applied {
 }
 
 /// An incoming message that was not refused: the reply owed, and the new changes to store (none
-/// when the message brought nothing new).
+/// when the message brought nothing new) with, for an order, the order before and after them.
 struct Accepted {
     applied: Applied,
     write: Option<DocWrite>,
+    order: Option<OrderChange>,
 }
 
 /// Handle one sync request. See the module docs for the order of work.
@@ -261,8 +268,7 @@ pub fn handle<S: DocStore>(
     // 2. apply
     let mut facts_cache = BTreeMap::new();
     let mut rejected = Vec::new();
-    let mut applied = Vec::new();
-    let mut writes = Vec::new();
+    let mut accepted = Vec::new();
     for (doc_id, msg) in incoming {
         match apply(
             store,
@@ -273,12 +279,19 @@ pub fn handle<S: DocStore>(
             limits,
         )? {
             Err(r) => rejected.push(r),
-            Ok(Accepted { applied: a, write }) => {
-                applied.push(a);
-                writes.extend(write);
-            }
+            Ok(a) => accepted.push(a),
         }
     }
+    let refused = order_refusals(store, &accepted, now_ms).map_err(HandleError::Storage)?;
+    let mut applied = Vec::new();
+    let mut writes = Vec::new();
+    for a in accepted {
+        if !refused.iter().any(|r| r.doc == a.applied.doc) {
+            applied.push(a.applied);
+            writes.extend(a.write);
+        }
+    }
+    rejected.extend(refused);
     // 3. commit
     let committed = commit(store, caller, &writes, &facts_cache, now_ms)?;
     let head = committed.as_ref().map_or(head_before, |c| c.head);
@@ -345,6 +358,10 @@ fn apply<S: DocStore>(
         None => AutoCommit::new(),
     };
     let before = copy.get_heads();
+    let order_before = match (&doc_id, &stored) {
+        (DocId::Order(_), Some(_)) => doc::read::<Order>(&copy).ok(),
+        _ => None,
+    };
     let mut state = sync::State::new();
     copy.sync()
         .receive_sync_message(&mut state, msg)
@@ -371,6 +388,7 @@ fn apply<S: DocStore>(
                 state,
             },
             write: None,
+            order: None,
         }));
     }
     if !acc.can_write() {
@@ -386,15 +404,42 @@ fn apply<S: DocStore>(
     }
     let before_order = stored.and_then(|s| s.meta.order);
     Ok(
-        write_of(&doc_id, &mut copy, new, before_order.as_ref(), limits).map(|write| Accepted {
-            applied: Applied {
-                doc: doc_id,
-                copy,
-                state,
-            },
-            write: Some(write),
+        write_of(&doc_id, &mut copy, new, before_order.as_ref(), limits).map(|(write, after)| {
+            Accepted {
+                order: after.map(|after| OrderChange {
+                    doc: doc_id.clone(),
+                    before: order_before,
+                    after,
+                }),
+                applied: Applied {
+                    doc: doc_id,
+                    copy,
+                    state,
+                },
+                write: Some(write),
+            }
         }),
     )
+}
+
+/// Step 2b: the relay's rules on the request's order documents ([`crate::orders`]), with the
+/// technician profiles the request itself carries taking precedence over the stored ones.
+fn order_refusals<S: DocStore>(
+    store: &mut S,
+    accepted: &[Accepted],
+    now_ms: i64,
+) -> Result<Vec<DocRejection>, S::Error> {
+    let changes: Vec<OrderChange> = accepted.iter().filter_map(|a| a.order.clone()).collect();
+    if changes.is_empty() {
+        return Ok(Vec::new());
+    }
+    let profiles = accepted
+        .iter()
+        .filter(|a| a.write.is_some() && matches!(a.applied.doc, DocId::Profile(_)))
+        .filter_map(|a| doc::read::<TechnicianProfile>(&a.applied.copy).ok())
+        .map(|p| (p.technician_id.clone(), p))
+        .collect();
+    orders::refusals(store, &changes, &profiles, now_ms)
 }
 
 fn not_found(doc: &DocId) -> DocRejection {
@@ -406,14 +451,15 @@ fn not_found(doc: &DocId) -> DocRejection {
 }
 
 /// The write storing `new` changes of `copy`, or why it is refused: too large, or (for an order)
-/// no longer an order. Carries the read-access changes an order's new facts imply.
+/// no longer an order. Carries the read-access changes an order's new facts imply, and returns
+/// the order as it will be stored.
 fn write_of(
     doc_id: &DocId,
     copy: &mut AutoCommit,
     new: Vec<NewChange>,
     before_order: Option<&OrderFacts>,
     limits: &Limits,
-) -> Result<DocWrite, DocRejection> {
+) -> Result<(DocWrite, Option<Order>), DocRejection> {
     let bytes = copy.save();
     if bytes.len() as u64 > limits.max_doc_bytes {
         return Err(reject(
@@ -432,8 +478,9 @@ fn write_of(
         order: None,
     };
     let mut access_changes = Vec::new();
+    let mut order = None;
     if let DocId::Order(_) = doc_id {
-        let f = order_facts(copy).map_err(|reason| {
+        let o: Order = doc::read(copy).map_err(|reason| {
             reject(
                 doc_id,
                 Code::DocumentUnexpectedShape,
@@ -442,16 +489,21 @@ fn write_of(
                 ),
             )
         })?;
+        let f = OrderFacts::of(&o);
         access_changes = order_access_changes(before_order, &f);
         meta.order = Some(f);
+        order = Some(o);
     }
-    Ok(DocWrite {
-        doc: doc_id.clone(),
-        changes: new,
-        bytes,
-        meta,
-        access: access_changes,
-    })
+    Ok((
+        DocWrite {
+            doc: doc_id.clone(),
+            changes: new,
+            bytes,
+            meta,
+            access: access_changes,
+        },
+        order,
+    ))
 }
 
 /// Step 3: store every accepted write in one commit; `None` when there is nothing to store.

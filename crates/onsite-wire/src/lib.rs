@@ -16,6 +16,10 @@
 //! - `GET  /api/v1/attachments/<sha256>` → the bytes (bearer token; dispatchers read every
 //!   attachment, technicians their own)
 //!
+//! - `GET  /verify/<order-no>/<hash>` and `GET /verify/cert/<certificate-no>/<signature>`
+//!   (outside the prefix, no auth): the public pages a customer opens from a record's or a
+//!   certificate's QR code (HTML, zh-CN or en by `Accept-Language`)
+//!
 //! Every non-2xx answer carries an [`ErrorBody`] whose `code` is a [`Code`] (defined in
 //! `onsite-domain`, the one list of error codes; each variant's docs give the HTTP status it comes
 //! with on the relay). A device reads a code it does not know as [`Code::Unknown`].
@@ -101,6 +105,17 @@ pub struct SignInResponse {
     pub role: Role,
     pub user_id: String,
     pub display_name: String,
+    /// This device's order-number prefix ([A-Z0-9], 2–6 characters): unique per device id across
+    /// the relay, allocated on the device's first sign-in and the same afterwards, so a
+    /// dispatcher's device numbers orders offline (`WO-YYYYMMDD-<PREFIX>-<SEQ>`) without
+    /// colliding with another device. Empty from a relay older than the field.
+    #[serde(default)]
+    pub order_prefix: String,
+    /// For a technician with a profile: the relay path of their certificate's public page
+    /// (`/verify/cert/<certificate-no>/<signature>`, signed by the relay), which the
+    /// certificate QR encodes after the relay's URL. Absent from older relays and for other users.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub certificate_path: Option<String>,
 }
 
 /// `GET /api/v1/capabilities`: lets older clients degrade cleanly.
@@ -148,8 +163,9 @@ pub struct SyncRequest {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DocRejection {
     pub doc: DocId,
-    /// [`Code::DocumentNotFound`], [`Code::AccessReadOnly`], [`Code::DocumentTooLarge`] or
-    /// [`Code::DocumentUnexpectedShape`].
+    /// [`Code::DocumentNotFound`], [`Code::AccessReadOnly`], [`Code::DocumentTooLarge`],
+    /// [`Code::DocumentUnexpectedShape`], or for an order [`Code::AssignmentNotQualified`] (a
+    /// new assignee the relay finds unqualified) or [`Code::OrderDuplicateNumber`].
     pub code: Code,
     pub message: String,
 }
@@ -249,6 +265,26 @@ mod tests {
             DEFAULT_RELAY_LISTEN.ends_with(&format!(":{DEFAULT_RELAY_PORT}")),
             "the listen address uses the default port"
         );
+    }
+
+    #[test]
+    fn a_sign_in_answer_from_an_older_relay_still_reads() {
+        let old = r#"{"token":"ons_x","expires_at_ms":5,"role":"dispatcher","user_id":"disp","display_name":"D"}"#;
+        let read: SignInResponse =
+            serde_json::from_str(old).expect("an answer without the new fields must still read");
+        assert_eq!(read.order_prefix, "", "no prefix from an older relay");
+        assert_eq!(
+            read.certificate_path, None,
+            "no certificate page from an older relay"
+        );
+        let new = SignInResponse {
+            order_prefix: "K7QX".into(),
+            certificate_path: Some("/verify/cert/C-1/sig".into()),
+            ..read
+        };
+        let back: SignInResponse = serde_json::from_str(&serde_json::to_string(&new).unwrap())
+            .expect("the new fields round-trip");
+        assert_eq!(back, new, "prefix and certificate path travel");
     }
 
     #[test]

@@ -104,6 +104,9 @@ export const errorsEn: Record<Code, string> = {
   'relay.internal': 'The relay failed; nothing was lost. Your work syncs at the next try.',
   'relay.unavailable': 'The relay is unavailable right now; nothing was lost. Your work syncs at the next try.',
   'relay.unexpected': 'The relay gave an unexpected answer. Check the relay URL; your work is kept.',
+  // relay:
+  'assignment.not_qualified': 'The relay refused the assignment: the technician is not qualified for this service or their certificate is expired or withdrawn.',
+  'order.duplicate_number': 'The relay refused the order: another order already has this order number.',
   'app.internal': 'Something went wrong. Try again.',
   unknown: 'Something went wrong. Try again; if it happens again, update the app.',
 };
@@ -209,6 +212,9 @@ export const errorsZhCN: Record<Code, string> = {
   'relay.internal': '服务器出错，没有数据丢失；下次同步时会重试。',
   'relay.unavailable': '服务器暂时不可用，没有数据丢失；下次同步时会重试。',
   'relay.unexpected': '服务器应答异常，请检查服务器地址；您的工作已保留。',
+  // relay:
+  'assignment.not_qualified': '服务器拒绝了派单：该技师没有此类服务的资质，或证件已过期或已被吊销。',
+  'order.duplicate_number': '服务器拒绝了该工单：工单号已被其他工单使用。',
   'app.internal': '出现问题，请重试。',
   unknown: '出现问题，请重试；如再次出现请更新应用。',
 };
