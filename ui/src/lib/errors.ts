@@ -104,6 +104,13 @@ export const errorsEn: Record<Code, string> = {
   'relay.internal': 'The relay failed; nothing was lost. Your work syncs at the next try.',
   'relay.unavailable': 'The relay is unavailable right now; nothing was lost. Your work syncs at the next try.',
   'relay.unexpected': 'The relay gave an unexpected answer. Check the relay URL; your work is kept.',
+  // dispatch: order numbers and parts issue/return
+  'order_no.malformed': 'That is not an order number (WO-YYYYMMDD-PREFIX-0001).',
+  'order_no.bad_prefix': 'This device has no valid order-number prefix. Sign in again.',
+  'order_no.sequence_exhausted': 'This device has used all 9999 order numbers for today. Create the order on another device.',
+  'parts.more_than_held': 'The technician holds fewer of this part than that. Check the count.',
+  'parts.faulty_serial_unmatched': 'No part line of this order has that faulty serial. Check the serial on the part.',
+  'parts.faulty_already_returned': 'This faulty part was already returned.',
   'app.internal': 'Something went wrong. Try again.',
   unknown: 'Something went wrong. Try again; if it happens again, update the app.',
 };
@@ -209,6 +216,13 @@ export const errorsZhCN: Record<Code, string> = {
   'relay.internal': '服务器出错，没有数据丢失；下次同步时会重试。',
   'relay.unavailable': '服务器暂时不可用，没有数据丢失；下次同步时会重试。',
   'relay.unexpected': '服务器应答异常，请检查服务器地址；您的工作已保留。',
+  // dispatch: order numbers and parts issue/return
+  'order_no.malformed': '这不是工单号（WO-年月日-前缀-0001）。',
+  'order_no.bad_prefix': '本设备没有有效的工单号前缀，请重新登录。',
+  'order_no.sequence_exhausted': '本设备今天的 9999 个工单号已用完，请在其他设备上创建工单。',
+  'parts.more_than_held': '师傅手上的这种备件没有这么多，请核对数量。',
+  'parts.faulty_serial_unmatched': '本工单没有哪条备件记录的旧件序列号与此相符，请核对备件上的序列号。',
+  'parts.faulty_already_returned': '这个旧件已经退回过了。',
   'app.internal': '出现问题，请重试。',
   unknown: '出现问题，请重试；如再次出现请更新应用。',
 };
