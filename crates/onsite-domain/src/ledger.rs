@@ -229,6 +229,20 @@ mod tests {
     }
 
     #[test]
+    fn a_ledger_written_before_faulty_returns_existed_still_reads() {
+        use automerge::transaction::Transactable;
+        let mut l = StockLedger::new("t1");
+        l.record("a", "P1", EntryKind::Issued, 2, "d", "", 1)
+            .unwrap();
+        let mut old = crate::doc::create(&l).expect("create");
+        old.delete(automerge::ROOT, "faulty_returns")
+            .expect("drop the field");
+        old.commit();
+        let read: StockLedger = crate::doc::read(&old).expect("an older ledger still hydrates");
+        assert_eq!(read, l, "a missing list of faulty returns reads as empty");
+    }
+
+    #[test]
     fn duplicate_entry_ids_are_refused() {
         let mut l = StockLedger::new("t1");
         l.record("a", "P1", EntryKind::Issued, 1, "d", "", 1)

@@ -262,3 +262,63 @@ pub fn totals(used: &[UsedPart]) -> BTreeMap<String, i64> {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Code;
+
+    fn m<'a>(id: &'a str, qty: i64, note: &'a str) -> Movement<'a> {
+        Movement {
+            id,
+            part_no: "GEN-FUSE-10A",
+            qty,
+            by: "disp",
+            note,
+            at_ms: 1,
+        }
+    }
+
+    #[test]
+    fn a_stock_take_may_correct_negative_stock_up_but_never_take_stock_below_zero() {
+        let catalogue = crate::seed::parts_catalogue();
+        let mut ledger = StockLedger::new("t1");
+        let negative = BTreeMap::from([("GEN-FUSE-10A".to_owned(), -2)]);
+        assert_eq!(
+            adjust(&mut ledger, &catalogue, &negative, &m("a", -1, "count")).map_err(|e| e.code()),
+            Err(Code::PartsMoreThanHeld),
+            "already below zero: a further decrease is refused"
+        );
+        adjust(
+            &mut ledger,
+            &catalogue,
+            &negative,
+            &m("b", 2, "found 2 in the van"),
+        )
+        .expect("an increase is a correction towards the truth");
+        assert_eq!(
+            ledger.entries.len(),
+            1,
+            "only the accepted adjustment is written"
+        );
+        assert_eq!(
+            ledger.entries[0].note, "found 2 in the van",
+            "the reason is kept"
+        );
+    }
+
+    #[test]
+    fn a_return_is_checked_against_the_stock_on_hand() {
+        let catalogue = crate::seed::parts_catalogue();
+        let mut ledger = StockLedger::new("t1");
+        let held = BTreeMap::from([("GEN-FUSE-10A".to_owned(), 3)]);
+        let err = return_unused(&mut ledger, &catalogue, &held, &m("a", 4, "")).unwrap_err();
+        assert_eq!(err.code(), Code::PartsMoreThanHeld);
+        assert!(
+            err.to_string().contains("holds 3") && err.to_string().contains("the 4 asked"),
+            "the message gives both figures: {err}"
+        );
+        return_unused(&mut ledger, &catalogue, &held, &m("b", 3, "")).expect("all 3 back");
+        assert_eq!(ledger.entries[0].delta, -3, "a return is negative");
+    }
+}

@@ -291,6 +291,76 @@ mod tests {
         }
     }
 
+    fn order_at(n: u32, address: &str, assignee: Option<&str>, start_h: i64) -> Order {
+        let mut new = crate::seed::order(n, 0);
+        new.order_id = format!("o-{n}");
+        new.customer.address = address.to_owned();
+        new.schedule = assignee.map(|_| Window {
+            start_ms: start_h * HOUR,
+            end_ms: (start_h + 1) * HOUR,
+        });
+        let mut o = Order::create(new, &crate::sla::SlaPolicy::PUBLISHED, 0).expect("order");
+        o.assignee = assignee.map(str::to_owned);
+        o
+    }
+
+    #[test]
+    fn same_district_wins_at_equal_load_and_a_free_window_before_the_deadline_wins_over_both() {
+        let techs: Vec<TechnicianProfile> = ["t.a", "t.b", "t.c", "t.d"]
+            .iter()
+            .map(|id| crate::seed::technician(id, id, "1", "C", 0))
+            .collect();
+        let day = [
+            order_at(1, "上海市徐汇区漕溪北路88号", Some("t.a"), 9),
+            order_at(2, "上海市浦东新区世纪大道100号", Some("t.b"), 9),
+            // t.c works all day, in the same district: no window before the deadline.
+            order_at(3, "上海市浦东新区张杨路1号", Some("t.c"), 8),
+        ];
+        let mut busy = day.to_vec();
+        for h in 9..18 {
+            busy.push(order_at(
+                10 + h as u32,
+                "上海市浦东新区张杨路2号",
+                Some("t.c"),
+                h,
+            ));
+        }
+        let order = order_at(99, "上海市浦东新区张杨路9号", None, 0);
+        let plan = Day {
+            orders: &busy,
+            work: Window {
+                start_ms: 8 * HOUR,
+                end_ms: 18 * HOUR,
+            },
+            duration_ms: HOUR,
+        };
+        let got = suggest(&order, &techs, &plan, 0);
+        let ids: Vec<&str> = got
+            .ranked
+            .iter()
+            .map(|s| s.technician_id.as_str())
+            .collect();
+        assert_eq!(
+            ids,
+            ["t.b", "t.d", "t.a", "t.c"],
+            "t.b (same district, 1 order) before t.d (no orders, other district) and t.a (other \
+             district, 1 order); t.c has no free window at all"
+        );
+        assert!(
+            got.ranked[0].reasons.contains(&Reason::SameDistrict {
+                district: "浦东新区".into(),
+                orders: 1
+            }),
+            "the reason names the district: {:?}",
+            got.ranked[0].reasons
+        );
+        assert_eq!(
+            got.ranked[3].reasons[1],
+            Reason::NoFreeWindow,
+            "t.c is full"
+        );
+    }
+
     #[test]
     fn the_earliest_free_window_fits_between_busy_windows() {
         let w = |s: i64, e: i64| Window {

@@ -8,7 +8,7 @@ use onsite_domain::ledger::{StockLedger, stock_levels};
 use onsite_domain::numbering::{self, Date, OrderNo};
 use onsite_domain::order::{DispatchStatus, Order, Window};
 use onsite_domain::parts::{self, FaultyPart, Movement};
-use onsite_domain::reference::{NotQualified, ServiceType, TechnicianProfile};
+use onsite_domain::reference::{NotQualified, PartsCatalogue, ServiceType, TechnicianProfile};
 use onsite_domain::sla::SlaPolicy;
 use onsite_domain::suggest::{self, Day, Reason};
 use onsite_domain::visit::{PartUse, StockSource, Visit};
@@ -231,6 +231,9 @@ fn suggestions_on_generated_days_match_independent_expectations() {
         start_ms: DAY + 8 * HOUR,
         end_ms: DAY + 18 * HOUR,
     };
+    // How often each rule decided between neighbours, and how many were set apart.
+    let mut decided_by = [0usize; 5];
+    let mut set_apart = 0;
     for day_no in 0..300u32 {
         let (techs, orders) = generate_day(&mut rng, day_no);
         let district = pick(&mut rng, DISTRICTS.len());
@@ -256,7 +259,18 @@ fn suggestions_on_generated_days_match_independent_expectations() {
             duration_ms: duration,
         };
         let got = suggest::suggest(&order, &profiles, &plan, now);
-        check_day(day_no, &techs, &order, &plan, now, &got);
+        let expectations = check_day(day_no, &techs, &order, &plan, now, &got);
+        for e in expectations.windows(2) {
+            let rule = [
+                e[0].meets != e[1].meets,
+                e[0].same_district != e[1].same_district,
+                e[0].load != e[1].load,
+                e[0].free_start != e[1].free_start,
+                true,
+            ];
+            decided_by[rule.iter().position(|&d| d).unwrap_or(4)] += 1;
+        }
+        set_apart += got.unqualified.len();
         // Any input order gives the same answer.
         let mut shuffled = profiles.clone();
         shuffled.reverse();
@@ -268,6 +282,11 @@ fn suggestions_on_generated_days_match_independent_expectations() {
             "day {day_no}: the ranking does not depend on the order technicians are listed in"
         );
     }
+    assert!(
+        decided_by.iter().all(|&n| n > 0) && set_apart > 0,
+        "the generated days exercise every rule (deadline, district, load, window, id: \
+         {decided_by:?}) and unqualified technicians ({set_apart})"
+    );
 }
 
 /// What the test expects of one technician, computed without the suggestion module.
@@ -298,7 +317,7 @@ fn check_day(
     plan: &Day<'_>,
     now: Millis,
     got: &suggest::Suggestions,
-) {
+) -> Vec<Expect> {
     let district = DISTRICTS
         .iter()
         .position(|d| order.customer.address.contains(d))
@@ -384,6 +403,7 @@ fn check_day(
             e[1]
         );
     }
+    expectations
 }
 
 fn check_reasons(day_no: u32, s: &suggest::Suggestion, e: &Expect) {
@@ -487,8 +507,8 @@ fn faulty<'a>(serial: &'a str, order_id: &'a str) -> FaultyPart<'a> {
     }
 }
 
-#[test]
-fn bad_movements_are_refused_with_their_code_and_change_nothing() {
+/// Three capacitors issued to `tech.a`, one of them used on order `o-1` replacing `CAP-OLD-1`.
+fn one_capacitor_used() -> (PartsCatalogue, StockLedger, [Visit; 1]) {
     let catalogue = seed::parts_catalogue();
     let mut ledger = StockLedger::new("tech.a");
     parts::issue(&mut ledger, &catalogue, &mv("e1", "AC-CAP-35UF", 3, "")).expect("issue 3");
@@ -497,8 +517,18 @@ fn bad_movements_are_refused_with_their_code_and_change_nothing() {
         "tech.a",
         &[("l1", "AC-CAP-35UF", 1, "CAP-OLD-1")],
     )];
+    assert_eq!(
+        stock_levels(&ledger, &visits)["AC-CAP-35UF"],
+        2,
+        "3 issued − 1 used on site"
+    );
+    (catalogue, ledger, visits)
+}
+
+#[test]
+fn bad_movements_are_refused_with_their_code_and_change_nothing() {
+    let (catalogue, mut ledger, visits) = one_capacitor_used();
     let levels = stock_levels(&ledger, &visits);
-    assert_eq!(levels["AC-CAP-35UF"], 2, "3 issued − 1 used on site");
     let before = ledger.clone();
     let cases: Vec<(&str, Result<(), onsite_domain::DomainError>, Code)> = vec![
         (
@@ -606,7 +636,12 @@ fn bad_movements_are_refused_with_their_code_and_change_nothing() {
         assert_eq!(result.map_err(|e| e.code()), Err(code), "{what}");
     }
     assert_eq!(ledger, before, "no refused movement wrote anything");
+}
 
+#[test]
+fn returns_faulty_parts_and_adjustments_that_hold_are_recorded() {
+    let (catalogue, mut ledger, visits) = one_capacitor_used();
+    let levels = stock_levels(&ledger, &visits);
     parts::return_unused(
         &mut ledger,
         &catalogue,
