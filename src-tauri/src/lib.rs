@@ -151,6 +151,40 @@ fn set_language(app: AppState<'_>, language: String) -> Reply<Settings> {
     app.set_language(&language).map_err(Into::into)
 }
 
+// dispatch: parts issue and return (the dispatcher's side)
+#[tauri::command]
+fn issue_parts(app: AppState<'_>, request: StockMoveRequest) -> Reply<TechnicianStockView> {
+    app.issue_parts(request).map_err(Into::into)
+}
+
+#[tauri::command]
+fn return_parts(app: AppState<'_>, request: StockMoveRequest) -> Reply<TechnicianStockView> {
+    app.return_parts(request).map_err(Into::into)
+}
+
+#[tauri::command]
+fn adjust_stock(app: AppState<'_>, request: StockMoveRequest) -> Reply<TechnicianStockView> {
+    app.adjust_stock(request).map_err(Into::into)
+}
+
+#[tauri::command]
+fn return_faulty_part(
+    app: AppState<'_>,
+    request: FaultyReturnRequest,
+) -> Reply<TechnicianStockView> {
+    app.return_faulty_part(request).map_err(Into::into)
+}
+
+#[tauri::command]
+fn technician_stock(app: AppState<'_>, technician_id: String) -> Reply<TechnicianStockView> {
+    app.technician_stock(&technician_id).map_err(Into::into)
+}
+
+#[tauri::command]
+fn stock_overview(app: AppState<'_>) -> Reply<StockOverview> {
+    app.stock_overview().map_err(Into::into)
+}
+
 /// Register every command on `builder`.
 pub fn with_commands<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
     builder.invoke_handler(tauri::generate_handler![
@@ -181,6 +215,13 @@ pub fn with_commands<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R
         sync_now,
         settings,
         set_language,
+        // dispatch: parts issue and return
+        issue_parts,
+        return_parts,
+        adjust_stock,
+        return_faulty_part,
+        technician_stock,
+        stock_overview,
     ])
 }
 

@@ -25,9 +25,12 @@ mod drafts;
 mod font;
 mod handover;
 mod lists;
+// dispatch: parts issue and return
+mod parts;
 
 pub use drafts::MAX_DRAFT_CHARS;
 pub use lists::SEARCH_LIMIT;
+pub use parts::LOW_STOCK_THRESHOLD;
 
 /// Device time source; tests pass a fixed clock.
 pub type Clock = Arc<dyn Fn() -> Millis + Send + Sync>;

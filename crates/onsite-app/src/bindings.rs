@@ -40,6 +40,13 @@ pub fn export_to(dir: &Path) -> Result<(), ts_rs::ExportError> {
     Settings::export_all_to(dir)?;
     CommandError::export_all_to(dir)?;
     EventName::export_all_to(dir)?;
+    // dispatch: parts issue and return, suggestion reasons
+    StockMoveRequest::export_all_to(dir)?;
+    FaultyReturnRequest::export_all_to(dir)?;
+    TechnicianStockView::export_all_to(dir)?;
+    StockOverview::export_all_to(dir)?;
+    onsite_domain::suggest::Reason::export_all_to(dir)?;
+    onsite_domain::reference::NotQualified::export_all_to(dir)?;
     // Every error code, also those no command returns today (the UI's tables cover them all), and
     // the conflict kinds the dispatcher's screens will list.
     onsite_domain::Code::export_all_to(dir)?;

@@ -50,6 +50,11 @@ pub enum AppError {
         "could not save the record to {0}: {1}; check the folder exists, is writable and the disk has space"
     )]
     Export(String, String),
+    // dispatch: parts issue and return
+    #[error("only a dispatcher or admin may record parts issues and returns")]
+    DispatcherOnly,
+    #[error("the stock ledger of technician '{0}' is not on this device; sync first")]
+    NoLedger(String),
 }
 
 impl AppError {
@@ -75,6 +80,9 @@ impl AppError {
             AppError::DraftTooLong(..) => Code::DraftTooLong,
             AppError::HandoverLocked(_) => Code::HandoverLocked,
             AppError::NoCjkFont(_) => Code::RecordNoCjkFont,
+            // dispatch: parts issue and return
+            AppError::DispatcherOnly => Code::AccessReadOnly,
+            AppError::NoLedger(_) => Code::DocumentNotFound,
         }
     }
 }

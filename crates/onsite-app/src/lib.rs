@@ -10,7 +10,8 @@ mod error;
 pub mod view;
 
 pub use app::{
-    App, Clock, IdSource, MAX_DRAFT_CHARS, MAX_PHOTO_BYTES, SEARCH_LIMIT, random_ids, system_clock,
+    App, Clock, IdSource, LOW_STOCK_THRESHOLD, MAX_DRAFT_CHARS, MAX_PHOTO_BYTES, SEARCH_LIMIT,
+    random_ids, system_clock,
 };
 pub use error::AppError;
 pub use onsite_client::SyncConfig;

@@ -630,6 +630,112 @@ impl EventName {
     }
 }
 
+// dispatch: parts issue and return (领料 / 退料), the dispatcher's side
+
+/// Arguments of `issue_parts`, `return_parts` and `adjust_stock`: one movement of a catalogue
+/// part in a technician's stock. For `adjust_stock`, `qty` is the signed correction and `note`
+/// the mandatory reason.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct StockMoveRequest {
+    pub technician_id: String,
+    pub part_no: String,
+    #[ts(type = "number")]
+    pub qty: i64,
+    pub note: String,
+}
+
+/// Arguments of `return_faulty_part`: the faulty part taken out on site on `order_id`, by the
+/// serial recorded on the order's part line.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct FaultyReturnRequest {
+    pub technician_id: String,
+    pub order_id: String,
+    pub serial: String,
+    pub note: String,
+}
+
+/// Why a technician's stock moved.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub enum StockMoveKind {
+    Issued,
+    Returned,
+    Adjusted,
+}
+
+/// One part in a technician's stock, flagged as the domain's low-stock rule says.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct StockLineView {
+    pub part_no: String,
+    pub name_zh_cn: String,
+    pub name_en: String,
+    #[ts(type = "number")]
+    pub on_hand: i64,
+    /// Fewer than `low_threshold` on hand.
+    pub low: bool,
+    /// More used than issued.
+    pub negative: bool,
+}
+
+/// One ledger entry, newest first in [`TechnicianStockView::entries`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct StockEntryView {
+    pub id: String,
+    pub part_no: String,
+    pub kind: StockMoveKind,
+    /// Signed change of the stock.
+    #[ts(type = "number")]
+    pub delta: i64,
+    #[ts(type = "number")]
+    pub at_ms: i64,
+    pub by: String,
+    pub note: String,
+}
+
+/// A faulty part handed back, newest first in [`TechnicianStockView::faulty_returns`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct FaultyReturnView {
+    pub order_id: String,
+    pub part_no: String,
+    pub serial: String,
+    #[ts(type = "number")]
+    pub at_ms: i64,
+    pub by: String,
+    pub note: String,
+}
+
+/// A technician's stock as the dispatcher sees it: every part ever issued or used, movements
+/// and faulty returns.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct TechnicianStockView {
+    pub technician_id: String,
+    pub technician_name: String,
+    /// A part is low when fewer than this are on hand.
+    #[ts(type = "number")]
+    pub low_threshold: i64,
+    pub lines: Vec<StockLineView>,
+    pub low_count: u32,
+    pub negative_count: u32,
+    pub entries: Vec<StockEntryView>,
+    pub faulty_returns: Vec<FaultyReturnView>,
+}
+
+/// One technician in the stock overview.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct StockSummaryView {
+    pub technician_id: String,
+    pub technician_name: String,
+    pub low_count: u32,
+    pub negative_count: u32,
+}
+
+/// Every technician whose ledger is on this device, by id, with their low and negative counts.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct StockOverview {
+    #[ts(type = "number")]
+    pub low_threshold: i64,
+    pub technicians: Vec<StockSummaryView>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -263,6 +263,19 @@ codes! {
     AssignmentNotQualified = "assignment.not_qualified",
     /// Per document: another order already uses this order number; nothing of it was stored.
     OrderDuplicateNumber = "order.duplicate_number",
+    // --- dispatch: order numbers and parts issue/return (domain, app)
+    /// Not an order number of the form `WO-YYYYMMDD-PREFIX-SEQ`.
+    OrderNoMalformed = "order_no.malformed",
+    /// The device's order-number prefix is not 2–6 of A–Z, 0–9.
+    OrderNoBadPrefix = "order_no.bad_prefix",
+    /// The device used all 9999 order numbers of the day.
+    OrderNoSequenceExhausted = "order_no.sequence_exhausted",
+    /// A return or adjustment takes more of a part than the technician holds.
+    PartsMoreThanHeld = "parts.more_than_held",
+    /// A faulty part's serial matches no part line of the order.
+    PartsFaultySerialUnmatched = "parts.faulty_serial_unmatched",
+    /// The faulty part was already returned.
+    PartsFaultyAlreadyReturned = "parts.faulty_already_returned",
     // --- the app
     /// A command failed without a stable code (a crash inside the app, or the bridge to it).
     AppInternal = "app.internal",

@@ -117,6 +117,31 @@ pub enum DomainError {
     SchemaTooNew { found: u32, supported: u32 },
     #[error("'{0}' is not a valid document id")]
     BadDocId(String),
+    // dispatch: order numbers and parts issue/return
+    #[error("'{text}' is not an order number: {why}")]
+    BadOrderNo { text: String, why: &'static str },
+    #[error(
+        "device prefix '{0}' must be 2 to 6 upper-case letters or digits; sign in again to get one"
+    )]
+    BadOrderPrefix(String),
+    #[error(
+        "this device (prefix '{prefix}') has used all 9999 order numbers for today; create the order on another device"
+    )]
+    OrderNoExhausted { prefix: String },
+    #[error(
+        "the technician holds {held} of part '{part_no}', fewer than the {asked} asked for; check the count"
+    )]
+    MoreThanHeld {
+        part_no: String,
+        held: i64,
+        asked: i64,
+    },
+    #[error(
+        "no part line of order '{order_id}' has the faulty serial '{serial}'; check the serial on the part"
+    )]
+    FaultySerialUnmatched { order_id: String, serial: String },
+    #[error("the faulty part '{serial}' of order '{order_id}' was already returned")]
+    FaultyAlreadyReturned { order_id: String, serial: String },
 }
 
 impl DomainError {
@@ -161,6 +186,13 @@ impl DomainError {
             CorruptDocument(_) => Code::DocumentCorrupt,
             SchemaTooNew { .. } => Code::DocumentSchemaTooNew,
             BadDocId(_) => Code::DocumentBadId,
+            // dispatch: order numbers and parts issue/return
+            BadOrderNo { .. } => Code::OrderNoMalformed,
+            BadOrderPrefix(_) => Code::OrderNoBadPrefix,
+            OrderNoExhausted { .. } => Code::OrderNoSequenceExhausted,
+            MoreThanHeld { .. } => Code::PartsMoreThanHeld,
+            FaultySerialUnmatched { .. } => Code::PartsFaultySerialUnmatched,
+            FaultyAlreadyReturned { .. } => Code::PartsFaultyAlreadyReturned,
         }
     }
 }

@@ -35,12 +35,33 @@ pub struct LedgerEntry {
     pub note: String,
 }
 
+/// A faulty part taken out on site and handed back to the centre (退料, faulty), matched by its
+/// serial to the part line of the order's visit that recorded it. It never counts as stock.
+#[derive(Debug, Clone, PartialEq, Reconcile, Hydrate, Serialize, Deserialize)]
+pub struct FaultyReturn {
+    #[key]
+    pub id: String,
+    pub order_id: String,
+    /// The visit's part line ([`crate::visit::PartUse::id`]) whose `faulty_serial` this is.
+    pub part_line_id: String,
+    pub part_no: String,
+    pub serial: String,
+    pub at_ms: Millis,
+    pub by: String,
+    pub note: String,
+}
+
 /// The ledger document.
 #[derive(Debug, Clone, PartialEq, Reconcile, Hydrate, Serialize, Deserialize)]
 pub struct StockLedger {
     pub schema: u32,
     pub technician_id: String,
     pub entries: Vec<LedgerEntry>,
+    /// Faulty parts returned (see [`crate::parts::return_faulty`]). A ledger written before this
+    /// field existed reads as none.
+    #[autosurgeon(missing = "Vec::new")]
+    #[serde(default)]
+    pub faulty_returns: Vec<FaultyReturn>,
 }
 
 impl StockLedger {
@@ -49,6 +70,7 @@ impl StockLedger {
             schema: crate::templates::SCHEMA,
             technician_id: technician_id.to_owned(),
             entries: Vec::new(),
+            faulty_returns: Vec::new(),
         }
     }
 
@@ -204,6 +226,20 @@ mod tests {
             "input.bad_quantity"
         );
         assert!(l.entries.is_empty(), "a refused entry must not be written");
+    }
+
+    #[test]
+    fn a_ledger_written_before_faulty_returns_existed_still_reads() {
+        use automerge::transaction::Transactable;
+        let mut l = StockLedger::new("t1");
+        l.record("a", "P1", EntryKind::Issued, 2, "d", "", 1)
+            .unwrap();
+        let mut old = crate::doc::create(&l).expect("create");
+        old.delete(automerge::ROOT, "faulty_returns")
+            .expect("drop the field");
+        old.commit();
+        let read: StockLedger = crate::doc::read(&old).expect("an older ledger still hydrates");
+        assert_eq!(read, l, "a missing list of faulty returns reads as empty");
     }
 
     #[test]

@@ -18,13 +18,16 @@ pub mod edit;
 pub mod error;
 pub mod ids;
 pub mod ledger;
+pub mod numbering;
 pub mod order;
+pub mod parts;
 pub mod progress;
 pub mod record;
 pub mod reference;
 pub mod seed;
 pub mod sla;
 pub mod status;
+pub mod suggest;
 pub mod templates;
 pub mod visit;
 

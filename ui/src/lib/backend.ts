@@ -28,6 +28,11 @@ import type { SyncStatus } from './generated/SyncStatus';
 import type { StockAfterUseView } from './generated/StockAfterUseView';
 import type { StockUseRequest } from './generated/StockUseRequest';
 import type { Today } from './generated/Today';
+// dispatch: parts issue and return
+import type { FaultyReturnRequest } from './generated/FaultyReturnRequest';
+import type { StockMoveRequest } from './generated/StockMoveRequest';
+import type { StockOverview } from './generated/StockOverview';
+import type { TechnicianStockView } from './generated/TechnicianStockView';
 
 /** A refused command: `code` is stable and translated by the UI; `message` is for logs only. */
 export class BackendError extends Error {
@@ -97,6 +102,14 @@ export const backend = {
   syncNow: () => call<SyncStatus>('sync_now'),
   settings: () => call<Settings>('settings'),
   setLanguage: (language: string) => call<Settings>('set_language', { language }),
+  // dispatch: parts issue and return (the dispatcher's side)
+  issueParts: (request: StockMoveRequest) => call<TechnicianStockView>('issue_parts', { request }),
+  returnParts: (request: StockMoveRequest) => call<TechnicianStockView>('return_parts', { request }),
+  adjustStock: (request: StockMoveRequest) => call<TechnicianStockView>('adjust_stock', { request }),
+  returnFaultyPart: (request: FaultyReturnRequest) =>
+    call<TechnicianStockView>('return_faulty_part', { request }),
+  technicianStock: (technicianId: string) => call<TechnicianStockView>('technician_stock', { technicianId }),
+  stockOverview: () => call<StockOverview>('stock_overview'),
   onSyncStatus: (cb: (s: SyncStatus) => void): Promise<UnlistenFn> => on<SyncStatus>('sync-status', cb),
   onDocumentsChanged: (cb: () => void): Promise<UnlistenFn> => on<null>('documents-changed', () => cb()),
 };

@@ -107,6 +107,13 @@ export const errorsEn: Record<Code, string> = {
   // relay:
   'assignment.not_qualified': 'The relay refused the assignment: the technician is not qualified for this service or their certificate is expired or withdrawn.',
   'order.duplicate_number': 'The relay refused the order: another order already has this order number.',
+  // dispatch: order numbers and parts issue/return
+  'order_no.malformed': 'That is not an order number (WO-YYYYMMDD-PREFIX-0001).',
+  'order_no.bad_prefix': 'This device has no valid order-number prefix. Sign in again.',
+  'order_no.sequence_exhausted': 'This device has used all 9999 order numbers for today. Create the order on another device.',
+  'parts.more_than_held': 'The technician holds fewer of this part than that. Check the count.',
+  'parts.faulty_serial_unmatched': 'No part line of this order has that faulty serial. Check the serial on the part.',
+  'parts.faulty_already_returned': 'This faulty part was already returned.',
   'app.internal': 'Something went wrong. Try again.',
   unknown: 'Something went wrong. Try again; if it happens again, update the app.',
 };
@@ -215,6 +222,13 @@ export const errorsZhCN: Record<Code, string> = {
   // relay:
   'assignment.not_qualified': '服务器拒绝了派单：该技师没有此类服务的资质，或证件已过期或已被吊销。',
   'order.duplicate_number': '服务器拒绝了该工单：工单号已被其他工单使用。',
+  // dispatch: order numbers and parts issue/return
+  'order_no.malformed': '这不是工单号（WO-年月日-前缀-0001）。',
+  'order_no.bad_prefix': '本设备没有有效的工单号前缀，请重新登录。',
+  'order_no.sequence_exhausted': '本设备今天的 9999 个工单号已用完，请在其他设备上创建工单。',
+  'parts.more_than_held': '师傅手上的这种备件没有这么多，请核对数量。',
+  'parts.faulty_serial_unmatched': '本工单没有哪条备件记录的旧件序列号与此相符，请核对备件上的序列号。',
+  'parts.faulty_already_returned': '这个旧件已经退回过了。',
   'app.internal': '出现问题，请重试。',
   unknown: '出现问题，请重试；如再次出现请更新应用。',
 };
