@@ -151,6 +151,53 @@ fn set_language(app: AppState<'_>, language: String) -> Reply<Settings> {
     app.set_language(&language).map_err(Into::into)
 }
 
+// registry: the customer registry and the CSV order import.
+
+#[tauri::command]
+fn search_customers(app: AppState<'_>, query: String) -> Reply<CustomerSearch> {
+    app.search_customers(&query).map_err(Into::into)
+}
+
+#[tauri::command]
+fn household(app: AppState<'_>, household_id: String) -> Reply<HouseholdView> {
+    app.household(&household_id).map_err(Into::into)
+}
+
+#[tauri::command]
+fn create_household(app: AppState<'_>, request: ContactRequest) -> Reply<HouseholdView> {
+    app.create_household(request).map_err(Into::into)
+}
+
+#[tauri::command]
+fn update_household(
+    app: AppState<'_>,
+    household_id: String,
+    request: ContactRequest,
+) -> Reply<HouseholdView> {
+    app.update_household(&household_id, request)
+        .map_err(Into::into)
+}
+
+#[tauri::command]
+fn save_appliance(
+    app: AppState<'_>,
+    household_id: String,
+    request: ApplianceRequest,
+) -> Reply<HouseholdView> {
+    app.save_appliance(&household_id, request)
+        .map_err(Into::into)
+}
+
+#[tauri::command]
+fn import_preview(app: AppState<'_>, source: ImportSource) -> Reply<ImportPreview> {
+    app.import_preview(source).map_err(Into::into)
+}
+
+#[tauri::command]
+fn import_commit(app: AppState<'_>, request: ImportCommitRequest) -> Reply<ImportResult> {
+    app.import_commit(request).map_err(Into::into)
+}
+
 /// Register every command on `builder`.
 pub fn with_commands<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
     builder.invoke_handler(tauri::generate_handler![
@@ -181,6 +228,14 @@ pub fn with_commands<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R
         sync_now,
         settings,
         set_language,
+        // registry:
+        search_customers,
+        household,
+        create_household,
+        update_household,
+        save_appliance,
+        import_preview,
+        import_commit,
     ])
 }
 

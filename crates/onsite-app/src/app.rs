@@ -25,9 +25,14 @@ mod drafts;
 mod font;
 mod handover;
 mod lists;
+// registry:
+mod import;
+mod registry;
 
 pub use drafts::MAX_DRAFT_CHARS;
 pub use lists::SEARCH_LIMIT;
+// registry:
+pub use import::{ImportError, MAX_IMPORT_BYTES, MAX_IMPORT_ROWS};
 
 /// Device time source; tests pass a fixed clock.
 pub type Clock = Arc<dyn Fn() -> Millis + Send + Sync>;

@@ -50,6 +50,13 @@ pub enum AppError {
         "could not save the record to {0}: {1}; check the folder exists, is writable and the disk has space"
     )]
     Export(String, String),
+    // registry:
+    #[error("only dispatchers and admins keep the customer registry and import orders")]
+    DispatchersOnly,
+    #[error("household '{0}' is not on this device; sync first")]
+    HouseholdNotFound(String),
+    #[error(transparent)]
+    Import(#[from] crate::app::ImportError),
 }
 
 impl AppError {
@@ -75,6 +82,10 @@ impl AppError {
             AppError::DraftTooLong(..) => Code::DraftTooLong,
             AppError::HandoverLocked(_) => Code::HandoverLocked,
             AppError::NoCjkFont(_) => Code::RecordNoCjkFont,
+            // registry:
+            AppError::DispatchersOnly => Code::RegistryDispatchersOnly,
+            AppError::HouseholdNotFound(_) => Code::RegistryHouseholdNotFound,
+            AppError::Import(e) => e.code(),
         }
     }
 }

@@ -117,6 +117,17 @@ pub enum DomainError {
     SchemaTooNew { found: u32, supported: u32 },
     #[error("'{0}' is not a valid document id")]
     BadDocId(String),
+    // registry:
+    #[error(
+        "'{0}' is not a Chinese mobile number (11 digits starting with 1) or a landline with its area code (e.g. 021-12345678)"
+    )]
+    BadPhone(String),
+    #[error("the warranty of appliance '{0}' ends before its purchase date")]
+    WarrantyBeforePurchase(String),
+    #[error(
+        "{0} row(s) of the file have errors; nothing was imported — fix them and preview again"
+    )]
+    ImportHasErrors(usize),
 }
 
 impl DomainError {
@@ -161,6 +172,10 @@ impl DomainError {
             CorruptDocument(_) => Code::DocumentCorrupt,
             SchemaTooNew { .. } => Code::DocumentSchemaTooNew,
             BadDocId(_) => Code::DocumentBadId,
+            // registry:
+            BadPhone(_) => Code::RegistryBadPhone,
+            WarrantyBeforePurchase(_) => Code::RegistryWarrantyBeforePurchase,
+            ImportHasErrors(_) => Code::ImportHasErrors,
         }
     }
 }

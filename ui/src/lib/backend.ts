@@ -28,6 +28,15 @@ import type { SyncStatus } from './generated/SyncStatus';
 import type { StockAfterUseView } from './generated/StockAfterUseView';
 import type { StockUseRequest } from './generated/StockUseRequest';
 import type { Today } from './generated/Today';
+// registry:
+import type { ApplianceRequest } from './generated/ApplianceRequest';
+import type { ContactRequest } from './generated/ContactRequest';
+import type { CustomerSearch } from './generated/CustomerSearch';
+import type { HouseholdView } from './generated/HouseholdView';
+import type { ImportCommitRequest } from './generated/ImportCommitRequest';
+import type { ImportPreview } from './generated/ImportPreview';
+import type { ImportResult } from './generated/ImportResult';
+import type { ImportSource } from './generated/ImportSource';
 
 /** A refused command: `code` is stable and translated by the UI; `message` is for logs only. */
 export class BackendError extends Error {
@@ -97,6 +106,16 @@ export const backend = {
   syncNow: () => call<SyncStatus>('sync_now'),
   settings: () => call<Settings>('settings'),
   setLanguage: (language: string) => call<Settings>('set_language', { language }),
+  // registry: the customer registry and the CSV order import (dispatcher console).
+  searchCustomers: (query: string) => call<CustomerSearch>('search_customers', { query }),
+  household: (householdId: string) => call<HouseholdView>('household', { householdId }),
+  createHousehold: (request: ContactRequest) => call<HouseholdView>('create_household', { request }),
+  updateHousehold: (householdId: string, request: ContactRequest) =>
+    call<HouseholdView>('update_household', { householdId, request }),
+  saveAppliance: (householdId: string, request: ApplianceRequest) =>
+    call<HouseholdView>('save_appliance', { householdId, request }),
+  importPreview: (source: ImportSource) => call<ImportPreview>('import_preview', { source }),
+  importCommit: (request: ImportCommitRequest) => call<ImportResult>('import_commit', { request }),
   onSyncStatus: (cb: (s: SyncStatus) => void): Promise<UnlistenFn> => on<SyncStatus>('sync-status', cb),
   onDocumentsChanged: (cb: () => void): Promise<UnlistenFn> => on<null>('documents-changed', () => cb()),
 };
