@@ -475,17 +475,15 @@ impl Store {
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
         let cache = self.cache.get_mut();
-        let mut batch = Batch {
-            tx: &tx,
-            cache,
-            actor: &self.actor,
-            written: Vec::new(),
+        let outcome = {
+            let mut batch = Batch {
+                tx: &tx,
+                cache: &mut *cache,
+                actor: &self.actor,
+                written: Vec::new(),
+            };
+            f(&mut batch).map(|r| (r, std::mem::take(&mut batch.written)))
         };
-        let outcome = f(&mut batch).and_then(|r| {
-            let written = std::mem::take(&mut batch.written);
-            Ok((r, written))
-        });
-        let cache = batch.cache;
         match outcome.and_then(|(r, written)| Ok((r, written, tx.commit()?))) {
             Ok((r, written, ())) => {
                 for (key, loaded) in written {
