@@ -183,6 +183,51 @@ fn technician_stock(app: AppState<'_>, technician_id: String) -> Reply<Technicia
 #[tauri::command]
 fn stock_overview(app: AppState<'_>) -> Reply<StockOverview> {
     app.stock_overview().map_err(Into::into)
+// registry: the customer registry and the CSV order import.
+
+#[tauri::command]
+fn search_customers(app: AppState<'_>, query: String) -> Reply<CustomerSearch> {
+    app.search_customers(&query).map_err(Into::into)
+}
+
+#[tauri::command]
+fn household(app: AppState<'_>, household_id: String) -> Reply<HouseholdView> {
+    app.household(&household_id).map_err(Into::into)
+}
+
+#[tauri::command]
+fn create_household(app: AppState<'_>, request: ContactRequest) -> Reply<HouseholdView> {
+    app.create_household(request).map_err(Into::into)
+}
+
+#[tauri::command]
+fn update_household(
+    app: AppState<'_>,
+    household_id: String,
+    request: ContactRequest,
+) -> Reply<HouseholdView> {
+    app.update_household(&household_id, request)
+        .map_err(Into::into)
+}
+
+#[tauri::command]
+fn save_appliance(
+    app: AppState<'_>,
+    household_id: String,
+    request: ApplianceRequest,
+) -> Reply<HouseholdView> {
+    app.save_appliance(&household_id, request)
+        .map_err(Into::into)
+}
+
+#[tauri::command]
+fn import_preview(app: AppState<'_>, source: ImportSource) -> Reply<ImportPreview> {
+    app.import_preview(source).map_err(Into::into)
+}
+
+#[tauri::command]
+fn import_commit(app: AppState<'_>, request: ImportCommitRequest) -> Reply<ImportResult> {
+    app.import_commit(request).map_err(Into::into)
 }
 
 /// Register every command on `builder`.
@@ -222,6 +267,14 @@ pub fn with_commands<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R
         return_faulty_part,
         technician_stock,
         stock_overview,
+        // registry:
+        search_customers,
+        household,
+        create_household,
+        update_household,
+        save_appliance,
+        import_preview,
+        import_commit,
     ])
 }
 

@@ -1,8 +1,8 @@
 //! `onsite-relay seed`: a demo company — reference documents, an admin, a dispatcher, two
-//! technicians with profiles and stock ledgers, a day of orders assigned to them, and each of
-//! those orders' households' past orders (completed, with signed visits). The
-//! documents are stored through the normal sync path (as the admin), so they are numbered in the
-//! feed and access events exist exactly as if a dispatcher had made them.
+//! technicians with profiles and stock ledgers, the customer registry's households, a day of
+//! orders assigned to them, and each of those orders' households' past orders (completed, with
+//! signed visits). The documents are stored through the normal sync path (as the admin), so they
+//! are numbered in the feed and access events exist exactly as if a dispatcher had made them.
 
 use automerge::AutoCommit;
 use onsite_domain::edit::{self, EditContext};
@@ -135,6 +135,13 @@ pub fn seed_demo(
         let id = DocId::Order(o.order_id.clone());
         order_ids.push(id.clone());
         docs.push((id, doc::create(&o)?));
+    }
+
+    // registry: the demo households, so a dispatcher's registry has customers to find.
+    for h in 0..seed::HOUSEHOLDS {
+        let household = seed::household(h, day_start);
+        let id = DocId::Household(household.household_id.clone());
+        docs.push((id, doc::create(&household)?));
     }
 
     let past_orders = past_jobs(storage, &mut docs, &profiles, orders, day_start, now)?;

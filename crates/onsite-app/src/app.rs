@@ -25,10 +25,12 @@ mod drafts;
 mod font;
 mod handover;
 mod lists;
-// dispatch: parts issue and return
+mod import;
 mod parts;
+mod registry;
 
 pub use drafts::MAX_DRAFT_CHARS;
+pub use import::{ImportError, MAX_IMPORT_BYTES, MAX_IMPORT_ROWS};
 pub use lists::SEARCH_LIMIT;
 pub use parts::LOW_STOCK_THRESHOLD;
 

@@ -47,6 +47,15 @@ pub fn export_to(dir: &Path) -> Result<(), ts_rs::ExportError> {
     StockOverview::export_all_to(dir)?;
     onsite_domain::suggest::Reason::export_all_to(dir)?;
     onsite_domain::reference::NotQualified::export_all_to(dir)?;
+    // registry:
+    CustomerSearch::export_all_to(dir)?;
+    ContactRequest::export_all_to(dir)?;
+    ApplianceRequest::export_all_to(dir)?;
+    HouseholdView::export_all_to(dir)?;
+    ImportSource::export_all_to(dir)?;
+    ImportPreview::export_all_to(dir)?;
+    ImportCommitRequest::export_all_to(dir)?;
+    ImportResult::export_all_to(dir)?;
     // Every error code, also those no command returns today (the UI's tables cover them all), and
     // the conflict kinds the dispatcher's screens will list.
     onsite_domain::Code::export_all_to(dir)?;

@@ -51,10 +51,15 @@ pub enum AppError {
     )]
     Export(String, String),
     // dispatch: parts issue and return
-    #[error("only a dispatcher or admin may record parts issues and returns")]
-    DispatcherOnly,
     #[error("the stock ledger of technician '{0}' is not on this device; sync first")]
     NoLedger(String),
+    // registry:
+    #[error("only dispatchers and admins may do this (registry, import, stock, dispatch)")]
+    DispatchersOnly,
+    #[error("household '{0}' is not on this device; sync first")]
+    HouseholdNotFound(String),
+    #[error(transparent)]
+    Import(#[from] crate::app::ImportError),
 }
 
 impl AppError {
@@ -81,8 +86,11 @@ impl AppError {
             AppError::HandoverLocked(_) => Code::HandoverLocked,
             AppError::NoCjkFont(_) => Code::RecordNoCjkFont,
             // dispatch: parts issue and return
-            AppError::DispatcherOnly => Code::AccessReadOnly,
             AppError::NoLedger(_) => Code::DocumentNotFound,
+            // registry:
+            AppError::DispatchersOnly => Code::RegistryDispatchersOnly,
+            AppError::HouseholdNotFound(_) => Code::RegistryHouseholdNotFound,
+            AppError::Import(e) => e.code(),
         }
     }
 }

@@ -13,5 +13,7 @@ pub use app::{
     App, Clock, IdSource, LOW_STOCK_THRESHOLD, MAX_DRAFT_CHARS, MAX_PHOTO_BYTES, SEARCH_LIMIT,
     random_ids, system_clock,
 };
+// registry:
+pub use app::{ImportError, MAX_IMPORT_BYTES, MAX_IMPORT_ROWS};
 pub use error::AppError;
 pub use onsite_client::SyncConfig;

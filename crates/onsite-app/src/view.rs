@@ -751,3 +751,211 @@ mod tests {
         }
     }
 }
+
+// registry: the customer registry and the CSV order import (dispatcher console) ---------------
+
+/// A household found by `search_customers`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct HouseholdCard {
+    pub household_id: String,
+    pub name: String,
+    /// Normalised numbers, the first one called first.
+    pub phones: Vec<String>,
+    pub address: String,
+    pub tier: Tier,
+    pub appliances: u32,
+    /// Orders of the household on this device.
+    pub orders: u32,
+    #[ts(type = "number | null")]
+    pub last_order_at_ms: Option<i64>,
+}
+
+/// The answer of `search_customers`: best matches first (see `Store::search_households`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct CustomerSearch {
+    pub query: String,
+    pub households: Vec<HouseholdCard>,
+}
+
+/// Contact fields of a household, as the dispatcher enters them (phones in any usual spelling).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct ContactRequest {
+    pub name: String,
+    pub phones: Vec<String>,
+    pub address: String,
+    pub tier: Tier,
+    pub notes: String,
+    pub preferences: Vec<String>,
+}
+
+/// An appliance to register (`id` null: a new one; else the one to update).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct ApplianceRequest {
+    pub id: Option<String>,
+    pub category: String,
+    pub brand: String,
+    pub model: String,
+    pub serial: String,
+    #[ts(type = "number | null")]
+    pub purchase_date_ms: Option<i64>,
+    #[ts(type = "number | null")]
+    pub warranty_until_ms: Option<i64>,
+}
+
+/// A part replaced on a visit.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct ReplacedPartView {
+    pub part_no: String,
+    pub name_zh_cn: String,
+    pub name_en: String,
+    #[ts(type = "number")]
+    pub qty: i64,
+    pub faulty_serial: String,
+    pub replacement_serial: String,
+}
+
+/// One technician's visit on a household's order.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct HouseholdVisitView {
+    pub technician_id: String,
+    pub stage: Option<Step>,
+    #[ts(type = "number | null")]
+    pub signed_at_ms: Option<i64>,
+    pub technician_name: Option<String>,
+    pub parts: Vec<ReplacedPartView>,
+    pub rating: Option<RatingView>,
+}
+
+/// One order of a household, with its visits.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct HouseholdOrderView {
+    pub order_id: String,
+    pub order_no: String,
+    pub appliance_id: String,
+    pub service_type: ServiceType,
+    pub problem: String,
+    pub status: EffectiveStatus,
+    pub assignee: Option<String>,
+    #[ts(type = "number")]
+    pub created_at_ms: i64,
+    /// Whether the appliance was under warranty when the order was created.
+    pub in_warranty: bool,
+    pub external_ref: Option<String>,
+    pub visits: Vec<HouseholdVisitView>,
+}
+
+/// An appliance of the household as the registry holds it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct RegistryApplianceView {
+    pub id: String,
+    pub category: String,
+    pub brand: String,
+    pub model: String,
+    pub serial: String,
+    #[ts(type = "number | null")]
+    pub purchase_date_ms: Option<i64>,
+    #[ts(type = "number | null")]
+    pub warranty_until_ms: Option<i64>,
+    /// Under warranty now.
+    pub in_warranty: bool,
+    /// Orders about this appliance on this device.
+    pub orders: u32,
+}
+
+/// The household view: the registry's document and every order and visit of the household.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct HouseholdView {
+    pub household_id: String,
+    pub name: String,
+    pub phones: Vec<String>,
+    pub address: String,
+    pub tier: Tier,
+    pub notes: String,
+    pub preferences: Vec<String>,
+    pub appliances: Vec<RegistryApplianceView>,
+    /// Newest first.
+    pub orders: Vec<HouseholdOrderView>,
+    /// The household has edits this device has not yet delivered to the relay.
+    pub pending_sync: bool,
+}
+
+/// The CSV file to import: a path on this device (desktop file dialog) or its bytes (file input).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct ImportSource {
+    pub path: Option<String>,
+    pub bytes_base64: Option<String>,
+}
+
+/// One problem of the file or of a row: a stable code, the column, the offending text.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct ImportIssueView {
+    pub code: Code,
+    pub column: Option<onsite_domain::import::Column>,
+    pub value: String,
+}
+
+/// What importing a row does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum ImportRowStatus {
+    /// A new order will be created.
+    New,
+    /// An order with this external reference exists; the row is skipped.
+    AlreadyImported,
+    /// The row has errors; nothing is imported until they are fixed.
+    Invalid,
+}
+
+/// One data row of the preview.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct ImportRowView {
+    /// The row number as the spreadsheet shows it (the header is row 1).
+    pub row_no: u32,
+    pub status: ImportRowStatus,
+    pub external_ref: String,
+    pub customer_name: String,
+    pub phone: String,
+    pub service_type: Option<ServiceType>,
+    /// The registry household the row joins (`null`: a new household, or an invalid row).
+    pub household_id: Option<String>,
+    pub household_name: Option<String>,
+    /// For an already imported row: the existing order's number.
+    pub order_no: Option<String>,
+    pub issues: Vec<ImportIssueView>,
+}
+
+/// The answer of `import_preview`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct ImportPreview {
+    /// SHA-256 of the file: `import_commit` refuses a file that changed since.
+    pub file_sha256: String,
+    /// Problems of the header (unknown, repeated or missing columns); rows are not checked then.
+    pub file_issues: Vec<ImportIssueView>,
+    pub rows: Vec<ImportRowView>,
+    pub total: u32,
+    pub new_orders: u32,
+    pub already_imported: u32,
+    pub invalid: u32,
+    pub new_households: u32,
+    /// Whether `import_commit` will import (no file issue, no invalid row).
+    pub can_commit: bool,
+}
+
+/// Arguments of `import_commit`: the same file, and the fingerprint its preview showed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct ImportCommitRequest {
+    pub source: ImportSource,
+    pub file_sha256: String,
+}
+
+/// The answer of `import_commit`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct ImportResult {
+    /// Numbers of the orders created, in file order.
+    pub order_nos: Vec<String>,
+    /// Rows skipped because they were imported before.
+    pub skipped: u32,
+    pub new_households: u32,
+}
+
+// registry: end --------------------------------------------------------------------------------

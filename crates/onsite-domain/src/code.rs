@@ -276,6 +276,49 @@ codes! {
     PartsFaultySerialUnmatched = "parts.faulty_serial_unmatched",
     /// The faulty part was already returned.
     PartsFaultyAlreadyReturned = "parts.faulty_already_returned",
+    // --- registry: customers, households, appliances and the CSV order import (domain, app)
+    /// Not a Chinese mobile number (11 digits starting with 1) or landline with area code.
+    RegistryBadPhone = "registry.bad_phone",
+    /// The household is not on this device.
+    RegistryHouseholdNotFound = "registry.household_not_found",
+    /// An appliance's warranty ends before its purchase date.
+    RegistryWarrantyBeforePurchase = "registry.warranty_before_purchase",
+    /// Only dispatchers and admins keep the registry and import orders.
+    RegistryDispatchersOnly = "registry.dispatchers_only",
+    /// The CSV file is not UTF-8 (e.g. saved by Excel as "CSV" instead of "CSV UTF-8").
+    ImportNotUtf8 = "import.not_utf8",
+    /// The CSV file cannot be read as CSV, or a row has more cells than the header.
+    ImportMalformed = "import.malformed",
+    /// The CSV file has more bytes or rows than one import takes.
+    ImportTooLarge = "import.too_large",
+    /// The CSV file could not be opened.
+    ImportUnreadable = "import.unreadable",
+    /// The CSV file has no data rows.
+    ImportEmpty = "import.empty",
+    /// A required column is not in the header.
+    ImportMissingColumn = "import.missing_column",
+    /// A header names no documented column.
+    ImportUnknownColumn = "import.unknown_column",
+    /// Two headers name the same column.
+    ImportDuplicateColumn = "import.duplicate_column",
+    /// A required value is empty in this row.
+    ImportMissingValue = "import.missing_value",
+    /// The service type is not one of 维修/repair, 安装/installation, 保养/maintenance.
+    ImportUnknownServiceType = "import.unknown_service_type",
+    /// The tier is not one of 普通/standard, 金卡/gold, 白金/platinum.
+    ImportUnknownTier = "import.unknown_tier",
+    /// The date is not a real date written YYYY-MM-DD or YYYY/M/D.
+    ImportBadDate = "import.bad_date",
+    /// The time window is not written HH:MM-HH:MM with the end after the start.
+    ImportBadTimeWindow = "import.bad_time_window",
+    /// Another row of the file has the same external reference.
+    ImportDuplicateInFile = "import.duplicate_in_file",
+    /// An order with this external reference was already imported (the row is skipped).
+    ImportAlreadyImported = "import.already_imported",
+    /// The file changed since its preview; preview it again.
+    ImportFileChanged = "import.file_changed",
+    /// Some rows have errors; nothing was imported.
+    ImportHasErrors = "import.has_errors",
     // --- the app
     /// A command failed without a stable code (a crash inside the app, or the bridge to it).
     AppInternal = "app.internal",

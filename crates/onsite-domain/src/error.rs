@@ -142,6 +142,17 @@ pub enum DomainError {
     FaultySerialUnmatched { order_id: String, serial: String },
     #[error("the faulty part '{serial}' of order '{order_id}' was already returned")]
     FaultyAlreadyReturned { order_id: String, serial: String },
+    // registry:
+    #[error(
+        "'{0}' is not a Chinese mobile number (11 digits starting with 1) or a landline with its area code (e.g. 021-12345678)"
+    )]
+    BadPhone(String),
+    #[error("the warranty of appliance '{0}' ends before its purchase date")]
+    WarrantyBeforePurchase(String),
+    #[error(
+        "{0} row(s) of the file have errors; nothing was imported — fix them and preview again"
+    )]
+    ImportHasErrors(usize),
 }
 
 impl DomainError {
@@ -193,6 +204,10 @@ impl DomainError {
             MoreThanHeld { .. } => Code::PartsMoreThanHeld,
             FaultySerialUnmatched { .. } => Code::PartsFaultySerialUnmatched,
             FaultyAlreadyReturned { .. } => Code::PartsFaultyAlreadyReturned,
+            // registry:
+            BadPhone(_) => Code::RegistryBadPhone,
+            WarrantyBeforePurchase(_) => Code::RegistryWarrantyBeforePurchase,
+            ImportHasErrors(_) => Code::ImportHasErrors,
         }
     }
 }

@@ -7,7 +7,8 @@ use std::str::FromStr;
 use crate::DomainError;
 
 /// The id of one document. Text form: `order:<order-id>`, `visit:<order-id>:<technician-id>`,
-/// `ref:templates`, `ref:fees`, `ref:parts`, `profile:<technician-id>`, `ledger:<technician-id>`.
+/// `ref:templates`, `ref:fees`, `ref:parts`, `profile:<technician-id>`, `ledger:<technician-id>`,
+/// `household:<household-id>`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum DocId {
     Order(String),
@@ -20,6 +21,8 @@ pub enum DocId {
     PartsCatalogue,
     Profile(String),
     Ledger(String),
+    // registry: the customer registry, one document per household.
+    Household(String),
 }
 
 /// Which kind of document an id names.
@@ -30,6 +33,8 @@ pub enum DocKind {
     Reference,
     Profile,
     Ledger,
+    // registry:
+    Household,
 }
 
 impl DocId {
@@ -40,6 +45,7 @@ impl DocId {
             DocId::Templates | DocId::FeeSchedule | DocId::PartsCatalogue => DocKind::Reference,
             DocId::Profile(_) => DocKind::Profile,
             DocId::Ledger(_) => DocKind::Ledger,
+            DocId::Household(_) => DocKind::Household,
         }
     }
 
@@ -71,6 +77,7 @@ impl fmt::Display for DocId {
             DocId::PartsCatalogue => f.write_str("ref:parts"),
             DocId::Profile(id) => write!(f, "profile:{id}"),
             DocId::Ledger(id) => write!(f, "ledger:{id}"),
+            DocId::Household(id) => write!(f, "household:{id}"),
         }
     }
 }
@@ -94,6 +101,7 @@ impl FromStr for DocId {
             ("ref", ["parts"]) => Ok(DocId::PartsCatalogue),
             ("profile", [id]) => Ok(DocId::Profile((*id).to_owned())),
             ("ledger", [id]) => Ok(DocId::Ledger((*id).to_owned())),
+            ("household", [id]) => Ok(DocId::Household((*id).to_owned())),
             _ => Err(bad()),
         }
     }
@@ -131,6 +139,7 @@ mod tests {
             DocId::PartsCatalogue,
             DocId::Profile("tech.a".into()),
             DocId::Ledger("tech.a".into()),
+            DocId::Household("hh-1".into()),
         ] {
             let text = id.to_string();
             assert_eq!(text.parse::<DocId>().unwrap(), id, "{text} must parse back");
@@ -148,6 +157,8 @@ mod tests {
             "order:a b",
             "order:x:y",
             "nope:1",
+            "household:",
+            "household:a:b",
         ] {
             let err = bad.parse::<DocId>().unwrap_err();
             assert_eq!(err.code(), "document.bad_id", "'{bad}' must be refused");

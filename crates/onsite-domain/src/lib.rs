@@ -9,18 +9,23 @@
 //! - [`order::Order`] — dispatcher-owned work order,
 //! - [`visit::Visit`] — technician-owned record of one technician's visit for one order,
 //! - [`reference`] — templates, fee schedule, parts catalogue, technician profiles,
-//! - [`ledger::StockLedger`] — append-only personal stock ledger per technician.
+//! - [`ledger::StockLedger`] — append-only personal stock ledger per technician,
+//! - [`household::Household`] — the dispatcher-owned customer registry, one per household
+//!   ([`phone`] normalises its numbers, [`import`] checks orders imported from CSV).
 
 pub mod code;
 pub mod completion;
 pub mod doc;
 pub mod edit;
 pub mod error;
+pub mod household;
 pub mod ids;
+pub mod import;
 pub mod ledger;
 pub mod numbering;
 pub mod order;
 pub mod parts;
+pub mod phone;
 pub mod progress;
 pub mod record;
 pub mod reference;

@@ -104,6 +104,13 @@ pub struct Order {
     /// Dispatchers' shared notes; several dispatchers may type here at once.
     #[serde(with = "text_serde")]
     pub dispatcher_notes: Text,
+    // registry:
+    /// The reference of the order in the system it was imported from (CSV import), which makes
+    /// importing the same file twice create no duplicates. An order written before this field
+    /// existed, or entered by hand, has none.
+    #[autosurgeon(missing = "Option::default")]
+    #[serde(default)]
+    pub external_ref: Option<String>,
 }
 
 /// What a dispatcher enters to create an order.
@@ -156,6 +163,7 @@ impl Order {
             status_reason: String::new(),
             status_changed_at_ms: now,
             dispatcher_notes: Text::default(),
+            external_ref: None,
         })
     }
 

@@ -210,40 +210,66 @@ pub fn technician(id: &str, name: &str, phone: &str, cert: &str, now: Millis) ->
     }
 }
 
+/// The demo households: name, phone, address, tier.
+const NAMES: [(&str, &str, &str, Tier); 4] = [
+    (
+        "张伟",
+        "13800000001",
+        "上海市浦东新区世纪大道 100 号 1 单元 1201",
+        Tier::Gold,
+    ),
+    (
+        "李娜",
+        "13800000002",
+        "上海市徐汇区漕溪北路 88 号 3 号楼 502",
+        Tier::Standard,
+    ),
+    (
+        "王芳",
+        "13800000003",
+        "上海市静安区南京西路 1500 弄 12 号",
+        Tier::Platinum,
+    ),
+    (
+        "刘洋",
+        "13800000004",
+        "上海市闵行区七莘路 2000 号 8 栋 301",
+        Tier::Standard,
+    ),
+];
+/// Each demo household's preference.
+const PREFS: [&str; 4] = [
+    "客户为回族，请勿携带猪肉制品入户 / Muslim household: no pork products inside",
+    "家中有婴儿，请轻声操作 / Baby at home: please keep noise low",
+    "请提前 30 分钟电话联系 / Call 30 minutes before arrival",
+    "家中有猫，请随手关门 / Cat at home: keep doors closed",
+];
+/// How many demo households there are (`hh-1` … `hh-4`).
+pub const HOUSEHOLDS: usize = NAMES.len();
+
+/// The registry document of demo household `h` (0–3, id `hh-<h+1>`): the customer and
+/// appliances every demo order of the household copies.
+pub fn household(h: usize, day_start: Millis) -> crate::household::Household {
+    let (name, phone, address, tier) = NAMES[h % NAMES.len()];
+    crate::household::Household {
+        schema: SCHEMA,
+        household_id: format!("hh-{}", h % NAMES.len() + 1),
+        name: name.to_owned(),
+        phones: vec![phone.to_owned()],
+        address: address.to_owned(),
+        tier,
+        notes: DOOR_NOTES.to_owned(),
+        preferences: vec![PREFS[h % PREFS.len()].to_owned()],
+        appliances: household_appliances(h % NAMES.len(), day_start),
+        created_at_ms: day_start - YEAR,
+        updated_at_ms: day_start - YEAR,
+    }
+}
+
+const DOOR_NOTES: &str = "单元门密码 1234# / Door code 1234#";
+
 /// A demo order for a household; `n` varies the customer and appliance.
 pub fn order(n: u32, day_start: Millis) -> NewOrder {
-    const NAMES: [(&str, &str, &str, Tier); 4] = [
-        (
-            "张伟",
-            "13800000001",
-            "上海市浦东新区世纪大道 100 号 1 单元 1201",
-            Tier::Gold,
-        ),
-        (
-            "李娜",
-            "13800000002",
-            "上海市徐汇区漕溪北路 88 号 3 号楼 502",
-            Tier::Standard,
-        ),
-        (
-            "王芳",
-            "13800000003",
-            "上海市静安区南京西路 1500 弄 12 号",
-            Tier::Platinum,
-        ),
-        (
-            "刘洋",
-            "13800000004",
-            "上海市闵行区七莘路 2000 号 8 栋 301",
-            Tier::Standard,
-        ),
-    ];
-    const PREFS: [&str; 4] = [
-        "客户为回族，请勿携带猪肉制品入户 / Muslim household: no pork products inside",
-        "家中有婴儿，请轻声操作 / Baby at home: please keep noise low",
-        "请提前 30 分钟电话联系 / Call 30 minutes before arrival",
-        "家中有猫，请随手关门 / Cat at home: keep doors closed",
-    ];
     const PROBLEMS: [(&str, ServiceType); 3] = [
         (
             "空调不制冷，室外机不启动 / AC not cooling, outdoor unit does not start",
@@ -274,7 +300,7 @@ pub fn order(n: u32, day_start: Millis) -> NewOrder {
             phone: phone.to_owned(),
             address: address.to_owned(),
             tier,
-            notes: "单元门密码 1234# / Door code 1234#".to_owned(),
+            notes: DOOR_NOTES.to_owned(),
             preferences: vec![PREFS[(n as usize) % PREFS.len()].to_owned()],
         },
         appliances,

@@ -58,6 +58,11 @@ pub(crate) fn refresh(
         DocId::FeeSchedule => changed.typed::<FeeSchedule>().map(drop),
         DocId::PartsCatalogue => changed.typed::<PartsCatalogue>().map(drop),
         DocId::Profile(_) => changed.typed::<TechnicianProfile>().map(drop),
+        // registry:
+        DocId::Household(household_id) => {
+            let household = changed.typed::<onsite_domain::household::Household>()?;
+            crate::registry::refresh_household(conn, household_id, Some(&household))
+        }
     }
 }
 
@@ -74,6 +79,10 @@ pub(crate) fn forget(
         }
         DocId::Ledger(technician_id) => refresh_ledger(conn, technician_id, None),
         DocId::Templates | DocId::FeeSchedule | DocId::PartsCatalogue | DocId::Profile(_) => Ok(()),
+        // registry:
+        DocId::Household(household_id) => {
+            crate::registry::refresh_household(conn, household_id, None)
+        }
     }
 }
 
@@ -166,6 +175,8 @@ pub(crate) fn refresh_group(
     for (technician_id, v) in &visits {
         write_visit_rows(conn, order_id, technician_id, v, order.as_deref())?;
     }
+    // registry: the imported order's external reference.
+    crate::registry::refresh_order_ref(conn, order_id, order.as_deref())?;
     match order {
         Some(order) => write_order_row(conn, &order, visits.iter().map(|(_, v)| v.as_ref()))?,
         None => {

@@ -24,6 +24,7 @@ mod drafts;
 mod error;
 mod index;
 mod queries;
+mod registry;
 mod schema;
 mod store;
 
@@ -31,7 +32,8 @@ pub use attachments::{Attachment, sha256_hex};
 pub use drafts::{Draft, DraftKey};
 pub use error::StoreError;
 pub use queries::{CustomerRow, HistoryRow, OrderRow, TodayRow, VisitRow, VisitVerification};
-pub use store::{COMPACT_AT, DB_FILE, DEFAULT_DURABILITY, DocInfo, Durability, Store};
+pub use registry::HouseholdRow;
+pub use store::{Batch, COMPACT_AT, DB_FILE, DEFAULT_DURABILITY, DocInfo, Durability, Store};
 
 /// Re-exported so callers name the same Automerge types the store uses.
 pub use automerge;

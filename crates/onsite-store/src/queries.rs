@@ -207,7 +207,7 @@ fn visit_row(
 }
 
 /// `%query%` for LIKE with `\` as the escape character, so `%`, `_` and `\` match literally.
-fn like_pattern(query: &str) -> String {
+pub(crate) fn like_pattern(query: &str) -> String {
     let mut p = String::with_capacity(query.len() + 2);
     p.push('%');
     for c in query.chars() {

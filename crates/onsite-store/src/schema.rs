@@ -6,7 +6,7 @@
 use rusqlite_migration::{M, Migrations};
 
 /// Version of the index-table contents. Bump it when the way rows are derived changes.
-pub const INDEX_VERSION: i64 = 1;
+pub const INDEX_VERSION: i64 = 2;
 
 const MIGRATIONS: &[M<'static>] = &[
     M::up(
@@ -139,6 +139,36 @@ CREATE TABLE drafts (
     saved_at_ms INTEGER NOT NULL,
     PRIMARY KEY (order_id, field, template_id, item_id)
 ) STRICT, WITHOUT ROWID;
+"#,
+    ),
+    // registry: the customer registry (one row per household, one per phone number, normalised)
+    // for the dispatcher's offline search, and the external references of imported orders (not
+    // unique: two dispatchers may import the same row offline; both orders must be indexed).
+    M::up(
+        r#"
+CREATE TABLE idx_households (
+    household_id  TEXT PRIMARY KEY,
+    name          TEXT NOT NULL,
+    address       TEXT NOT NULL,
+    tier          TEXT NOT NULL,
+    appliances    INTEGER NOT NULL,
+    updated_at_ms INTEGER NOT NULL
+) STRICT;
+
+CREATE TABLE idx_household_phones (
+    household_id TEXT NOT NULL,
+    pos          INTEGER NOT NULL,
+    phone        TEXT NOT NULL,
+    PRIMARY KEY (household_id, pos)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX idx_household_phones_by_phone ON idx_household_phones(phone);
+
+CREATE TABLE idx_order_refs (
+    external_ref TEXT NOT NULL,
+    order_id     TEXT NOT NULL,
+    PRIMARY KEY (external_ref, order_id)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX idx_order_refs_by_order ON idx_order_refs(order_id);
 "#,
     ),
 ];

@@ -135,6 +135,131 @@ fn heads_text(heads: &[ChangeHash]) -> String {
         .join(",")
 }
 
+/// The document under `key` if `presence` allows what was found; a document that must be new
+/// goes back into the cache untouched.
+fn checked_presence(
+    cache: &mut DocCache,
+    key: &str,
+    presence: &Presence,
+    existing: Option<Loaded>,
+) -> Result<Option<Loaded>, StoreError> {
+    match (presence, existing) {
+        (Presence::MustBeNew, Some(l)) => {
+            cache.put(key.to_owned(), l);
+            Err(StoreError::AlreadyExists(key.to_owned()))
+        }
+        (Presence::MustExist, None) => Err(StoreError::NotFound(key.to_owned())),
+        (_, existing) => Ok(existing),
+    }
+}
+
+/// Inside `tx`: store the changes `loaded` has beyond what is persisted (a new row, one more
+/// change row, or a compacted snapshot), count the local ones, and refresh the index rows.
+fn persist(
+    tx: &Connection,
+    cache: &mut DocCache,
+    actor: &ActorId,
+    id: &DocId,
+    loaded: &mut Loaded,
+    is_new: bool,
+) -> Result<(), StoreError> {
+    let key = id.to_string();
+    let local = loaded
+        .doc
+        .get_changes_meta(&loaded.persisted)
+        .iter()
+        .filter(|c| c.actor.as_ref() == actor)
+        .count() as i64;
+    if is_new {
+        let snapshot = loaded.doc.save();
+        tx.prepare_cached(
+            "INSERT INTO docs (doc_id, snapshot, local_changes) VALUES (?1, ?2, ?3)",
+        )?
+        .execute(params![key, snapshot, local])?;
+    } else {
+        let (rows, next_seq): (i64, i64) = tx
+            .prepare_cached("SELECT change_rows, next_seq FROM docs WHERE doc_id = ?1")?
+            .query_row(params![key], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        if rows + 1 >= COMPACT_AT {
+            let snapshot = loaded.doc.save();
+            tx.prepare_cached(
+                "UPDATE docs SET snapshot = ?2, change_rows = 0,
+                     local_changes = local_changes + ?3 WHERE doc_id = ?1",
+            )?
+            .execute(params![key, snapshot, local])?;
+            tx.prepare_cached("DELETE FROM doc_changes WHERE doc_id = ?1")?
+                .execute(params![key])?;
+        } else {
+            let bytes = loaded.doc.save_after(&loaded.persisted);
+            tx.prepare_cached("INSERT INTO doc_changes (doc_id, seq, bytes) VALUES (?1, ?2, ?3)")?
+                .execute(params![key, next_seq, bytes])?;
+            tx.prepare_cached(
+                "UPDATE docs SET change_rows = change_rows + 1,
+                     next_seq = next_seq + 1, local_changes = local_changes + ?2
+                 WHERE doc_id = ?1",
+            )?
+            .execute(params![key, local])?;
+        }
+    }
+    index::refresh(tx, cache, actor, id, loaded)
+}
+
+/// Documents written in one transaction ([`Store::batch`]).
+pub struct Batch<'a> {
+    tx: &'a Connection,
+    cache: &'a mut DocCache,
+    actor: &'a ActorId,
+    /// Documents written so far, persisted inside the transaction; cached after the commit.
+    written: Vec<(String, Loaded)>,
+}
+
+impl Batch<'_> {
+    /// Create document `id` holding `value` (refused when it exists).
+    pub fn create<T: Reconcile>(&mut self, id: &DocId, value: &T) -> Result<(), StoreError> {
+        self.write(id, Presence::MustBeNew, |l| {
+            reconcile_into(&mut l.doc, value)
+        })
+    }
+
+    /// Hydrate `id` as `T`, let `f` change it and write the difference.
+    pub fn update<T, F>(&mut self, id: &DocId, f: F) -> Result<T, StoreError>
+    where
+        T: Hydrate + Reconcile + Clone + Send + Sync + 'static,
+        F: FnOnce(&mut T) -> Result<(), DomainError>,
+    {
+        self.write(id, Presence::MustExist, |l| {
+            let mut value = l.typed::<T>()?.as_ref().clone();
+            f(&mut value)?;
+            l.invalidate();
+            reconcile_into(&mut l.doc, &value)?;
+            Ok(value)
+        })
+    }
+
+    fn write<R>(
+        &mut self,
+        id: &DocId,
+        presence: Presence,
+        f: impl FnOnce(&mut Loaded) -> Result<R, StoreError>,
+    ) -> Result<R, StoreError> {
+        let key = id.to_string();
+        let existing = match self.written.iter().position(|(k, _)| *k == key) {
+            Some(i) => Some(self.written.swap_remove(i).1),
+            None => self.cache.take(self.tx, self.actor, &key)?,
+        };
+        let is_new = existing.is_none();
+        let mut loaded = checked_presence(self.cache, &key, &presence, existing)?
+            .unwrap_or_else(|| Loaded::new(AutoCommit::new().with_actor(self.actor.clone())));
+        let result = f(&mut loaded)?;
+        if !loaded.doc.get_changes_meta(&loaded.persisted).is_empty() {
+            persist(self.tx, self.cache, self.actor, id, &mut loaded, is_new)?;
+            loaded.persisted = loaded.doc.get_heads();
+        }
+        self.written.push((key, loaded));
+        Ok(result)
+    }
+}
+
 impl Store {
     /// Open (creating if needed) the store at `path`, migrating it to the latest schema.
     ///
@@ -309,83 +434,67 @@ impl Store {
         let cache = self.cache.get_mut();
         let existing = cache.take(&self.conn, &self.actor, &key)?;
         let is_new = existing.is_none();
-        match (&presence, existing) {
-            (Presence::MustBeNew, Some(l)) => {
-                cache.put(key.clone(), l);
-                Err(StoreError::AlreadyExists(key))
+        let mut loaded = checked_presence(cache, &key, &presence, existing)?
+            .unwrap_or_else(|| Loaded::new(AutoCommit::new().with_actor(self.actor.clone())));
+        let result = match f(&mut loaded) {
+            Ok(r) => r,
+            Err(e) => {
+                // Keep the cached copy only if `f` left the document as committed.
+                if !is_new && loaded.doc.get_heads() == loaded.persisted {
+                    cache.put(key, loaded);
+                }
+                return Err(e);
             }
-            (Presence::MustExist, None) => Err(StoreError::NotFound(key)),
-            (_, existing) => {
-                let mut loaded = existing.unwrap_or_else(|| {
-                    Loaded::new(AutoCommit::new().with_actor(self.actor.clone()))
-                });
-                let result = match f(&mut loaded) {
-                    Ok(r) => r,
-                    Err(e) => {
-                        // Keep the cached copy only if `f` left the document as committed.
-                        if !is_new && loaded.doc.get_heads() == loaded.persisted {
-                            cache.put(key, loaded);
-                        }
-                        return Err(e);
-                    }
-                };
-                // From here on, an error drops `loaded`: the cache no longer has the document
-                // and the next access reloads what is committed.
-                let (new_changes, local) = {
-                    let metas = loaded.doc.get_changes_meta(&loaded.persisted);
-                    let local = metas
-                        .iter()
-                        .filter(|c| c.actor.as_ref() == &self.actor)
-                        .count() as i64;
-                    (metas.len(), local)
-                };
-                if new_changes == 0 {
-                    if !is_new {
-                        cache.put(key, loaded);
-                    }
-                    return Ok(result);
-                }
-                let tx = self
-                    .conn
-                    .transaction_with_behavior(TransactionBehavior::Immediate)?;
-                if is_new {
-                    let snapshot = loaded.doc.save();
-                    tx.prepare_cached(
-                        "INSERT INTO docs (doc_id, snapshot, local_changes) VALUES (?1, ?2, ?3)",
-                    )?
-                    .execute(params![key, snapshot, local])?;
-                } else {
-                    let (rows, next_seq): (i64, i64) = tx
-                        .prepare_cached("SELECT change_rows, next_seq FROM docs WHERE doc_id = ?1")?
-                        .query_row(params![key], |r| Ok((r.get(0)?, r.get(1)?)))?;
-                    if rows + 1 >= COMPACT_AT {
-                        let snapshot = loaded.doc.save();
-                        tx.prepare_cached(
-                            "UPDATE docs SET snapshot = ?2, change_rows = 0,
-                                 local_changes = local_changes + ?3 WHERE doc_id = ?1",
-                        )?
-                        .execute(params![key, snapshot, local])?;
-                        tx.prepare_cached("DELETE FROM doc_changes WHERE doc_id = ?1")?
-                            .execute(params![key])?;
-                    } else {
-                        let bytes = loaded.doc.save_after(&loaded.persisted);
-                        tx.prepare_cached(
-                            "INSERT INTO doc_changes (doc_id, seq, bytes) VALUES (?1, ?2, ?3)",
-                        )?
-                        .execute(params![key, next_seq, bytes])?;
-                        tx.prepare_cached(
-                            "UPDATE docs SET change_rows = change_rows + 1,
-                                 next_seq = next_seq + 1, local_changes = local_changes + ?2
-                             WHERE doc_id = ?1",
-                        )?
-                        .execute(params![key, local])?;
-                    }
-                }
-                index::refresh(&tx, cache, &self.actor, id, &mut loaded)?;
-                tx.commit()?;
-                loaded.persisted = loaded.doc.get_heads();
+        };
+        // From here on, an error drops `loaded`: the cache no longer has the document and the
+        // next access reloads what is committed.
+        if loaded.doc.get_changes_meta(&loaded.persisted).is_empty() {
+            if !is_new {
                 cache.put(key, loaded);
-                Ok(result)
+            }
+            return Ok(result);
+        }
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        persist(&tx, cache, &self.actor, id, &mut loaded, is_new)?;
+        tx.commit()?;
+        loaded.persisted = loaded.doc.get_heads();
+        cache.put(key, loaded);
+        Ok(result)
+    }
+
+    /// Write several documents in **one** transaction: all of them or none (e.g. an import's
+    /// households and orders). `f` creates and updates documents through the [`Batch`]; when it
+    /// or any write fails, nothing is written.
+    pub fn batch<R>(
+        &mut self,
+        f: impl FnOnce(&mut Batch<'_>) -> Result<R, StoreError>,
+    ) -> Result<R, StoreError> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let cache = self.cache.get_mut();
+        let outcome = {
+            let mut batch = Batch {
+                tx: &tx,
+                cache: &mut *cache,
+                actor: &self.actor,
+                written: Vec::new(),
+            };
+            f(&mut batch).map(|r| (r, std::mem::take(&mut batch.written)))
+        };
+        match outcome.and_then(|(r, written)| Ok((r, written, tx.commit()?))) {
+            Ok((r, written, ())) => {
+                for (key, loaded) in written {
+                    cache.put(key, loaded);
+                }
+                Ok(r)
+            }
+            Err(e) => {
+                // Index refreshes may have cached documents read inside the rolled-back transaction.
+                cache.clear();
+                Err(e)
             }
         }
     }
@@ -704,6 +813,10 @@ impl Store {
             "idx_events",
             "idx_visit_parts",
             "idx_ledger",
+            // registry:
+            "idx_households",
+            "idx_household_phones",
+            "idx_order_refs",
         ] {
             tx.execute(&format!("DELETE FROM {table}"), [])?;
         }
@@ -729,6 +842,18 @@ impl Store {
                 });
                 match ledger {
                     Ok(ledger) => index::refresh_ledger(&tx, t, Some(&ledger))?,
+                    Err(e) if unreadable(&e) => skipped += 1,
+                    Err(e) => return Err(e),
+                }
+            }
+            // registry:
+            if let DocId::Household(h) = id {
+                let household = cache.get(&tx, &self.actor, &id.to_string()).and_then(|l| {
+                    l.ok_or_else(|| StoreError::NotFound(id.to_string()))?
+                        .typed::<onsite_domain::household::Household>()
+                });
+                match household {
+                    Ok(household) => crate::registry::refresh_household(&tx, h, Some(&household))?,
                     Err(e) if unreadable(&e) => skipped += 1,
                     Err(e) => return Err(e),
                 }

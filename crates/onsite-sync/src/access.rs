@@ -5,9 +5,10 @@
 //! - technician: reads orders currently assigned to them; reads and writes their own visits
 //!   (`visit:<order>:<self>`, writable while they are or were assigned to the order, so work done
 //!   offline before a reassignment still uploads); reads their own ledger and profile; reads
-//!   reference documents.
-//! - dispatcher: reads and writes orders, reference documents, ledgers and profiles; reads all
-//!   visits.
+//!   reference documents. Households are not theirs to read: an order carries a copy of its
+//!   customer and appliances.
+//! - dispatcher: reads and writes orders, reference documents, ledgers, profiles and the
+//!   registry (`household:<id>`); reads all visits.
 //! - admin: reads and writes everything.
 //!
 //! A document a user may not read does not exist for them.
@@ -104,6 +105,8 @@ pub fn access(who: &Principal, doc: &DocId, order: Option<&OrderFacts>) -> Acces
             DocId::Templates | DocId::FeeSchedule | DocId::PartsCatalogue => Access::Read,
             DocId::Profile(t) | DocId::Ledger(t) if t == me => Access::Read,
             DocId::Profile(_) | DocId::Ledger(_) => Access::None,
+            // registry: the order carries the customer and appliances the technician needs.
+            DocId::Household(_) => Access::None,
         },
     }
 }
@@ -233,6 +236,25 @@ mod tests {
         ] {
             assert_eq!(access(&d, &doc, None), Access::ReadWrite, "{doc}");
         }
+    }
+
+    // registry:
+    #[test]
+    fn the_registry_is_the_dispatchers_and_no_technicians() {
+        let hh = DocId::Household("hh-1".into());
+        for (user, role, want) in [
+            ("disp", Role::Dispatcher, Access::ReadWrite),
+            ("root", Role::Admin, Access::ReadWrite),
+            ("tech.a", Role::Technician, Access::None),
+        ] {
+            let f = facts(Some("tech.a"), &["tech.a"]);
+            assert_eq!(
+                access(&who(user, role), &hh, Some(&f)),
+                want,
+                "{role:?} on a household, even one of their own orders"
+            );
+        }
+        assert_eq!(governing_order(&hh), None, "no order governs a household");
     }
 
     #[test]

@@ -33,6 +33,15 @@ import type { FaultyReturnRequest } from './generated/FaultyReturnRequest';
 import type { StockMoveRequest } from './generated/StockMoveRequest';
 import type { StockOverview } from './generated/StockOverview';
 import type { TechnicianStockView } from './generated/TechnicianStockView';
+// registry:
+import type { ApplianceRequest } from './generated/ApplianceRequest';
+import type { ContactRequest } from './generated/ContactRequest';
+import type { CustomerSearch } from './generated/CustomerSearch';
+import type { HouseholdView } from './generated/HouseholdView';
+import type { ImportCommitRequest } from './generated/ImportCommitRequest';
+import type { ImportPreview } from './generated/ImportPreview';
+import type { ImportResult } from './generated/ImportResult';
+import type { ImportSource } from './generated/ImportSource';
 
 /** A refused command: `code` is stable and translated by the UI; `message` is for logs only. */
 export class BackendError extends Error {
@@ -110,6 +119,16 @@ export const backend = {
     call<TechnicianStockView>('return_faulty_part', { request }),
   technicianStock: (technicianId: string) => call<TechnicianStockView>('technician_stock', { technicianId }),
   stockOverview: () => call<StockOverview>('stock_overview'),
+  // registry: the customer registry and the CSV order import (dispatcher console).
+  searchCustomers: (query: string) => call<CustomerSearch>('search_customers', { query }),
+  household: (householdId: string) => call<HouseholdView>('household', { householdId }),
+  createHousehold: (request: ContactRequest) => call<HouseholdView>('create_household', { request }),
+  updateHousehold: (householdId: string, request: ContactRequest) =>
+    call<HouseholdView>('update_household', { householdId, request }),
+  saveAppliance: (householdId: string, request: ApplianceRequest) =>
+    call<HouseholdView>('save_appliance', { householdId, request }),
+  importPreview: (source: ImportSource) => call<ImportPreview>('import_preview', { source }),
+  importCommit: (request: ImportCommitRequest) => call<ImportResult>('import_commit', { request }),
   onSyncStatus: (cb: (s: SyncStatus) => void): Promise<UnlistenFn> => on<SyncStatus>('sync-status', cb),
   onDocumentsChanged: (cb: () => void): Promise<UnlistenFn> => on<null>('documents-changed', () => cb()),
 };

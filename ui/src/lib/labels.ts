@@ -10,6 +10,9 @@ import type { ServiceType } from './generated/ServiceType';
 import type { SlaBadgeView } from './generated/SlaBadgeView';
 import type { Step } from './generated/Step';
 import type { Tier } from './generated/Tier';
+// registry:
+import type { Column } from './generated/Column';
+import type { ImportRowStatus } from './generated/ImportRowStatus';
 
 export const tierLabel: Record<Tier, MessageKey> = {
   Standard: 'tier.standard',
@@ -88,4 +91,28 @@ export const missingLabel: Record<MissingKind, MessageKey> = {
 export const checkResultLabel: Record<CheckResult, MessageKey> = {
   Ok: 'checklist.home_check_ok',
   NeedsService: 'checklist.home_check_needs_service',
+};
+
+// registry: the import file's columns and what importing a row does.
+export const columnLabel: Record<Column, MessageKey> = {
+  external_ref: 'column.external_ref',
+  customer_name: 'column.customer_name',
+  phone: 'column.phone',
+  address: 'column.address',
+  tier: 'column.tier',
+  service_type: 'column.service_type',
+  scheduled_date: 'column.scheduled_date',
+  time_window: 'column.time_window',
+  problem: 'column.problem',
+  category: 'column.category',
+  brand: 'column.brand',
+  model: 'column.model',
+  serial: 'column.serial',
+  notes: 'column.notes',
+};
+
+export const importStatusLabel: Record<ImportRowStatus, MessageKey> = {
+  new: 'import.status.new',
+  already_imported: 'import.status.already_imported',
+  invalid: 'import.status.invalid',
 };

@@ -11,7 +11,6 @@ use onsite_domain::reference::{PartsCatalogue, TechnicianProfile};
 use onsite_domain::visit::Visit;
 use onsite_domain::{DocId, DomainError};
 use onsite_store::Store;
-use onsite_wire::Role;
 
 use super::{App, lock, read_order};
 use crate::error::AppError;
@@ -29,15 +28,6 @@ enum Move {
 }
 
 impl App {
-    /// The signed-in user, if a dispatcher or admin: only they record stock movements.
-    fn dispatcher(&self) -> Result<String, AppError> {
-        match onsite_client::Session::load(&self.store)? {
-            Some(s) if matches!(s.role, Role::Dispatcher | Role::Admin) => Ok(s.user_id),
-            Some(_) => Err(AppError::DispatcherOnly),
-            None => Err(AppError::NotSignedIn),
-        }
-    }
-
     /// Issue parts from the centre to a technician (领料).
     pub fn issue_parts(&self, req: StockMoveRequest) -> Result<TechnicianStockView, AppError> {
         self.move_stock(Move::Issue, req)
