@@ -11,6 +11,7 @@
 //! - [`reference`] — templates, fee schedule, parts catalogue, technician profiles,
 //! - [`ledger::StockLedger`] — append-only personal stock ledger per technician.
 
+pub mod board;
 pub mod code;
 pub mod completion;
 pub mod doc;
