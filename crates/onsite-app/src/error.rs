@@ -50,6 +50,13 @@ pub enum AppError {
         "could not save the record to {0}: {1}; check the folder exists, is writable and the disk has space"
     )]
     Export(String, String),
+    // console:
+    #[error("only dispatchers and admins use the console; sign in as one")]
+    NotDispatcher,
+    #[error("the schedule window must end after it starts")]
+    BadWindow,
+    #[error("technician '{0}' is not on this device; sync first")]
+    UnknownTechnician(String),
 }
 
 impl AppError {
@@ -75,6 +82,10 @@ impl AppError {
             AppError::DraftTooLong(..) => Code::DraftTooLong,
             AppError::HandoverLocked(_) => Code::HandoverLocked,
             AppError::NoCjkFont(_) => Code::RecordNoCjkFont,
+            // console:
+            AppError::NotDispatcher => Code::ConsoleDispatcherOnly,
+            AppError::BadWindow => Code::OrderBadWindow,
+            AppError::UnknownTechnician(_) => Code::OrderUnknownTechnician,
         }
     }
 }

@@ -260,6 +260,13 @@ codes! {
     // --- the app
     /// A command failed without a stable code (a crash inside the app, or the bridge to it).
     AppInternal = "app.internal",
+    // console: the dispatcher console (app)
+    /// A console command was called by a technician: only dispatchers and admins use it.
+    ConsoleDispatcherOnly = "console.dispatcher_only",
+    /// A schedule window that does not end after it starts.
+    OrderBadWindow = "order.bad_window",
+    /// An assignment to a technician whose profile is not on the device.
+    OrderUnknownTechnician = "order.unknown_technician",
 }
 
 impl std::fmt::Display for Code {

@@ -310,7 +310,11 @@ impl TechnicianProfile {
     }
 
     /// Why the technician may not be assigned an order of `service_type` at `now`, if so.
-    pub fn not_qualified_for(&self, service_type: ServiceType, now: Millis) -> Option<NotQualified> {
+    pub fn not_qualified_for(
+        &self,
+        service_type: ServiceType,
+        now: Millis,
+    ) -> Option<NotQualified> {
         match self.certificate_state(now) {
             CertificateState::Withdrawn => Some(NotQualified::CertificateWithdrawn),
             CertificateState::Expired => Some(NotQualified::CertificateExpired),
@@ -337,8 +341,16 @@ mod tests {
     #[test]
     fn a_withdrawn_certificate_no_longer_qualifies_whatever_its_expiry() {
         let mut p = seed::technician("tech.a", "张师傅", "13900000000", "HC-1", 0);
-        assert_eq!(p.certificate_state(10), CertificateState::Valid, "fresh certificate");
-        assert_eq!(p.not_qualified_for(ServiceType::Repair, 10), None, "qualified");
+        assert_eq!(
+            p.certificate_state(10),
+            CertificateState::Valid,
+            "fresh certificate"
+        );
+        assert_eq!(
+            p.not_qualified_for(ServiceType::Repair, 10),
+            None,
+            "qualified"
+        );
         p.qualifications = vec![ServiceType::Installation];
         assert_eq!(
             p.not_qualified_for(ServiceType::Repair, 10),
@@ -346,8 +358,16 @@ mod tests {
             "repair is not among the qualifications"
         );
         p.certificate_withdrawn_at_ms = Some(5);
-        assert_eq!(p.certificate_state(4), CertificateState::Valid, "before the withdrawal");
-        assert_eq!(p.certificate_state(5), CertificateState::Withdrawn, "from the withdrawal on");
+        assert_eq!(
+            p.certificate_state(4),
+            CertificateState::Valid,
+            "before the withdrawal"
+        );
+        assert_eq!(
+            p.certificate_state(5),
+            CertificateState::Withdrawn,
+            "from the withdrawal on"
+        );
         assert_eq!(
             p.not_qualified_for(ServiceType::Installation, 10),
             Some(NotQualified::CertificateWithdrawn),
