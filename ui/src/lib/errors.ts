@@ -105,6 +105,10 @@ export const errorsEn: Record<Code, string> = {
   'relay.unavailable': 'The relay is unavailable right now; nothing was lost. Your work syncs at the next try.',
   'relay.unexpected': 'The relay gave an unexpected answer. Check the relay URL; your work is kept.',
   'app.internal': 'Something went wrong. Try again.',
+  // console:
+  'console.dispatcher_only': 'Only dispatchers and admins use the console. Sign in as one.',
+  'order.bad_window': 'The schedule window must end after it starts.',
+  'order.unknown_technician': 'That technician is not on this device yet. Sync first.',
   unknown: 'Something went wrong. Try again; if it happens again, update the app.',
 };
 
@@ -210,6 +214,10 @@ export const errorsZhCN: Record<Code, string> = {
   'relay.unavailable': '服务器暂时不可用，没有数据丢失；下次同步时会重试。',
   'relay.unexpected': '服务器应答异常，请检查服务器地址；您的工作已保留。',
   'app.internal': '出现问题，请重试。',
+  // console:
+  'console.dispatcher_only': '只有调度员和管理员可以使用调度台，请以调度员身份登录。',
+  'order.bad_window': '预约时段的结束时间必须晚于开始时间。',
+  'order.unknown_technician': '该技师的资料尚未同步到本设备，请先同步。',
   unknown: '出现问题，请重试；如再次出现请更新应用。',
 };
 
