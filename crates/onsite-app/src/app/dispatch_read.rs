@@ -178,7 +178,8 @@ impl App {
             None => Vec::new(),
             Some(before) => {
                 let alerts = board::newly_alerting(before, b);
-                // Keep badges of orders on other days, so switching days raises nothing.
+                // Orders of other days keep their badges; an order seen for the first time
+                // (new, or on a day not shown before) alerts if it is already at risk.
                 before.extend(now.clone());
                 alerts
             }
