@@ -10,6 +10,7 @@ use onsite_app::view::*;
 use onsite_app::{App, SyncConfig};
 use onsite_domain::order::Tier;
 use onsite_domain::reference::{NotQualified, ServiceType, TechnicianProfile};
+use onsite_domain::status::{ConflictKind, EffectiveStatus};
 use onsite_domain::{Code, DocId, HOUR};
 use onsite_testkit::job::{signature_png, signed_job_edits};
 use onsite_testkit::relay::{Seeded, wait_for};
@@ -209,6 +210,38 @@ async fn an_order_created_offline_reaches_the_technician_and_its_completion_come
     assert!(
         list.completions.iter().any(|c| c.order_id == oid),
         "the completion is listed"
+    );
+    let board = disp.board(0).expect("board");
+    let block = board
+        .lanes
+        .iter()
+        .flat_map(|l| l.blocks.iter())
+        .find(|c| c.order_id == oid)
+        .expect("the order stays on tech.a's lane");
+    assert_eq!(
+        block.status,
+        EffectiveStatus::Completed,
+        "shown as completed"
+    );
+    assert!(!block.alert, "a completed order is not counted as at risk");
+
+    // Cancelled after it was done: the review queue shows it with the facts to decide.
+    disp.cancel_order(&oid, "customer called to cancel")
+        .expect("cancel");
+    let conflicts = disp.conflicts().expect("conflicts");
+    let found = conflicts
+        .iter()
+        .find(|c| c.order_id == oid)
+        .expect("a conflict for the order");
+    assert_eq!(found.kind, ConflictKind::CancelledButCompleted);
+    assert_eq!(
+        (found.technicians.clone(), found.technician_names.clone()),
+        (vec!["tech.a".to_owned()], vec!["张师傅 Zhang".to_owned()]),
+        "who completed it"
+    );
+    assert_eq!(
+        found.status_reason, "customer called to cancel",
+        "and why it was cancelled"
     );
     seeded.stop().await;
 }
