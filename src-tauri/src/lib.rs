@@ -6,7 +6,6 @@ use std::sync::Arc;
 
 use onsite_app::App;
 use onsite_app::view::*;
-use onsite_domain::order::Tier;
 use tauri::{Emitter, Manager, Runtime, State};
 
 type AppState<'a> = State<'a, Arc<App>>;

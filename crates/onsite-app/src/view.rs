@@ -4,7 +4,8 @@
 
 use onsite_domain::Code;
 use onsite_domain::completion::MissingKind;
-use onsite_domain::order::Tier;
+// console: re-exported for the shell (`sla_preview` takes a tier).
+pub use onsite_domain::order::Tier;
 use onsite_domain::reference::ServiceType;
 use onsite_domain::status::EffectiveStatus;
 use onsite_domain::visit::CheckResult;
