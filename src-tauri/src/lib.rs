@@ -207,6 +207,60 @@ fn update_household(
     request: ContactRequest,
 ) -> Reply<HouseholdView> {
     app.update_household(&household_id, request)
+// console: the dispatcher console's commands.
+
+#[tauri::command]
+fn board(app: AppState<'_>, offset_days: i32) -> Reply<BoardView> {
+    app.board(offset_days).map_err(Into::into)
+}
+
+#[tauri::command]
+fn sla_preview(app: AppState<'_>, tier: Tier) -> Reply<SlaPreview> {
+    app.sla_preview(tier).map_err(Into::into)
+}
+
+#[tauri::command]
+fn find_customers(app: AppState<'_>, query: String) -> Reply<Vec<CustomerMatch>> {
+    app.find_customers(&query).map_err(Into::into)
+}
+
+#[tauri::command]
+fn create_order(app: AppState<'_>, request: NewOrderRequest) -> Reply<DispatchOrderView> {
+    app.create_order(request).map_err(Into::into)
+}
+
+#[tauri::command]
+fn edit_order(app: AppState<'_>, request: EditOrderRequest) -> Reply<DispatchOrderView> {
+    app.edit_order(request).map_err(Into::into)
+}
+
+#[tauri::command]
+fn dispatch_order(app: AppState<'_>, order_id: String) -> Reply<DispatchOrderView> {
+    app.dispatch_order(&order_id).map_err(Into::into)
+}
+
+#[tauri::command]
+fn hold_order(app: AppState<'_>, order_id: String, reason: String) -> Reply<DispatchOrderView> {
+    app.hold_order(&order_id, &reason).map_err(Into::into)
+}
+
+#[tauri::command]
+fn cancel_order(app: AppState<'_>, order_id: String, reason: String) -> Reply<DispatchOrderView> {
+    app.cancel_order(&order_id, &reason).map_err(Into::into)
+}
+
+#[tauri::command]
+fn reopen_order(app: AppState<'_>, order_id: String, reason: String) -> Reply<DispatchOrderView> {
+    app.reopen_order(&order_id, &reason).map_err(Into::into)
+}
+
+#[tauri::command]
+fn assign_order(
+    app: AppState<'_>,
+    order_id: String,
+    technician_id: String,
+) -> Reply<DispatchOrderView> {
+    app.assign_order(&order_id, &technician_id)
         .map_err(Into::into)
 }
 
@@ -217,6 +271,13 @@ fn save_appliance(
     request: ApplianceRequest,
 ) -> Reply<HouseholdView> {
     app.save_appliance(&household_id, request)
+fn reassign_order(
+    app: AppState<'_>,
+    order_id: String,
+    technician_id: String,
+    reason: String,
+) -> Reply<DispatchOrderView> {
+    app.reassign_order(&order_id, &technician_id, &reason)
         .map_err(Into::into)
 }
 
@@ -228,6 +289,18 @@ fn import_preview(app: AppState<'_>, source: ImportSource) -> Reply<ImportPrevie
 #[tauri::command]
 fn import_commit(app: AppState<'_>, request: ImportCommitRequest) -> Reply<ImportResult> {
     app.import_commit(request).map_err(Into::into)
+fn assignment_picker(app: AppState<'_>, order_id: String) -> Reply<PickerView> {
+    app.assignment_picker(&order_id).map_err(Into::into)
+}
+
+#[tauri::command]
+fn conflicts(app: AppState<'_>) -> Reply<Vec<ConflictView>> {
+    app.conflicts().map_err(Into::into)
+}
+
+#[tauri::command]
+fn completions(app: AppState<'_>) -> Reply<CompletionList> {
+    app.completions().map_err(Into::into)
 }
 
 /// Register every command on `builder`.
@@ -275,6 +348,21 @@ pub fn with_commands<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R
         save_appliance,
         import_preview,
         import_commit,
+        // console:
+        board,
+        sla_preview,
+        find_customers,
+        create_order,
+        edit_order,
+        dispatch_order,
+        hold_order,
+        cancel_order,
+        reopen_order,
+        assign_order,
+        reassign_order,
+        assignment_picker,
+        conflicts,
+        completions,
     ])
 }
 
@@ -296,6 +384,10 @@ pub fn forward_sync_events<R: Runtime>(handle: tauri::AppHandle<R>, app: Arc<App
                         if synced != last_synced {
                             last_synced = synced;
                             let _ = handle.emit(EventName::DocumentsChanged.as_str(), ());
+                            // console: live completions for the dispatcher.
+                            for c in app.take_new_completions().unwrap_or_default() {
+                                let _ = handle.emit(EventName::OrderCompleted.as_str(), c);
+                            }
                         }
                     }
                 }

@@ -21,11 +21,16 @@ use crate::error::AppError;
 use crate::view::*;
 
 mod account;
+// console: the dispatcher console's commands.
+mod completions;
+mod dispatch;
+mod dispatch_read;
 mod drafts;
 mod font;
 mod handover;
 mod lists;
 mod import;
+mod numbers;
 mod parts;
 mod registry;
 
@@ -67,6 +72,8 @@ pub struct App {
     utc_offset_ms: Millis,
     /// Where saved record PDFs go.
     export_dir: PathBuf,
+    /// console: SLA badges of the previous board, to raise an alert when an order gets worse.
+    board_badges: Mutex<Option<BTreeMap<String, onsite_domain::sla::SlaBadge>>>,
 }
 
 fn lock(store: &SharedStore) -> std::sync::MutexGuard<'_, Store> {
@@ -96,6 +103,7 @@ impl App {
             new_id: random_ids(),
             utc_offset_ms: offset,
             export_dir: data_dir.join("records"),
+            board_badges: Mutex::new(None),
         })
     }
 
@@ -164,6 +172,7 @@ impl App {
             technician_name: s.display_name,
             relay_url: s.relay_url,
             device_id,
+            role: dispatch_read::role_view(s.role),
         }))
     }
 

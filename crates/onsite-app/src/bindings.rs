@@ -56,6 +56,17 @@ pub fn export_to(dir: &Path) -> Result<(), ts_rs::ExportError> {
     ImportPreview::export_all_to(dir)?;
     ImportCommitRequest::export_all_to(dir)?;
     ImportResult::export_all_to(dir)?;
+    // console: the dispatcher console's views.
+    RoleView::export_all_to(dir)?;
+    BoardView::export_all_to(dir)?;
+    SlaPreview::export_all_to(dir)?;
+    NewOrderRequest::export_all_to(dir)?;
+    EditOrderRequest::export_all_to(dir)?;
+    CustomerMatch::export_all_to(dir)?;
+    DispatchOrderView::export_all_to(dir)?;
+    PickerView::export_all_to(dir)?;
+    ConflictView::export_all_to(dir)?;
+    CompletionList::export_all_to(dir)?;
     // Every error code, also those no command returns today (the UI's tables cover them all), and
     // the conflict kinds the dispatcher's screens will list.
     onsite_domain::Code::export_all_to(dir)?;

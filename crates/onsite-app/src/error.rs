@@ -60,6 +60,11 @@ pub enum AppError {
     HouseholdNotFound(String),
     #[error(transparent)]
     Import(#[from] crate::app::ImportError),
+    // console:
+    #[error("the schedule window must end after it starts")]
+    BadWindow,
+    #[error("technician '{0}' is not on this device; sync first")]
+    UnknownTechnician(String),
 }
 
 impl AppError {
@@ -88,9 +93,12 @@ impl AppError {
             // dispatch: parts issue and return
             AppError::NoLedger(_) => Code::DocumentNotFound,
             // registry:
-            AppError::DispatchersOnly => Code::RegistryDispatchersOnly,
+            AppError::DispatchersOnly => Code::ConsoleDispatcherOnly,
             AppError::HouseholdNotFound(_) => Code::RegistryHouseholdNotFound,
             AppError::Import(e) => e.code(),
+            // console:
+            AppError::BadWindow => Code::OrderBadWindow,
+            AppError::UnknownTechnician(_) => Code::OrderUnknownTechnician,
         }
     }
 }

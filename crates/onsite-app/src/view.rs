@@ -4,12 +4,17 @@
 
 use onsite_domain::Code;
 use onsite_domain::completion::MissingKind;
-use onsite_domain::order::Tier;
+// console: re-exported for the shell (`sla_preview` takes a tier).
+pub use onsite_domain::order::Tier;
 use onsite_domain::reference::ServiceType;
 use onsite_domain::status::EffectiveStatus;
 use onsite_domain::visit::CheckResult;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
+
+// console: the dispatcher console's views.
+mod console;
+pub use console::*;
 
 /// Arguments of `sign_in`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
@@ -26,6 +31,8 @@ pub struct Session {
     pub technician_name: String,
     pub relay_url: String,
     pub device_id: String,
+    /// console: technicians get the technician's app, dispatchers and admins the console.
+    pub role: RoleView,
 }
 
 /// What the sign-in screen proposes.
@@ -618,6 +625,10 @@ pub enum EventName {
     /// Payload: none; documents changed by sync, reload what is shown.
     #[serde(rename = "documents-changed")]
     DocumentsChanged,
+    // console: live completions.
+    /// Payload: [`CompletionView`]; a sync brought a newly signed visit (dispatchers only).
+    #[serde(rename = "order-completed")]
+    OrderCompleted,
 }
 
 impl EventName {
@@ -626,6 +637,8 @@ impl EventName {
         match self {
             EventName::SyncStatus => "sync-status",
             EventName::DocumentsChanged => "documents-changed",
+            // console:
+            EventName::OrderCompleted => "order-completed",
         }
     }
 }
@@ -742,7 +755,11 @@ mod tests {
 
     #[test]
     fn event_names_are_their_serde_names() {
-        for e in [EventName::SyncStatus, EventName::DocumentsChanged] {
+        for e in [
+            EventName::SyncStatus,
+            EventName::DocumentsChanged,
+            EventName::OrderCompleted,
+        ] {
             assert_eq!(
                 serde_json::to_string(&e).unwrap(),
                 format!("\"{}\"", e.as_str()),

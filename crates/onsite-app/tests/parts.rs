@@ -231,12 +231,12 @@ async fn the_faulty_part_from_site_comes_back_by_serial_and_the_technician_sees_
     let refused = tech.issue_parts(req("WH-ANODE", 5, "")).unwrap_err();
     assert_eq!(
         refused.code(),
-        Code::RegistryDispatchersOnly,
+        Code::ConsoleDispatcherOnly,
         "a technician cannot issue parts to themself: {refused}"
     );
     assert_eq!(
         tech.technician_stock("tech.a").unwrap_err().code(),
-        Code::RegistryDispatchersOnly,
+        Code::ConsoleDispatcherOnly,
         "the dispatcher's stock view is the dispatcher's"
     );
 }

@@ -278,7 +278,7 @@ async fn technicians_neither_receive_nor_use_the_registry() {
     .await;
     assert_eq!(
         code(tech.search_customers("张伟").expect_err("technician")),
-        Code::RegistryDispatchersOnly
+        Code::ConsoleDispatcherOnly
     );
     let docs = tech
         .store()

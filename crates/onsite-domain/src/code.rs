@@ -283,8 +283,6 @@ codes! {
     RegistryHouseholdNotFound = "registry.household_not_found",
     /// An appliance's warranty ends before its purchase date.
     RegistryWarrantyBeforePurchase = "registry.warranty_before_purchase",
-    /// Only dispatchers and admins keep the registry and import orders.
-    RegistryDispatchersOnly = "registry.dispatchers_only",
     /// The CSV file is not UTF-8 (e.g. saved by Excel as "CSV" instead of "CSV UTF-8").
     ImportNotUtf8 = "import.not_utf8",
     /// The CSV file cannot be read as CSV, or a row has more cells than the header.
@@ -322,6 +320,13 @@ codes! {
     // --- the app
     /// A command failed without a stable code (a crash inside the app, or the bridge to it).
     AppInternal = "app.internal",
+    // console: the dispatcher console (app)
+    /// A console command was called by a technician: only dispatchers and admins use it.
+    ConsoleDispatcherOnly = "console.dispatcher_only",
+    /// A schedule window that does not end after it starts.
+    OrderBadWindow = "order.bad_window",
+    /// An assignment to a technician whose profile is not on the device.
+    OrderUnknownTechnician = "order.unknown_technician",
 }
 
 impl std::fmt::Display for Code {

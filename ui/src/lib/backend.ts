@@ -42,6 +42,18 @@ import type { ImportCommitRequest } from './generated/ImportCommitRequest';
 import type { ImportPreview } from './generated/ImportPreview';
 import type { ImportResult } from './generated/ImportResult';
 import type { ImportSource } from './generated/ImportSource';
+// console: the dispatcher console's types.
+import type { BoardView } from './generated/BoardView';
+import type { CompletionList } from './generated/CompletionList';
+import type { CompletionView } from './generated/CompletionView';
+import type { ConflictView } from './generated/ConflictView';
+import type { CustomerMatch } from './generated/CustomerMatch';
+import type { DispatchOrderView } from './generated/DispatchOrderView';
+import type { EditOrderRequest } from './generated/EditOrderRequest';
+import type { NewOrderRequest } from './generated/NewOrderRequest';
+import type { PickerView } from './generated/PickerView';
+import type { SlaPreview } from './generated/SlaPreview';
+import type { Tier } from './generated/Tier';
 
 /** A refused command: `code` is stable and translated by the UI; `message` is for logs only. */
 export class BackendError extends Error {
@@ -131,6 +143,25 @@ export const backend = {
   importCommit: (request: ImportCommitRequest) => call<ImportResult>('import_commit', { request }),
   onSyncStatus: (cb: (s: SyncStatus) => void): Promise<UnlistenFn> => on<SyncStatus>('sync-status', cb),
   onDocumentsChanged: (cb: () => void): Promise<UnlistenFn> => on<null>('documents-changed', () => cb()),
+  // console: the dispatcher console.
+  board: (offsetDays: number) => call<BoardView>('board', { offsetDays }),
+  slaPreview: (tier: Tier) => call<SlaPreview>('sla_preview', { tier }),
+  findCustomers: (query: string) => call<CustomerMatch[]>('find_customers', { query }),
+  createOrder: (request: NewOrderRequest) => call<DispatchOrderView>('create_order', { request }),
+  editOrder: (request: EditOrderRequest) => call<DispatchOrderView>('edit_order', { request }),
+  dispatchOrder: (orderId: string) => call<DispatchOrderView>('dispatch_order', { orderId }),
+  holdOrder: (orderId: string, reason: string) => call<DispatchOrderView>('hold_order', { orderId, reason }),
+  cancelOrder: (orderId: string, reason: string) => call<DispatchOrderView>('cancel_order', { orderId, reason }),
+  reopenOrder: (orderId: string, reason: string) => call<DispatchOrderView>('reopen_order', { orderId, reason }),
+  assignOrder: (orderId: string, technicianId: string) =>
+    call<DispatchOrderView>('assign_order', { orderId, technicianId }),
+  reassignOrder: (orderId: string, technicianId: string, reason: string) =>
+    call<DispatchOrderView>('reassign_order', { orderId, technicianId, reason }),
+  assignmentPicker: (orderId: string) => call<PickerView>('assignment_picker', { orderId }),
+  conflicts: () => call<ConflictView[]>('conflicts'),
+  completions: () => call<CompletionList>('completions'),
+  onOrderCompleted: (cb: (c: CompletionView) => void): Promise<UnlistenFn> =>
+    on<CompletionView>('order-completed', cb),
 };
 
 export type Backend = typeof backend;

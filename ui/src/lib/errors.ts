@@ -118,7 +118,6 @@ export const errorsEn: Record<Code, string> = {
   'registry.bad_phone': 'Not a phone number: use an 11-digit mobile (13800000001) or a landline with its area code (021-12345678).',
   'registry.household_not_found': 'This customer is not on this device. Sync first.',
   'registry.warranty_before_purchase': 'The warranty cannot end before the purchase date.',
-  'registry.dispatchers_only': 'Only dispatchers keep the customer registry and import orders.',
   'import.not_utf8': 'The file is not UTF-8. In Excel choose “Save as” → “CSV UTF-8 (comma delimited)”.',
   'import.malformed': 'The row has more cells than the header: put values with commas in double quotes.',
   'import.too_large': 'The file is too large for one import (5 MB, 5,000 rows). Split it.',
@@ -137,6 +136,10 @@ export const errorsEn: Record<Code, string> = {
   'import.file_changed': 'The file changed since the preview. Preview it again.',
   'import.has_errors': 'Some rows have errors; nothing was imported. Fix them and preview again.',
   'app.internal': 'Something went wrong. Try again.',
+  // console:
+  'console.dispatcher_only': 'Only dispatchers and admins may do this (console, customers, import, stock). Sign in as one.',
+  'order.bad_window': 'The schedule window must end after it starts.',
+  'order.unknown_technician': 'That technician is not on this device yet. Sync first.',
   unknown: 'Something went wrong. Try again; if it happens again, update the app.',
 };
 
@@ -255,7 +258,6 @@ export const errorsZhCN: Record<Code, string> = {
   'registry.bad_phone': '电话号码无效：请填写 11 位手机号（13800000001）或带区号的固定电话（021-12345678）。',
   'registry.household_not_found': '设备上没有此客户，请先同步。',
   'registry.warranty_before_purchase': '保修截止日期不能早于购买日期。',
-  'registry.dispatchers_only': '只有调度员可以维护客户档案和导入工单。',
   'import.not_utf8': '文件不是 UTF-8 编码。请在 Excel 中“另存为” →“CSV UTF-8（逗号分隔）”。',
   'import.malformed': '此行的单元格多于表头：含逗号的内容请用英文双引号括起来。',
   'import.too_large': '文件过大，一次最多导入 5 MB、5000 行，请拆分文件。',
@@ -274,6 +276,10 @@ export const errorsZhCN: Record<Code, string> = {
   'import.file_changed': '预览后文件已更改，请重新预览。',
   'import.has_errors': '部分行有错误，未导入任何工单。请修正后重新预览。',
   'app.internal': '出现问题，请重试。',
+  // console:
+  'console.dispatcher_only': '只有调度员和管理员可以使用调度台，请以调度员身份登录。',
+  'order.bad_window': '预约时段的结束时间必须晚于开始时间。',
+  'order.unknown_technician': '该技师的资料尚未同步到本设备，请先同步。',
   unknown: '出现问题，请重试；如再次出现请更新应用。',
 };
 

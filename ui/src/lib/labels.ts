@@ -115,4 +115,35 @@ export const importStatusLabel: Record<ImportRowStatus, MessageKey> = {
   new: 'import.status.new',
   already_imported: 'import.status.already_imported',
   invalid: 'import.status.invalid',
+// console: the dispatcher console's enums.
+import type { CertificateState } from './generated/CertificateState';
+import type { ConflictKind } from './generated/ConflictKind';
+import type { DispatchStatusView } from './generated/DispatchStatusView';
+import type { NotQualified } from './generated/NotQualified';
+
+export const conflictLabel: Record<ConflictKind, MessageKey> = {
+  cancelled_but_completed: 'conflict.cancelled_but_completed',
+  stopped_while_on_site: 'conflict.stopped_while_on_site',
+  reassigned_while_on_site: 'conflict.reassigned_while_on_site',
+  completed_by_previous_assignee: 'conflict.completed_by_previous_assignee',
+  multiple_completions: 'conflict.multiple_completions',
+  modified_after_signing: 'conflict.modified_after_signing',
+};
+
+export const notQualifiedLabel: Record<NotQualified, MessageKey> = {
+  NotCovered: 'not_qualified.not_covered',
+  CertificateExpired: 'not_qualified.certificate_expired',
+  CertificateWithdrawn: 'not_qualified.certificate_withdrawn',
+};
+
+export const certificateLabel: Record<CertificateState, MessageKey> = {
+  Valid: 'certificate.valid',
+  Expired: 'certificate.expired',
+  Withdrawn: 'certificate.withdrawn',
+};
+
+export const dispatchStatusLabel: Record<DispatchStatusView, MessageKey> = {
+  open: 'dispatch.open',
+  on_hold: 'dispatch.on_hold',
+  cancelled: 'dispatch.cancelled',
 };

@@ -4,6 +4,7 @@ import type { MessageKey } from './messages';
 import type { SyncStatus } from './generated/SyncStatus';
 import type { MissingView } from './generated/MissingView';
 import type { Code } from './generated/Code';
+import type { RoleView } from './generated/RoleView';
 import { BackendError, toBackendError } from './backend';
 
 export type Screen =
@@ -28,6 +29,8 @@ export const ui = $state({
   handover: null as string | null,
   /** A one-off note for the next screen (e.g. signed out while the relay was unreachable). */
   notice: null as MessageKey | null,
+  // console: a dispatcher or admin gets the console, a technician the technician's app.
+  role: null as RoleView | null,
 });
 
 export function t(key: MessageKey, vars?: Record<string, string | number>): string {

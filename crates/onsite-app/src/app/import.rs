@@ -223,17 +223,6 @@ fn preview(
     }
 }
 
-/// Order numbers for imported orders until the offline numbering (`onsite_domain::numbering`,
-/// issue 10) lands: `IMP-<first 8 hex digits of the file's SHA-256>-<n>`, unique per file.
-fn provisional_order_numbers(sha256: &str) -> impl FnMut(Millis) -> String + use<> {
-    let prefix: String = sha256.chars().take(8).collect();
-    let mut n = 0;
-    move |_| {
-        n += 1;
-        format!("IMP-{prefix}-{n:04}")
-    }
-}
-
 impl App {
     /// Check a CSV file without importing anything: every row with its errors (code and column),
     /// the household each new order joins, and the counts. Offline, against this device's store.
@@ -272,17 +261,8 @@ impl App {
     /// changed (`import.file_changed`) or any row is invalid (`import.has_errors`). Rows imported
     /// before are skipped, so importing the same file twice creates no duplicates.
     pub fn import_commit(&self, req: ImportCommitRequest) -> Result<ImportResult, AppError> {
-        let mut numbers = provisional_order_numbers(&req.file_sha256);
-        self.import_commit_numbered(req, &mut numbers)
-    }
-
-    /// [`App::import_commit`] with order numbers from `order_no` (called once per new order).
-    pub fn import_commit_numbered(
-        &self,
-        req: ImportCommitRequest,
-        order_no: &mut dyn FnMut(Millis) -> String,
-    ) -> Result<ImportResult, AppError> {
         self.dispatcher()?;
+        let numbers = self.order_numbers()?;
         let table = read_table(&source_bytes(&req.source)?)?;
         if table.sha256 != req.file_sha256 {
             return Err(ImportError::FileChanged.into());
@@ -298,6 +278,21 @@ impl App {
                 imported: &refs,
             };
             let checked = import::check(&header, &table.rows, known, self.utc_offset_ms);
+            let new = checked
+                .iter()
+                .filter(|r| matches!(r.verdict, Verdict::New { .. }))
+                .count();
+            let invalid = checked
+                .iter()
+                .filter(|r| matches!(r.verdict, Verdict::Invalid(_)))
+                .count();
+            // Numbers are taken only once every row is valid, so a refused import uses none.
+            if invalid > 0 {
+                return Err(DomainError::ImportHasErrors(invalid).into());
+            }
+            // `build` asks for exactly one number per new row.
+            let mut taken = numbers.take(&mut store, now, new)?.into_iter();
+            let order_no = &mut |_| taken.next().unwrap_or_default();
             let mut id = || (self.new_id)();
             let fresh = Fresh {
                 id: &mut id,

@@ -8,7 +8,6 @@ use onsite_domain::order::{Appliance, Order};
 use onsite_domain::progress;
 use onsite_domain::visit::Visit;
 use onsite_store::{HouseholdRow, Store};
-use onsite_wire::Role;
 
 use super::{App, lock};
 use crate::convert::step_view;
@@ -121,15 +120,6 @@ fn household_orders(
 }
 
 impl App {
-    /// The signed-in user, when they may keep the registry (dispatchers and admins).
-    pub(super) fn dispatcher(&self) -> Result<String, AppError> {
-        match onsite_client::Session::load(&self.store)? {
-            None => Err(AppError::NotSignedIn),
-            Some(s) if s.role == Role::Technician => Err(AppError::DispatchersOnly),
-            Some(s) => Ok(s.user_id),
-        }
-    }
-
     /// Households whose phone (any spelling, partial), name or address matches `query`, best
     /// first, at most [`CUSTOMER_SEARCH_LIMIT`]; offline, from the device store.
     pub fn search_customers(&self, query: &str) -> Result<CustomerSearch, AppError> {

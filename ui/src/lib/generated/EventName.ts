@@ -3,4 +3,4 @@
 /**
  * Names of the events the app emits to the UI.
  */
-export type EventName = "sync-status" | "documents-changed";
+export type EventName = "sync-status" | "documents-changed" | "order-completed";

@@ -1,0 +1,344 @@
+//! The dispatcher console against a seeded relay on 127.0.0.1: a dispatcher's device creates and
+//! assigns an order offline and syncs; the technician's device receives it, completes and signs
+//! it and syncs; the dispatcher's device learns of the completion through push (no manual sync).
+//! An assignment to an unqualified technician is refused on the device.
+
+use std::path::Path;
+use std::time::Duration;
+
+use onsite_app::view::*;
+use onsite_app::{App, SyncConfig};
+use onsite_domain::order::Tier;
+use onsite_domain::reference::{NotQualified, ServiceType, TechnicianProfile};
+use onsite_domain::status::{ConflictKind, EffectiveStatus};
+use onsite_domain::{Code, DocId, HOUR};
+use onsite_testkit::job::{signature_png, signed_job_edits};
+use onsite_testkit::relay::{Seeded, wait_for};
+use onsite_testkit::{DAY, PASSWORD, ticking_clock};
+
+fn fast() -> SyncConfig {
+    SyncConfig {
+        debounce: Duration::from_millis(20),
+        backoff_min: Duration::from_millis(50),
+        backoff_max: Duration::from_millis(500),
+        // Long: the completion must arrive through push, not a poll.
+        poll_every: Duration::from_secs(600),
+    }
+}
+
+fn open(dir: &Path) -> App {
+    App::open(dir, ticking_clock(DAY + 8 * HOUR, 1_000))
+        .expect("open the app")
+        .with_utc_offset_minutes(0)
+        .with_sync_config(fast())
+}
+
+async fn signed_in(seeded: &Seeded, name: &str, user: &str) -> App {
+    let app = open(&seeded.dir.path().join(name));
+    let session = app
+        .sign_in(SignInRequest {
+            relay_url: seeded.url.clone(),
+            user: user.to_owned(),
+            password: PASSWORD.to_owned(),
+        })
+        .await
+        .expect("sign in");
+    assert_eq!(session.technician_id, user, "signed in as {user}");
+    app
+}
+
+/// A dispatcher whose device holds the seeded orders and both technicians' profiles.
+async fn dispatcher(seeded: &Seeded) -> App {
+    let app = signed_in(seeded, "disp", "disp").await;
+    wait_for(
+        "the service centre's documents to reach the dispatcher",
+        || {
+            app.board(0)
+                .map(|b| b.lanes.len() == 2 && b.lanes.iter().all(|l| !l.blocks.is_empty()))
+                .unwrap_or(false)
+        },
+    )
+    .await;
+    app
+}
+
+fn new_order() -> NewOrderRequest {
+    NewOrderRequest {
+        household_id: None,
+        customer_name: "赵敏".to_owned(),
+        phone: "13800000099".to_owned(),
+        address: "上海市黄浦区人民大道 200 号".to_owned(),
+        tier: Tier::Gold,
+        notes: String::new(),
+        appliance_id: None,
+        new_appliance: Some(ApplianceInput {
+            category: "washer".to_owned(),
+            brand: "Haier".to_owned(),
+            model: "EG100".to_owned(),
+            serial: "SW0000000001".to_owned(),
+        }),
+        service_type: ServiceType::Repair,
+        problem: "洗衣机不脱水 / washer does not spin".to_owned(),
+        window: Some(WindowInput {
+            start_ms: DAY + 14 * HOUR,
+            end_ms: DAY + 16 * HOUR,
+        }),
+    }
+}
+
+/// Do the whole demo job on `order_id` on the technician's device, signature included.
+fn complete_job(app: &App, order_id: &str, tech: &str) {
+    let mut store = app.store().lock().expect("store");
+    let order: onsite_domain::order::Order = store
+        .read(&DocId::Order(order_id.to_owned()))
+        .expect("order on the technician's device");
+    store.start_visit(order_id, tech).expect("start the visit");
+    let sha = store
+        .put_attachment(&signature_png(), "image/png")
+        .expect("store the signature");
+    let mut t = DAY + 14 * HOUR;
+    for e in signed_job_edits(order.service_type, "job", "赵敏", &sha) {
+        t += 60_000;
+        store
+            .apply_visit_edit(order_id, tech, e.clone(), t)
+            .unwrap_or_else(|err| panic!("{e:?} refused: {err}"));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_order_created_offline_reaches_the_technician_and_its_completion_comes_back() {
+    let seeded = Seeded::start().await;
+    let disp = dispatcher(&seeded).await;
+    assert_eq!(
+        disp.session().expect("session").map(|s| s.role),
+        Some(RoleView::Dispatcher),
+        "the session carries the role the UI routes on"
+    );
+    assert_eq!(
+        disp.take_new_completions().expect("baseline"),
+        vec![],
+        "the first look only takes note of what is there"
+    );
+    let tech = signed_in(&seeded, "tech", "tech.a").await;
+    wait_for("tech.a's day", || {
+        tech.today().map(|t| !t.orders.is_empty()).unwrap_or(false)
+    })
+    .await;
+
+    // Offline: create, see it in the pool, assign.
+    disp.stop_sync();
+    let preview = disp.sla_preview(Tier::Gold).expect("preview");
+    let created = disp.create_order(new_order()).expect("create offline");
+    let drift = created.respond_by_ms - preview.respond_by_ms;
+    assert!(
+        (0..60_000).contains(&drift),
+        "the SLA shown before saving is the one the order gets, up to the seconds between (drift {drift} ms)"
+    );
+    assert_eq!(
+        created.arrive_by_ms - created.respond_by_ms,
+        preview.arrive_by_ms - preview.respond_by_ms,
+        "the same tier's targets"
+    );
+    let oid = created.card.order_id.clone();
+    assert!(
+        created.card.order_no.starts_with("WO-"),
+        "an order number was given"
+    );
+    let board = disp.board(0).expect("board");
+    assert!(
+        board.pool.iter().any(|c| c.order_id == oid),
+        "the new order waits in the pool"
+    );
+    let assigned = disp.assign_order(&oid, "tech.a").expect("assign offline");
+    assert_eq!(assigned.card.assignee.as_deref(), Some("tech.a"));
+    assert_eq!(
+        assigned.transfers.len(),
+        1,
+        "the assignment is in the history"
+    );
+    let board = disp.board(0).expect("board");
+    let lane = board
+        .lanes
+        .iter()
+        .find(|l| l.technician_id == "tech.a")
+        .expect("tech.a's lane");
+    assert!(
+        lane.blocks.iter().any(|c| c.order_id == oid)
+            && board.pool.iter().all(|c| c.order_id != oid),
+        "the order moved from the pool to tech.a's lane"
+    );
+
+    // Back online: the technician's device receives it through push.
+    assert!(disp.start_sync(), "the dispatcher is signed in");
+    wait_for("the technician to receive the new order", || {
+        tech.today()
+            .map(|t| t.orders.iter().any(|o| o.order_id == oid))
+            .unwrap_or(false)
+    })
+    .await;
+    complete_job(&tech, &oid, "tech.a");
+    tech.sync_now().expect("technician syncs");
+
+    // The dispatcher never asks: push → sync → the new completion.
+    let mut notices = Vec::new();
+    wait_for(
+        "the completion to reach the dispatcher through push",
+        || {
+            notices.extend(disp.take_new_completions().unwrap_or_default());
+            !notices.is_empty()
+        },
+    )
+    .await;
+    assert_eq!(notices.len(), 1, "one new completion: {notices:?}");
+    let n = &notices[0];
+    assert_eq!(
+        n.order_no, created.card.order_no,
+        "the notice names the order"
+    );
+    assert_eq!(n.technician_name, "张师傅 Zhang", "and the technician");
+    assert_eq!(n.stars, Some(5), "and the customer's rating");
+    assert!(
+        n.verified,
+        "the signed record verifies on the dispatcher's device"
+    );
+    assert_eq!(
+        disp.take_new_completions().expect("again"),
+        vec![],
+        "a completion is announced once"
+    );
+    let list = disp.completions().expect("completions");
+    assert!(
+        list.completions.iter().any(|c| c.order_id == oid),
+        "the completion is listed"
+    );
+    let board = disp.board(0).expect("board");
+    let block = board
+        .lanes
+        .iter()
+        .flat_map(|l| l.blocks.iter())
+        .find(|c| c.order_id == oid)
+        .expect("the order stays on tech.a's lane");
+    assert_eq!(
+        block.status,
+        EffectiveStatus::Completed,
+        "shown as completed"
+    );
+    assert!(!block.alert, "a completed order is not counted as at risk");
+
+    // Cancelled after it was done: the review queue shows it with the facts to decide.
+    disp.cancel_order(&oid, "customer called to cancel")
+        .expect("cancel");
+    let conflicts = disp.conflicts().expect("conflicts");
+    let found = conflicts
+        .iter()
+        .find(|c| c.order_id == oid)
+        .expect("a conflict for the order");
+    assert_eq!(found.kind, ConflictKind::CancelledButCompleted);
+    assert_eq!(
+        (found.technicians.clone(), found.technician_names.clone()),
+        (vec!["tech.a".to_owned()], vec!["张师傅 Zhang".to_owned()]),
+        "who completed it"
+    );
+    assert_eq!(
+        found.status_reason, "customer called to cancel",
+        "and why it was cancelled"
+    );
+    seeded.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unqualified_technician_is_refused_and_a_reassignment_needs_a_reason() {
+    let seeded = Seeded::start().await;
+    let disp = dispatcher(&seeded).await;
+    disp.stop_sync();
+    // tech.b's certificate is withdrawn on the dispatcher's device.
+    {
+        let mut store = disp.store().lock().expect("store");
+        store
+            .update(
+                &DocId::Profile("tech.b".into()),
+                |p: &mut TechnicianProfile| {
+                    p.certificate_withdrawn_at_ms = Some(DAY);
+                    Ok(())
+                },
+            )
+            .expect("withdraw");
+    }
+    let oid = disp
+        .create_order(new_order())
+        .expect("create")
+        .card
+        .order_id;
+    let picker = disp.assignment_picker(&oid).expect("picker");
+    let b = picker
+        .rows
+        .iter()
+        .find(|r| r.technician_id == "tech.b")
+        .expect("tech.b is listed");
+    assert_eq!(
+        (b.not_qualified, b.choosable),
+        (Some(NotQualified::CertificateWithdrawn), false),
+        "the picker shows why tech.b cannot be chosen"
+    );
+    assert_eq!(picker.rows[0].technician_id, "tech.a", "choosable first");
+    let refused = disp.assign_order(&oid, "tech.b").expect_err("refused");
+    assert_eq!(refused.code(), Code::OrderNotQualified, "{refused}");
+    let after = disp.dispatch_order(&oid).expect("order");
+    assert_eq!(
+        (after.card.assignee, after.transfers.len()),
+        (None, 0),
+        "a refused assignment changes nothing"
+    );
+
+    disp.assign_order(&oid, "tech.a").expect("assign");
+    let unknown = disp
+        .reassign_order(&oid, "nobody", "x")
+        .expect_err("unknown");
+    assert_eq!(unknown.code(), Code::OrderUnknownTechnician, "{unknown}");
+    let refused = disp
+        .reassign_order(&oid, "tech.b", "busy")
+        .expect_err("refused");
+    assert_eq!(refused.code(), Code::OrderNotQualified, "{refused}");
+    let no_reason = disp
+        .reassign_order(&oid, "tech.a", " ")
+        .expect_err("no reason");
+    assert_eq!(no_reason.code(), Code::InputEmpty, "{no_reason}");
+
+    let bad = NewOrderRequest {
+        window: Some(WindowInput {
+            start_ms: DAY + 10 * HOUR,
+            end_ms: DAY + 9 * HOUR,
+        }),
+        ..new_order()
+    };
+    assert_eq!(
+        disp.create_order(bad).expect_err("bad window").code(),
+        Code::OrderBadWindow,
+        "a window ending before it starts is refused"
+    );
+    let held = disp.hold_order(&oid, "customer away").expect("hold");
+    assert_eq!(held.card.dispatch_status, DispatchStatusView::OnHold);
+    assert_eq!(held.status_reason, "customer away");
+    let cancel = disp.cancel_order(&oid, "").expect_err("no reason");
+    assert_eq!(cancel.code(), Code::InputEmpty, "cancelling needs a reason");
+    seeded.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_technician_cannot_use_the_console() {
+    let seeded = Seeded::start().await;
+    let tech = signed_in(&seeded, "tech", "tech.a").await;
+    assert_eq!(
+        tech.session().expect("session").map(|s| s.role),
+        Some(RoleView::Technician),
+        "the UI routes a technician to the technician's app"
+    );
+    let e = tech.board(0).expect_err("refused");
+    assert_eq!(e.code(), Code::ConsoleDispatcherOnly, "{e}");
+    assert_eq!(
+        tech.take_new_completions().expect("no error"),
+        vec![],
+        "a technician's device announces no completions"
+    );
+    seeded.stop().await;
+}
