@@ -183,6 +183,8 @@ fn technician_stock(app: AppState<'_>, technician_id: String) -> Reply<Technicia
 #[tauri::command]
 fn stock_overview(app: AppState<'_>) -> Reply<StockOverview> {
     app.stock_overview().map_err(Into::into)
+}
+
 // registry: the customer registry and the CSV order import.
 
 #[tauri::command]
@@ -207,6 +209,29 @@ fn update_household(
     request: ContactRequest,
 ) -> Reply<HouseholdView> {
     app.update_household(&household_id, request)
+        .map_err(Into::into)
+}
+
+#[tauri::command]
+fn save_appliance(
+    app: AppState<'_>,
+    household_id: String,
+    request: ApplianceRequest,
+) -> Reply<HouseholdView> {
+    app.save_appliance(&household_id, request)
+        .map_err(Into::into)
+}
+
+#[tauri::command]
+fn import_preview(app: AppState<'_>, source: ImportSource) -> Reply<ImportPreview> {
+    app.import_preview(source).map_err(Into::into)
+}
+
+#[tauri::command]
+fn import_commit(app: AppState<'_>, request: ImportCommitRequest) -> Reply<ImportResult> {
+    app.import_commit(request).map_err(Into::into)
+}
+
 // console: the dispatcher console's commands.
 
 #[tauri::command]
@@ -265,12 +290,6 @@ fn assign_order(
 }
 
 #[tauri::command]
-fn save_appliance(
-    app: AppState<'_>,
-    household_id: String,
-    request: ApplianceRequest,
-) -> Reply<HouseholdView> {
-    app.save_appliance(&household_id, request)
 fn reassign_order(
     app: AppState<'_>,
     order_id: String,
@@ -282,13 +301,6 @@ fn reassign_order(
 }
 
 #[tauri::command]
-fn import_preview(app: AppState<'_>, source: ImportSource) -> Reply<ImportPreview> {
-    app.import_preview(source).map_err(Into::into)
-}
-
-#[tauri::command]
-fn import_commit(app: AppState<'_>, request: ImportCommitRequest) -> Reply<ImportResult> {
-    app.import_commit(request).map_err(Into::into)
 fn assignment_picker(app: AppState<'_>, order_id: String) -> Reply<PickerView> {
     app.assignment_picker(&order_id).map_err(Into::into)
 }

@@ -179,7 +179,7 @@ fn sign_in_today_and_an_edit_through_the_ipc() {
 
     // The first-hour commands: sign-in form, lists, drafts and hand-over mode.
     let form: SignInForm = invoke(&w, "sign_in_form", json!({})).expect("sign-in form");
-    assert_eq!(form.relay_url, relay.url(), "the last relay is proposed");
+    assert_eq!(&form.relay_url, url, "the last relay is proposed");
     let _: OrderList = invoke(&w, "upcoming", json!({})).expect("upcoming");
     let found: OrderList = invoke(
         &w,

@@ -269,7 +269,7 @@ impl Script {
     }
 
     /// Keep the session's relay address at [`RELAY_URL`], so the record's verification link and
-    /// QR code do not depend on the test's port.
+    /// the QR codes do not depend on the test's port or the relay's key.
     fn pin_relay_url(&self) {
         self.pin_relay_url_to(RELAY_URL);
     }
@@ -282,6 +282,12 @@ impl Script {
             .expect("a session");
         let mut session: Value = serde_json::from_slice(&bytes).expect("session JSON");
         session["relay_url"] = json!(url);
+        // The relay signs the certificate link with a key it makes at first start; the QR code
+        // shows a fixed signature instead.
+        if let Some(path) = session["certificate_path"].as_str() {
+            let (base, _) = path.rsplit_once('/').expect("a signed certificate path");
+            session["certificate_path"] = json!(format!("{base}/SIGNATURE"));
+        }
         store
             .kv_set(
                 "client.session",

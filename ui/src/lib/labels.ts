@@ -13,6 +13,10 @@ import type { Tier } from './generated/Tier';
 // registry:
 import type { Column } from './generated/Column';
 import type { ImportRowStatus } from './generated/ImportRowStatus';
+import type { CertificateState } from './generated/CertificateState';
+import type { ConflictKind } from './generated/ConflictKind';
+import type { DispatchStatusView } from './generated/DispatchStatusView';
+import type { NotQualified } from './generated/NotQualified';
 
 export const tierLabel: Record<Tier, MessageKey> = {
   Standard: 'tier.standard',
@@ -115,11 +119,9 @@ export const importStatusLabel: Record<ImportRowStatus, MessageKey> = {
   new: 'import.status.new',
   already_imported: 'import.status.already_imported',
   invalid: 'import.status.invalid',
+};
+
 // console: the dispatcher console's enums.
-import type { CertificateState } from './generated/CertificateState';
-import type { ConflictKind } from './generated/ConflictKind';
-import type { DispatchStatusView } from './generated/DispatchStatusView';
-import type { NotQualified } from './generated/NotQualified';
 
 export const conflictLabel: Record<ConflictKind, MessageKey> = {
   cancelled_but_completed: 'conflict.cancelled_but_completed',

@@ -3,16 +3,15 @@
 //! `Order::assign`, `Order::set_status`) and is committed to the device store before returning;
 //! the sync task uploads it.
 
+use onsite_domain::DocId;
 use onsite_domain::order::{Appliance, Customer, DispatchStatus, NewOrder, Order, Window};
 use onsite_domain::reference::TechnicianProfile;
 use onsite_domain::sla::SlaPolicy;
-use onsite_domain::DocId;
 use onsite_store::Store;
 
 use super::{App, lock, read_order};
 use crate::error::AppError;
 use crate::view::*;
-
 
 fn window(w: Option<WindowInput>) -> Result<Option<Window>, AppError> {
     match w {
