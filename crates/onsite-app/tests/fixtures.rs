@@ -21,9 +21,11 @@ use base64::Engine as _;
 use onsite_app::view::*;
 use onsite_app::{App, AppError, SyncConfig};
 use onsite_domain::completion::MissingKind;
+use onsite_domain::order::Tier;
+use onsite_domain::reference::{ServiceType, TechnicianProfile};
 use onsite_domain::status::EffectiveStatus;
 use onsite_domain::visit::CheckResult;
-use onsite_domain::{HOUR, MINUTE, Millis};
+use onsite_domain::{DocId, HOUR, MINUTE, Millis};
 use onsite_relay::RunningRelay;
 use onsite_testkit::PASSWORD;
 use onsite_testkit::relay::{seeded_database, start_relay, wait_for};
@@ -77,6 +79,8 @@ fn open_app(dir: &Path, clock: &Arc<AtomicI64>, counter: &Arc<AtomicU32>, export
 /// One browser scenario's commands against a fresh device, and their answers.
 struct Script {
     name: &'static str,
+    /// Who signs in: a technician, or the dispatcher for the console's scripts.
+    user: &'static str,
     app: App,
     clock: Arc<AtomicI64>,
     counter: Arc<AtomicU32>,
@@ -95,6 +99,7 @@ impl Script {
         let app = open_app(dir.path(), &clock, &counter, &export_dir);
         Script {
             name,
+            user: "tech.a",
             app,
             clock,
             counter,
@@ -121,6 +126,12 @@ impl Script {
         };
         self.exchanges.push(entry);
         result
+    }
+
+    /// A query the UI makes, with its arguments as the UI names them; it must answer.
+    fn query<T: Serialize>(&mut self, cmd: &str, args: Value, result: Result<T, AppError>) -> T {
+        self.keep(cmd, args, result)
+            .unwrap_or_else(|e| panic!("{cmd} answers: {e:?}"))
     }
 
     /// A command that changes something: the clock moves on one minute first.
@@ -230,7 +241,7 @@ impl Script {
         self.tick();
         let request = SignInRequest {
             relay_url: self.relay_url.clone(),
-            user: "tech.a".to_owned(),
+            user: self.user.to_owned(),
             password: password.to_owned(),
         };
         let r = self.app.sign_in(request.clone()).await;
@@ -391,6 +402,11 @@ impl Script {
             .expect("store lock")
             .device_id()
             .to_owned();
+        // The relay hands each device a random order-number prefix; the answers show a fixed one.
+        let prefix = onsite_client::Session::load(self.app.store())
+            .expect("read the session")
+            .and_then(|s| s.order_prefix)
+            .map(|p| (format!("-{p}-"), "-DSP1-".to_owned()));
         // One exchange per line: small, and a changed answer shows as a changed line.
         let lines: Vec<String> = self.exchanges.iter().map(Value::to_string).collect();
         let text = format!(
@@ -401,6 +417,10 @@ impl Script {
         .replace(&self.relay_url, RELAY_URL)
         .replace(&self.export_dir.display().to_string(), EXPORT_DIR)
         .replace(&device_id, DEVICE_ID);
+        let text = match prefix {
+            Some((from, to)) => text.replace(&from, &to),
+            None => text,
+        };
         (format!("{}.json", self.name), text + "\n")
     }
 }
@@ -819,8 +839,144 @@ async fn lists_and_sign_out(s: &mut Script, relay: RunningRelay) {
     s.sign_in_form();
 }
 
+/// Technician `id`'s qualifications, changed on the dispatcher's device (as an admin's edit of the
+/// profile arrives), so the picker has a technician to refuse.
+fn qualify(s: &Script, id: &str, only: &[ServiceType]) {
+    let mut store = s.app.store().lock().expect("store lock");
+    store
+        .update(
+            &DocId::Profile(id.to_owned()),
+            |p: &mut TechnicianProfile| {
+                p.qualifications = only.to_vec();
+                Ok(())
+            },
+        )
+        .expect("change the profile");
+}
+
+/// `dispatcher: new order with its SLA, assign by drag, reassign with a reason, review`.
+async fn console(s: &mut Script) {
+    s.prelude(false).await;
+    qualify(
+        s,
+        "tech.b",
+        &[ServiceType::Repair, ServiceType::Maintenance],
+    );
+    let board = |s: &mut Script| {
+        let r = s.app.board(0);
+        s.query("board", json!({ "offsetDays": 0 }), r)
+    };
+    let first = board(s);
+    assert!(
+        first.pool.is_empty(),
+        "the seed assigns every order: {:?}",
+        first.pool
+    );
+    // New order: the SLA for the default tier, the customer found, the customer's tier.
+    let r = s.app.sla_preview(Tier::Standard);
+    s.query("sla_preview", json!({ "tier": "Standard" }), r);
+    let r = s.app.find_customers("张伟");
+    let found = s.query("find_customers", json!({ "query": "张伟" }), r);
+    let m = found.first().expect("张伟 is a customer").clone();
+    let r = s.app.sla_preview(m.tier);
+    s.query("sla_preview", json!({ "tier": m.tier }), r);
+    let request = NewOrderRequest {
+        household_id: Some(m.household_id.clone()),
+        customer_name: m.name.clone(),
+        phone: m.phone.clone(),
+        address: m.address.clone(),
+        tier: m.tier,
+        notes: m.notes.clone(),
+        appliance_id: m.appliances.first().map(|a| a.id.clone()),
+        new_appliance: None,
+        service_type: ServiceType::Installation,
+        problem: "加装一台空调 / Install a second air-conditioner".to_owned(),
+        window: Some(WindowInput {
+            start_ms: DAY + 14 * HOUR,
+            end_ms: DAY + 16 * HOUR,
+        }),
+    };
+    s.tick();
+    let r = s.app.create_order(request.clone());
+    let created = s
+        .keep("create_order", json!({ "request": request }), r)
+        .expect("order created");
+    let id = created.card.order_id.clone();
+    assert!(
+        board(s).pool.iter().any(|c| c.order_id == id),
+        "a new order waits in the pool"
+    );
+    // The picker: tech.b is not qualified for installations.
+    let r = s.app.dispatch_order(&id);
+    s.query("dispatch_order", json!({ "orderId": id }), r);
+    let r = s.app.assignment_picker(&id);
+    let picker = s.query("assignment_picker", json!({ "orderId": id }), r);
+    assert!(
+        picker
+            .rows
+            .iter()
+            .any(|r| r.technician_id == "tech.b" && r.not_qualified.is_some()),
+        "the picker says why tech.b cannot take it: {picker:?}"
+    );
+    assign(s, &id, "tech.a", None);
+    board(s);
+    // 转派 of tech.b's order to tech.a, with a reason.
+    let r = s.app.dispatch_order("o-00005");
+    s.query("dispatch_order", json!({ "orderId": "o-00005" }), r);
+    let r = s.app.assignment_picker("o-00005");
+    s.query("assignment_picker", json!({ "orderId": "o-00005" }), r);
+    let reason = "客户要求换师傅 / Customer asked for another technician";
+    let moved = assign(s, "o-00005", "tech.a", Some(reason));
+    assert_eq!(
+        moved.transfers.len(),
+        2,
+        "the transfer history keeps both assignments"
+    );
+    board(s);
+    let r = s.app.conflicts();
+    s.query("conflicts", json!({}), r);
+    let r = s.app.completions();
+    s.query("completions", json!({}), r);
+    let r = s.app.search_customers("张伟");
+    let hits = s.query("search_customers", json!({ "query": "张伟" }), r);
+    let hh = hits
+        .households
+        .first()
+        .expect("张伟's household")
+        .household_id
+        .clone();
+    let r = s.app.household(&hh);
+    s.query("household", json!({ "householdId": hh }), r);
+}
+
+/// Assign `order` to `to` (a transfer when `reason` is given), then what the board reloads.
+fn assign(s: &mut Script, order: &str, to: &str, reason: Option<&str>) -> DispatchOrderView {
+    s.tick();
+    let (cmd, args, r) = match reason {
+        None => (
+            "assign_order",
+            json!({ "orderId": order, "technicianId": to }),
+            s.app.assign_order(order, to),
+        ),
+        Some(why) => (
+            "reassign_order",
+            json!({ "orderId": order, "technicianId": to, "reason": why }),
+            s.app.reassign_order(order, to, why),
+        ),
+    };
+    let d = s.keep(cmd, args, r).expect("assigned");
+    assert_eq!(
+        d.card.assignee.as_deref(),
+        Some(to),
+        "{order} is {to}'s now"
+    );
+    let r = s.app.dispatch_order(order);
+    s.query("dispatch_order", json!({ "orderId": order }), r);
+    d
+}
+
 /// Every recorded script, one per browser scenario (`ui/tests/fixtures/<name>.json`).
-const SCRIPTS: [&str; 7] = [
+const SCRIPTS: [&str; 8] = [
     "whole-job",
     "incomplete-sign",
     "language",
@@ -828,6 +984,7 @@ const SCRIPTS: [&str; 7] = [
     "handover-lock",
     "drafts",
     "lists-and-sign-out",
+    "console",
 ];
 
 fn committed_dir() -> PathBuf {
@@ -857,7 +1014,11 @@ async fn browser_fixtures_are_the_real_answers() {
             "language" => language(&mut s).await,
             "offline" => offline(&mut s).await,
             "handover-lock" => handover_locked(&mut s).await,
-            _ => drafts(&mut s).await,
+            "drafts" => drafts(&mut s).await,
+            _ => {
+                s.user = "disp";
+                console(&mut s).await;
+            }
         }
         written.push(s.finish());
     }

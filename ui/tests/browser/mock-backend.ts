@@ -24,12 +24,13 @@ import offline from '../fixtures/offline.json';
 import handoverLock from '../fixtures/handover-lock.json';
 import drafts from '../fixtures/drafts.json';
 import listsAndSignOut from '../fixtures/lists-and-sign-out.json';
+import consoleScript from '../fixtures/console.json';
 
 type Exchange = { cmd: string; args: Record<string, unknown>; ok?: unknown; err?: CommandError };
 type Fixture = { script: string; exchanges: Exchange[] };
 
 const fixtures: Record<string, Fixture> = {};
-for (const f of [wholeJob, incompleteSign, language, offline, handoverLock, drafts, listsAndSignOut] as Fixture[]) {
+for (const f of [wholeJob, incompleteSign, language, offline, handoverLock, drafts, listsAndSignOut, consoleScript] as Fixture[]) {
   fixtures[f.script] = f;
 }
 
@@ -44,6 +45,22 @@ const MUTATIONS = new Set([
   'discard_draft',
   'lock_handover',
   'unlock_handover',
+  // the dispatcher's console
+  'create_order',
+  'edit_order',
+  'assign_order',
+  'reassign_order',
+  'hold_order',
+  'cancel_order',
+  'reopen_order',
+  'create_household',
+  'update_household',
+  'save_appliance',
+  'import_commit',
+  'issue_parts',
+  'return_parts',
+  'adjust_stock',
+  'return_faulty_part',
 ]);
 /** Arguments that are not part of a key: bytes drawn or generated in the browser, the relay typed. */
 const UNKEYED = new Set(['bytes_base64', 'png_base64', 'relay_url']);

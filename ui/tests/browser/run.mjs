@@ -100,6 +100,13 @@ async function shot(page, size, name) {
   await page.screenshot({ path: join(dir, `${name}.png`), fullPage: true });
 }
 
+/** The dispatcher's screens go to their own folder (docs/screenshots/dispatcher/), per language. */
+async function consoleShot(page, size, lang, name) {
+  const dir = join(artifacts, 'dispatcher');
+  await mkdir(dir, { recursive: true });
+  await page.screenshot({ path: join(dir, `${size.name}-${lang}-${name}.png`), fullPage: true });
+}
+
 const tid = (id) => `[data-testid="${id}"]`;
 
 async function errorCode(page) {
@@ -134,6 +141,89 @@ async function drawSignature(page) {
 async function answerDone(page, id) {
   await page.click(tid(`done-${id}`));
   await page.locator(tid(`answer-${id}`)).waitFor();
+}
+
+
+/** The dispatcher's console, replaying `console.json` (recorded by fixtures.rs as `disp`). */
+async function dispatcherConsole(size, locale) {
+  const lang = locale === 'zh-CN' ? 'zh-CN' : 'en';
+  const { ctx, page, errors } = await open(size, 'console', { locale });
+  await page.locator(tid('signin-submit')).waitFor();
+  await page.fill(tid('signin-user'), 'disp');
+  await page.fill(tid('signin-password'), PASSWORD);
+  await page.click(tid('signin-submit'));
+  await page.locator(tid('console')).waitFor();
+  await page.locator(tid('lane-tech.a')).waitFor();
+  expect((await page.locator(tid('block-o-00000')).count()) === 1, "tech.a's lane shows their order as a block");
+  const breached = Number(await page.getAttribute(tid('board-breached'), 'data-count'));
+  expect(breached > 0, `breached orders are counted: ${breached}`);
+  await consoleShot(page, size, lang, '01-board');
+
+  // Intake: the customer found offline, their tier's SLA shown before saving.
+  await page.click(tid('console-nav-new'));
+  await page.locator(tid('sla-preview')).waitFor();
+  await page.fill(tid('customer-search'), '张伟');
+  await page.click(tid('customer-search-go'));
+  await page.click(tid('customer-hh-1'));
+  await page.waitForFunction(() => document.querySelector('[data-testid="sla-preview"]')?.getAttribute('data-tier') === 'Gold');
+  await page.selectOption(tid('order-service-type'), 'Installation');
+  await page.fill(tid('order-problem'), '加装一台空调 / Install a second air-conditioner');
+  await page.fill(tid('order-date'), '2026-11-30');
+  await page.fill(tid('order-start'), '14:00');
+  await page.fill(tid('order-end'), '16:00');
+  await consoleShot(page, size, lang, '02-new-order');
+  await page.click(tid('order-save'));
+  const created = await page.getAttribute(tid('order-created'), 'data-order');
+  await page.click(tid('order-created-board'));
+  await page.locator(tid(`pool-${created}`)).waitFor();
+
+  // The picker says why tech.b cannot take an installation; the order is dragged onto tech.a.
+  await page.click(tid(`assign-${created}`));
+  await page.locator(tid('picker')).waitFor();
+  const why = await page.getAttribute(tid('picker-tech.b'), 'data-reason');
+  expect(why === 'NotCovered', `tech.b is not qualified for installations: ${why}`);
+  expect(await page.locator(tid('picker-tech.b')).isDisabled(), 'an unqualified technician cannot be chosen');
+  await consoleShot(page, size, lang, '03-picker');
+  // At desktop size the dispatcher drags; on a phone they pick from the picker (no drag there).
+  const drag = size.name === 'desktop';
+  if (drag) {
+    await page.click(tid('picker-close'));
+    await page.dragAndDrop(tid(`pool-${created}`), tid('lane-tech.a'));
+  } else {
+    await page.click(tid('picker-tech.a'));
+  }
+  await page.locator(tid(`block-${created}`)).waitFor();
+  expect((await page.locator(tid(`pool-${created}`)).count()) === 0, 'assigned: no longer in the pool');
+
+  // 转派: tech.b's order moved to tech.a asks for a reason, then keeps the history.
+  if (drag) {
+    await page.dragAndDrop(tid('block-o-00005'), tid('lane-tech.a'));
+  } else {
+    await page.click(tid('block-o-00005'));
+    await page.click(tid('order-reassign'));
+    await page.click(tid('picker-tech.a'));
+  }
+  await page.fill(tid('reassign-reason'), '客户要求换师傅 / Customer asked for another technician');
+  await page.click(tid('reassign-confirm'));
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid="transfer-history"] li').length === 2);
+  expect(await page.evaluate(() => window.__mock.replayed('reassign_order', 'tech.a')), 'the reassignment went through the real command');
+  await consoleShot(page, size, lang, '04-reassigned');
+
+  for (const [view, name] of [['conflicts', '05-conflicts'], ['completions', '06-completions']]) {
+    await page.click(tid(`console-nav-${view}`));
+    await page.waitForLoadState('networkidle');
+    await consoleShot(page, size, lang, name);
+  }
+  await page.click(tid('console-nav-customers'));
+  await page.fill(tid('customers-query'), '张伟');
+  await page.click(tid('customers-search'));
+  await page.click(tid('customer-hh-1'));
+  await page.locator(tid('household')).waitFor();
+  expect((await page.locator('[data-testid^="household-order-"]').count()) > 0, "the household shows its orders");
+  await consoleShot(page, size, lang, '07-customers');
+  expect(errors.length === 0, `no page errors: ${errors}`);
+  await replayedAll(page);
+  await ctx.close();
 }
 
 const scenarios = {
@@ -422,6 +512,14 @@ const scenarios = {
     await ctx.close();
   },
 
+  async 'dispatcher console: intake, picker, drag to assign, 转派 (en)'(size) {
+    await dispatcherConsole(size, 'en-US');
+  },
+
+  async 'dispatcher console (zh-CN)'(size) {
+    await dispatcherConsole(size, 'zh-CN');
+  },
+
   async 'offline badge'(size) {
     const { ctx, page } = await open(size, 'offline', { signedIn: true });
     await page.locator(tid('order-o-00000')).waitFor();
@@ -458,6 +556,9 @@ await browser.close();
 server.close();
 
 if (process.env.UPDATE_SCREENSHOTS && failed === 0) {
+  const dispatcher = join(docs, 'dispatcher');
+  await mkdir(dispatcher, { recursive: true });
+  for (const f of await readdir(join(artifacts, 'dispatcher'))) await copyFile(join(artifacts, 'dispatcher', f), join(dispatcher, f));
   for (const size of sizes) {
     const from = join(artifacts, size.name);
     const to = join(docs, size.name);
