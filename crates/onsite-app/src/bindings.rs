@@ -65,6 +65,7 @@ pub fn export_to(dir: &Path) -> Result<(), ts_rs::ExportError> {
     CustomerMatch::export_all_to(dir)?;
     DispatchOrderView::export_all_to(dir)?;
     PickerView::export_all_to(dir)?;
+    SuggestionView::export_all_to(dir)?;
     ConflictView::export_all_to(dir)?;
     CompletionList::export_all_to(dir)?;
     // Every error code, also those no command returns today (the UI's tables cover them all), and

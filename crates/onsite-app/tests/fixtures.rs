@@ -918,6 +918,15 @@ async fn console(s: &mut Script) {
             .any(|r| r.technician_id == "tech.b" && r.not_qualified.is_some()),
         "the picker says why tech.b cannot take it: {picker:?}"
     );
+    assert_eq!(
+        picker
+            .suggested
+            .iter()
+            .map(|s| s.technician_id.as_str())
+            .collect::<Vec<_>>(),
+        ["tech.a"],
+        "only the qualified technician is suggested (自动派单)"
+    );
     assign(s, &id, "tech.a", None);
     board(s);
     // 转派 of tech.b's order to tech.a, with a reason.

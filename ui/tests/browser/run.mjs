@@ -183,6 +183,8 @@ async function dispatcherConsole(size, locale) {
   const why = await page.getAttribute(tid('picker-tech.b'), 'data-reason');
   expect(why === 'NotCovered', `tech.b is not qualified for installations: ${why}`);
   expect(await page.locator(tid('picker-tech.b')).isDisabled(), 'an unqualified technician cannot be chosen');
+  expect((await page.getAttribute(tid('suggested-tech.a'), 'data-rank')) === '1', 'tech.a is suggested first');
+  expect((await page.locator(tid('suggested-tech.b')).count()) === 0, 'an unqualified technician is never suggested');
   await consoleShot(page, size, lang, '03-picker');
   // At desktop size the dispatcher drags; on a phone they pick from the picker (no drag there).
   const drag = size.name === 'desktop';
@@ -190,7 +192,8 @@ async function dispatcherConsole(size, locale) {
     await page.click(tid('picker-close'));
     await page.dragAndDrop(tid(`pool-${created}`), tid('lane-tech.a'));
   } else {
-    await page.click(tid('picker-tech.a'));
+    // One click accepts the suggestion.
+    await page.click(tid('suggest-accept-tech.a'));
   }
   await page.locator(tid(`block-${created}`)).waitFor();
   expect((await page.locator(tid(`pool-${created}`)).count()) === 0, 'assigned: no longer in the pool');

@@ -5,10 +5,11 @@
 use std::collections::BTreeMap;
 
 use onsite_domain::board::{self, BoardOrder, Day};
-use onsite_domain::order::{DispatchStatus, Order, Tier};
+use onsite_domain::order::{DispatchStatus, Order, Tier, Window};
 use onsite_domain::reference::TechnicianProfile;
 use onsite_domain::sla::{SlaBadge, SlaPolicy};
 use onsite_domain::status::{self, Conflict};
+use onsite_domain::suggest;
 use onsite_domain::visit::Visit;
 use onsite_domain::{DocId, HOUR, Millis};
 use onsite_store::Store;
@@ -111,6 +112,40 @@ pub(super) fn known_appliance(a: &onsite_domain::order::Appliance, now: Millis) 
         serial: a.serial.clone(),
         in_warranty: a.in_warranty(now),
     }
+}
+
+/// Working hours a suggestion fits a visit into, from the start of the local day.
+const WORK_FROM: Millis = 8 * HOUR;
+const WORK_UNTIL: Millis = 20 * HOUR;
+/// How long a visit is expected to take on site (the demo's windows are two hours).
+const EXPECTED_VISIT: Millis = 2 * HOUR;
+
+/// The ranked suggestions for `order` on `day` ([`suggest::suggest`] over that day's orders).
+fn suggestions(order: &Order, snap: &Snapshot, day: Day, now: Millis) -> Vec<SuggestionView> {
+    let that_day: Vec<Order> = snap
+        .orders
+        .iter()
+        .filter(|o| o.schedule.is_some_and(|w| day.overlaps(&w)))
+        .cloned()
+        .collect();
+    let fit = suggest::Day {
+        orders: &that_day,
+        work: Window {
+            start_ms: day.start_ms + WORK_FROM,
+            end_ms: day.start_ms + WORK_UNTIL,
+        },
+        duration_ms: EXPECTED_VISIT,
+    };
+    suggest::suggest(order, &snap.technicians, &fit, now)
+        .ranked
+        .into_iter()
+        .map(|s| SuggestionView {
+            technician_id: s.technician_id,
+            name: s.name,
+            meets_deadline: s.meets_deadline,
+            reasons: s.reasons,
+        })
+        .collect()
 }
 
 impl App {
@@ -257,6 +292,7 @@ impl App {
         let at = order.schedule.map_or(now, |w| w.start_ms);
         let day = self.day(0, at);
         let rows = board::picker(&order, &snap.orders, &snap.technicians, day, now);
+        let suggested = suggestions(&order, &snap, day, now);
         Ok(PickerView {
             order_id: order.order_id.clone(),
             order_no: order.order_no.clone(),
@@ -272,6 +308,7 @@ impl App {
                     load: r.load,
                 })
                 .collect(),
+            suggested,
         })
     }
 

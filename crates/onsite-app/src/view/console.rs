@@ -227,6 +227,19 @@ pub struct PickerView {
     pub order_id: String,
     pub order_no: String,
     pub rows: Vec<PickerRowView>,
+    /// 自动派单: the qualified technicians ranked by `onsite_domain::suggest`, best first, with
+    /// the reasons in the order the ranking weighs them.
+    pub suggested: Vec<SuggestionView>,
+}
+
+/// One suggested technician.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct SuggestionView {
+    pub technician_id: String,
+    pub name: String,
+    /// Free in time for the SLA deadlines.
+    pub meets_deadline: bool,
+    pub reasons: Vec<onsite_domain::suggest::Reason>,
 }
 
 /// One contradiction to review, with the facts needed to decide.
