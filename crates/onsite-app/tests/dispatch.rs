@@ -342,3 +342,71 @@ async fn a_technician_cannot_use_the_console() {
     );
     seeded.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn intake_keeps_the_registry_and_two_dispatchers_offline_get_distinct_numbers() {
+    let seeded = Seeded::start().await;
+    let one = dispatcher(&seeded).await;
+    let two = signed_in(&seeded, "disp-2", "disp").await;
+    wait_for("the second dispatcher's replicas", || {
+        two.board(0).is_ok_and(|b| b.lanes.len() == 2)
+    })
+    .await;
+    // Offline: both devices stop syncing and create orders at the same time.
+    one.stop_sync();
+    two.stop_sync();
+    let a = one.create_order(new_order()).expect("first device's order");
+    let b = two
+        .create_order(new_order())
+        .expect("second device's order");
+    let a2 = one
+        .create_order(new_order())
+        .expect("first device's second order");
+    let parse = |no: &str| onsite_domain::numbering::parse(no).expect("a numbered order");
+    let (na, nb, na2) = (
+        parse(&a.card.order_no),
+        parse(&b.card.order_no),
+        parse(&a2.card.order_no),
+    );
+    assert_ne!(
+        na.prefix, nb.prefix,
+        "each device has its own prefix from the relay"
+    );
+    assert_eq!(
+        (na.seq, na2.seq),
+        (1, 2),
+        "one device numbers its orders in sequence"
+    );
+    assert_eq!(na2.prefix, na.prefix, "a device keeps its prefix");
+    // The new customer is in the registry of the device that created the order.
+    let found = one
+        .search_customers("13800000099")
+        .expect("registry search");
+    let hh = &found
+        .households
+        .first()
+        .expect("the new customer is registered")
+        .household_id;
+    assert_eq!(
+        one.household(hh).expect("household").appliances.len(),
+        1,
+        "the new appliance is the household's"
+    );
+    assert_eq!(
+        one.find_customers("赵敏").expect("intake search")[0].household_id,
+        *hh,
+        "intake finds the registry's household first"
+    );
+    // Online again: both orders reach both devices, and the relay accepted every number.
+    assert!(one.start_sync() && two.start_sync(), "sessions to sync");
+    let ids = [&a.card.order_id, &b.card.order_id, &a2.card.order_id];
+    wait_for("every order on both devices", || {
+        ids.iter()
+            .all(|id| one.dispatch_order(id).is_ok() && two.dispatch_order(id).is_ok())
+    })
+    .await;
+    for app in [&one, &two] {
+        let st = app.sync_status().expect("status");
+        assert_eq!(st.last_error, None, "no order was refused: {st:?}");
+    }
+}

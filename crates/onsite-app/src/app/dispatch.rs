@@ -3,10 +3,11 @@
 //! `Order::assign`, `Order::set_status`) and is committed to the device store before returning;
 //! the sync task uploads it.
 
-use onsite_domain::DocId;
+use onsite_domain::household::{Contact, Household};
 use onsite_domain::order::{Appliance, Customer, DispatchStatus, NewOrder, Order, Window};
 use onsite_domain::reference::TechnicianProfile;
 use onsite_domain::sla::SlaPolicy;
+use onsite_domain::{DocId, Millis};
 use onsite_store::Store;
 
 use super::{App, lock, read_order};
@@ -25,12 +26,80 @@ fn window(w: Option<WindowInput>) -> Result<Option<Window>, AppError> {
 }
 
 /// The appliances of `household_id` known on this device (from its latest order). Hook: helper
-/// B's household registry supplies them when it lands.
+/// The registry's household document when it has one, otherwise the household's latest order.
 fn household_appliances(store: &Store, household_id: &str) -> Result<Vec<Appliance>, AppError> {
+    if let Some(h) = registered(store, household_id)? {
+        return Ok(h.appliances);
+    }
     match store.household_history(household_id)?.into_iter().next() {
         Some(latest) => Ok(read_order(store, &latest.order.order_id)?.appliances),
         None => Ok(Vec::new()),
     }
+}
+
+/// The registry's household `household_id`, if this device holds it.
+fn registered(store: &Store, household_id: &str) -> Result<Option<Household>, AppError> {
+    let id = DocId::Household(household_id.to_owned());
+    if onsite_domain::ids::is_valid_id(household_id) && store.contains(&id)? {
+        return Ok(Some(store.read(&id)?));
+    }
+    Ok(None)
+}
+
+/// What the order changes in the registry: a new customer becomes a household, a new appliance
+/// joins its household. Checked (phone, appliance) before anything is written.
+enum RegistryChange {
+    None,
+    Create(Household),
+    AddAppliance(Appliance),
+}
+
+fn registry_change(store: &Store, order: &Order, now: Millis) -> Result<RegistryChange, AppError> {
+    let c = &order.customer;
+    let Some(appliance) = order.appliance().cloned() else {
+        return Ok(RegistryChange::None);
+    };
+    Ok(match registered(store, &c.household_id)? {
+        Some(h) if h.appliance(&appliance.id).is_some() => RegistryChange::None,
+        Some(mut h) => {
+            h.add_appliance(appliance.clone(), now)?;
+            RegistryChange::AddAppliance(appliance)
+        }
+        None => RegistryChange::Create(Household::create(
+            &c.household_id,
+            Contact {
+                name: c.name.clone(),
+                phones: vec![c.phone.clone()],
+                address: c.address.clone(),
+                tier: c.tier,
+                notes: c.notes.clone(),
+                preferences: c.preferences.clone(),
+            },
+            order.appliances.clone(),
+            now,
+        )?),
+    })
+}
+
+/// Write `order` and its registry change in one transaction.
+fn write_order(
+    store: &mut Store,
+    order: &Order,
+    change: RegistryChange,
+    now: Millis,
+) -> Result<(), AppError> {
+    let hid = DocId::Household(order.customer.household_id.clone());
+    store.batch(|b| {
+        match change {
+            RegistryChange::None => {}
+            RegistryChange::Create(h) => b.create(&hid, &h)?,
+            RegistryChange::AddAppliance(a) => {
+                b.update(&hid, |h: &mut Household| h.add_appliance(a, now))?;
+            }
+        }
+        b.create(&DocId::Order(order.order_id.clone()), order)
+    })?;
+    Ok(())
 }
 
 impl App {
@@ -87,11 +156,12 @@ impl App {
         let order_id = {
             let mut store = lock(&self.store);
             let mut new = self.new_order(&store, req)?;
-            // Validate before taking a number, so a refused order uses none.
-            Order::create(new.clone(), &SlaPolicy::PUBLISHED, now)?;
+            // Validate order and registry before taking a number, so a refused order uses none.
+            let checked = Order::create(new.clone(), &SlaPolicy::PUBLISHED, now)?;
+            let change = registry_change(&store, &checked, now)?;
             new.order_no = numbers.next(&mut store, now)?;
             let order = Order::create(new, &SlaPolicy::PUBLISHED, now)?;
-            store.create(&DocId::Order(order.order_id.clone()), &order)?;
+            write_order(&mut store, &order, change, now)?;
             order.order_id
         };
         self.nudge();

@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 
 use onsite_domain::board::{self, BoardOrder, Day};
+use onsite_domain::household::Household;
 use onsite_domain::order::{DispatchStatus, Order, Tier, Window};
 use onsite_domain::reference::TechnicianProfile;
 use onsite_domain::sla::{SlaBadge, SlaPolicy};
@@ -312,13 +313,31 @@ impl App {
         })
     }
 
-    /// Customers on this device whose name, phone or address contains `query`, with the
-    /// household's appliances from its latest order (the registry will supply them instead).
+    /// Customers on this device whose name, phone or address matches `query`: the registry's
+    /// households first, then customers known only from their orders (appliances from the latest).
     pub fn find_customers(&self, query: &str) -> Result<Vec<CustomerMatch>, AppError> {
         self.dispatcher()?;
         let now = self.now();
         let store = lock(&self.store);
+        // The registry first (phone in any spelling, name, address), best match first.
         let mut out: Vec<CustomerMatch> = Vec::new();
+        for row in store.search_households(query, CUSTOMER_LIMIT)? {
+            let h: Household = store.read(&DocId::Household(row.household_id))?;
+            out.push(CustomerMatch {
+                phone: h.phones.first().cloned().unwrap_or_default(),
+                appliances: h
+                    .appliances
+                    .iter()
+                    .map(|a| known_appliance(a, now))
+                    .collect(),
+                household_id: h.household_id,
+                name: h.name,
+                address: h.address,
+                tier: h.tier,
+                notes: h.notes,
+            });
+        }
+        // Then customers only known from their orders (not in the registry on this device).
         for row in store.search_customers(query, CUSTOMER_LIMIT)? {
             if out.iter().any(|m| m.household_id == row.household_id) {
                 continue;
