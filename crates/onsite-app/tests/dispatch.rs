@@ -3,47 +3,23 @@
 //! it and syncs; the dispatcher's device learns of the completion through push (no manual sync).
 //! An assignment to an unqualified technician is refused on the device.
 
-use std::path::Path;
-use std::time::Duration;
+mod common;
 
+use onsite_app::App;
 use onsite_app::view::*;
-use onsite_app::{App, SyncConfig};
 use onsite_domain::order::Tier;
 use onsite_domain::reference::{NotQualified, ServiceType, TechnicianProfile};
 use onsite_domain::status::{ConflictKind, EffectiveStatus};
 use onsite_domain::{Code, DocId, HOUR};
+use onsite_testkit::DAY;
 use onsite_testkit::job::{signature_png, signed_job_edits};
 use onsite_testkit::relay::{Seeded, wait_for};
-use onsite_testkit::{DAY, PASSWORD, ticking_clock};
 
-fn fast() -> SyncConfig {
-    SyncConfig {
-        debounce: Duration::from_millis(20),
-        backoff_min: Duration::from_millis(50),
-        backoff_max: Duration::from_millis(500),
-        // Long: the completion must arrive through push, not a poll.
-        poll_every: Duration::from_secs(600),
-    }
-}
-
-fn open(dir: &Path) -> App {
-    App::open(dir, ticking_clock(DAY + 8 * HOUR, 1_000))
-        .expect("open the app")
-        .with_utc_offset_minutes(0)
-        .with_sync_config(fast())
-}
-
+/// `user` signed in on the device folder `name`, syncing by push only (no poll).
 async fn signed_in(seeded: &Seeded, name: &str, user: &str) -> App {
-    let app = open(&seeded.dir.path().join(name));
-    let session = app
-        .sign_in(SignInRequest {
-            relay_url: seeded.url.clone(),
-            user: user.to_owned(),
-            password: PASSWORD.to_owned(),
-        })
-        .await
-        .expect("sign in");
-    assert_eq!(session.technician_id, user, "signed in as {user}");
+    let app =
+        common::open(&seeded.dir.path().join(name)).with_sync_config(common::push_only_sync());
+    common::sign_in(&app, &seeded.url, user).await;
     app
 }
 

@@ -2,54 +2,19 @@
 //! sign-in screen's relay, orders after tomorrow and search, signing out, past visits per
 //! appliance, drafts that survive a restart, and hand-over mode.
 
-use std::path::Path;
-use std::time::Duration;
+mod common;
 
+use common::{open, sign_in};
+
+use std::path::Path;
+
+use onsite_app::App;
 use onsite_app::view::*;
-use onsite_app::{App, SyncConfig};
 use onsite_domain::Code;
 use onsite_domain::order::Order;
 use onsite_domain::{DocId, HOUR};
-use onsite_testkit::relay::{Seeded, start_relay};
-use onsite_testkit::{DAY, PASSWORD, ticking_clock};
-
-fn fast() -> SyncConfig {
-    SyncConfig {
-        debounce: Duration::from_millis(20),
-        backoff_min: Duration::from_millis(50),
-        backoff_max: Duration::from_millis(500),
-        poll_every: Duration::from_millis(500),
-    }
-}
-
-fn open(dir: &Path) -> App {
-    App::open(dir, ticking_clock(DAY + 8 * HOUR, 1_000))
-        .expect("open the app")
-        .with_utc_offset_minutes(0)
-        .with_sync_config(fast())
-}
-
-async fn sign_in(app: &App, url: &str, user: &str) {
-    app.sign_in(SignInRequest {
-        relay_url: url.to_owned(),
-        user: user.to_owned(),
-        password: PASSWORD.to_owned(),
-    })
-    .await
-    .expect("sign in");
-}
-
-/// Poll (never a fixed sleep) until `done` holds, failing after 30 s with `what`.
-async fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-    while !done() {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "timed out waiting for {what}"
-        );
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-}
+use onsite_testkit::DAY;
+use onsite_testkit::relay::{Seeded, start_relay, wait_for};
 
 async fn synced_app(seeded: &Seeded, name: &str) -> App {
     let app = open(&seeded.dir.path().join(name));

@@ -3,18 +3,19 @@
 //! nothing, a file with bad rows shows every row's errors and imports nothing, and files that
 //! cannot be read, or changed since their preview, are refused with their codes.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
 
 use base64::Engine as _;
+use onsite_app::App;
 use onsite_app::view::*;
-use onsite_app::{App, SyncConfig};
 use onsite_domain::import::Column;
-use onsite_domain::{Code, DocId, HOUR};
+use onsite_domain::{Code, DocId};
+use onsite_testkit::PASSWORD;
 use onsite_testkit::relay::{Seeded, wait_for};
-use onsite_testkit::{DAY, PASSWORD, ticking_clock};
 
 fn example() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/import-example.csv")
@@ -22,15 +23,8 @@ fn example() -> PathBuf {
 
 fn open(dir: &Path) -> App {
     let n = Arc::new(AtomicU64::new(1));
-    App::open(dir, ticking_clock(DAY + 8 * HOUR, 1_000))
-        .expect("open the app")
+    common::open(dir)
         .with_utc_offset_minutes(8 * 60)
-        .with_sync_config(SyncConfig {
-            debounce: Duration::from_millis(20),
-            backoff_min: Duration::from_millis(50),
-            backoff_max: Duration::from_millis(500),
-            poll_every: Duration::from_millis(500),
-        })
         .with_ids(Arc::new(move || {
             format!("id{}", n.fetch_add(1, Ordering::SeqCst))
         }))

@@ -1,31 +1,21 @@
 //! The app's commands against a real relay on 127.0.0.1: sign in, sync the day, do a whole Haier
 //! repair job through the UI's requests, sign, and see the completion arrive at the relay.
 
+mod common;
+
+use common::{open, signed_in};
+
 use std::io::Cursor;
 use std::path::Path;
-use std::time::Duration;
 
 use base64::Engine as _;
 use onsite_app::view::*;
-use onsite_app::{App, SyncConfig};
 use onsite_domain::completion::MissingKind;
 use onsite_domain::visit::Visit;
 use onsite_domain::{DocId, HOUR};
 use onsite_relay::{Config, RunningRelay, SqliteStorage};
 use onsite_testkit::relay::wait_for;
-use onsite_testkit::{DAY, PASSWORD, ticking_clock};
-
-/// The device's clock: the tests' day from 08:00, one second further on each reading.
-fn clock() -> onsite_app::Clock {
-    ticking_clock(DAY + 8 * HOUR, 1_000)
-}
-
-/// The app on the tests' clock, with "today" counted in UTC.
-fn open(dir: &Path) -> App {
-    App::open(dir, clock())
-        .expect("open the app")
-        .with_utc_offset_minutes(0)
-}
+use onsite_testkit::{DAY, PASSWORD};
 
 async fn relay(dir: &Path) -> RunningRelay {
     let db = dir.join("relay.sqlite3");
@@ -47,29 +37,6 @@ async fn relay(dir: &Path) -> RunningRelay {
     onsite_relay::start(Config::for_database(&db), listener)
         .await
         .expect("relay starts")
-}
-
-fn fast() -> SyncConfig {
-    SyncConfig {
-        debounce: Duration::from_millis(20),
-        backoff_min: Duration::from_millis(50),
-        backoff_max: Duration::from_millis(500),
-        poll_every: Duration::from_millis(500),
-    }
-}
-
-async fn signed_in(dir: &Path, url: &str, user: &str) -> App {
-    let app = open(dir).with_sync_config(fast());
-    let session = app
-        .sign_in(SignInRequest {
-            relay_url: url.to_owned(),
-            user: user.to_owned(),
-            password: PASSWORD.to_owned(),
-        })
-        .await
-        .expect("sign in");
-    assert_eq!(session.technician_id, user);
-    app
 }
 
 fn png(w: u32, h: u32, ink: bool) -> Vec<u8> {

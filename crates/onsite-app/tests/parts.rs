@@ -2,38 +2,13 @@
 //! 127.0.0.1: issue, return, adjust and the faulty part taken out on site, every refusal with its
 //! code and without a trace, the low-stock flags, and the technician's device receiving the issue.
 
-use std::path::Path;
-use std::time::Duration;
-
 use onsite_app::view::*;
-use onsite_app::{App, LOW_STOCK_THRESHOLD, SyncConfig};
-use onsite_domain::{Code, HOUR};
+use onsite_app::{App, LOW_STOCK_THRESHOLD};
+use onsite_domain::Code;
+mod common;
+
+use common::signed_in;
 use onsite_testkit::relay::{Seeded, wait_for};
-use onsite_testkit::{DAY, PASSWORD, ticking_clock};
-
-fn fast() -> SyncConfig {
-    SyncConfig {
-        debounce: Duration::from_millis(20),
-        backoff_min: Duration::from_millis(50),
-        backoff_max: Duration::from_millis(500),
-        poll_every: Duration::from_millis(500),
-    }
-}
-
-async fn signed_in(dir: &Path, url: &str, user: &str) -> App {
-    let app = App::open(dir, ticking_clock(DAY + 8 * HOUR, 1_000))
-        .expect("open the app")
-        .with_utc_offset_minutes(0)
-        .with_sync_config(fast());
-    app.sign_in(SignInRequest {
-        relay_url: url.to_owned(),
-        user: user.to_owned(),
-        password: PASSWORD.to_owned(),
-    })
-    .await
-    .expect("sign in");
-    app
-}
 
 fn req(part_no: &str, qty: i64, note: &str) -> StockMoveRequest {
     StockMoveRequest {

@@ -3,47 +3,29 @@
 //! and visit (warranty, parts replaced, ratings); creating and editing households and appliances
 //! through the domain's rules, synced to the relay; and technicians kept out.
 
+mod common;
+
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
 
+use onsite_app::App;
 use onsite_app::view::*;
-use onsite_app::{App, SyncConfig};
 use onsite_domain::order::Tier;
 use onsite_domain::{Code, DocId, HOUR};
+use onsite_testkit::DAY;
 use onsite_testkit::relay::{Seeded, wait_for};
-use onsite_testkit::{DAY, PASSWORD, ticking_clock};
-
-fn fast() -> SyncConfig {
-    SyncConfig {
-        debounce: Duration::from_millis(20),
-        backoff_min: Duration::from_millis(50),
-        backoff_max: Duration::from_millis(500),
-        poll_every: Duration::from_millis(500),
-    }
-}
 
 fn open(dir: &Path) -> App {
     let n = Arc::new(AtomicU64::new(1));
-    App::open(dir, ticking_clock(DAY + 8 * HOUR, 1_000))
-        .expect("open the app")
-        .with_utc_offset_minutes(0)
-        .with_sync_config(fast())
-        .with_ids(Arc::new(move || {
-            format!("id{}", n.fetch_add(1, Ordering::SeqCst))
-        }))
+    common::open(dir).with_ids(Arc::new(move || {
+        format!("id{}", n.fetch_add(1, Ordering::SeqCst))
+    }))
 }
 
 async fn signed_in(seeded: &Seeded, name: &str, user: &str) -> App {
     let app = open(&seeded.dir.path().join(name));
-    app.sign_in(SignInRequest {
-        relay_url: seeded.url.clone(),
-        user: user.to_owned(),
-        password: PASSWORD.to_owned(),
-    })
-    .await
-    .expect("sign in");
+    common::sign_in(&app, &seeded.url, user).await;
     app
 }
 
