@@ -956,6 +956,39 @@ async fn console(s: &mut Script) {
         .clone();
     let r = s.app.household(&hh);
     s.query("household", json!({ "householdId": hh }), r);
+    parts_issue(s);
+}
+
+/// 领料: the dispatcher issues two capacitors to tech.a.
+fn parts_issue(s: &mut Script) {
+    let r = s.app.stock_overview();
+    s.query("stock_overview", json!({}), r);
+    let r = s.app.technician_stock("tech.a");
+    let before = s.query("technician_stock", json!({ "technicianId": "tech.a" }), r);
+    let held = |v: &TechnicianStockView| {
+        v.lines
+            .iter()
+            .find(|l| l.part_no == "AC-CAP-35UF")
+            .map_or(0, |l| l.on_hand)
+    };
+    let request = StockMoveRequest {
+        technician_id: "tech.a".to_owned(),
+        part_no: "AC-CAP-35UF".to_owned(),
+        qty: 2,
+        note: "补货 / restock".to_owned(),
+    };
+    s.tick();
+    let r = s.app.issue_parts(request.clone());
+    let after = s
+        .keep("issue_parts", json!({ "request": request }), r)
+        .expect("parts issued");
+    assert_eq!(
+        held(&after),
+        held(&before) + 2,
+        "the issue adds to tech.a's stock"
+    );
+    let r = s.app.stock_overview();
+    s.query("stock_overview", json!({}), r);
 }
 
 /// Assign `order` to `to` (a transfer when `reason` is given), then what the board reloads.

@@ -224,6 +224,18 @@ async function dispatcherConsole(size, locale) {
   await page.locator(tid('household')).waitFor();
   expect((await page.locator('[data-testid^="household-order-"]').count()) > 0, "the household shows its orders");
   await consoleShot(page, size, lang, '07-customers');
+
+  // 领料: two capacitors issued to tech.a.
+  await page.click(tid('console-nav-stock'));
+  await page.click(tid('stock-tech-tech.a'));
+  const held = async () => Number(await page.getAttribute(tid('stock-line-AC-CAP-35UF'), 'data-on-hand'));
+  const before = await held();
+  await page.fill(tid('stock-part'), 'AC-CAP-35UF');
+  await page.fill(tid('stock-qty'), '2');
+  await page.fill(tid('stock-note'), '补货 / restock');
+  await page.click(tid('stock-issue'));
+  await page.waitForFunction((n) => Number(document.querySelector('[data-testid="stock-line-AC-CAP-35UF"]')?.getAttribute('data-on-hand')) === n, before + 2);
+  await consoleShot(page, size, lang, '08-parts');
   expect(errors.length === 0, `no page errors: ${errors}`);
   await replayedAll(page);
   await ctx.close();
