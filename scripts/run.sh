@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# The run command (README): a relay with embedded SQLite and demo data on 127.0.0.1 plus the
-# technician desktop app, signed in as the demo technician `tech.a`. Where there is no display
+# The run command (README): a relay with embedded SQLite and demo data on 127.0.0.1 plus two
+# desktop app windows side by side: the technician's, signed in as the demo technician `tech.a`,
+# and the dispatcher's console, signed in as `disp` (a second device with its own data folder),
+# so a completion made in the first window arrives in the second. Where there is no display
 # (or ONSITE_HEADLESS=1), the headless demo instead: `onsite demo` walks a dispatcher and two
 # technicians through an offline completion against a real relay and prints what arrives.
 set -euo pipefail
@@ -27,7 +29,7 @@ cargo build --release -p onsite-desktop
 
 RELAY=./target/release/onsite-relay
 if [ ! -f "$DATA/relay.sqlite3" ]; then
-  "$RELAY" --database "$DATA/relay.sqlite3" seed --password "$PASSWORD" --orders 8
+  ONSITE_RELAY_SEED_PASSWORD="$PASSWORD" "$RELAY" --database "$DATA/relay.sqlite3" seed --orders 8
 fi
 "$RELAY" --database "$DATA/relay.sqlite3" serve --listen "127.0.0.1:$PORT" &
 RELAY_PID=$!
@@ -36,7 +38,15 @@ for _ in $(seq 1 100); do
   curl -fsS "http://127.0.0.1:$PORT/healthz" >/dev/null 2>&1 && break
   sleep 0.1
 done
-echo "==> relay on http://127.0.0.1:$PORT (data in $DATA); opening the app as tech.a"
-echo "    other demo accounts: tech.b, disp (dispatcher), admin — password: $PASSWORD"
+echo "==> relay on http://127.0.0.1:$PORT (data in $DATA)"
+echo "    opening two windows: the technician app as tech.a and the dispatcher console as disp"
+echo "    other demo accounts: tech.b, admin — password: $PASSWORD"
+# The dispatcher's window is a second device: its own data folder (XDG_DATA_HOME), so its store,
+# session and sync state are separate from the technician's.
+XDG_DATA_HOME="$DATA/dispatcher-device" \
+  ONSITE_RELAY_URL="http://127.0.0.1:$PORT" ONSITE_USER=disp ONSITE_PASSWORD="$PASSWORD" \
+  ./target/release/onsite-desktop &
+DISPATCHER_PID=$!
+trap 'kill $DISPATCHER_PID $RELAY_PID 2>/dev/null || true' EXIT
 ONSITE_RELAY_URL="http://127.0.0.1:$PORT" ONSITE_USER=tech.a ONSITE_PASSWORD="$PASSWORD" \
   ./target/release/onsite-desktop

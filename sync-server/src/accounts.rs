@@ -1,6 +1,9 @@
 //! Accounts and tokens: argon2id password hashes, opaque random bearer tokens bound to a device,
 //! stored only as SHA-256, with expiry and revocation.
 
+use std::net::IpAddr;
+use std::sync::OnceLock;
+
 use argon2::password_hash::{PasswordHash, SaltString};
 use argon2::{Argon2, PasswordHasher, PasswordVerifier};
 use base64::Engine;
@@ -11,6 +14,7 @@ use rand::RngCore;
 use sha2::{Digest, Sha256};
 
 use crate::storage::{RelayStorage, StorageError, TokenRecord, User};
+use crate::throttle::Key;
 
 /// Why a request or sign-in was not authenticated. Each has a wire [`Code`].
 #[derive(Debug, thiserror::Error)]
@@ -27,6 +31,8 @@ pub enum AuthError {
     BadCredentials,
     #[error("the account is disabled; ask an administrator")]
     Disabled,
+    #[error("too many failed sign-ins; try again in {} s or ask an administrator to unlock the account", (wait_ms + 999) / 1000)]
+    Throttled { wait_ms: i64 },
     #[error("{0}")]
     Input(String),
     #[error(transparent)]
@@ -42,6 +48,7 @@ impl AuthError {
             AuthError::Revoked => Code::AuthTokenRevoked,
             AuthError::BadCredentials => Code::AuthBadCredentials,
             AuthError::Disabled => Code::AuthAccountDisabled,
+            AuthError::Throttled { .. } => Code::AuthThrottled,
             AuthError::Input(_) => Code::RequestMalformed,
             AuthError::Storage(_) => Code::RelayUnavailable,
         }
@@ -149,6 +156,11 @@ pub fn reset_password(
     Ok(Some(storage.revoke_tokens(user_id, None, now_ms)?))
 }
 
+/// Lift the sign-in lock of an account (`onsite-relay user unlock`); whether it had failures.
+pub fn unlock_user(storage: &dyn RelayStorage, user_id: &str) -> Result<bool, AuthError> {
+    Ok(storage.clear_sign_in_failures(&Key::account(user_id).text)?)
+}
+
 /// A successful sign-in: the clear token (shown once) and its record.
 #[derive(Debug, Clone)]
 pub struct Session {
@@ -189,7 +201,66 @@ pub fn order_prefix(
     )))
 }
 
-/// Check credentials and issue a token bound to `device_id`, valid for `ttl_ms`.
+/// A password check against a stored hash never runs for an unknown user, so without this an
+/// unknown user id would answer ~20× faster than a wrong password and tell an attacker which
+/// accounts exist. Unknown users are checked against this hash of a random password instead.
+fn dummy_hash() -> &'static str {
+    static DUMMY: OnceLock<String> = OnceLock::new();
+    DUMMY.get_or_init(|| {
+        let mut b = [0u8; 24];
+        rand::rng().fill_bytes(&mut b);
+        hash_password(&hex::encode(b)).expect("a random 48-character password hashes")
+    })
+}
+
+/// Refuse at once (before any hashing) when a throttle key of this attempt is locked.
+fn refuse_if_locked(
+    storage: &dyn RelayStorage,
+    keys: &[Key],
+    now_ms: i64,
+) -> Result<(), AuthError> {
+    for key in keys {
+        if let Some(wait_ms) = storage.sign_in_attempts(&key.text)?.wait_ms(now_ms) {
+            return Err(AuthError::Throttled { wait_ms });
+        }
+    }
+    Ok(())
+}
+
+/// Check the password the same way whether or not the user exists (same work, same time), and
+/// record a failure on every throttle key. A disabled account answers `Disabled` whether or not
+/// the password was right, so it never confirms a password.
+fn check_password(
+    storage: &dyn RelayStorage,
+    user_id: &str,
+    password: &str,
+    keys: &[Key],
+    now_ms: i64,
+) -> Result<User, AuthError> {
+    let user = storage.user(user_id)?;
+    let hash = user
+        .as_ref()
+        .map_or(dummy_hash(), |u| u.password_hash.as_str());
+    let right = verify_password(password, hash);
+    match user {
+        Some(u) if right && !u.disabled => {
+            storage.clear_sign_in_failures(&Key::account(user_id).text)?;
+            Ok(u)
+        }
+        user => {
+            for key in keys {
+                storage.add_sign_in_failure(&key.text, &key.policy, now_ms)?;
+            }
+            match user {
+                Some(u) if u.disabled => Err(AuthError::Disabled),
+                _ => Err(AuthError::BadCredentials),
+            }
+        }
+    }
+}
+
+/// Check credentials and issue a token bound to `device_id`, valid for `ttl_ms`. Sign-ins are
+/// throttled per account and per client address `from` (when known): see [`crate::throttle`].
 pub fn sign_in(
     storage: &dyn RelayStorage,
     user_id: &str,
@@ -197,21 +268,17 @@ pub fn sign_in(
     device_id: &str,
     now_ms: i64,
     ttl_ms: i64,
+    from: Option<IpAddr>,
 ) -> Result<Session, AuthError> {
     if device_id.is_empty() || device_id.len() > 128 {
         return Err(AuthError::Input(
             "device_id must be 1–128 characters".into(),
         ));
     }
-    let Some(user) = storage.user(user_id)? else {
-        return Err(AuthError::BadCredentials);
-    };
-    if !verify_password(password, &user.password_hash) {
-        return Err(AuthError::BadCredentials);
-    }
-    if user.disabled {
-        return Err(AuthError::Disabled);
-    }
+    let mut keys = vec![Key::account(user_id)];
+    keys.extend(from.map(Key::address));
+    refuse_if_locked(storage, &keys, now_ms)?;
+    let user = check_password(storage, user_id, password, &keys, now_ms)?;
     let token = new_token();
     let record = TokenRecord {
         token_sha256: token_sha256(&token),
@@ -292,15 +359,15 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let s = SqliteStorage::open(&dir.path().join("relay.sqlite3")).unwrap();
         add_user(&s, user_id, user_id, Role::Technician, "password-1", 0).unwrap();
-        sign_in(&s, user_id, "password-1", "device-1", 0, 1000).unwrap();
-        sign_in(&s, user_id, "password-1", "device-2", 0, 1000).unwrap();
+        sign_in(&s, user_id, "password-1", "device-1", 0, 1000, None).unwrap();
+        sign_in(&s, user_id, "password-1", "device-2", 0, 1000, None).unwrap();
         (dir, s)
     }
 
     #[test]
     fn disabling_revokes_every_token_and_refuses_sign_in() {
         let (_dir, s) = storage_with_signed_in("tech.a");
-        let session = sign_in(&s, "tech.a", "password-1", "device-3", 0, 1000).unwrap();
+        let session = sign_in(&s, "tech.a", "password-1", "device-3", 0, 1000, None).unwrap();
         assert_eq!(
             disable_user(&s, "tech.a", 10).unwrap(),
             Some(3),
@@ -315,14 +382,14 @@ mod tests {
         );
         assert!(
             matches!(
-                sign_in(&s, "tech.a", "password-1", "device-1", 20, 1000),
+                sign_in(&s, "tech.a", "password-1", "device-1", 20, 1000, None),
                 Err(AuthError::Disabled)
             ),
             "a disabled account cannot sign in"
         );
         assert!(enable_user(&s, "tech.a").unwrap(), "the account exists");
         assert!(
-            sign_in(&s, "tech.a", "password-1", "device-1", 30, 1000).is_ok(),
+            sign_in(&s, "tech.a", "password-1", "device-1", 30, 1000, None).is_ok(),
             "an enabled account signs in again"
         );
     }
@@ -337,13 +404,13 @@ mod tests {
         );
         assert!(
             matches!(
-                sign_in(&s, "tech.a", "password-1", "device-1", 20, 1000),
+                sign_in(&s, "tech.a", "password-1", "device-1", 20, 1000, None),
                 Err(AuthError::BadCredentials)
             ),
             "the old password no longer works"
         );
         assert!(
-            sign_in(&s, "tech.a", "password-2", "device-1", 20, 1000).is_ok(),
+            sign_in(&s, "tech.a", "password-2", "device-1", 20, 1000, None).is_ok(),
             "the new password works"
         );
     }
@@ -365,7 +432,7 @@ mod tests {
         assert!(
             authenticate(
                 &s,
-                &sign_in(&s, "tech.a", "password-1", "d", 10, 1000)
+                &sign_in(&s, "tech.a", "password-1", "d", 10, 1000, None)
                     .unwrap()
                     .token,
                 11
@@ -378,7 +445,7 @@ mod tests {
     #[test]
     fn order_prefixes_are_unique_per_device_and_stable() {
         let (_dir, s) = storage_with_signed_in("tech.a");
-        let first = sign_in(&s, "tech.a", "password-1", "device-1", 5, 1000)
+        let first = sign_in(&s, "tech.a", "password-1", "device-1", 5, 1000, None)
             .unwrap()
             .order_prefix;
         assert!(
@@ -388,7 +455,7 @@ mod tests {
                     .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit()),
             "a prefix is 2–6 of [A-Z0-9], got {first:?}"
         );
-        let again = sign_in(&s, "tech.a", "password-1", "device-1", 6, 1000).unwrap();
+        let again = sign_in(&s, "tech.a", "password-1", "device-1", 6, 1000, None).unwrap();
         assert_eq!(again.order_prefix, first, "a device keeps its prefix");
         let mut seen = std::collections::BTreeSet::new();
         for n in 0..200 {
@@ -412,5 +479,122 @@ mod tests {
         assert!(a.starts_with("ons_") && a.len() > 40);
         assert_eq!(token_sha256(&a).len(), 64);
         assert_ne!(token_sha256(&a), a);
+    }
+
+    fn fail(s: &SqliteStorage, user: &str, from: Option<IpAddr>, now: i64) -> AuthError {
+        sign_in(s, user, "not-the-password", "device-x", now, 1000, from)
+            .expect_err("a wrong password is refused")
+    }
+
+    #[test]
+    fn unknown_users_and_wrong_passwords_get_the_same_answer_and_both_count() {
+        let (_dir, s) = storage_with_signed_in("tech.a");
+        for user in ["tech.a", "nobody"] {
+            for n in 1..=5 {
+                let e = fail(&s, user, None, n);
+                assert!(
+                    matches!(e, AuthError::BadCredentials),
+                    "{user}, failure {n}: the answer does not say whether the account exists: {e:?}"
+                );
+            }
+            assert!(
+                matches!(fail(&s, user, None, 6), AuthError::BadCredentials),
+                "the sixth failure is still answered, and locks"
+            );
+            assert!(
+                matches!(
+                    fail(&s, user, None, 7),
+                    AuthError::Throttled { wait_ms: 999 }
+                ),
+                "{user}: after five free failures the account waits 1 s"
+            );
+        }
+    }
+
+    #[test]
+    fn a_locked_account_refuses_even_the_right_password_until_the_lock_ends_or_is_lifted() {
+        let (_dir, s) = storage_with_signed_in("tech.a");
+        for n in 0..6 {
+            fail(&s, "tech.a", None, 100 + n);
+        }
+        let locked = sign_in(&s, "tech.a", "password-1", "device-1", 106, 1000, None);
+        assert!(
+            matches!(locked, Err(AuthError::Throttled { .. })),
+            "locked: no password is checked, right or wrong: {locked:?}"
+        );
+        assert!(
+            sign_in(
+                &s,
+                "tech.a",
+                "password-1",
+                "device-1",
+                105 + 1_000,
+                1000,
+                None
+            )
+            .is_ok(),
+            "the 1 s lock ends by itself"
+        );
+        // A patient guesser waits out each lock: the locks double.
+        let mut t = 2_000;
+        for _ in 0..8 {
+            t = match fail(&s, "tech.a", None, t) {
+                AuthError::Throttled { wait_ms } => t + wait_ms,
+                _ => t + 1,
+            };
+        }
+        assert!(
+            matches!(
+                sign_in(&s, "tech.a", "password-1", "device-1", t, 1000, None),
+                Err(AuthError::Throttled { wait_ms }) if wait_ms > 1_000
+            ),
+            "more failures, a longer lock"
+        );
+        assert!(
+            unlock_user(&s, "tech.a").unwrap(),
+            "an administrator lifts it"
+        );
+        assert!(
+            sign_in(&s, "tech.a", "password-1", "device-1", t + 1, 1000, None).is_ok(),
+            "and the technician signs in at once"
+        );
+        assert!(
+            !unlock_user(&s, "tech.a").unwrap(),
+            "a successful sign-in cleared the failures"
+        );
+    }
+
+    #[test]
+    fn one_address_guessing_many_accounts_is_locked_by_its_address() {
+        let (_dir, s) = storage_with_signed_in("tech.a");
+        let attacker: IpAddr = "192.0.2.66".parse().unwrap();
+        for n in 0..21 {
+            fail(&s, &format!("user-{n}"), Some(attacker), 10 + n);
+        }
+        assert!(
+            matches!(
+                sign_in(&s, "tech.a", "password-1", "d", 40, 1000, Some(attacker)),
+                Err(AuthError::Throttled { .. })
+            ),
+            "twenty-one failures on different accounts lock the address"
+        );
+        let elsewhere: IpAddr = "198.51.100.7".parse().unwrap();
+        assert!(
+            sign_in(&s, "tech.a", "password-1", "d", 40, 1000, Some(elsewhere)).is_ok(),
+            "the technician on another network is not locked out"
+        );
+    }
+
+    #[test]
+    fn a_disabled_account_never_confirms_a_password() {
+        let (_dir, s) = storage_with_signed_in("tech.a");
+        disable_user(&s, "tech.a", 10).unwrap();
+        for password in ["password-1", "wrong-password"] {
+            let e = sign_in(&s, "tech.a", password, "d", 20, 1000, None).unwrap_err();
+            assert!(
+                matches!(e, AuthError::Disabled),
+                "right or wrong, the answer is the same: {e:?}"
+            );
+        }
     }
 }

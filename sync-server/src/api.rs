@@ -1,16 +1,17 @@
 //! HTTP routes (`/healthz`, `/api/v1/...`), body handling, auth and the SSE push stream.
 
 use std::convert::Infallible;
+use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use axum::Router;
 use axum::body::Body;
-use axum::extract::State;
+use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use axum::{Extension, Router};
 use futures_util::{Stream, StreamExt, stream};
 use onsite_domain::Code;
 use onsite_sync::SyncError;
@@ -21,7 +22,7 @@ use onsite_wire::{
     SignInResponse, SyncRequest,
 };
 use serde::de::DeserializeOwned;
-use tokio::sync::broadcast;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, broadcast};
 use tower_http::compression::CompressionLayer;
 use tower_http::decompression::RequestDecompressionLayer;
 use tower_http::trace::TraceLayer;
@@ -45,15 +46,20 @@ pub struct AppState {
     storage: Arc<dyn RelayStorage>,
     config: Arc<Config>,
     events: broadcast::Sender<Arc<Committed>>,
+    /// Turns for password checks (Argon2id is memory-hard: a burst of sign-ins must not take the
+    /// relay's memory).
+    password_checks: Arc<Semaphore>,
 }
 
 impl AppState {
     pub fn new(storage: Arc<dyn RelayStorage>, config: Config) -> Self {
         let (events, _) = broadcast::channel(256);
+        let checks = config.max_concurrent_password_checks.max(1) as usize;
         AppState {
             storage,
             config: Arc::new(config),
             events,
+            password_checks: Arc::new(Semaphore::new(checks)),
         }
     }
 
@@ -72,6 +78,8 @@ impl AppState {
 pub struct ApiError {
     pub status: StatusCode,
     pub body: ErrorBody,
+    /// Seconds to wait before trying again (`Retry-After`), for 429 and 503 answers.
+    pub retry_after_secs: Option<u64>,
 }
 
 impl ApiError {
@@ -79,13 +87,25 @@ impl ApiError {
         ApiError {
             status,
             body: ErrorBody::new(code, message),
+            retry_after_secs: None,
         }
+    }
+
+    /// The same answer with a `Retry-After` of `secs` (at least 1).
+    pub fn retry_after(mut self, secs: u64) -> Self {
+        self.retry_after_secs = Some(secs.max(1));
+        self
     }
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        (self.status, axum::Json(self.body)).into_response()
+        let mut r = (self.status, axum::Json(self.body)).into_response();
+        if let Some(secs) = self.retry_after_secs {
+            r.headers_mut()
+                .insert(header::RETRY_AFTER, header::HeaderValue::from(secs));
+        }
+        r
     }
 }
 
@@ -95,12 +115,19 @@ impl From<AuthError> for ApiError {
             AuthError::Disabled => StatusCode::FORBIDDEN,
             AuthError::Input(_) => StatusCode::BAD_REQUEST,
             AuthError::Storage(_) => StatusCode::SERVICE_UNAVAILABLE,
+            AuthError::Throttled { .. } => StatusCode::TOO_MANY_REQUESTS,
             _ => StatusCode::UNAUTHORIZED,
         };
         if let AuthError::Storage(s) = &e {
             tracing::error!(error = %s, "storage failed during authentication");
         }
-        ApiError::new(status, e.code(), e.to_string())
+        let answer = ApiError::new(status, e.code(), e.to_string());
+        match e {
+            AuthError::Throttled { wait_ms } => {
+                answer.retry_after((wait_ms.max(0) as u64).div_ceil(1000))
+            }
+            _ => answer,
+        }
     }
 }
 
@@ -124,23 +151,35 @@ fn internal(what: &str) -> ApiError {
 }
 
 /// Build the relay's router. Add further routes (e.g. `/verify/...`) with `Router::merge`.
+/// Every request but the push stream has a time limit and waits for one of a bounded number of
+/// turns; every error answer, 404 and 405 included, carries an [`ErrorBody`].
 pub fn router(state: AppState) -> Router {
-    Router::new()
+    let bounded = Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .route("/api/v1/capabilities", get(capabilities))
         .route("/api/v1/sign-in", post(sign_in))
         .route("/api/v1/sign-out", post(sign_out))
         .route("/api/v1/sync", post(sync))
-        .route("/api/v1/events", get(events))
         .route(
             "/api/v1/attachments/{sha256}",
             axum::routing::put(crate::attachments::put).get(crate::attachments::get),
         )
+        .layer(crate::limits::layers(&state.config));
+    Router::new()
+        .route("/api/v1/events", get(events))
+        .merge(bounded)
         .fallback(|| async {
             ApiError::new(
                 StatusCode::NOT_FOUND,
                 Code::RouteNotFound,
                 "no such route; see /api/v1/capabilities",
+            )
+        })
+        .method_not_allowed_fallback(|| async {
+            ApiError::new(
+                StatusCode::METHOD_NOT_ALLOWED,
+                Code::RouteMethodNotAllowed,
+                "this route does not take this method; see /api/v1/capabilities",
             )
         })
         .layer(RequestDecompressionLayer::new())
@@ -163,9 +202,9 @@ async fn capabilities(State(st): State<AppState>) -> axum::Json<Capabilities> {
     })
 }
 
-/// Read a JSON body: `application/json`, at most `max_body_bytes` after decompression.
+/// Read a JSON body: `application/json`, at most `limit` bytes after decompression.
 async fn read_json<T: DeserializeOwned>(
-    st: &AppState,
+    limit: u64,
     headers: &HeaderMap,
     body: Body,
 ) -> Result<T, ApiError> {
@@ -184,7 +223,7 @@ async fn read_json<T: DeserializeOwned>(
             format!("the body must be 'application/json', not '{ct}'"),
         ));
     }
-    let limit = st.config.max_body_bytes as usize;
+    let limit = limit as usize;
     let too_large = || {
         ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
@@ -242,16 +281,23 @@ pub(crate) async fn authenticated(
     Ok(blocking(move || accounts::authenticate(storage.as_ref(), &token, now_ms())).await??)
 }
 
+/// Largest sign-in body: a user id, a password and a device id.
+const SIGN_IN_BODY_BYTES: u64 = 4 * 1024;
+
 async fn sign_in(
     State(st): State<AppState>,
+    peer: Option<Extension<ConnectInfo<SocketAddr>>>,
     headers: HeaderMap,
     body: Body,
 ) -> Result<axum::Json<SignInResponse>, ApiError> {
-    let req: SignInRequest = read_json(&st, &headers, body).await?;
+    let req: SignInRequest = read_json(SIGN_IN_BODY_BYTES, &headers, body).await?;
+    let from = peer.map(|Extension(ConnectInfo(a))| a.ip());
+    let turn = password_check_turn(&st).await?;
     let storage = st.storage.clone();
     let ttl = st.config.token_ttl_hours as i64 * 3_600_000;
     let user_id = req.user_id.clone();
     let (session, certificate_path) = blocking(move || {
+        let _turn = turn;
         let now = now_ms();
         let session = accounts::sign_in(
             storage.as_ref(),
@@ -260,6 +306,7 @@ async fn sign_in(
             &req.device_id,
             now,
             ttl,
+            from,
         )?;
         // A technician's certificate link; a damaged profile only costs the link, not the sign-in.
         let path = match session.user.role {
@@ -285,6 +332,20 @@ async fn sign_in(
     }))
 }
 
+/// Wait (at most `sign_in_wait_secs`) for a turn to check a password.
+async fn password_check_turn(st: &AppState) -> Result<OwnedSemaphorePermit, ApiError> {
+    let wait = Duration::from_secs(st.config.sign_in_wait_secs);
+    match tokio::time::timeout(wait, st.password_checks.clone().acquire_owned()).await {
+        Ok(Ok(turn)) => Ok(turn),
+        _ => Err(ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            Code::RelayBusy,
+            "the relay is checking too many passwords at once; try again shortly",
+        )
+        .retry_after(1)),
+    }
+}
+
 async fn sign_out(State(st): State<AppState>, headers: HeaderMap) -> Result<StatusCode, ApiError> {
     let auth = authenticated(&st, &headers).await?;
     let storage = st.storage.clone();
@@ -298,7 +359,7 @@ async fn sync(
     body: Body,
 ) -> Result<Response, ApiError> {
     let auth = authenticated(&st, &headers).await?;
-    let req: SyncRequest = read_json(&st, &headers, body).await?;
+    let req: SyncRequest = read_json(st.config.max_body_bytes, &headers, body).await?;
     let caller = Caller {
         principal: auth.principal,
         device_id: auth.device_id,

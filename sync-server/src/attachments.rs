@@ -7,7 +7,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use onsite_domain::MAX_ATTACHMENT_BYTES;
 use onsite_sync::access::may_read_attachment;
-use onsite_wire::{ATTACHMENT_TYPES, Code};
+use onsite_wire::{ATTACHMENT_TYPES, Code, sniff_image};
 use sha2::{Digest, Sha256};
 
 use crate::api::{ApiError, AppState, authenticated, blocking, now_ms};
@@ -65,6 +65,13 @@ pub async fn put(
             format!("attachments are limited to {MAX_ATTACHMENT_BYTES} bytes; take the photo at a lower resolution"),
         )
     })?;
+    if sniff_image(&bytes) != Some(mime.as_str()) {
+        return Err(ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Code::AttachmentUnsupportedType,
+            format!("the bytes are not a {mime} image; nothing was stored"),
+        ));
+    }
     if hex::encode(Sha256::digest(&bytes)) != sha256 {
         return Err(ApiError::new(
             StatusCode::BAD_REQUEST,
@@ -76,16 +83,12 @@ pub async fn put(
         sha256,
         mime,
         bytes: bytes.to_vec(),
-        uploaded_by: auth.principal.user_id,
+        uploaders: vec![auth.principal.user_id],
     };
     let storage = st.storage().clone();
-    let new = blocking(move || storage.put_attachment(&attachment, now_ms())).await??;
-    Ok(if new {
-        StatusCode::CREATED
-    } else {
-        StatusCode::OK
-    }
-    .into_response())
+    // Always 201: whether someone else already stored these bytes is not the uploader's to know.
+    blocking(move || storage.put_attachment(&attachment, now_ms())).await??;
+    Ok(StatusCode::CREATED.into_response())
 }
 
 /// `GET /api/v1/attachments/<sha256>`.
@@ -99,9 +102,14 @@ pub async fn get(
     let storage = st.storage().clone();
     let found = blocking(move || storage.attachment(&sha256)).await??;
     match found {
-        Some(a) if may_read_attachment(&auth.principal, &a.uploaded_by) => {
-            Ok(([(header::CONTENT_TYPE, a.mime)], a.bytes).into_response())
-        }
+        Some(a) if may_read_attachment(&auth.principal, &a.uploaders) => Ok((
+            [
+                (header::CONTENT_TYPE, a.mime),
+                (header::X_CONTENT_TYPE_OPTIONS, "nosniff".to_owned()),
+            ],
+            a.bytes,
+        )
+            .into_response()),
         _ => Err(not_found()),
     }
 }

@@ -25,6 +25,15 @@ pub struct Config {
     pub max_docs_per_response: u32,
     /// `text` or `json` log lines.
     pub log_format: String,
+    /// Password checks (Argon2id, ≈ 19 MiB and ≈ 50 ms each) running at once; further sign-ins
+    /// wait up to `sign_in_wait_secs` for a turn, then get `relay.busy`.
+    pub max_concurrent_password_checks: u32,
+    /// How long a sign-in waits for a password-check turn, seconds.
+    pub sign_in_wait_secs: u64,
+    /// Requests handled at once (push streams excepted); further ones wait for a turn.
+    pub max_concurrent_requests: u32,
+    /// A request (push streams excepted) that takes longer is answered `relay.timeout`, seconds.
+    pub request_timeout_secs: u64,
 }
 
 impl Default for Config {
@@ -37,6 +46,10 @@ impl Default for Config {
             max_doc_bytes: 8 * 1024 * 1024,
             max_docs_per_response: 200,
             log_format: "text".into(),
+            max_concurrent_password_checks: 2,
+            sign_in_wait_secs: 10,
+            max_concurrent_requests: 256,
+            request_timeout_secs: 60,
         }
     }
 }
@@ -207,6 +220,7 @@ mod tests {
             max_doc_bytes: 3,
             max_docs_per_response: 4,
             log_format: "json".into(),
+            ..Config::default()
         };
         assert_eq!(c, want, "each override sets its own key and no other");
     }

@@ -18,9 +18,11 @@ pub mod attachments;
 pub mod cert_page;
 pub mod certificate;
 pub mod config;
+pub mod limits;
 pub mod seed;
 pub mod sqlite;
 pub mod storage;
+pub mod throttle;
 pub mod verify;
 
 use std::net::SocketAddr;
@@ -45,7 +47,7 @@ pub enum ServeError {
 /// Open the configured database and serve on `listener` until the process ends.
 pub async fn serve(config: Config, listener: TcpListener) -> Result<(), ServeError> {
     let (_, app) = setup(config, &listener)?;
-    axum::serve(listener, app).await?;
+    axum::serve(listener, with_peer(app)).await?;
     Ok(())
 }
 
@@ -63,7 +65,7 @@ pub async fn start(config: Config, listener: TcpListener) -> Result<RunningRelay
     let (storage, app) = setup(config, &listener)?;
     let (shutdown, rx) = tokio::sync::oneshot::channel::<()>();
     let task = tokio::spawn(async move {
-        axum::serve(listener, app)
+        axum::serve(listener, with_peer(app))
             .with_graceful_shutdown(async move {
                 let _ = rx.await;
             })
@@ -75,6 +77,13 @@ pub async fn start(config: Config, listener: TcpListener) -> Result<RunningRelay
         shutdown,
         task,
     })
+}
+
+/// The app with each connection's peer address available to handlers (sign-in throttling).
+fn with_peer(
+    app: axum::Router,
+) -> axum::extract::connect_info::IntoMakeServiceWithConnectInfo<axum::Router, SocketAddr> {
+    app.into_make_service_with_connect_info::<SocketAddr>()
 }
 
 /// What [`serve`] and [`start`] share: open the configured database and build the routes (API and

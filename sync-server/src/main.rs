@@ -45,9 +45,11 @@ enum Command {
     /// Create a demo company: admin, dispatcher `disp`, technicians `tech.a` and `tech.b`,
     /// reference documents, profiles, ledgers and a day of orders.
     Seed {
-        /// Password for every demo account (read from stdin when absent).
-        #[arg(long, env = "ONSITE_RELAY_SEED_PASSWORD")]
-        password: Option<String>,
+        /// A file whose first line is the password of every demo account. Without it the
+        /// password comes from `ONSITE_RELAY_SEED_PASSWORD`, else from stdin — never from the
+        /// command line, where every user of the machine can read it.
+        #[arg(long)]
+        password_file: Option<PathBuf>,
         /// How many orders to create.
         #[arg(long, default_value_t = 8)]
         orders: u32,
@@ -82,9 +84,9 @@ enum UserCommand {
         /// Display name (defaults to the user id).
         #[arg(long)]
         name: Option<String>,
-        /// Password (read from stdin when absent).
+        /// A file whose first line is the password; without it `ONSITE_RELAY_PASSWORD`, else stdin.
         #[arg(long)]
-        password: Option<String>,
+        password_file: Option<PathBuf>,
     },
     /// Disable an account and revoke its tokens.
     Disable { user_id: String },
@@ -93,9 +95,12 @@ enum UserCommand {
     /// Set a new password and revoke the account's tokens.
     ResetPassword {
         user_id: String,
+        /// A file whose first line is the password; without it `ONSITE_RELAY_PASSWORD`, else stdin.
         #[arg(long)]
-        password: Option<String>,
+        password_file: Option<PathBuf>,
     },
+    /// Lift an account's sign-in lock (after too many failed sign-ins) at once.
+    Unlock { user_id: String },
     /// List accounts.
     List,
 }
@@ -124,8 +129,15 @@ enum CertCommand {
     },
 }
 
-fn password_or_stdin(p: Option<String>) -> anyhow::Result<String> {
-    if let Some(p) = p {
+/// A password from `file` (its first line), else from the environment variable `env`, else from
+/// stdin. Never a command-line argument: the process list shows those to every user.
+fn password_input(file: Option<PathBuf>, env: &str) -> anyhow::Result<String> {
+    if let Some(f) = file {
+        let text = std::fs::read_to_string(&f)
+            .with_context(|| format!("reading the password from {}", f.display()))?;
+        return Ok(text.lines().next().unwrap_or_default().to_owned());
+    }
+    if let Some(p) = std::env::var(env).ok().filter(|p| !p.is_empty()) {
         return Ok(p);
     }
     eprintln!("password:");
@@ -180,9 +192,13 @@ fn main() -> anyhow::Result<()> {
             let (config, s) = open(file, database)?;
             cert(&s, &config, c)
         }
-        Command::Seed { password, orders } => {
+        Command::Seed {
+            password_file,
+            orders,
+        } => {
             let (config, s) = open(file, database)?;
-            seed(&s, &config, password, orders)
+            let pw = password_input(password_file, "ONSITE_RELAY_SEED_PASSWORD")?;
+            seed(&s, &config, &pw, orders)
         }
     }
 }
@@ -217,9 +233,9 @@ fn user(s: &SqliteStorage, command: UserCommand) -> anyhow::Result<()> {
             user_id,
             role,
             name,
-            password,
+            password_file,
         } => {
-            let pw = password_or_stdin(password)?;
+            let pw = password_input(password_file, "ONSITE_RELAY_PASSWORD")?;
             let name = name.unwrap_or_else(|| user_id.clone());
             accounts::add_user(s, &user_id, &name, role, &pw, now_ms())?;
             println!("added {user_id} ({role})");
@@ -235,11 +251,21 @@ fn user(s: &SqliteStorage, command: UserCommand) -> anyhow::Result<()> {
             }
             println!("enabled {user_id}");
         }
-        UserCommand::ResetPassword { user_id, password } => {
-            let pw = password_or_stdin(password)?;
+        UserCommand::ResetPassword {
+            user_id,
+            password_file,
+        } => {
+            let pw = password_input(password_file, "ONSITE_RELAY_PASSWORD")?;
             let n = accounts::reset_password(s, &user_id, &pw, now_ms())?
                 .ok_or_else(|| no_user(&user_id))?;
             println!("password reset for {user_id}; revoked {n} token(s)");
+        }
+        UserCommand::Unlock { user_id } => {
+            s.user(&user_id)?.ok_or_else(|| no_user(&user_id))?;
+            match accounts::unlock_user(s, &user_id)? {
+                true => println!("lifted the sign-in lock of {user_id}"),
+                false => println!("{user_id} had no failed sign-ins"),
+            }
         }
         UserCommand::List => {
             for u in s.users()? {
@@ -279,16 +305,10 @@ fn cert(s: &SqliteStorage, config: &Config, command: CertCommand) -> anyhow::Res
     Ok(())
 }
 
-fn seed(
-    s: &SqliteStorage,
-    config: &Config,
-    password: Option<String>,
-    orders: u32,
-) -> anyhow::Result<()> {
-    let pw = password_or_stdin(password)?;
+fn seed(s: &SqliteStorage, config: &Config, pw: &str, orders: u32) -> anyhow::Result<()> {
     let now = now_ms();
     let day = now - now.rem_euclid(24 * onsite_domain::HOUR);
-    let summary = onsite_relay::seed::seed_demo(s, config, &pw, orders, day, now)?;
+    let summary = onsite_relay::seed::seed_demo(s, config, pw, orders, day, now)?;
     for (id, role, name) in &summary.users {
         println!("user {id}\t{role}\t{name}");
     }

@@ -212,7 +212,7 @@ fn past_jobs(
                 sha256: signature.clone(),
                 mime: "image/png".to_owned(),
                 bytes: PAST_SIGNATURE_PNG.to_vec(),
-                uploaded_by: profile.technician_id.clone(),
+                uploaders: vec![profile.technician_id.clone()],
             },
             now,
         )?;

@@ -17,6 +17,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 use crate::storage::{
     DocBytes, OrderRecord, RelayStorage, StorageError, StoredAttachment, TokenRecord, User,
 };
+use crate::throttle::{Attempts, Policy};
 
 /// Append-only: never edit an entry, add a new one.
 const MIGRATIONS: &[&str] = &[
@@ -87,6 +88,20 @@ CREATE TABLE relay_keys(
     name TEXT PRIMARY KEY,
     key BLOB NOT NULL,
     created_at_ms INTEGER NOT NULL
+);
+"#,
+    r#"
+CREATE TABLE attachment_uploaders(
+    sha256 TEXT NOT NULL REFERENCES attachments(sha256),
+    user_id TEXT NOT NULL,
+    PRIMARY KEY(sha256, user_id)
+);
+INSERT INTO attachment_uploaders(sha256, user_id) SELECT sha256, uploaded_by FROM attachments;
+CREATE TABLE sign_in_attempts(
+    key TEXT PRIMARY KEY,
+    failures INTEGER NOT NULL,
+    last_failure_ms INTEGER NOT NULL,
+    locked_until_ms INTEGER NOT NULL
 );
 "#,
 ];
@@ -378,31 +393,48 @@ impl DocStore for Docs<'_> {
 
 impl RelayStorage for SqliteStorage {
     fn put_attachment(&self, a: &StoredAttachment, now_ms: i64) -> Result<bool, StorageError> {
-        let conn = self.conn()?;
-        let n = conn.execute(
+        let mut conn = self.conn()?;
+        let tx = conn.transaction()?;
+        let first = a.uploaders.first().map(String::as_str).unwrap_or_default();
+        let new = tx.execute(
             "INSERT INTO attachments (sha256, mime, bytes, uploaded_by, created_at_ms)
              VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT(sha256) DO NOTHING",
-            rusqlite::params![a.sha256, a.mime, a.bytes, a.uploaded_by, now_ms],
-        )?;
-        Ok(n == 1)
+            params![a.sha256, a.mime, a.bytes, first, now_ms],
+        )? == 1;
+        for user in &a.uploaders {
+            tx.execute(
+                "INSERT OR IGNORE INTO attachment_uploaders(sha256, user_id) VALUES (?1, ?2)",
+                params![a.sha256, user],
+            )?;
+        }
+        tx.commit()?;
+        Ok(new)
     }
 
     fn attachment(&self, sha256: &str) -> Result<Option<StoredAttachment>, StorageError> {
         let conn = self.conn()?;
-        Ok(conn
+        let Some((mime, bytes)) = conn
             .query_row(
-                "SELECT sha256, mime, bytes, uploaded_by FROM attachments WHERE sha256 = ?1",
+                "SELECT mime, bytes FROM attachments WHERE sha256 = ?1",
                 [sha256],
-                |r| {
-                    Ok(StoredAttachment {
-                        sha256: r.get(0)?,
-                        mime: r.get(1)?,
-                        bytes: r.get(2)?,
-                        uploaded_by: r.get(3)?,
-                    })
-                },
+                |r| Ok((r.get(0)?, r.get(1)?)),
             )
-            .optional()?)
+            .optional()?
+        else {
+            return Ok(None);
+        };
+        let mut q = conn.prepare(
+            "SELECT user_id FROM attachment_uploaders WHERE sha256 = ?1 ORDER BY user_id",
+        )?;
+        let uploaders = q
+            .query_map([sha256], |r| r.get(0))?
+            .collect::<Result<Vec<String>, _>>()?;
+        Ok(Some(StoredAttachment {
+            sha256: sha256.to_owned(),
+            mime,
+            bytes,
+            uploaders,
+        }))
     }
 
     fn add_user(&self, u: &User) -> Result<(), StorageError> {
@@ -617,6 +649,57 @@ impl RelayStorage for SqliteStorage {
             });
         }
         Ok(out)
+    }
+
+    fn sign_in_attempts(&self, key: &str) -> Result<Attempts, StorageError> {
+        let conn = self.conn()?;
+        Ok(conn
+            .query_row(
+                "SELECT failures, locked_until_ms FROM sign_in_attempts WHERE key = ?1",
+                [key],
+                |r| {
+                    Ok(Attempts {
+                        failures: r.get(0)?,
+                        locked_until_ms: r.get(1)?,
+                    })
+                },
+            )
+            .optional()?
+            .unwrap_or_default())
+    }
+
+    fn add_sign_in_failure(
+        &self,
+        key: &str,
+        policy: &Policy,
+        now_ms: i64,
+    ) -> Result<Attempts, StorageError> {
+        let conn = self.conn()?;
+        let failures: u32 = conn.query_row(
+            "INSERT INTO sign_in_attempts(key, failures, last_failure_ms, locked_until_ms)
+             VALUES (?1, 1, ?2, 0)
+             ON CONFLICT(key) DO UPDATE SET failures = failures + 1, last_failure_ms = ?2
+             RETURNING failures",
+            params![key, now_ms],
+            |r| r.get(0),
+        )?;
+        let locked_until_ms = match policy.lock_ms(failures) {
+            0 => 0,
+            lock => now_ms + lock,
+        };
+        conn.execute(
+            "UPDATE sign_in_attempts SET locked_until_ms = ?2 WHERE key = ?1",
+            params![key, locked_until_ms],
+        )?;
+        Ok(Attempts {
+            failures,
+            locked_until_ms,
+        })
+    }
+
+    fn clear_sign_in_failures(&self, key: &str) -> Result<bool, StorageError> {
+        let conn = self.conn()?;
+        Ok(conn.execute("DELETE FROM sign_in_attempts WHERE key = ?1", [key])? > 0)
     }
 
     fn change_count(&self) -> Result<u64, StorageError> {

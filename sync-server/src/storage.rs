@@ -5,6 +5,8 @@ use onsite_domain::DocId;
 use onsite_sync::relay::{Caller, HandleError, Handled, Limits};
 use onsite_wire::{Role, SyncRequest};
 
+use crate::throttle::{Attempts, Policy};
+
 /// A storage failure. Nothing of the failed operation was acknowledged.
 #[derive(Debug, thiserror::Error)]
 pub enum StorageError {
@@ -61,7 +63,9 @@ pub struct StoredAttachment {
     pub sha256: String,
     pub mime: String,
     pub bytes: Vec<u8>,
-    pub uploaded_by: String,
+    /// Every user who uploaded these bytes (a technician may read back only what they uploaded;
+    /// two users uploading the same bytes both may).
+    pub uploaders: Vec<String>,
 }
 
 /// Everything the relay stores.
@@ -126,4 +130,17 @@ pub trait RelayStorage: Send + Sync + 'static {
     fn relay_key(&self, name: &str, fresh: &[u8], now_ms: i64) -> Result<Vec<u8>, StorageError>;
     /// Every stored `profile:` document.
     fn profiles(&self) -> Result<Vec<DocBytes>, StorageError>;
+    /// The failed sign-ins recorded for a throttle key (`crate::throttle::Key`).
+    fn sign_in_attempts(&self, key: &str) -> Result<Attempts, StorageError>;
+    /// Record one more failed sign-in for `key` at `now_ms` and lock it as `policy` says, in one
+    /// step (concurrent failures each count).
+    fn add_sign_in_failure(
+        &self,
+        key: &str,
+        policy: &Policy,
+        now_ms: i64,
+    ) -> Result<Attempts, StorageError>;
+    /// Forget `key`'s failures and lock (a successful sign-in, or an administrator lifting the
+    /// lock); whether there were any.
+    fn clear_sign_in_failures(&self, key: &str) -> Result<bool, StorageError>;
 }

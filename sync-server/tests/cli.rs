@@ -11,6 +11,13 @@ fn relay(db: &std::path::Path, args: &[&str]) -> Output {
         .expect("the binary runs")
 }
 
+/// A password file in `dir` (passwords never go on a command line).
+fn password_file(dir: &std::path::Path, password: &str) -> String {
+    let p = dir.join(format!("{password}.txt"));
+    std::fs::write(&p, format!("{password}\n")).expect("write the password file");
+    p.display().to_string()
+}
+
 fn ok(o: Output) -> String {
     assert!(
         o.status.success(),
@@ -26,7 +33,13 @@ fn seed_user_and_token_commands_work_on_one_database_file() {
     let db = dir.path().join("relay.sqlite3");
     let out = ok(relay(
         &db,
-        &["seed", "--password", "cli-pass-1", "--orders", "3"],
+        &[
+            "seed",
+            "--password-file",
+            &password_file(dir.path(), "cli-pass-1"),
+            "--orders",
+            "3",
+        ],
     ));
     let orders = format!("{} orders", 3 + onsite_domain::seed::UPCOMING_ORDERS);
     assert!(
@@ -41,8 +54,8 @@ fn seed_user_and_token_commands_work_on_one_database_file() {
             "disp2",
             "--role",
             "dispatcher",
-            "--password",
-            "cli-pass-2",
+            "--password-file",
+            &password_file(dir.path(), "cli-pass-2"),
         ],
     ));
     let dup = relay(
@@ -53,8 +66,8 @@ fn seed_user_and_token_commands_work_on_one_database_file() {
             "disp2",
             "--role",
             "dispatcher",
-            "--password",
-            "cli-pass-2",
+            "--password-file",
+            &password_file(dir.path(), "cli-pass-2"),
         ],
     );
     assert!(!dup.status.success(), "adding an existing user fails");
@@ -66,8 +79,8 @@ fn seed_user_and_token_commands_work_on_one_database_file() {
             "user",
             "reset-password",
             "tech.a",
-            "--password",
-            "new-pass-1",
+            "--password-file",
+            &password_file(dir.path(), "new-pass-1"),
         ],
     ));
     let list = ok(relay(&db, &["user", "list"]));
@@ -78,6 +91,20 @@ fn seed_user_and_token_commands_work_on_one_database_file() {
     ] {
         assert!(list.contains(want), "'{want}' in:\n{list}");
     }
+    let refused = relay(
+        &db,
+        &["user", "add", "x1", "--role", "admin", "--password", "p"],
+    );
+    assert!(
+        !refused.status.success(),
+        "a password on the command line is not accepted (the process list would show it)"
+    );
+    let unlock = ok(relay(&db, &["user", "unlock", "tech.a"]));
+    assert!(unlock.contains("no failed sign-ins"), "{unlock}");
+    assert!(
+        !relay(&db, &["user", "unlock", "nobody"]).status.success(),
+        "unlocking an unknown user fails"
+    );
     let revoked = ok(relay(&db, &["token", "revoke", "tech.a"]));
     assert!(revoked.contains("revoked 0 token(s)"), "{revoked}");
     let bad = relay(&db, &["user", "disable", "nobody"]);
@@ -105,7 +132,13 @@ fn cert_commands_print_a_stable_signed_link_and_withdraw_once() {
     let db = dir.path().join("relay.sqlite3");
     ok(relay(
         &db,
-        &["seed", "--password", "cli-pass-1", "--orders", "2"],
+        &[
+            "seed",
+            "--password-file",
+            &password_file(dir.path(), "cli-pass-1"),
+            "--orders",
+            "2",
+        ],
     ));
     let url = ok(relay(
         &db,

@@ -430,6 +430,17 @@ async fn bad_attachment_uploads_are_refused_with_codes_and_store_nothing() {
                 (401, "auth.missing_token"),
                 "no token",
             ),
+            (
+                put(
+                    onsite_store::sha256_hex(b"<html><script>alert(1)</script>"),
+                    "image/png",
+                    b"<html><script>alert(1)</script>".to_vec(),
+                    true,
+                )
+                .await,
+                (415, "attachment.unsupported_type"),
+                "a page labelled as an image",
+            ),
         ];
         for ((status, code), (want_status, want_code), why) in cases {
             assert_eq!((status, code.as_str()), (want_status, want_code), "{why}");
@@ -441,7 +452,44 @@ async fn bad_attachment_uploads_are_refused_with_codes_and_store_nothing() {
         let (status, _) = put(sha.clone(), "image/png", png.clone(), true).await;
         assert_eq!(status, 201);
         let (status, _) = put(sha.clone(), "image/png", png.clone(), true).await;
-        assert_eq!(status, 200, "uploading the same bytes again is harmless");
+        assert_eq!(status, 201, "uploading the same bytes again is harmless");
+
+        // tech.b uploads the same bytes: the answer does not reveal that tech.a stored them, and
+        // tech.b reads back what they uploaded.
+        let b = Device::sign_in(&url, "tech.b").await;
+        let b_token = b.session.token.clone().unwrap();
+        let r = http
+            .put(format!("{url}/api/v1/attachments/{sha}"))
+            .header("content-type", "image/png")
+            .bearer_auth(&b_token)
+            .body(png.clone())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            r.status().as_u16(),
+            201,
+            "the same answer as a first upload"
+        );
+        let r = http
+            .get(format!("{url}/api/v1/attachments/{sha}"))
+            .bearer_auth(&b_token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            r.status().as_u16(),
+            200,
+            "the second uploader reads their file"
+        );
+        assert_eq!(
+            r.headers()
+                .get("x-content-type-options")
+                .map(|v| v.as_bytes()),
+            Some(&b"nosniff"[..]),
+            "browsers must not guess another type"
+        );
+        assert_eq!(r.bytes().await.unwrap().as_ref(), png.as_slice());
         s.stop().await;
     })
     .await;

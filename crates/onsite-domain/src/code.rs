@@ -239,6 +239,9 @@ codes! {
     AuthBadCredentials = "auth.bad_credentials",
     /// 403: the account is disabled.
     AuthAccountDisabled = "auth.account_disabled",
+    /// 429: too many failed sign-ins for this account or from this address; wait (the answer's
+    /// `Retry-After`) or ask an administrator to lift the lock.
+    AuthThrottled = "auth.throttled",
     // --- requests to the relay
     /// 400: the body is not valid JSON of the expected shape.
     RequestMalformed = "request.malformed",
@@ -255,6 +258,12 @@ codes! {
     RelayInternal = "relay.internal",
     /// 503: the relay's storage is unavailable.
     RelayUnavailable = "relay.unavailable",
+    /// 503: the relay is at its limit of concurrent work (e.g. password checks); retry shortly.
+    RelayBusy = "relay.busy",
+    /// 503: the request took longer than the relay's time limit; nothing of it was acknowledged.
+    RelayTimeout = "relay.timeout",
+    /// 405: the route exists but not with this method.
+    RouteMethodNotAllowed = "route.method_not_allowed",
     /// The relay answered an error status without an error body (e.g. a proxy in between).
     RelayUnexpected = "relay.unexpected",
     // relay: issue 10 (refused forged assignments, unique order numbers)

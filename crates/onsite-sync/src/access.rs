@@ -132,13 +132,12 @@ pub fn order_access_changes(
     out
 }
 
-/// Whether `who` may fetch an attachment (photo, signature image) uploaded by `uploaded_by`:
-/// dispatchers and admins may read every attachment (they review completions); a technician only
-/// what they uploaded themselves. Anything else is answered exactly like a missing attachment.
-pub fn may_read_attachment(who: &Principal, uploaded_by: &str) -> bool {
+/// Whether `who` may fetch an attachment (photo, signature image) uploaded by `uploaders`:
+/// dispatchers and admins review every record; a technician reads back what they uploaded.
+pub fn may_read_attachment(who: &Principal, uploaders: &[String]) -> bool {
     match who.role {
         Role::Dispatcher | Role::Admin => true,
-        Role::Technician => who.user_id == uploaded_by,
+        Role::Technician => uploaders.contains(&who.user_id),
     }
 }
 

@@ -232,6 +232,21 @@ impl ErrorBody {
 /// Attachment types the relay accepts.
 pub const ATTACHMENT_TYPES: [&str; 3] = ["image/png", "image/jpeg", "image/webp"];
 
+/// Which of [`ATTACHMENT_TYPES`] the bytes are, by their magic numbers (PNG signature, JPEG SOI
+/// marker, RIFF…WEBP); `None` for anything else. An upload is stored only when this agrees with
+/// its declared type, so an HTML page or a script is never served back as an "image".
+pub fn sniff_image(bytes: &[u8]) -> Option<&'static str> {
+    if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
+        Some("image/png")
+    } else if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
+        Some("image/jpeg")
+    } else if bytes.len() >= 12 && &bytes[..4] == b"RIFF" && &bytes[8..12] == b"WEBP" {
+        Some("image/webp")
+    } else {
+        None
+    }
+}
+
 /// Serde helper: bytes as standard base64 text.
 pub mod b64 {
     use base64::Engine;
@@ -252,6 +267,20 @@ pub mod b64 {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn images_are_told_by_their_magic_numbers_not_their_label() {
+        assert_eq!(sniff_image(b"\x89PNG\r\n\x1a\n rest"), Some("image/png"));
+        assert_eq!(
+            sniff_image(&[0xFF, 0xD8, 0xFF, 0xE0, 0, 0]),
+            Some("image/jpeg")
+        );
+        assert_eq!(sniff_image(b"RIFF\x10\0\0\0WEBPVP8 "), Some("image/webp"));
+        for not_an_image in [&b"<html><script>"[..], b"", b"\x89PN", b"RIFF\0\0\0\0WAVE"] {
+            assert_eq!(sniff_image(not_an_image), None, "{not_an_image:?}");
+        }
+    }
+
     use super::*;
 
     #[test]

@@ -1,0 +1,166 @@
+//! Sign-in as an attacker would try it, against a relay on 127.0.0.1: guessing is throttled per
+//! account with `Retry-After` (and an administrator lifts the lock), oversized sign-in bodies are
+//! refused before any work, a burst of sign-ins waits for a bounded number of password checks,
+//! and every error answer — 404, 405 and 415 included — carries a JSON error body.
+
+mod common;
+
+use common::{PASSWORD, start_relay, start_relay_with};
+use onsite_relay::Config;
+use onsite_wire::{Code, ErrorBody, SignInRequest};
+use reqwest::StatusCode;
+
+fn attempt(user: &str, password: &str) -> SignInRequest {
+    SignInRequest {
+        user_id: user.into(),
+        password: password.into(),
+        device_id: "attacker-device".into(),
+    }
+}
+
+async fn post_sign_in(base: &str, req: &SignInRequest) -> reqwest::Response {
+    reqwest::Client::new()
+        .post(format!("{base}/api/v1/sign-in"))
+        .json(req)
+        .send()
+        .await
+        .expect("the relay answers")
+}
+
+async fn error_body(r: reqwest::Response) -> (StatusCode, ErrorBody) {
+    let status = r.status();
+    let body: ErrorBody = r
+        .json()
+        .await
+        .unwrap_or_else(|e| panic!("a {status} answer carries a JSON error body: {e}"));
+    (status, body)
+}
+
+#[tokio::test]
+async fn guessing_a_password_is_throttled_with_retry_after_until_an_admin_lifts_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let relay = start_relay(dir.path()).await;
+    common::seed(&relay);
+    let base = relay.url();
+    for n in 1..=6 {
+        let (status, body) =
+            error_body(post_sign_in(&base, &attempt("tech.a", "guess")).await).await;
+        assert_eq!(
+            (status, body.code),
+            (StatusCode::UNAUTHORIZED, Code::AuthBadCredentials),
+            "guess {n} is checked and refused"
+        );
+    }
+    let r = post_sign_in(&base, &attempt("tech.a", PASSWORD)).await;
+    let retry = r
+        .headers()
+        .get("retry-after")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let (status, body) = error_body(r).await;
+    assert_eq!(
+        (status, body.code),
+        (StatusCode::TOO_MANY_REQUESTS, Code::AuthThrottled),
+        "after five free failures even the right password waits"
+    );
+    assert_eq!(
+        retry.as_deref(),
+        Some("1"),
+        "the answer says how long to wait"
+    );
+
+    assert!(
+        onsite_relay::accounts::unlock_user(relay.storage.as_ref(), "tech.a").unwrap(),
+        "an administrator lifts the lock"
+    );
+    let r = post_sign_in(&base, &attempt("tech.a", PASSWORD)).await;
+    assert_eq!(r.status(), StatusCode::OK, "the technician is back at once");
+    relay.stop().await;
+}
+
+#[tokio::test]
+async fn an_oversized_sign_in_is_refused_before_any_password_is_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    let relay = start_relay(dir.path()).await;
+    let huge = attempt("tech.a", &"x".repeat(64 * 1024));
+    let (status, body) = error_body(post_sign_in(&relay.url(), &huge).await).await;
+    assert_eq!(
+        (status, body.code),
+        (StatusCode::PAYLOAD_TOO_LARGE, Code::RequestTooLarge),
+        "a sign-in is a few hundred bytes; 64 KiB is refused unread"
+    );
+    relay.stop().await;
+}
+
+#[tokio::test]
+async fn a_burst_of_sign_ins_waits_for_a_turn_and_those_that_wait_too_long_are_told_busy() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = Config::for_database(dir.path().join("relay.sqlite3"));
+    config.max_concurrent_password_checks = 1;
+    config.sign_in_wait_secs = 0;
+    let relay = start_relay_with(config).await;
+    common::seed(&relay);
+    let base = relay.url();
+    let burst: Vec<_> = (0..8)
+        .map(|i| {
+            let base = base.clone();
+            tokio::spawn(async move {
+                let r = post_sign_in(&base, &attempt(&format!("user-{i}"), "guess")).await;
+                error_body(r).await
+            })
+        })
+        .collect();
+    let mut codes = Vec::new();
+    for b in burst {
+        codes.push(b.await.expect("request task").1.code);
+    }
+    assert!(
+        codes.contains(&Code::RelayBusy),
+        "with one password check at a time and no waiting, a burst of eight is partly told busy: {codes:?}"
+    );
+    assert!(
+        codes
+            .iter()
+            .all(|c| matches!(c, Code::RelayBusy | Code::AuthBadCredentials)),
+        "each is either checked and refused or told busy: {codes:?}"
+    );
+    relay.stop().await;
+}
+
+#[tokio::test]
+async fn every_error_answer_carries_a_json_error_body() {
+    let dir = tempfile::tempdir().unwrap();
+    let relay = start_relay(dir.path()).await;
+    let http = reqwest::Client::new();
+    let base = relay.url();
+    let cases = [
+        (
+            http.get(format!("{base}/api/v1/nothing-here")),
+            StatusCode::NOT_FOUND,
+            Code::RouteNotFound,
+        ),
+        (
+            http.get(format!("{base}/api/v1/sign-in")),
+            StatusCode::METHOD_NOT_ALLOWED,
+            Code::RouteMethodNotAllowed,
+        ),
+        (
+            http.delete(format!("{base}/api/v1/sync")),
+            StatusCode::METHOD_NOT_ALLOWED,
+            Code::RouteMethodNotAllowed,
+        ),
+        (
+            http.post(format!("{base}/api/v1/sign-in"))
+                .header("content-type", "text/plain")
+                .body("user=tech.a"),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Code::RequestUnsupportedContentType,
+        ),
+    ];
+    for (request, status, code) in cases {
+        let (got_status, body) = error_body(request.send().await.expect("answer")).await;
+        assert_eq!((got_status, body.code), (status, code));
+        assert!(!body.message.is_empty(), "{code:?} says why in words");
+    }
+    relay.stop().await;
+}
