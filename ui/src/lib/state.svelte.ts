@@ -32,6 +32,8 @@ export const ui = $state({
   notice: null as MessageKey | null,
   // console: a dispatcher or admin gets the console, a technician the technician's app.
   role: null as RoleView | null,
+  /** registry: FieldErrors on screen; while there are any, an error about a field shows there. */
+  fieldErrors: 0,
 });
 
 export function t(key: MessageKey, vars?: Record<string, string | number>): string {
