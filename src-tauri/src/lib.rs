@@ -96,18 +96,28 @@ fn sign(app: AppState<'_>, request: SignRequest) -> Reply<OrderDetail> {
     app.sign(request).map_err(Into::into)
 }
 
+/// `technician_id`: omitted by the technician app (their own record); named by the console.
 #[tauri::command]
-fn record_html(app: AppState<'_>, order_id: String, language: String) -> Reply<String> {
-    app.record_html(&order_id, &language).map_err(Into::into)
+async fn record_html(
+    app: AppState<'_>,
+    order_id: String,
+    technician_id: Option<String>,
+    language: String,
+) -> Reply<String> {
+    app.record_html(&order_id, technician_id.as_deref(), &language)
+        .await
+        .map_err(Into::into)
 }
 
 #[tauri::command]
-fn save_record_pdf(
+async fn save_record_pdf(
     app: AppState<'_>,
     order_id: String,
+    technician_id: Option<String>,
     language: String,
 ) -> Reply<SavedRecordView> {
-    app.save_record_pdf(&order_id, &language)
+    app.save_record_pdf(&order_id, technician_id.as_deref(), &language)
+        .await
         .map_err(Into::into)
 }
 

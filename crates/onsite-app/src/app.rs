@@ -440,9 +440,19 @@ impl App {
         }
     }
 
-    /// The signed service record as a standalone HTML page in `language` (`zh-CN` or `en`).
-    pub fn record_html(&self, order_id: &str, language: &str) -> Result<String, AppError> {
-        self.with_record(order_id, language, |input| {
+    /// The signed service record as a standalone HTML page in `language` (`zh-CN` or `en`): the
+    /// record `technician_id` signed on `order_id` ([`App::record_author`]: a technician passes
+    /// `None` for their own, a dispatcher names one). The signature image is fetched from the
+    /// relay when this device does not hold it yet (a dispatcher's device never does at first).
+    pub async fn record_html(
+        &self,
+        order_id: &str,
+        technician_id: Option<&str>,
+        language: &str,
+    ) -> Result<String, AppError> {
+        let tech = self.record_author(technician_id)?;
+        self.fetch_signature(order_id, &tech).await?;
+        self.with_record(order_id, &tech, language, |input| {
             Ok(onsite_record::render_html(input)?)
         })
     }
@@ -450,13 +460,16 @@ impl App {
     /// Render the signed record as a PDF in `language` and save it in the export folder (see
     /// [`App::with_export_dir`]) as `<order-no>-<hash prefix>-<language>.pdf`, for printing or
     /// sending to the customer. The file appears whole or not at all.
-    pub fn save_record_pdf(
+    pub async fn save_record_pdf(
         &self,
         order_id: &str,
+        technician_id: Option<&str>,
         language: &str,
     ) -> Result<SavedRecordView, AppError> {
+        let tech = self.record_author(technician_id)?;
+        self.fetch_signature(order_id, &tech).await?;
         let font = font::record_font()?;
-        let (pdf, order_no) = self.with_record(order_id, language, |input| {
+        let (pdf, order_no) = self.with_record(order_id, &tech, language, |input| {
             Ok((
                 onsite_record::render_pdf(input, &font)?,
                 input.order.order_no.clone(),
@@ -483,14 +496,50 @@ impl App {
         })
     }
 
-    /// Build the record input for `order_id`'s signed visit and hand it to `render`.
+    /// Whose record to open: a technician only their own (`None` or their id); a dispatcher or
+    /// admin must name the technician (an order may have several signed visits).
+    fn record_author(&self, technician_id: Option<&str>) -> Result<String, AppError> {
+        let session = onsite_client::Session::load(&self.store)?.ok_or(AppError::NotSignedIn)?;
+        match (session.role, technician_id) {
+            (onsite_wire::Role::Technician, None) => Ok(session.user_id),
+            (onsite_wire::Role::Technician, Some(t)) if t == session.user_id => Ok(session.user_id),
+            (onsite_wire::Role::Technician, Some(_)) => Err(AppError::DispatchersOnly),
+            (_, None) => Err(AppError::Empty("technician whose record to open")),
+            (_, Some(t)) => Ok(t.to_owned()),
+        }
+    }
+
+    /// Make sure the signature image of `technician_id`'s signed visit on `order_id` is on this
+    /// device, fetching it from the relay if not. Nothing to fetch when the visit is not signed
+    /// (the record then answers `record.not_signed`).
+    async fn fetch_signature(&self, order_id: &str, technician_id: &str) -> Result<(), AppError> {
+        let sha = {
+            let store = lock(&self.store);
+            read_order(&store, order_id)?;
+            let vid = DocId::visit(order_id, technician_id);
+            if !store.contains(&vid)? {
+                return Ok(());
+            }
+            let visit: Visit = store.read(&vid)?;
+            match visit.signature {
+                Some(sig) if !store.has_attachment(&sig.image_sha256)? => sig.image_sha256,
+                _ => return Ok(()),
+            }
+        };
+        let session = onsite_client::Session::load(&self.store)?.ok_or(AppError::NotSignedIn)?;
+        let relay = onsite_client::Relay::new(&session.relay_url)?;
+        onsite_client::fetch_attachment(&self.store, &relay, &session, &sha).await?;
+        Ok(())
+    }
+
+    /// Build the record input for the visit `tech` signed on `order_id` and hand it to `render`.
     fn with_record<T>(
         &self,
         order_id: &str,
+        tech: &str,
         language: &str,
         render: impl FnOnce(&onsite_record::RecordInput<'_>) -> Result<T, AppError>,
     ) -> Result<T, AppError> {
-        let tech = self.technician()?;
         let relay_url = onsite_client::Session::load(&self.store)?
             .map(|s| s.relay_url)
             .unwrap_or_default();
@@ -500,7 +549,7 @@ impl App {
             let library: TemplateLibrary = store.read(&DocId::Templates)?;
             // The company named on the record is the one publishing the fee schedule.
             let fees: FeeSchedule = store.read(&DocId::FeeSchedule)?;
-            let vid = DocId::visit(order_id, &tech);
+            let vid = DocId::visit(order_id, tech);
             if !store.contains(&vid)? {
                 return Err(AppError::NotSigned);
             }

@@ -103,6 +103,16 @@ impl AppError {
     }
 }
 
+impl AppError {
+    /// The form field a refused registry entry concerns (`onsite_domain::DomainError::field`).
+    pub fn field(&self) -> Option<onsite_domain::household::FieldRef> {
+        match self {
+            AppError::Store(onsite_store::StoreError::Domain(e)) => e.field(),
+            _ => None,
+        }
+    }
+}
+
 impl From<onsite_domain::DomainError> for AppError {
     fn from(e: onsite_domain::DomainError) -> Self {
         AppError::Store(e.into())
@@ -119,6 +129,7 @@ impl From<AppError> for CommandError {
             code: e.code(),
             message: e.to_string(),
             missing,
+            field: e.field(),
         }
     }
 }

@@ -614,6 +614,8 @@ pub struct CommandError {
     pub code: Code,
     pub message: String,
     pub missing: Vec<MissingView>,
+    /// registry: the form field a refused household or appliance entry concerns.
+    pub field: Option<onsite_domain::household::FieldRef>,
 }
 
 /// Names of the events the app emits to the UI.
@@ -708,6 +710,7 @@ pub struct StockEntryView {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 pub struct FaultyReturnView {
     pub order_id: String,
+    pub order_no: String,
     pub part_no: String,
     pub serial: String,
     #[ts(type = "number")]
@@ -730,6 +733,24 @@ pub struct TechnicianStockView {
     pub negative_count: u32,
     pub entries: Vec<StockEntryView>,
     pub faulty_returns: Vec<FaultyReturnView>,
+    /// Faulty parts taken out on the technician's visits and not handed back yet
+    /// (`onsite_domain::parts::awaiting_faulty_return`), by order.
+    pub awaiting_faulty: Vec<AwaitingFaultyView>,
+}
+
+/// A part line of one of the technician's visits whose faulty part is still to come back; its
+/// `order_id` and `serial` are what `return_faulty_part` takes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct AwaitingFaultyView {
+    pub order_id: String,
+    pub order_no: String,
+    pub part_line_id: String,
+    pub part_no: String,
+    /// The part's name as recorded on the visit.
+    pub name_zh_cn: String,
+    pub name_en: String,
+    /// The faulty serial recorded on the part line.
+    pub serial: String,
 }
 
 /// One technician in the stock overview.

@@ -187,6 +187,7 @@ async fn an_order_created_offline_reaches_the_technician_and_its_completion_come
         list.completions.iter().any(|c| c.order_id == oid),
         "the completion is listed"
     );
+    record_opens_on_the_dispatchers_device(&disp, &tech, &oid).await;
     let board = disp.board(0).expect("board");
     let block = board
         .lanes
@@ -218,6 +219,104 @@ async fn an_order_created_offline_reaches_the_technician_and_its_completion_come
     assert_eq!(
         found.status_reason, "customer called to cancel",
         "and why it was cancelled"
+    );
+    seeded.stop().await;
+}
+
+/// The dispatcher opens the record tech.a signed on `oid` as the technician's Done screen does:
+/// the signature image is fetched from the relay on demand, the PDF is saved.
+async fn record_opens_on_the_dispatchers_device(disp: &App, tech: &App, oid: &str) {
+    let signature = |app: &App| {
+        let store = app.store().lock().expect("store");
+        let visit: onsite_domain::visit::Visit = store
+            .read(&DocId::visit(oid, "tech.a"))
+            .expect("the signed visit");
+        let sha = visit.signature.expect("signed").image_sha256;
+        store.has_attachment(&sha).expect("attachment lookup")
+    };
+    wait_for("the signature image to reach the relay", || {
+        tech.store()
+            .lock()
+            .map(|s| s.pending_attachments().is_ok_and(|p| p.is_empty()))
+            .unwrap_or(false)
+    })
+    .await;
+    assert!(
+        !signature(disp),
+        "sync never brings attachments to the dispatcher"
+    );
+    let named = disp.record_html(oid, None, "en").await.unwrap_err();
+    assert_eq!(
+        named.code(),
+        Code::InputEmpty,
+        "a dispatcher names whose record (an order may have several): {named}"
+    );
+    let html = disp
+        .record_html(oid, Some("tech.a"), "en")
+        .await
+        .expect("the dispatcher opens tech.a's record");
+    let own = tech
+        .record_html(oid, None, "en")
+        .await
+        .expect("the technician's own record");
+    assert_eq!(html, own, "the same record on both devices");
+    assert!(signature(disp), "the signature image was fetched on demand");
+    let pdf = disp
+        .save_record_pdf(oid, Some("tech.a"), "zh-CN")
+        .await
+        .expect("the dispatcher exports the PDF");
+    assert!(
+        pdf.pages >= 1 && pdf.file_name.ends_with("-zh-CN.pdf"),
+        "{pdf:?}"
+    );
+    let other = tech
+        .record_html(oid, Some("tech.b"), "en")
+        .await
+        .unwrap_err();
+    assert_eq!(
+        other.code(),
+        Code::ConsoleDispatcherOnly,
+        "a technician opens only their own record: {other}"
+    );
+    let unsigned = disp
+        .record_html(oid, Some("tech.b"), "en")
+        .await
+        .unwrap_err();
+    assert_eq!(
+        unsigned.code(),
+        Code::RecordNotSigned,
+        "tech.b signed nothing here"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_seeded_orders_in_one_window_are_on_separate_tracks_of_their_lane() {
+    let seeded = Seeded::start().await;
+    let disp = dispatcher(&seeded).await;
+    let board = disp.board(0).expect("board");
+    let lane = board
+        .lanes
+        .iter()
+        .find(|l| l.blocks.iter().any(|c| c.order_id == "o-00001"))
+        .expect("o-00001 is on a lane");
+    assert_eq!(
+        lane.block_tracks.len(),
+        lane.blocks.len(),
+        "one track per block"
+    );
+    let track = |id: &str| {
+        let i = lane.blocks.iter().position(|c| c.order_id == id);
+        i.map(|i| lane.block_tracks[i]).expect("on the lane")
+    };
+    assert_ne!(
+        track("o-00001"),
+        track("o-00005"),
+        "the seed's o-00001 and o-00005 share their window, so they are stacked"
+    );
+    assert!(lane.tracks >= 2, "the lane is tall enough for both");
+    assert!(
+        lane.block_tracks.iter().all(|t| *t < lane.tracks),
+        "every block within the lane"
     );
     seeded.stop().await;
 }

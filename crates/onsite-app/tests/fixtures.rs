@@ -519,14 +519,14 @@ async fn whole_job(s: &mut Script) {
         None,
         "the customer's signature ended hand-over mode"
     );
-    let r = s.app.record_html(ORDER, "en");
+    let r = s.app.record_html(ORDER, None, "en").await;
     s.keep(
         "record_html",
         json!({ "orderId": ORDER, "language": "en" }),
         r,
     )
     .expect("record HTML");
-    let r = s.app.save_record_pdf(ORDER, "en");
+    let r = s.app.save_record_pdf(ORDER, None, "en").await;
     s.keep(
         "save_record_pdf",
         json!({ "orderId": ORDER, "language": "en" }),
@@ -956,7 +956,165 @@ async fn console(s: &mut Script) {
         .clone();
     let r = s.app.household(&hh);
     s.query("household", json!({ "householdId": hh }), r);
+    faulty_part_taken_out(s).await;
     parts_issue(s);
+    faulty_return(s);
+    registry_forms(s);
+    completion_record(s).await;
+}
+
+/// tech.a replaces the capacitor of o-00000 on a technician's device of its own (not part of the
+/// recording); the part line reaches the dispatcher, whose stock view then awaits the faulty part.
+async fn faulty_part_taken_out(s: &mut Script) {
+    let dir = s._dir.path().join("tech-device");
+    let tech = open_app(&dir, &s.clock, &Arc::new(AtomicU32::new(500)), &dir);
+    let request = SignInRequest {
+        relay_url: s.relay_url.clone(),
+        user: "tech.a".to_owned(),
+        password: PASSWORD.to_owned(),
+    };
+    tech.sign_in(request).await.expect("tech.a signs in");
+    wait_for("tech.a's orders", || {
+        tech.today()
+            .is_ok_and(|t| t.orders.iter().any(|o| o.order_id == ORDER))
+    })
+    .await;
+    tech.apply_edit(
+        ORDER,
+        EditRequest::AddPart {
+            part_no: "AC-CAP-35UF".to_owned(),
+            qty: 1,
+            faulty_serial: "CAP-BURNT-42".to_owned(),
+            replacement_serial: "CAP-NEW-7".to_owned(),
+            source: StockSourceView::Personal,
+        },
+    )
+    .expect("tech.a replaces the capacitor");
+    // The sync task syncs on start (the script's config waits a day after an edit).
+    tech.stop_sync();
+    assert!(tech.start_sync(), "tech.a is signed in");
+    wait_for("tech.a's part line to reach the relay", || {
+        tech.sync_status()
+            .is_ok_and(|st| st.online && st.pending_changes == 0)
+    })
+    .await;
+    tech.stop_sync();
+    s.pin_relay_url_to(&s.relay_url.clone());
+    assert!(s.app.start_sync(), "the dispatcher is signed in");
+    wait_for("the part line to reach the dispatcher", || {
+        s.app
+            .technician_stock("tech.a")
+            .is_ok_and(|st| !st.awaiting_faulty.is_empty())
+    })
+    .await;
+    s.app.stop_sync();
+    s.pin_relay_url();
+}
+
+/// The faulty capacitor comes back, picked from the parts awaited and returned by its serial.
+fn faulty_return(s: &mut Script) {
+    let r = s.app.technician_stock("tech.a");
+    let stock = s.query("technician_stock", json!({ "technicianId": "tech.a" }), r);
+    let awaited = stock.awaiting_faulty.first().expect("the faulty capacitor");
+    assert_eq!(awaited.serial, "CAP-BURNT-42", "awaited by its serial");
+    let request = FaultyReturnRequest {
+        technician_id: "tech.a".to_owned(),
+        order_id: awaited.order_id.clone(),
+        serial: awaited.serial.clone(),
+        note: "旧件退回 / faulty part back".to_owned(),
+    };
+    s.tick();
+    let r = s.app.return_faulty_part(request.clone());
+    let back = s
+        .keep("return_faulty_part", json!({ "request": request }), r)
+        .expect("returned");
+    assert!(
+        back.awaiting_faulty.is_empty() && back.faulty_returns.len() == 1,
+        "recorded, no longer awaited"
+    );
+}
+
+/// A new household through the form (a bad second phone first, shown by that phone), then an
+/// appliance for it.
+fn registry_forms(s: &mut Script) {
+    let contact = ContactRequest {
+        name: "赵敏".to_owned(),
+        phones: vec!["139 1234 5678".to_owned(), "12345".to_owned()],
+        address: "上海市长宁区愚园路 1000 弄 9 号".to_owned(),
+        tier: Tier::Platinum,
+        notes: "请提前电话联系 / Call ahead".to_owned(),
+        preferences: vec!["".to_owned()],
+    };
+    s.tick();
+    let r = s.app.create_household(contact.clone());
+    let e = s
+        .keep("create_household", json!({ "request": contact }), r)
+        .expect_err("a bad phone");
+    assert_eq!(
+        e.field.map(|f| (f.field, f.index)),
+        Some((onsite_domain::household::Field::Phones, Some(1))),
+        "refused by the second phone"
+    );
+    let contact = ContactRequest {
+        phones: vec!["139 1234 5678".to_owned(), "021-6234 5678".to_owned()],
+        ..contact
+    };
+    s.tick();
+    let r = s.app.create_household(contact.clone());
+    let created = s
+        .keep("create_household", json!({ "request": contact }), r)
+        .expect("household created");
+    let appliance = ApplianceRequest {
+        id: None,
+        category: "washer".to_owned(),
+        brand: "Little Swan".to_owned(),
+        model: "TG100V88".to_owned(),
+        serial: "LS-1".to_owned(),
+        purchase_date_ms: Some(DAY - 100 * 24 * HOUR),
+        warranty_until_ms: Some(DAY + 2 * 365 * 24 * HOUR),
+    };
+    s.tick();
+    let id = created.household_id.clone();
+    let r = s.app.save_appliance(&id, appliance.clone());
+    let with = s
+        .keep(
+            "save_appliance",
+            json!({ "householdId": id, "request": appliance }),
+            r,
+        )
+        .expect("appliance added");
+    assert!(with.appliances[0].in_warranty, "bought 100 days ago");
+}
+
+/// The record tech.a signed on 张伟's past order opens from Completions: its HTML and PDF.
+async fn completion_record(s: &mut Script) {
+    let r = s.app.completions();
+    let list = s.query("completions", json!({}), r);
+    let c = list
+        .completions
+        .iter()
+        .find(|c| c.order_id == "o-hh1-1")
+        .expect("张伟's past order was signed")
+        .clone();
+    // The signature image comes from the relay the first time (at its real address); the
+    // recorded answers then use the pinned address like every other.
+    s.pin_relay_url_to(&s.relay_url.clone());
+    let args = (c.order_id.as_str(), Some(c.technician_id.as_str()));
+    s.app
+        .record_html(args.0, args.1, "en")
+        .await
+        .expect("the signature image fetched");
+    s.pin_relay_url();
+    for lang in ["en", "zh-CN"] {
+        let r = s.app.record_html(args.0, args.1, lang).await;
+        let keyed =
+            json!({ "orderId": c.order_id, "technicianId": c.technician_id, "language": lang });
+        s.query("record_html", keyed, r);
+        let r = s.app.save_record_pdf(args.0, args.1, lang).await;
+        let keyed =
+            json!({ "orderId": c.order_id, "technicianId": c.technician_id, "language": lang });
+        s.query("save_record_pdf", keyed, r);
+    }
 }
 
 /// 领料: the dispatcher issues two capacitors to tech.a.

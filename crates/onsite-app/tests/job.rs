@@ -298,7 +298,10 @@ async fn a_repair_job_from_today_to_signed_reaches_the_relay() {
         .unwrap_err();
     assert_eq!(blank.code(), "signature.empty", "a blank pad is refused");
     assert_eq!(
-        app.save_record_pdf(&oid, "zh-CN").unwrap_err().code(),
+        app.save_record_pdf(&oid, None, "zh-CN")
+            .await
+            .unwrap_err()
+            .code(),
         "record.not_signed",
         "there is no record document before the customer signs"
     );
@@ -324,13 +327,17 @@ async fn a_repair_job_from_today_to_signed_reaches_the_relay() {
     assert_eq!(frozen.code(), "record.frozen", "signing freezes the record");
 
     // The record document: HTML on screen, PDF saved for printing or sending.
-    let html = app.record_html(&oid, "zh-CN").expect("record html");
+    let html = app
+        .record_html(&oid, None, "zh-CN")
+        .await
+        .expect("record html");
     assert!(
         html.contains(&s.record_hash) && html.contains("张伟"),
         "the record page carries the signed hash and the signer"
     );
     let saved = app
-        .save_record_pdf(&oid, "en")
+        .save_record_pdf(&oid, None, "en")
+        .await
         .expect("save the record PDF");
     let bytes = std::fs::read(&saved.path).expect("the saved PDF is on disk");
     assert!(bytes.starts_with(b"%PDF-"), "the saved file is a PDF");
@@ -357,7 +364,8 @@ async fn a_repair_job_from_today_to_signed_reaches_the_relay() {
         "no partial file is left behind"
     );
     assert_eq!(
-        app.save_record_pdf("no-such-order", "en")
+        app.save_record_pdf("no-such-order", None, "en")
+            .await
             .unwrap_err()
             .code(),
         "order.not_found"
@@ -365,7 +373,7 @@ async fn a_repair_job_from_today_to_signed_reaches_the_relay() {
     // A save that cannot complete reports it and leaves the earlier file whole.
     let blocker = records.join(format!(".{}.part", saved.file_name));
     std::fs::create_dir(&blocker).expect("block the partial file");
-    let e = app.save_record_pdf(&oid, "en").unwrap_err();
+    let e = app.save_record_pdf(&oid, None, "en").await.unwrap_err();
     assert_eq!(e.code(), "record.export_failed", "{e}");
     assert_eq!(
         std::fs::read(&saved.path).expect("earlier PDF"),

@@ -173,6 +173,21 @@ async fn the_faulty_part_from_site_comes_back_by_serial_and_the_technician_sees_
         serial: serial.into(),
         note: "退料 / faulty".into(),
     };
+    let awaited = disp.technician_stock("tech.a").expect("stock");
+    let line = awaited
+        .awaiting_faulty
+        .iter()
+        .find(|a| a.order_id == oid)
+        .expect("the capacitor taken out on site is awaited");
+    assert_eq!(
+        (
+            line.serial.as_str(),
+            line.part_no.as_str(),
+            line.order_no.as_str()
+        ),
+        ("CAP-BURNT-42", "AC-CAP-35UF", "WO-00000"),
+        "with what the return form needs and the order's number"
+    );
     let err = disp.return_faulty_part(faulty("CAP-OTHER")).unwrap_err();
     assert_eq!(err.code(), Code::PartsFaultySerialUnmatched, "{err}");
     let back = disp
@@ -182,6 +197,14 @@ async fn the_faulty_part_from_site_comes_back_by_serial_and_the_technician_sees_
     assert_eq!(
         back.faulty_returns[0].part_no, "AC-CAP-35UF",
         "from the part line"
+    );
+    assert_eq!(
+        back.faulty_returns[0].order_no, "WO-00000",
+        "named by its order"
+    );
+    assert!(
+        back.awaiting_faulty.iter().all(|a| a.order_id != oid),
+        "no longer awaited once back"
     );
     assert_eq!(
         on_hand(&back, "AC-CAP-35UF"),

@@ -11,6 +11,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use onsite_app::App;
 use onsite_app::view::*;
+use onsite_domain::household::{Field, FieldRef};
 use onsite_domain::order::Tier;
 use onsite_domain::{Code, DocId, HOUR};
 use onsite_testkit::DAY;
@@ -170,6 +171,33 @@ async fn households_are_created_and_edited_through_the_rules_and_reach_other_dis
         })
         .expect_err("a bad phone is refused");
     assert_eq!(code(bad), Code::RegistryBadPhone);
+    let shown = CommandError::from(
+        app.create_household(ContactRequest {
+            phones: vec!["139 1234 5678".into(), "12345".into()],
+            ..contact.clone()
+        })
+        .expect_err("the second phone is bad"),
+    );
+    assert_eq!(
+        shown.field,
+        Some(FieldRef {
+            field: Field::Phones,
+            index: Some(1)
+        }),
+        "the form shows the error by the second phone"
+    );
+    let no_name = CommandError::from(
+        app.create_household(ContactRequest {
+            name: " ".into(),
+            ..contact.clone()
+        })
+        .expect_err("a name is required"),
+    );
+    assert_eq!(
+        (no_name.code, no_name.field.map(|f| f.field)),
+        (Code::InputEmpty, Some(Field::Name)),
+        "shown by the name"
+    );
     assert!(
         app.search_customers("赵敏")
             .expect("search")
@@ -196,6 +224,24 @@ async fn households_are_created_and_edited_through_the_rules_and_reach_other_dis
         )
         .expect("update");
     assert_eq!(renamed.name, "赵敏敏");
+    let one_phone = app
+        .update_household(
+            &id,
+            ContactRequest {
+                name: "赵敏敏".into(),
+                phones: vec!["139-1234-5678".into()],
+                ..contact.clone()
+            },
+        )
+        .expect("a phone removed");
+    assert_eq!(one_phone.phones, ["13912345678"], "only the phone kept");
+    assert!(
+        app.search_customers("6234-5678")
+            .expect("search")
+            .households
+            .is_empty(),
+        "the removed phone no longer finds the household"
+    );
 
     let washer = ApplianceRequest {
         id: None,
@@ -232,7 +278,15 @@ async fn households_are_created_and_edited_through_the_rules_and_reach_other_dis
             },
         )
         .expect_err("warranty before purchase");
-    assert_eq!(code(refused), Code::RegistryWarrantyBeforePurchase);
+    let refused = CommandError::from(refused);
+    assert_eq!(
+        (refused.code, refused.field.map(|f| f.field)),
+        (
+            Code::RegistryWarrantyBeforePurchase,
+            Some(Field::WarrantyUntil)
+        ),
+        "shown by the warranty end"
+    );
     assert_eq!(
         code(app.household("hh-404").expect_err("unknown")),
         Code::RegistryHouseholdNotFound

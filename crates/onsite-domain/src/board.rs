@@ -65,8 +65,54 @@ pub struct Lane<'a> {
     pub certificate: CertificateState,
     /// Their orders whose schedule window overlaps the day, by window start then order number.
     pub blocks: Vec<BoardOrder<'a>>,
+    /// Where each block is drawn: `tracks.of[i]` is the row of `blocks[i]` ([`tracks`]).
+    pub tracks: Tracks,
     /// Their open orders without a schedule, most urgent first (as the pool).
     pub unscheduled: Vec<BoardOrder<'a>>,
+}
+
+/// How a lane's blocks are stacked so that overlapping windows never draw on top of each other.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Tracks {
+    /// The track (row, from 0) of each window, in the order the windows were given.
+    pub of: Vec<u32>,
+    /// How many tracks the lane needs: the most windows that overlap at one instant (0 when
+    /// there is none).
+    pub count: u32,
+}
+
+/// Whether two windows share some instant; touching windows (one ends as the other starts) do
+/// not.
+pub fn windows_overlap(a: &Window, b: &Window) -> bool {
+    a.start_ms < b.end_ms && b.start_ms < a.end_ms
+}
+
+/// Stack `windows` on tracks: each goes on the lowest track whose windows so far all ended by its
+/// start, taken in order of start (then as given). Windows that overlap get different tracks, and
+/// no more tracks are used than the most windows overlapping at one instant.
+pub fn tracks(windows: &[Window]) -> Tracks {
+    let mut order: Vec<usize> = (0..windows.len()).collect();
+    order.sort_by_key(|&i| (windows[i].start_ms, i));
+    let mut of = vec![0u32; windows.len()];
+    // When each track is free again.
+    let mut free_at: Vec<Millis> = Vec::new();
+    for i in order {
+        let w = windows[i];
+        let track = match free_at.iter().position(|&end| end <= w.start_ms) {
+            Some(t) => t,
+            None => {
+                free_at.push(w.start_ms);
+                free_at.len() - 1
+            }
+        };
+        // A window that ends before it starts still takes its start instant.
+        free_at[track] = w.end_ms.max(w.start_ms);
+        of[i] = track as u32;
+    }
+    Tracks {
+        of,
+        count: free_at.len() as u32,
+    }
 }
 
 /// The board for one day.
@@ -183,6 +229,7 @@ pub fn board<'a>(
                 technician: t,
                 certificate: t.certificate_state(now),
                 blocks: Vec::new(),
+                tracks: Tracks::default(),
                 unscheduled: Vec::new(),
             };
             (t.technician_id.as_str(), lane)
@@ -211,6 +258,12 @@ pub fn board<'a>(
     let mut lanes: Vec<Lane<'a>> = lanes.into_values().collect();
     for lane in &mut lanes {
         lane.blocks.sort_by(by_window);
+        let windows: Vec<Window> = lane
+            .blocks
+            .iter()
+            .filter_map(|b| b.order.schedule)
+            .collect();
+        lane.tracks = tracks(&windows);
         lane.unscheduled.sort_by(by_urgency);
     }
     let mut board = Board {

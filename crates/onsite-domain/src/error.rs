@@ -153,9 +153,23 @@ pub enum DomainError {
         "{0} row(s) of the file have errors; nothing was imported — fix them and preview again"
     )]
     ImportHasErrors(usize),
+    /// A refused registry entry, with the form field it concerns (its code is the cause's).
+    #[error("{source}")]
+    InField {
+        at: crate::household::FieldRef,
+        source: Box<DomainError>,
+    },
 }
 
 impl DomainError {
+    /// The form field a refused registry entry concerns, when the rule knows it.
+    pub fn field(&self) -> Option<crate::household::FieldRef> {
+        match self {
+            DomainError::InField { at, .. } => Some(*at),
+            _ => None,
+        }
+    }
+
     /// Stable machine-readable code. The UI and the wire match on this, never on the message.
     pub fn code(&self) -> Code {
         use DomainError::*;
@@ -208,6 +222,7 @@ impl DomainError {
             BadPhone(_) => Code::RegistryBadPhone,
             WarrantyBeforePurchase(_) => Code::RegistryWarrantyBeforePurchase,
             ImportHasErrors(_) => Code::ImportHasErrors,
+            InField { source, .. } => source.code(),
         }
     }
 }

@@ -5,6 +5,7 @@
 
 use autosurgeon::{Hydrate, Reconcile};
 use serde::{Deserialize, Serialize};
+use ts_rs::TS;
 
 use crate::order::{Appliance, Customer, NewOrder, Tier, Window};
 use crate::reference::ServiceType;
@@ -40,6 +41,35 @@ pub struct Contact {
     pub preferences: Vec<String>,
 }
 
+/// A field of the household and appliance forms, named by a refused entry so the form shows the
+/// error next to it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum Field {
+    Name,
+    Phones,
+    Address,
+    Category,
+    WarrantyUntil,
+}
+
+/// Where a refused entry is: the field, and for a list (phones) which entry, from 0 as given.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct FieldRef {
+    pub field: Field,
+    pub index: Option<u32>,
+}
+
+fn in_field(field: Field, index: Option<usize>) -> impl FnOnce(DomainError) -> DomainError {
+    move |e| DomainError::InField {
+        at: FieldRef {
+            field,
+            index: index.map(|i| i as u32),
+        },
+        source: Box::new(e),
+    }
+}
+
 /// What a dispatcher enters for a new order of a household; the rest comes from the household.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct OrderRequest {
@@ -56,24 +86,29 @@ fn checked_contact(mut c: Contact) -> Result<Contact, DomainError> {
     c.name = c.name.trim().to_owned();
     c.address = c.address.trim().to_owned();
     if c.name.is_empty() {
-        return Err(DomainError::Empty {
+        return Err(in_field(Field::Name, None)(DomainError::Empty {
             what: "customer name",
-        });
-    }
-    if c.address.is_empty() {
-        return Err(DomainError::Empty {
-            what: "customer address",
-        });
+        }));
     }
     let mut phones: Vec<String> = Vec::with_capacity(c.phones.len());
-    for p in c.phones.iter().filter(|p| !p.trim().is_empty()) {
-        let n = phone::normalise(p)?;
+    for (i, p) in c.phones.iter().enumerate() {
+        if p.trim().is_empty() {
+            continue;
+        }
+        let n = phone::normalise(p).map_err(in_field(Field::Phones, Some(i)))?;
         if !phones.contains(&n) {
             phones.push(n);
         }
     }
     if phones.is_empty() {
-        return Err(DomainError::Empty { what: "phone" });
+        return Err(in_field(Field::Phones, None)(DomainError::Empty {
+            what: "phone",
+        }));
+    }
+    if c.address.is_empty() {
+        return Err(in_field(Field::Address, None)(DomainError::Empty {
+            what: "customer address",
+        }));
     }
     c.phones = phones;
     c.preferences.retain(|p| !p.trim().is_empty());
@@ -86,14 +121,16 @@ fn check_appliance(a: &Appliance) -> Result<(), DomainError> {
         return Err(DomainError::BadDocId(a.id.clone()));
     }
     if a.category.trim().is_empty() {
-        return Err(DomainError::Empty {
+        return Err(in_field(Field::Category, None)(DomainError::Empty {
             what: "appliance category",
-        });
+        }));
     }
     if let (Some(bought), Some(until)) = (a.purchase_date_ms, a.warranty_until_ms)
         && until < bought
     {
-        return Err(DomainError::WarrantyBeforePurchase(a.id.clone()));
+        return Err(in_field(Field::WarrantyUntil, None)(
+            DomainError::WarrantyBeforePurchase(a.id.clone()),
+        ));
     }
     Ok(())
 }
@@ -265,13 +302,15 @@ mod tests {
     fn refused_contact_edits_change_nothing_and_have_codes() {
         let mut h = Household::create("hh-1", contact(), vec![], 5).expect("valid");
         let before = h.clone();
-        for (c, code) in [
+        let at = |field, index| Some(FieldRef { field, index });
+        for (c, code, field) in [
             (
                 Contact {
-                    phones: vec!["12345".into()],
+                    phones: vec!["13800000001".into(), "".into(), "12345".into()],
                     ..contact()
                 },
                 "registry.bad_phone",
+                at(Field::Phones, Some(2)),
             ),
             (
                 Contact {
@@ -279,6 +318,7 @@ mod tests {
                     ..contact()
                 },
                 "input.empty",
+                at(Field::Phones, None),
             ),
             (
                 Contact {
@@ -286,12 +326,32 @@ mod tests {
                     ..contact()
                 },
                 "input.empty",
+                at(Field::Name, None),
+            ),
+            (
+                Contact {
+                    address: "".into(),
+                    ..contact()
+                },
+                "input.empty",
+                at(Field::Address, None),
             ),
         ] {
             let err = h.update_contact(c, 9).expect_err("refused");
-            assert_eq!(err.code(), code);
+            assert_eq!(err.code(), code, "the cause's code: {err}");
+            assert_eq!(err.field(), field, "the form shows it by this field: {err}");
             assert_eq!(h, before, "a refused edit changes nothing");
         }
+        let fewer = Contact {
+            phones: vec!["021-12345678".into()],
+            ..contact()
+        };
+        h.update_contact(fewer, 10).expect("a phone removed");
+        assert_eq!(
+            h.phones,
+            ["02112345678"],
+            "the phones are the ones given now"
+        );
     }
 
     #[test]
@@ -303,9 +363,12 @@ mod tests {
             warranty_until_ms: Some(500),
             ..ac()
         };
+        let err = h.update_appliance(bad, 6).expect_err("warranty");
+        assert_eq!(err.code(), "registry.warranty_before_purchase");
         assert_eq!(
-            h.update_appliance(bad, 6).expect_err("warranty").code(),
-            "registry.warranty_before_purchase"
+            err.field().map(|f| f.field),
+            Some(Field::WarrantyUntil),
+            "shown by the warranty end"
         );
         let missing = Appliance {
             id: "ap-9".into(),

@@ -254,6 +254,30 @@ pub fn used_in_household<'a>(
     used_in(&ids, visits)
 }
 
+/// The faulty parts still to come back from the ledger's technician: the part lines of their
+/// visits that have a faulty serial not yet among the ledger's faulty returns of that order (as
+/// [`return_faulty`] matches them). By order id, lines in visit order.
+pub fn awaiting_faulty_return<'a>(
+    ledger: &StockLedger,
+    visits: impl IntoIterator<Item = &'a Visit>,
+) -> Vec<UsedPart> {
+    let returned = |u: &UsedPart| {
+        ledger
+            .faulty_returns
+            .iter()
+            .any(|r| r.order_id == u.order_id && r.serial == u.faulty_serial.trim())
+    };
+    let mine: Vec<&Visit> = visits
+        .into_iter()
+        .filter(|v| v.technician_id == ledger.technician_id)
+        .collect();
+    let orders: BTreeSet<&str> = mine.iter().map(|v| v.order_id.as_str()).collect();
+    used_in(&orders, mine.iter().copied())
+        .into_iter()
+        .filter(|u| !u.faulty_serial.trim().is_empty() && !returned(u))
+        .collect()
+}
+
 /// Quantity per part number over `used`.
 pub fn totals(used: &[UsedPart]) -> BTreeMap<String, i64> {
     let mut out = BTreeMap::new();

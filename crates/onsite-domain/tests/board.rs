@@ -311,3 +311,112 @@ fn the_board_does_not_depend_on_the_order_of_its_inputs() {
         "reversed inputs give the same board"
     );
 }
+
+fn w(start_h: i64, end_h: i64) -> Window {
+    Window {
+        start_ms: DAY + start_h * HOUR,
+        end_ms: DAY + end_h * HOUR,
+    }
+}
+
+#[test]
+fn overlapping_windows_in_a_lane_go_on_separate_tracks_and_touching_ones_share() {
+    // 9–11 and 9–11 (the seed's o-00001 and o-00005), 10–12 over both, 11–13 after the first.
+    let t = board::tracks(&[w(9, 11), w(9, 11), w(11, 13), w(10, 12), w(13, 14)]);
+    assert_eq!(
+        t.of,
+        vec![0, 1, 0, 2, 0],
+        "the same window twice gets two tracks; 11–13 reuses the track 9–11 left; 10–12 overlaps both 9–11s; 13–14 touches 11–13 only"
+    );
+    assert_eq!(t.count, 3, "three windows overlap between 10 and 11");
+    assert_eq!(
+        board::tracks(&[]),
+        board::Tracks::default(),
+        "an empty lane needs no track"
+    );
+    let single = board::tracks(&[w(9, 10)]);
+    assert_eq!(
+        (single.of, single.count),
+        (vec![0], 1),
+        "one block, one track"
+    );
+}
+
+#[test]
+fn a_lane_with_two_orders_in_the_same_window_has_two_tracks() {
+    let (mut orders, visits, techs) = world();
+    // o-00003 moved onto o-00002's window (13–15).
+    orders[3].schedule = orders[2].schedule;
+    let b = board::board(today(), &orders, &visits, &techs, &SlaPolicy::PUBLISHED, T0);
+    let a = &b.lanes[0];
+    assert_eq!(
+        ids(&a.blocks),
+        vec!["o-00002", "o-00003"],
+        "by start, then number"
+    );
+    assert_eq!(a.tracks.of, vec![0, 1], "same window: one above the other");
+    assert_eq!(a.tracks.count, 2, "the lane is two tracks tall");
+    assert_eq!(
+        b.lanes[1].tracks.count, 0,
+        "tech.b has no block, so no track"
+    );
+}
+
+mod track_properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn windows() -> impl Strategy<Value = Vec<Window>> {
+        // Quarter hours of one day, lengths from 15 min to 6 h (an order's window always ends
+        // after it starts): many overlaps, touches and repeats.
+        prop::collection::vec((0i64..96, 1i64..24), 0..24).prop_map(|v| {
+            v.into_iter()
+                .map(|(start, len)| Window {
+                    start_ms: DAY + start * 15 * MINUTE,
+                    end_ms: DAY + (start + len) * 15 * MINUTE,
+                })
+                .collect()
+        })
+    }
+
+    /// The most windows that share one instant: checked at every start (where a maximum begins).
+    fn max_overlap(ws: &[Window]) -> u32 {
+        ws.iter()
+            .map(|a| {
+                ws.iter()
+                    .filter(|b| b.start_ms <= a.start_ms && a.start_ms < b.end_ms)
+                    .count() as u32
+            })
+            .max()
+            .unwrap_or(0)
+    }
+
+    proptest! {
+        #[test]
+        fn no_two_overlapping_blocks_share_a_track(ws in windows()) {
+            let t = board::tracks(&ws);
+            prop_assert_eq!(t.of.len(), ws.len(), "one track per window");
+            for i in 0..ws.len() {
+                prop_assert!(t.of[i] < t.count.max(1), "track {} of window {} is within the lane's {} tracks", t.of[i], i, t.count);
+                for j in i + 1..ws.len() {
+                    if board::windows_overlap(&ws[i], &ws[j]) {
+                        prop_assert_ne!(t.of[i], t.of[j], "windows {} and {} overlap: {:?} {:?}", i, j, ws[i], ws[j]);
+                    }
+                }
+            }
+        }
+
+        #[test]
+        fn a_lane_needs_no_more_tracks_than_windows_overlap_at_one_instant(ws in windows()) {
+            let t = board::tracks(&ws);
+            prop_assert_eq!(t.count, max_overlap(&ws), "as few tracks as the busiest instant needs");
+        }
+
+        #[test]
+        fn the_lane_height_does_not_depend_on_the_order_of_the_blocks(ws in windows()) {
+            let mut reversed = ws.clone();
+            reversed.reverse();
+            prop_assert_eq!(board::tracks(&reversed).count, board::tracks(&ws).count, "same windows, same height");
+        }
+    }
+}

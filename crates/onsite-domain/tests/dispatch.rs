@@ -649,8 +649,30 @@ fn returns_faulty_parts_and_adjustments_that_hold_are_recorded() {
         &mv("e2", "AC-CAP-35UF", 2, ""),
     )
     .expect("returning all that is held is fine");
+    let awaiting = parts::awaiting_faulty_return(&ledger, &visits);
+    assert_eq!(
+        awaiting
+            .iter()
+            .map(|u| (
+                u.order_id.as_str(),
+                u.line_id.as_str(),
+                u.faulty_serial.as_str()
+            ))
+            .collect::<Vec<_>>(),
+        vec![("o-1", "l1", "CAP-OLD-1")],
+        "the capacitor taken out on o-1 is awaited"
+    );
     parts::return_faulty(&mut ledger, &visits, &faulty(" CAP-OLD-1 ", "o-1"))
         .expect("the faulty capacitor of o-1 comes back");
+    assert!(
+        parts::awaiting_faulty_return(&ledger, &visits).is_empty(),
+        "once returned it is no longer awaited"
+    );
+    let other = StockLedger::new("tech.other");
+    assert!(
+        parts::awaiting_faulty_return(&other, &visits).is_empty(),
+        "another technician's visits are not awaited from this one"
+    );
     assert_eq!(
         ledger.faulty_returns[0].part_line_id, "l1",
         "matched to its part line"

@@ -5,6 +5,7 @@ import type { CertificateView } from './generated/CertificateView';
 import { isCode } from './errors';
 import type { Code } from './generated/Code';
 import type { CommandError } from './generated/CommandError';
+import type { FieldRef } from './generated/FieldRef';
 import type { DraftField } from './generated/DraftField';
 import type { DraftRequest } from './generated/DraftRequest';
 import type { DraftView } from './generated/DraftView';
@@ -59,10 +60,13 @@ import type { Tier } from './generated/Tier';
 export class BackendError extends Error {
   readonly code: Code;
   readonly missing: MissingView[];
+  /** registry: the form field the refusal concerns. */
+  readonly field: FieldRef | null;
   constructor(e: CommandError) {
     super(e.message);
     this.code = e.code;
     this.missing = e.missing;
+    this.field = e.field;
   }
 }
 
@@ -76,9 +80,9 @@ export function toBackendError(e: unknown): BackendError {
   if (e instanceof BackendError) return e;
   if (isCommandError(e)) {
     const code = isCode(e.code) ? e.code : 'unknown';
-    return new BackendError({ code, message: e.message ?? '', missing: e.missing ?? [] });
+    return new BackendError({ code, message: e.message ?? '', missing: e.missing ?? [], field: e.field ?? null });
   }
-  return new BackendError({ code: 'app.internal', message: String(e), missing: [] });
+  return new BackendError({ code: 'app.internal', message: String(e), missing: [], field: null });
 }
 
 /** Listen to an event the app emits; `name` is one of the generated `EventName`s. */
@@ -111,9 +115,12 @@ export const backend = {
   orderDetail: (orderId: string) => call<OrderDetail>('order_detail', { orderId }),
   applyEdit: (orderId: string, edit: EditRequest) => call<OrderDetail>('apply_edit', { orderId, edit }),
   addPhoto: (request: PhotoRequest) => call<OrderDetail>('add_photo', { request }),
-  recordHtml: (orderId: string, language: string) => call<string>('record_html', { orderId, language }),
-  saveRecordPdf: (orderId: string, language: string) =>
-    call<SavedRecordView>('save_record_pdf', { orderId, language }),
+  /** The signed record of `orderId`: the technician's own (no `technicianId`), or the one the
+   * technician `technicianId` signed (the console). */
+  recordHtml: (orderId: string, language: string, technicianId?: string) =>
+    call<string>('record_html', { orderId, language, technicianId }),
+  saveRecordPdf: (orderId: string, language: string, technicianId?: string) =>
+    call<SavedRecordView>('save_record_pdf', { orderId, language, technicianId }),
   certificate: () => call<CertificateView>('certificate'),
   feeSchedule: () => call<FeeScheduleView>('fee_schedule'),
   partsAndStock: () => call<PartsView>('parts_and_stock'),

@@ -5,6 +5,7 @@ import type { SyncStatus } from './generated/SyncStatus';
 import type { MissingView } from './generated/MissingView';
 import type { Code } from './generated/Code';
 import type { RoleView } from './generated/RoleView';
+import type { FieldRef } from './generated/FieldRef';
 import { BackendError, toBackendError } from './backend';
 
 export type Screen =
@@ -23,7 +24,7 @@ export const ui = $state({
   lang: detectLang(typeof navigator === 'undefined' ? [] : navigator.languages ?? [navigator.language]) as Lang,
   screen: { name: 'signin' } as Screen,
   sync: { online: false, pending_changes: 0, last_synced_ms: null, progress: null, last_error: null } as SyncStatus,
-  error: null as { code: Code; missing: MissingView[] } | null,
+  error: null as { code: Code; missing: MissingView[]; field?: FieldRef | null } | null,
   technicianName: '',
   /** The order the device is handed over for (kept by Rust, also across restarts). */
   handover: null as string | null,
@@ -31,6 +32,8 @@ export const ui = $state({
   notice: null as MessageKey | null,
   // console: a dispatcher or admin gets the console, a technician the technician's app.
   role: null as RoleView | null,
+  /** registry: FieldErrors on screen; while there are any, an error about a field shows there. */
+  fieldErrors: 0,
 });
 
 export function t(key: MessageKey, vars?: Record<string, string | number>): string {
@@ -60,7 +63,7 @@ export function go(screen: Screen): void {
 
 export function showError(e: unknown): BackendError {
   const err = toBackendError(e);
-  ui.error = { code: err.code, missing: err.missing };
+  ui.error = { code: err.code, missing: err.missing, field: err.field };
   return err;
 }
 

@@ -112,7 +112,7 @@ function keep() {
 
 function fail(why: string): never {
   state.failures.push(why);
-  throw { code: 'app.internal', message: why, missing: [] } satisfies CommandError;
+  throw { code: 'app.internal', message: why, missing: [], field: null } satisfies CommandError;
 }
 
 function answer(e: Exchange): unknown {

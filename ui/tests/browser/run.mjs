@@ -236,6 +236,62 @@ async function dispatcherConsole(size, locale) {
   await page.click(tid('stock-issue'));
   await page.waitForFunction((n) => Number(document.querySelector('[data-testid="stock-line-AC-CAP-35UF"]')?.getAttribute('data-on-hand')) === n, before + 2);
   await consoleShot(page, size, lang, '08-parts');
+
+  // The faulty capacitor tech.a took out on o-00000 comes back: picked from the awaited lines.
+  await page.click(tid('stock-faulty-pick-o-00000-CAP-BURNT-42'));
+  expect((await page.inputValue(tid('stock-faulty-serial'))) === 'CAP-BURNT-42', 'the pick fills the serial');
+  await page.fill(tid('stock-faulty-note'), '旧件退回 / faulty part back');
+  await page.click(tid('stock-faulty-return'));
+  await page.locator(tid('stock-faulty-returned-o-00000-CAP-BURNT-42')).waitFor();
+  expect((await page.locator(tid('stock-faulty-none')).count()) === 1, 'nothing else is awaited from tech.a');
+  await consoleShot(page, size, lang, '09-faulty-return');
+
+  // A new household through the form: the bad second phone is shown by that phone.
+  await page.click(tid('console-nav-customers'));
+  await page.click(tid('household-new'));
+  await page.fill(tid('household-name'), '赵敏');
+  await page.fill(tid('household-phone-0'), '139 1234 5678');
+  await page.click(tid('household-phone-add'));
+  await page.fill(tid('household-phone-1'), '12345');
+  await page.fill(tid('household-address'), '上海市长宁区愚园路 1000 弄 9 号');
+  await page.selectOption(tid('household-tier'), 'Platinum');
+  await page.fill(tid('household-notes'), '请提前电话联系 / Call ahead');
+  await page.click(tid('household-save'));
+  const fieldError = page.locator(tid('field-error-phones-1'));
+  await fieldError.waitFor();
+  expect((await fieldError.getAttribute('data-code')) === 'registry.bad_phone', 'the bad phone is named by its field');
+  expect((await page.locator(tid('error')).count()) === 0, 'a field error is shown by its field, not in the page error box');
+  await consoleShot(page, size, lang, '10-household-form');
+  await page.fill(tid('household-phone-1'), '021-6234 5678');
+  await page.click(tid('household-save'));
+  await page.locator(tid('household')).waitFor();
+  expect((await page.textContent(tid('household'))).includes('13912345678 / 02162345678'), 'the phones as Rust normalised them');
+  // An appliance for it.
+  await page.click(tid('appliance-add'));
+  await page.fill(tid('appliance-form-category'), 'washer');
+  await page.fill(tid('appliance-form-brand'), 'Little Swan');
+  await page.fill(tid('appliance-form-model'), 'TG100V88');
+  await page.fill(tid('appliance-form-serial'), 'LS-1');
+  await page.fill(tid('appliance-form-purchased'), '2026-08-22');
+  await page.fill(tid('appliance-form-warranty'), '2028-11-29');
+  await page.click(tid('appliance-form-save'));
+  await page.locator('[data-testid^="appliance-ap-"]').waitFor();
+  await consoleShot(page, size, lang, '11-household-created');
+
+  // A completion opens its signed record as on the technician's Done screen.
+  await page.click(tid('console-nav-completions'));
+  await page.click(tid('completion-open-o-hh1-1-tech.a'));
+  expect((await page.getAttribute(tid('completion-record'), 'data-verified')) === 'true', 'the record verifies');
+  await page.click(tid('done-document'));
+  const frame = page.locator(tid('done-document-frame'));
+  await frame.waitFor();
+  expect((await frame.getAttribute('sandbox')) === '', 'the record preview is sandboxed');
+  expect((await frame.getAttribute('srcdoc')).includes('WO-H101'), 'the record of the order opened');
+  // The signature image the dispatcher's device fetched on demand is in the record.
+  await page.frameLocator(tid('done-document-frame')).locator('.sig img').waitFor();
+  await page.click(tid('done-save-pdf'));
+  await page.locator(tid('done-saved-pdf')).waitFor();
+  await consoleShot(page, size, lang, '12-completion-record');
   expect(errors.length === 0, `no page errors: ${errors}`);
   await replayedAll(page);
   await ctx.close();

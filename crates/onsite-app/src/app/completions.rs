@@ -33,6 +33,7 @@ fn signed(snap: &Snapshot) -> Vec<CompletionView> {
                 signer_name: sig.signer_name.clone(),
                 stars: v.rating.as_ref().map(|r| r.stars),
                 signed_at_ms: sig.signed_at_ms,
+                record_hash: sig.record_hash.clone(),
                 verified: matches!(record::verify(order, v), Verification::Valid { .. }),
             })
         })

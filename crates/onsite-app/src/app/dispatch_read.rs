@@ -197,6 +197,8 @@ impl App {
                     name: l.technician.name.clone(),
                     certificate: l.certificate,
                     blocks: l.blocks.iter().map(board_card).collect(),
+                    block_tracks: l.tracks.of.clone(),
+                    tracks: l.tracks.count,
                     unscheduled: l.unscheduled.iter().map(board_card).collect(),
                 })
                 .collect(),

@@ -114,12 +114,36 @@ impl App {
         let ledger = read_ledger(&store, technician_id)?;
         let catalogue: PartsCatalogue = store.read(&DocId::PartsCatalogue)?;
         let levels = store.stock_levels(technician_id)?;
-        Ok(stock_view(
+        let mut view = stock_view(
             &ledger,
             &catalogue,
             &levels,
             technician_name(&store, technician_id)?,
-        ))
+        );
+        let visits = visits_of(&store, technician_id)?;
+        let order_no = |order_id: &str| -> Result<String, AppError> {
+            Ok(read_order(&store, order_id)?.order_no)
+        };
+        for r in &mut view.faulty_returns {
+            r.order_no = order_no(&r.order_id)?;
+        }
+        for u in parts::awaiting_faulty_return(&ledger, &visits) {
+            let line = visits
+                .iter()
+                .filter(|v| v.order_id == u.order_id)
+                .flat_map(|v| &v.parts)
+                .find(|p| p.id == u.line_id);
+            view.awaiting_faulty.push(AwaitingFaultyView {
+                order_no: order_no(&u.order_id)?,
+                name_zh_cn: line.map(|p| p.name_zh_cn.clone()).unwrap_or_default(),
+                name_en: line.map(|p| p.name_en.clone()).unwrap_or_default(),
+                order_id: u.order_id,
+                part_line_id: u.line_id,
+                part_no: u.part_no,
+                serial: u.faulty_serial.trim().to_owned(),
+            });
+        }
+        Ok(view)
     }
 
     /// Every technician whose ledger is on this device, with their low and negative counts.
@@ -163,6 +187,17 @@ fn update_ledger(
     read_ledger(store, technician_id)?;
     store.update::<StockLedger, _>(&DocId::Ledger(technician_id.to_owned()), f)?;
     Ok(())
+}
+
+/// Every visit of `technician_id` on this device.
+fn visits_of(store: &Store, technician_id: &str) -> Result<Vec<Visit>, AppError> {
+    let mut out = Vec::new();
+    for id in store.list_doc_ids()? {
+        if matches!(&id, DocId::Visit { technician_id: t, .. } if t == technician_id) {
+            out.push(store.read(&id)?);
+        }
+    }
+    Ok(out)
 }
 
 /// The technician's name from their profile, or their id when the profile is not here.
@@ -221,6 +256,7 @@ fn stock_view(
         .rev()
         .map(|r| FaultyReturnView {
             order_id: r.order_id.clone(),
+            order_no: String::new(),
             part_no: r.part_no.clone(),
             serial: r.serial.clone(),
             at_ms: r.at_ms,
@@ -238,5 +274,6 @@ fn stock_view(
         lines,
         entries,
         faulty_returns,
+        awaiting_faulty: Vec::new(),
     }
 }

@@ -62,6 +62,11 @@ pub struct LaneView {
     pub certificate: CertificateState,
     /// Orders scheduled on the day, by window start.
     pub blocks: Vec<BoardCard>,
+    /// The track (row from 0) each block is drawn on, one per block: blocks whose windows
+    /// overlap are on different tracks (`onsite_domain::board::tracks`).
+    pub block_tracks: Vec<u32>,
+    /// How many tracks the lane needs (0 without blocks).
+    pub tracks: u32,
     /// Open orders without a schedule window.
     pub unscheduled: Vec<BoardCard>,
 }
@@ -271,6 +276,8 @@ pub struct CompletionView {
     pub stars: Option<u32>,
     #[ts(type = "number")]
     pub signed_at_ms: i64,
+    /// The hash the customer signed (the record's verification page is keyed by it).
+    pub record_hash: String,
     /// The signed record still matches its signature.
     pub verified: bool,
 }

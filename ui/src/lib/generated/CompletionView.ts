@@ -9,6 +9,10 @@ export type CompletionView = { order_id: string, order_no: string, technician_id
  */
 stars: number | null, signed_at_ms: number, 
 /**
+ * The hash the customer signed (the record's verification page is keyed by it).
+ */
+record_hash: string, 
+/**
  * The signed record still matches its signature.
  */
 verified: boolean, };

@@ -3,4 +3,4 @@
 /**
  * A faulty part handed back, newest first in [`TechnicianStockView::faulty_returns`].
  */
-export type FaultyReturnView = { order_id: string, part_no: string, serial: string, at_ms: number, by: string, note: string, };
+export type FaultyReturnView = { order_id: string, order_no: string, part_no: string, serial: string, at_ms: number, by: string, note: string, };

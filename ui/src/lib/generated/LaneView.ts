@@ -11,6 +11,15 @@ export type LaneView = { technician_id: string, name: string, certificate: Certi
  */
 blocks: Array<BoardCard>, 
 /**
+ * The track (row from 0) each block is drawn on, one per block: blocks whose windows
+ * overlap are on different tracks (`onsite_domain::board::tracks`).
+ */
+block_tracks: Array<number>, 
+/**
+ * How many tracks the lane needs (0 without blocks).
+ */
+tracks: number, 
+/**
  * Open orders without a schedule window.
  */
 unscheduled: Array<BoardCard>, };
