@@ -957,6 +957,32 @@ async fn console(s: &mut Script) {
     let r = s.app.household(&hh);
     s.query("household", json!({ "householdId": hh }), r);
     parts_issue(s);
+    technicians(s);
+}
+
+/// Technicians (技师): a dispatcher (who may not edit a profile) must give a reason to withdraw,
+/// and withdraws tech.b's certificate.
+fn technicians(s: &mut Script) {
+    let r = s.app.technicians();
+    let before = s.query("technicians", json!({}), r);
+    assert!(
+        before.can_withdraw && !before.can_edit,
+        "a dispatcher withdraws but does not edit"
+    );
+    for reason in ["", "冒用证件投诉 / reported for misuse"] {
+        let request = CertificateActionRequest {
+            technician_id: "tech.b".to_owned(),
+            reason: reason.to_owned(),
+        };
+        s.tick();
+        let r = s.app.withdraw_certificate(request.clone());
+        let answer = s.keep("withdraw_certificate", json!({ "request": request }), r);
+        assert_eq!(
+            answer.is_ok(),
+            !reason.is_empty(),
+            "a withdrawal needs a reason: {answer:?}"
+        );
+    }
 }
 
 /// 领料: the dispatcher issues two capacitors to tech.a.

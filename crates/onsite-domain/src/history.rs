@@ -168,11 +168,30 @@ fn sort_and_bound(entries: &mut Vec<ServiceEntry>, limit: usize) {
     entries.truncate(limit);
 }
 
-/// The service history of `order`'s appliance from `orders` and `visits`: one entry per other
-/// order of the same household on the same appliance that someone worked on, newest first, at
-/// most `limit`. `name_of` names a technician (a signed visit names the one who signed).
+/// Which appliance a history is for, and the order it is for (left out of its own history).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Subject<'a> {
+    pub household_id: &'a str,
+    pub appliance_id: &'a str,
+    pub except_order_id: &'a str,
+}
+
+impl<'a> Subject<'a> {
+    /// The appliance `order` is about.
+    pub fn of(order: &'a Order) -> Self {
+        Subject {
+            household_id: &order.customer.household_id,
+            appliance_id: &order.appliance_id,
+            except_order_id: &order.order_id,
+        }
+    }
+}
+
+/// The service history of `subject` from `orders` and `visits`: one entry per other order of the
+/// same household on the same appliance that someone worked on, newest first, at most `limit`.
+/// `name_of` names a technician (a signed visit names the one who signed).
 pub fn appliance_history(
-    order: &Order,
+    subject: Subject<'_>,
     orders: &[Order],
     visits: &[Visit],
     library: &TemplateLibrary,
@@ -181,9 +200,9 @@ pub fn appliance_history(
 ) -> Vec<ServiceEntry> {
     let mut out: Vec<ServiceEntry> = orders
         .iter()
-        .filter(|o| o.order_id != order.order_id)
-        .filter(|o| o.customer.household_id == order.customer.household_id)
-        .filter(|o| o.appliance_id == order.appliance_id)
+        .filter(|o| o.order_id != subject.except_order_id)
+        .filter(|o| o.customer.household_id == subject.household_id)
+        .filter(|o| o.appliance_id == subject.appliance_id)
         .filter_map(|o| chosen_visit(o, visits).map(|v| entry(o, v, library, name_of)))
         .collect();
     sort_and_bound(&mut out, limit);
@@ -269,7 +288,14 @@ mod tests {
         let visits = [v1, v2, v3];
         let name = |t: &str| format!("name of {t}");
         let library = templates::builtin_library();
-        let h = appliance_history(&now, &orders, &visits, &library, &name, HISTORY_LIMIT);
+        let h = appliance_history(
+            Subject::of(&now),
+            &orders,
+            &visits,
+            &library,
+            &name,
+            HISTORY_LIMIT,
+        );
         let seen: Vec<(&str, &str)> = h
             .iter()
             .map(|e| (e.order_no.as_str(), e.technician_name.as_str()))
@@ -299,7 +325,7 @@ mod tests {
             repair.readings
         );
         assert!(!repair.work_performed.is_empty(), "what was done");
-        let one = appliance_history(&now, &orders, &visits, &library, &name, 1);
+        let one = appliance_history(Subject::of(&now), &orders, &visits, &library, &name, 1);
         assert_eq!(one.len(), 1, "bounded");
         assert_eq!(one[0].order_no, "WO-P2", "the newest kept");
     }
@@ -314,14 +340,21 @@ mod tests {
         let name = |t: &str| t.to_owned();
         let orders = [o1.clone(), o2, now.clone()];
         let snapshot = appliance_history(
-            &now,
+            Subject::of(&now),
             &orders,
             &[v1.clone(), v2],
             &library,
             &name,
             HISTORY_LIMIT,
         );
-        let mut local = appliance_history(&now, &[o1, now.clone()], &[v1], &library, &name, 10);
+        let mut local = appliance_history(
+            Subject::of(&now),
+            &[o1, now.clone()],
+            &[v1],
+            &library,
+            &name,
+            10,
+        );
         local[0].diagnosis = "the device's own, newer".into();
         let merged = merge(&snapshot, local, HISTORY_LIMIT);
         let nos: Vec<&str> = merged.iter().map(|e| e.order_no.as_str()).collect();
