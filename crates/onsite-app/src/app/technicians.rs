@@ -13,6 +13,16 @@ use super::{App, lock};
 use crate::error::AppError;
 use crate::view::*;
 
+/// `profile::withdraw` or `profile::reinstate`: profile, action id, reason, by, actor, now.
+type CertificateStep = fn(
+    &mut TechnicianProfile,
+    &str,
+    &str,
+    &str,
+    Actor,
+    onsite_domain::Millis,
+) -> Result<(), DomainError>;
+
 impl App {
     /// The signed-in dispatcher or admin, with their role for the profile rules.
     fn staff(&self) -> Result<(String, Actor), AppError> {
@@ -121,14 +131,7 @@ impl App {
     fn certificate_action(
         &self,
         req: CertificateActionRequest,
-        action: fn(
-            &mut TechnicianProfile,
-            &str,
-            &str,
-            &str,
-            Actor,
-            onsite_domain::Millis,
-        ) -> Result<(), DomainError>,
+        action: CertificateStep,
     ) -> Result<TechniciansView, AppError> {
         let (by, actor) = self.staff()?;
         let now = self.now();
