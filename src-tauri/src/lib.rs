@@ -195,6 +195,33 @@ fn stock_overview(app: AppState<'_>) -> Reply<StockOverview> {
     app.stock_overview().map_err(Into::into)
 }
 
+// profiles: the console's Technicians screen.
+#[tauri::command]
+fn technicians(app: AppState<'_>) -> Reply<TechniciansView> {
+    app.technicians().map_err(Into::into)
+}
+
+#[tauri::command]
+fn save_profile(app: AppState<'_>, request: ProfileEditRequest) -> Reply<TechniciansView> {
+    app.save_profile(request).map_err(Into::into)
+}
+
+#[tauri::command]
+fn withdraw_certificate(
+    app: AppState<'_>,
+    request: CertificateActionRequest,
+) -> Reply<TechniciansView> {
+    app.withdraw_certificate(request).map_err(Into::into)
+}
+
+#[tauri::command]
+fn reinstate_certificate(
+    app: AppState<'_>,
+    request: CertificateActionRequest,
+) -> Reply<TechniciansView> {
+    app.reinstate_certificate(request).map_err(Into::into)
+}
+
 // registry: the customer registry and the CSV order import.
 
 #[tauri::command]
@@ -385,6 +412,11 @@ pub fn with_commands<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R
         assignment_picker,
         conflicts,
         completions,
+        // profiles:
+        technicians,
+        save_profile,
+        withdraw_certificate,
+        reinstate_certificate,
     ])
 }
 

@@ -8,6 +8,7 @@ use base64::Engine as _;
 use onsite_client::{SharedStore, SyncConfig, SyncHandle, SyncState};
 use onsite_domain::completion::{self, ChecklistProgress, Missing};
 use onsite_domain::edit::VisitEdit;
+use onsite_domain::history::ServiceEntry;
 use onsite_domain::order::Order;
 use onsite_domain::progress;
 use onsite_domain::reference::{FeeSchedule, PartsCatalogue, TechnicianProfile, TemplateLibrary};
@@ -28,11 +29,15 @@ mod dispatch_read;
 mod drafts;
 mod font;
 mod handover;
+// history: an appliance's service history, snapshotted into orders and merged on the device.
+mod history;
 mod import;
 mod lists;
 mod numbers;
 mod parts;
 mod registry;
+// profiles: the console's Technicians screen.
+mod technicians;
 
 pub use drafts::MAX_DRAFT_CHARS;
 pub use import::{ImportError, MAX_IMPORT_BYTES, MAX_IMPORT_ROWS};
@@ -324,23 +329,10 @@ impl App {
         if let Some(row) = &row {
             card.status = row.effective_status;
         }
-        let history = store.household_history(&order.customer.household_id)?;
-        let mut past: BTreeMap<String, Vec<PastVisit>> = BTreeMap::new();
-        for h in history {
-            if h.order.order_id == order.order_id {
-                continue;
-            }
-            let other: Order = store.read(&DocId::Order(h.order.order_id.clone()))?;
-            past.entry(other.appliance_id.clone())
-                .or_default()
-                .push(PastVisit {
-                    order_no: other.order_no.clone(),
-                    appliance_id: other.appliance_id.clone(),
-                    service_type: other.service_type,
-                    problem: other.problem.clone(),
-                    status: h.order.effective_status,
-                    created_at_ms: other.created_at_ms,
-                });
+        // history: per appliance, the order's snapshot merged with what this device knows.
+        let mut past: BTreeMap<String, Vec<ServiceEntry>> = BTreeMap::new();
+        for a in &order.appliances {
+            past.insert(a.id.clone(), history::shown_for(&store, &order, &a.id)?);
         }
         drop(store);
         Ok(detail(
@@ -639,7 +631,7 @@ fn detail(
     visit: &Visit,
     library: &TemplateLibrary,
     card: OrderCard,
-    past: BTreeMap<String, Vec<PastVisit>>,
+    past: BTreeMap<String, Vec<ServiceEntry>>,
     pending_sync: bool,
     now: Millis,
 ) -> OrderDetail {
@@ -670,7 +662,7 @@ fn detail(
                 warranty_until_ms: a.warranty_until_ms,
                 in_warranty: a.in_warranty(now),
                 this_order: a.id == order.appliance_id,
-                past_visits: past.get(&a.id).cloned().unwrap_or_default(),
+                history: past.get(&a.id).cloned().unwrap_or_default(),
             })
             .collect(),
         step: progress::current(&visit.events).map(step_view),

@@ -68,6 +68,10 @@ pub fn export_to(dir: &Path) -> Result<(), ts_rs::ExportError> {
     SuggestionView::export_all_to(dir)?;
     ConflictView::export_all_to(dir)?;
     CompletionList::export_all_to(dir)?;
+    // profiles: the Technicians screen.
+    TechniciansView::export_all_to(dir)?;
+    ProfileEditRequest::export_all_to(dir)?;
+    CertificateActionRequest::export_all_to(dir)?;
     // Every error code, also those no command returns today (the UI's tables cover them all), and
     // the conflict kinds the dispatcher's screens will list.
     onsite_domain::Code::export_all_to(dir)?;

@@ -65,6 +65,9 @@ pub enum AppError {
     BadWindow,
     #[error("technician '{0}' is not on this device; sync first")]
     UnknownTechnician(String),
+    // profiles:
+    #[error("the profile of technician '{0}' is not on this device; sync first")]
+    ProfileNotFound(String),
 }
 
 impl AppError {
@@ -99,6 +102,8 @@ impl AppError {
             // console:
             AppError::BadWindow => Code::OrderBadWindow,
             AppError::UnknownTechnician(_) => Code::OrderUnknownTechnician,
+            // profiles:
+            AppError::ProfileNotFound(_) => Code::ProfileNotFound,
         }
     }
 }

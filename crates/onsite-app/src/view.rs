@@ -15,6 +15,9 @@ use ts_rs::TS;
 // console: the dispatcher console's views.
 mod console;
 pub use console::*;
+// profiles: the console's Technicians screen.
+mod technicians;
+pub use technicians::*;
 
 /// Arguments of `sign_in`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
@@ -116,18 +119,6 @@ pub struct OrderList {
     pub orders: Vec<OrderCard>,
 }
 
-/// A past visit to the same household.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
-pub struct PastVisit {
-    pub order_no: String,
-    pub appliance_id: String,
-    pub service_type: ServiceType,
-    pub problem: String,
-    pub status: EffectiveStatus,
-    #[ts(type = "number")]
-    pub created_at_ms: i64,
-}
-
 /// One appliance of the household.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 pub struct ApplianceView {
@@ -141,7 +132,9 @@ pub struct ApplianceView {
     pub in_warranty: bool,
     /// The appliance this order is about.
     pub this_order: bool,
-    pub past_visits: Vec<PastVisit>,
+    /// Its service history: earlier orders on it by anyone, newest first
+    /// (`onsite_domain::history`).
+    pub history: Vec<onsite_domain::history::ServiceEntry>,
 }
 
 /// How an item is answered.

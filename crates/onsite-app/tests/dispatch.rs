@@ -5,6 +5,8 @@
 
 mod common;
 
+use common::complete_job;
+
 use onsite_app::App;
 use onsite_app::view::*;
 use onsite_domain::order::Tier;
@@ -12,7 +14,6 @@ use onsite_domain::reference::{NotQualified, ServiceType, TechnicianProfile};
 use onsite_domain::status::{ConflictKind, EffectiveStatus};
 use onsite_domain::{Code, DocId, HOUR};
 use onsite_testkit::DAY;
-use onsite_testkit::job::{signature_png, signed_job_edits};
 use onsite_testkit::relay::{Seeded, wait_for};
 
 /// `user` signed in on the device folder `name`, syncing by push only (no poll).
@@ -59,25 +60,6 @@ fn new_order() -> NewOrderRequest {
             start_ms: DAY + 14 * HOUR,
             end_ms: DAY + 16 * HOUR,
         }),
-    }
-}
-
-/// Do the whole demo job on `order_id` on the technician's device, signature included.
-fn complete_job(app: &App, order_id: &str, tech: &str) {
-    let mut store = app.store().lock().expect("store");
-    let order: onsite_domain::order::Order = store
-        .read(&DocId::Order(order_id.to_owned()))
-        .expect("order on the technician's device");
-    store.start_visit(order_id, tech).expect("start the visit");
-    let sha = store
-        .put_attachment(&signature_png(), "image/png")
-        .expect("store the signature");
-    let mut t = DAY + 14 * HOUR;
-    for e in signed_job_edits(order.service_type, "job", "赵敏", &sha) {
-        t += 60_000;
-        store
-            .apply_visit_edit(order_id, tech, e.clone(), t)
-            .unwrap_or_else(|err| panic!("{e:?} refused: {err}"));
     }
 }
 

@@ -246,21 +246,18 @@ async fn the_demo_orders_show_their_appliances_past_visits() {
         .iter()
         .find(|a| a.this_order)
         .expect("the order's appliance");
-    let past: Vec<(&str, &str)> = ac
-        .past_visits
+    let signed: Vec<&str> = ac
+        .history
         .iter()
-        .map(|v| (v.order_no.as_str(), v.status.as_str()))
-        .collect();
-    let completed: Vec<&str> = past
-        .iter()
-        .filter(|(_, status)| *status == "completed")
-        .map(|(no, _)| *no)
+        .filter(|v| v.signed)
+        .map(|v| v.order_no.as_str())
         .collect();
     assert_eq!(
-        completed,
+        signed,
         ["WO-H101", "WO-H100"],
-        "the household's completed past orders on this air-conditioner are listed, newest \
-         first: {past:?}"
+        "the household's signed past orders on this air-conditioner are listed, newest \
+         first: {:?}",
+        ac.history
     );
     seeded.stop().await;
 }

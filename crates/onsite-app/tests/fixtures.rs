@@ -961,6 +961,7 @@ async fn console(s: &mut Script) {
     faulty_return(s);
     registry_forms(s);
     completion_record(s).await;
+    technicians(s);
 }
 
 /// tech.a replaces the capacitor of o-00000 on a technician's device of its own (not part of the
@@ -1114,6 +1115,31 @@ async fn completion_record(s: &mut Script) {
         let keyed =
             json!({ "orderId": c.order_id, "technicianId": c.technician_id, "language": lang });
         s.query("save_record_pdf", keyed, r);
+    }
+}
+
+/// Technicians (技师): a dispatcher (who may not edit a profile) must give a reason to withdraw,
+/// and withdraws tech.b's certificate.
+fn technicians(s: &mut Script) {
+    let r = s.app.technicians();
+    let before = s.query("technicians", json!({}), r);
+    assert!(
+        before.can_withdraw && !before.can_edit,
+        "a dispatcher withdraws but does not edit"
+    );
+    for reason in ["", "冒用证件投诉 / reported for misuse"] {
+        let request = CertificateActionRequest {
+            technician_id: "tech.b".to_owned(),
+            reason: reason.to_owned(),
+        };
+        s.tick();
+        let r = s.app.withdraw_certificate(request.clone());
+        let answer = s.keep("withdraw_certificate", json!({ "request": request }), r);
+        assert_eq!(
+            answer.is_ok(),
+            !reason.is_empty(),
+            "a withdrawal needs a reason: {answer:?}"
+        );
     }
 }
 

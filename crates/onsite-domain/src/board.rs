@@ -348,6 +348,16 @@ impl PickerRow<'_> {
     }
 }
 
+/// A technician's load on `day`: their orders (not cancelled) scheduled on it.
+pub fn load_on(orders: &[Order], technician_id: &str, day: Day) -> u32 {
+    orders
+        .iter()
+        .filter(|o| o.assignee.as_deref() == Some(technician_id))
+        .filter(|o| o.status != DispatchStatus::Cancelled)
+        .filter(|o| o.schedule.is_some_and(|w| day.overlaps(&w)))
+        .count() as u32
+}
+
 /// Every technician for `order`: choosable first, then by technician id.
 pub fn picker<'a>(
     order: &Order,
@@ -362,12 +372,7 @@ pub fn picker<'a>(
             technician: t,
             not_qualified: t.not_qualified_for(order.service_type, now),
             current: order.assignee.as_deref() == Some(t.technician_id.as_str()),
-            load: orders
-                .iter()
-                .filter(|o| o.assignee.as_deref() == Some(t.technician_id.as_str()))
-                .filter(|o| o.status != DispatchStatus::Cancelled)
-                .filter(|o| o.schedule.is_some_and(|w| day.overlaps(&w)))
-                .count() as u32,
+            load: load_on(orders, &t.technician_id, day),
         })
         .collect();
     rows.sort_by(|a, b| {

@@ -336,6 +336,29 @@ codes! {
     OrderBadWindow = "order.bad_window",
     /// An assignment to a technician whose profile is not on the device.
     OrderUnknownTechnician = "order.unknown_technician",
+    // profiles: technician profiles edited from the console (domain, app)
+    /// The role may not do this to a profile: admins edit and reinstate, dispatchers withdraw.
+    ProfileNotAllowed = "profile.not_allowed",
+    /// The technician's profile is not on this device.
+    ProfileNotFound = "profile.not_found",
+    /// A profile needs at least one qualification (service type).
+    ProfileNoQualifications = "profile.no_qualifications",
+    /// The certificate number is empty, too long, or has spaces or slashes.
+    ProfileBadCertificateNo = "profile.bad_certificate_no",
+    /// Another technician's profile holds this certificate number.
+    ProfileDuplicateCertificate = "profile.duplicate_certificate",
+    /// The star level is outside the certificate's levels (1–5).
+    ProfileBadStars = "profile.bad_stars",
+    /// The valid-from date is not a date, or after today.
+    ProfileBadValidFrom = "profile.bad_valid_from",
+    /// The valid-until date is not a date, before the valid-from date, or too far after it.
+    ProfileBadValidUntil = "profile.bad_valid_until",
+    /// A withdrawal or reinstatement needs a reason.
+    ProfileReasonRequired = "profile.reason_required",
+    /// The certificate is already withdrawn.
+    ProfileAlreadyWithdrawn = "profile.already_withdrawn",
+    /// The certificate is not withdrawn, so there is nothing to reinstate.
+    ProfileNotWithdrawn = "profile.not_withdrawn",
 }
 
 impl std::fmt::Display for Code {

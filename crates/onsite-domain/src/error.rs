@@ -159,6 +159,38 @@ pub enum DomainError {
         at: crate::household::FieldRef,
         source: Box<DomainError>,
     },
+    // profiles:
+    #[error(
+        "your role may not {action:?} a technician profile: admins edit and reinstate, dispatchers and admins withdraw"
+    )]
+    ProfileNotAllowed {
+        action: crate::profile::ProfileAction,
+    },
+    #[error("a technician needs at least one qualification (repair, installation or maintenance)")]
+    NoQualifications,
+    #[error(
+        "'{0}' is not a certificate number: it must be 1 to 40 characters without spaces or slashes"
+    )]
+    BadCertificateNo(String),
+    #[error(
+        "certificate number '{certificate_id}' already belongs to technician '{technician_id}'"
+    )]
+    DuplicateCertificate {
+        certificate_id: String,
+        technician_id: String,
+    },
+    #[error("the star level must be 1 to 5 (got {0})")]
+    BadStars(u32),
+    #[error("valid-from '{0}' is {1}; write the date as YYYY-MM-DD")]
+    BadValidFrom(String, &'static str),
+    #[error("valid-until '{0}' is {1}; write the date as YYYY-MM-DD")]
+    BadValidUntil(String, &'static str),
+    #[error("say why the certificate is withdrawn or reinstated")]
+    ProfileReasonRequired,
+    #[error("certificate '{0}' is already withdrawn")]
+    AlreadyWithdrawn(String),
+    #[error("certificate '{0}' is not withdrawn, so there is nothing to reinstate")]
+    NotWithdrawn(String),
 }
 
 impl DomainError {
@@ -223,6 +255,17 @@ impl DomainError {
             WarrantyBeforePurchase(_) => Code::RegistryWarrantyBeforePurchase,
             ImportHasErrors(_) => Code::ImportHasErrors,
             InField { source, .. } => source.code(),
+            // profiles:
+            ProfileNotAllowed { .. } => Code::ProfileNotAllowed,
+            NoQualifications => Code::ProfileNoQualifications,
+            BadCertificateNo(_) => Code::ProfileBadCertificateNo,
+            DuplicateCertificate { .. } => Code::ProfileDuplicateCertificate,
+            BadStars(_) => Code::ProfileBadStars,
+            BadValidFrom(..) => Code::ProfileBadValidFrom,
+            BadValidUntil(..) => Code::ProfileBadValidUntil,
+            ProfileReasonRequired => Code::ProfileReasonRequired,
+            AlreadyWithdrawn(_) => Code::ProfileAlreadyWithdrawn,
+            NotWithdrawn(_) => Code::ProfileNotWithdrawn,
         }
     }
 }

@@ -111,6 +111,12 @@ pub struct Order {
     #[autosurgeon(missing = "Option::default")]
     #[serde(default)]
     pub external_ref: Option<String>,
+    // history: the appliance's service history when the order was created or last (re)assigned,
+    // written by the dispatcher's device (`crate::history`), so the technician sees visits by
+    // others offline. An order written before this field existed has none.
+    #[autosurgeon(missing = "Vec::new")]
+    #[serde(default)]
+    pub appliance_history: Vec<crate::history::ServiceEntry>,
 }
 
 /// What a dispatcher enters to create an order.
@@ -164,6 +170,7 @@ impl Order {
             status_changed_at_ms: now,
             dispatcher_notes: Text::default(),
             external_ref: None,
+            appliance_history: Vec::new(),
         })
     }
 

@@ -274,6 +274,39 @@ pub struct TechnicianProfile {
     #[autosurgeon(missing = "Option::default")]
     #[serde(default)]
     pub certificate_withdrawn_at_ms: Option<Millis>,
+    // profiles: edited from the console (`crate::profile`).
+    /// The first day the certificate is valid (start of that local day). A profile written before
+    /// this field existed reads as unknown.
+    #[autosurgeon(missing = "Option::default")]
+    #[serde(default)]
+    pub certificate_valid_from_ms: Option<Millis>,
+    /// Every withdrawal and reinstatement of the certificate (who, when, why), oldest first. A
+    /// profile written before this field existed reads as none.
+    #[autosurgeon(missing = "Vec::new")]
+    #[serde(default)]
+    pub certificate_actions: Vec<CertificateAction>,
+}
+
+/// One withdrawal or reinstatement of a certificate, as recorded on the profile.
+#[derive(Debug, Clone, PartialEq, Reconcile, Hydrate, Serialize, Deserialize)]
+pub struct CertificateAction {
+    #[key]
+    pub id: String,
+    pub kind: CertificateActionKind,
+    /// The certificate number it applied to.
+    pub certificate_id: String,
+    pub by: String,
+    pub at_ms: Millis,
+    pub reason: String,
+}
+
+/// What a [`CertificateAction`] did. Crosses to the UI as is (ts-rs).
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Reconcile, Hydrate, Serialize, Deserialize, TS,
+)]
+pub enum CertificateActionKind {
+    Withdrawn,
+    Reinstated,
 }
 
 /// What a certificate says at a moment: the state a customer checks at the door (一证件).

@@ -195,7 +195,8 @@ pub fn parts_catalogue() -> PartsCatalogue {
     }
 }
 
-/// A technician profile with a certificate valid for a year from `now`.
+/// A technician profile with a certificate issued a year before `now` and valid for a year from
+/// `now`.
 pub fn technician(id: &str, name: &str, phone: &str, cert: &str, now: Millis) -> TechnicianProfile {
     TechnicianProfile {
         schema: SCHEMA,
@@ -207,6 +208,8 @@ pub fn technician(id: &str, name: &str, phone: &str, cert: &str, now: Millis) ->
         certificate_expiry_ms: now + YEAR,
         qualifications: ServiceType::ALL.to_vec(),
         certificate_withdrawn_at_ms: None,
+        certificate_valid_from_ms: Some(now - YEAR),
+        certificate_actions: Vec::new(),
     }
 }
 

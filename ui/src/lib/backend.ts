@@ -34,6 +34,10 @@ import type { FaultyReturnRequest } from './generated/FaultyReturnRequest';
 import type { StockMoveRequest } from './generated/StockMoveRequest';
 import type { StockOverview } from './generated/StockOverview';
 import type { TechnicianStockView } from './generated/TechnicianStockView';
+// profiles:
+import type { CertificateActionRequest } from './generated/CertificateActionRequest';
+import type { ProfileEditRequest } from './generated/ProfileEditRequest';
+import type { TechniciansView } from './generated/TechniciansView';
 // registry:
 import type { ApplianceRequest } from './generated/ApplianceRequest';
 import type { ContactRequest } from './generated/ContactRequest';
@@ -169,6 +173,13 @@ export const backend = {
   completions: () => call<CompletionList>('completions'),
   onOrderCompleted: (cb: (c: CompletionView) => void): Promise<UnlistenFn> =>
     on<CompletionView>('order-completed', cb),
+  // profiles: the console's Technicians screen.
+  technicians: () => call<TechniciansView>('technicians'),
+  saveProfile: (request: ProfileEditRequest) => call<TechniciansView>('save_profile', { request }),
+  withdrawCertificate: (request: CertificateActionRequest) =>
+    call<TechniciansView>('withdraw_certificate', { request }),
+  reinstateCertificate: (request: CertificateActionRequest) =>
+    call<TechniciansView>('reinstate_certificate', { request }),
 };
 
 export type Backend = typeof backend;

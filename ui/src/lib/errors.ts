@@ -144,6 +144,18 @@ export const errorsEn: Record<Code, string> = {
   'console.dispatcher_only': 'Only dispatchers and admins may do this (console, customers, import, stock). Sign in as one.',
   'order.bad_window': 'The schedule window must end after it starts.',
   'order.unknown_technician': 'That technician is not on this device yet. Sync first.',
+  // profiles:
+  'profile.not_allowed': 'Your role may not do this: admins edit profiles and reinstate certificates; dispatchers and admins withdraw them.',
+  'profile.not_found': 'That technician\'s profile is not on this device yet. Sync first.',
+  'profile.no_qualifications': 'Tick at least one qualification.',
+  'profile.bad_certificate_no': 'Enter the certificate number: 1 to 40 characters, no spaces or slashes.',
+  'profile.duplicate_certificate': 'Another technician already holds this certificate number.',
+  'profile.bad_stars': 'The star level must be 1 to 5.',
+  'profile.bad_valid_from': 'Enter the valid-from date (YYYY-MM-DD), today at the latest.',
+  'profile.bad_valid_until': 'Enter the valid-until date (YYYY-MM-DD), after valid-from and at most ten years later.',
+  'profile.reason_required': 'Say why.',
+  'profile.already_withdrawn': 'This certificate is already withdrawn.',
+  'profile.not_withdrawn': 'This certificate is not withdrawn.',
   unknown: 'Something went wrong. Try again; if it happens again, update the app.',
 };
 
@@ -288,6 +300,18 @@ export const errorsZhCN: Record<Code, string> = {
   'console.dispatcher_only': '只有调度员和管理员可以使用调度台，请以调度员身份登录。',
   'order.bad_window': '预约时段的结束时间必须晚于开始时间。',
   'order.unknown_technician': '该技师的资料尚未同步到本设备，请先同步。',
+  // profiles:
+  'profile.not_allowed': '您的角色无权执行此操作：管理员编辑技师资料、恢复证件；调度员和管理员可吊销证件。',
+  'profile.not_found': '该技师的资料尚未同步到本设备，请先同步。',
+  'profile.no_qualifications': '请至少勾选一项资质。',
+  'profile.bad_certificate_no': '请填写证件编号：1 至 40 个字符，不含空格和斜杠。',
+  'profile.duplicate_certificate': '该证件编号已属于另一名技师。',
+  'profile.bad_stars': '星级须为 1 至 5。',
+  'profile.bad_valid_from': '请填写生效日期（YYYY-MM-DD），不得晚于今天。',
+  'profile.bad_valid_until': '请填写有效期至（YYYY-MM-DD），须晚于生效日期且不超过十年。',
+  'profile.reason_required': '请填写原因。',
+  'profile.already_withdrawn': '该证件已被吊销。',
+  'profile.not_withdrawn': '该证件未被吊销。',
   unknown: '出现问题，请重试；如再次出现请更新应用。',
 };
 

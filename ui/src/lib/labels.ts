@@ -17,6 +17,8 @@ import type { CertificateState } from './generated/CertificateState';
 import type { ConflictKind } from './generated/ConflictKind';
 import type { DispatchStatusView } from './generated/DispatchStatusView';
 import type { NotQualified } from './generated/NotQualified';
+// profiles:
+import type { CertificateActionKind } from './generated/CertificateActionKind';
 
 export const tierLabel: Record<Tier, MessageKey> = {
   Standard: 'tier.standard',
@@ -148,4 +150,10 @@ export const dispatchStatusLabel: Record<DispatchStatusView, MessageKey> = {
   open: 'dispatch.open',
   on_hold: 'dispatch.on_hold',
   cancelled: 'dispatch.cancelled',
+};
+
+// profiles:
+export const certificateActionLabel: Record<CertificateActionKind, MessageKey> = {
+  Withdrawn: 'techs.action_withdrawn',
+  Reinstated: 'techs.action_reinstated',
 };

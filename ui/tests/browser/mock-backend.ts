@@ -61,6 +61,10 @@ const MUTATIONS = new Set([
   'return_parts',
   'adjust_stock',
   'return_faulty_part',
+  // profiles: the Technicians screen
+  'save_profile',
+  'withdraw_certificate',
+  'reinstate_certificate',
 ]);
 /** Arguments that are not part of a key: bytes drawn or generated in the browser, the relay typed. */
 const UNKEYED = new Set(['bytes_base64', 'png_base64', 'relay_url']);

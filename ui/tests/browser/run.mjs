@@ -292,6 +292,21 @@ async function dispatcherConsole(size, locale) {
   await page.click(tid('done-save-pdf'));
   await page.locator(tid('done-saved-pdf')).waitFor();
   await consoleShot(page, size, lang, '12-completion-record');
+  // Technicians (技师): a dispatcher cannot edit a profile, must say why to withdraw, withdraws.
+  await page.click(tid('console-nav-technicians'));
+  await page.click(tid('tech-tech.b'));
+  await page.locator(tid('technician')).waitFor();
+  expect((await page.getAttribute(tid('technician'), 'data-certificate')) === 'Valid', 'tech.b starts valid');
+  expect((await page.locator(tid('techs-admin-only')).count()) === 1, 'the dispatcher is told only an admin edits');
+  expect(await page.locator(tid('tech-save')).isDisabled(), 'the edit form is read-only for a dispatcher');
+  await page.click(tid('tech-withdraw'));
+  await page.locator(tid('tech-error-reason')).waitFor();
+  await page.fill(tid('tech-reason'), '冒用证件投诉 / reported for misuse');
+  await page.click(tid('tech-withdraw'));
+  await page.waitForFunction(() => document.querySelector('[data-testid="technician"]')?.getAttribute('data-certificate') === 'Withdrawn');
+  expect((await page.getAttribute(tid('tech-tech.b'), 'data-certificate')) === 'Withdrawn', 'the list shows it at once');
+  expect((await page.locator(`${tid('tech-actions')} li`).count()) === 1, 'the withdrawal is on record');
+  await consoleShot(page, size, lang, '13-technicians');
   expect(errors.length === 0, `no page errors: ${errors}`);
   await replayedAll(page);
   await ctx.close();

@@ -1,7 +1,8 @@
 //! The console's write commands: create and edit orders, hold, cancel and reopen them with a
 //! reason, assign and reassign (转派). Each goes through the domain's rule (`Order::create`,
 //! `Order::assign`, `Order::set_status`) and is committed to the device store before returning;
-//! the sync task uploads it.
+//! the sync task uploads it. Creating and (re)assigning also write the appliance's service
+//! history into the order (`history::snapshot_for`), so the technician gets it offline.
 
 use onsite_domain::household::{Contact, Household};
 use onsite_domain::order::{Appliance, Customer, DispatchStatus, NewOrder, Order, Window};
@@ -160,7 +161,8 @@ impl App {
             let checked = Order::create(new.clone(), &SlaPolicy::PUBLISHED, now)?;
             let change = registry_change(&store, &checked, now)?;
             new.order_no = numbers.next(&mut store, now)?;
-            let order = Order::create(new, &SlaPolicy::PUBLISHED, now)?;
+            let mut order = Order::create(new, &SlaPolicy::PUBLISHED, now)?;
+            order.appliance_history = super::history::snapshot_for(&store, &order)?;
             write_order(&mut store, &order, change, now)?;
             order.order_id
         };
@@ -264,17 +266,24 @@ impl App {
     ) -> Result<DispatchOrderView, AppError> {
         let by = self.dispatcher()?;
         let now = self.now();
-        let profile: TechnicianProfile = {
+        let (profile, history): (TechnicianProfile, _) = {
             let store = lock(&self.store);
             let pid = DocId::Profile(technician_id.to_owned());
             if !store.contains(&pid)? {
                 return Err(AppError::UnknownTechnician(technician_id.to_owned()));
             }
-            store.read(&pid)?
+            let order = read_order(&store, order_id)?;
+            // history: the new assignee gets the appliance's history as it is now.
+            (
+                store.read(&pid)?,
+                super::history::snapshot_for(&store, &order)?,
+            )
         };
         let transfer_id = format!("tr-{}", (self.new_id)());
         self.update_order(order_id, |o| {
-            o.assign(&transfer_id, &profile, reason, &by, now)
+            o.assign(&transfer_id, &profile, reason, &by, now)?;
+            o.appliance_history = history;
+            Ok(())
         })
     }
 }

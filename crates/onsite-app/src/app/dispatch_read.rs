@@ -160,7 +160,7 @@ impl App {
     }
 
     /// The device-local day `offset_days` from today.
-    fn day(&self, offset_days: i32, now: Millis) -> Day {
+    pub(super) fn day(&self, offset_days: i32, now: Millis) -> Day {
         let start = self.local_day_start(now) + offset_days as Millis * 24 * HOUR;
         Day {
             start_ms: start,

@@ -7,7 +7,8 @@ use std::time::Duration;
 
 use onsite_app::view::{Session, SignInRequest};
 use onsite_app::{App, Clock, SyncConfig};
-use onsite_domain::HOUR;
+use onsite_domain::{DocId, HOUR};
+use onsite_testkit::job::{signature_png, signed_job_edits};
 use onsite_testkit::{DAY, PASSWORD, ticking_clock};
 
 /// The device's clock: the tests' day from 08:00, one second further on each reading.
@@ -60,4 +61,23 @@ pub async fn signed_in(dir: &Path, url: &str, user: &str) -> App {
     let app = open(dir);
     sign_in(&app, url, user).await;
     app
+}
+
+/// Do the whole demo job on `order_id` on the technician's device, signature included.
+pub fn complete_job(app: &App, order_id: &str, tech: &str) {
+    let mut store = app.store().lock().expect("store");
+    let order: onsite_domain::order::Order = store
+        .read(&DocId::Order(order_id.to_owned()))
+        .expect("order on the technician's device");
+    store.start_visit(order_id, tech).expect("start the visit");
+    let sha = store
+        .put_attachment(&signature_png(), "image/png")
+        .expect("store the signature");
+    let mut t = DAY + 14 * HOUR;
+    for e in signed_job_edits(order.service_type, "job", "赵敏", &sha) {
+        t += 60_000;
+        store
+            .apply_visit_edit(order_id, tech, e.clone(), t)
+            .unwrap_or_else(|err| panic!("{e:?} refused: {err}"));
+    }
 }
