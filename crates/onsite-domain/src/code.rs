@@ -327,6 +327,13 @@ codes! {
     OrderBadWindow = "order.bad_window",
     /// An assignment to a technician whose profile is not on the device.
     OrderUnknownTechnician = "order.unknown_technician",
+    // conflicts: the conflict review queue's decisions (domain, app)
+    /// The conflict is not (or no longer) derived on the order.
+    ConflictNotFound = "conflict.not_found",
+    /// The conflict was already resolved.
+    ConflictAlreadyResolved = "conflict.already_resolved",
+    /// The action does not resolve this kind of conflict (or not with this technician).
+    ConflictActionNotAllowed = "conflict.action_not_allowed",
 }
 
 impl std::fmt::Display for Code {

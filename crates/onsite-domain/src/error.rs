@@ -153,6 +153,18 @@ pub enum DomainError {
         "{0} row(s) of the file have errors; nothing was imported — fix them and preview again"
     )]
     ImportHasErrors(usize),
+    // conflicts: the review queue's decisions
+    #[error("the conflict '{0}' is not (or no longer) found on the order; reload the review queue")]
+    ConflictNotFound(String),
+    #[error("the conflict '{0}' was already resolved")]
+    ConflictResolved(String),
+    #[error("'{action:?}' does not resolve a '{kind:?}' conflict; pick one of the actions offered")]
+    ActionNotAllowed {
+        kind: crate::status::ConflictKind,
+        action: crate::resolve::ResolutionAction,
+    },
+    #[error("technician '{0}' has no profile on this device; sync first")]
+    UnknownTechnician(String),
 }
 
 impl DomainError {
@@ -208,6 +220,11 @@ impl DomainError {
             BadPhone(_) => Code::RegistryBadPhone,
             WarrantyBeforePurchase(_) => Code::RegistryWarrantyBeforePurchase,
             ImportHasErrors(_) => Code::ImportHasErrors,
+            // conflicts:
+            ConflictNotFound(_) => Code::ConflictNotFound,
+            ConflictResolved(_) => Code::ConflictAlreadyResolved,
+            ActionNotAllowed { .. } => Code::ConflictActionNotAllowed,
+            UnknownTechnician(_) => Code::OrderUnknownTechnician,
         }
     }
 }

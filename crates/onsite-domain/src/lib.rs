@@ -30,6 +30,7 @@ pub mod phone;
 pub mod progress;
 pub mod record;
 pub mod reference;
+pub mod resolve;
 pub mod seed;
 pub mod sla;
 pub mod status;

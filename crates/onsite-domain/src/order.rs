@@ -111,6 +111,11 @@ pub struct Order {
     #[autosurgeon(missing = "Option::default")]
     #[serde(default)]
     pub external_ref: Option<String>,
+    // conflicts: the dispatcher's decisions on the conflict review queue (`resolve`), oldest
+    // first. An order written before this field existed has none.
+    #[autosurgeon(missing = "Vec::new")]
+    #[serde(default)]
+    pub resolutions: Vec<crate::resolve::Resolution>,
 }
 
 /// What a dispatcher enters to create an order.
@@ -164,6 +169,7 @@ impl Order {
             status_changed_at_ms: now,
             dispatcher_notes: Text::default(),
             external_ref: None,
+            resolutions: Vec::new(),
         })
     }
 
