@@ -140,6 +140,10 @@ export const errorsEn: Record<Code, string> = {
   'console.dispatcher_only': 'Only dispatchers and admins may do this (console, customers, import, stock). Sign in as one.',
   'order.bad_window': 'The schedule window must end after it starts.',
   'order.unknown_technician': 'That technician is not on this device yet. Sync first.',
+  // conflicts:
+  'conflict.not_found': 'This conflict no longer applies to the order. The list is reloaded.',
+  'conflict.already_resolved': 'This conflict was already resolved.',
+  'conflict.action_not_allowed': 'That action does not resolve this conflict. Pick one of the actions offered.',
   unknown: 'Something went wrong. Try again; if it happens again, update the app.',
 };
 
@@ -280,6 +284,10 @@ export const errorsZhCN: Record<Code, string> = {
   'console.dispatcher_only': '只有调度员和管理员可以使用调度台，请以调度员身份登录。',
   'order.bad_window': '预约时段的结束时间必须晚于开始时间。',
   'order.unknown_technician': '该技师的资料尚未同步到本设备，请先同步。',
+  // conflicts:
+  'conflict.not_found': '该冲突已不再适用于此工单，列表已重新加载。',
+  'conflict.already_resolved': '该冲突已处理。',
+  'conflict.action_not_allowed': '该操作不能处理此冲突，请选择列出的操作之一。',
   unknown: '出现问题，请重试；如再次出现请更新应用。',
 };
 
