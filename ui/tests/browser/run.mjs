@@ -589,7 +589,7 @@ const scenarios = {
     const action = await page.getAttribute(tid('order-conflict-decision-stopped_while_on_site'), 'data-action');
     expect(action === 'resume', `with the dispatcher's decision: ${action}`);
     expect((await page.textContent(item)).includes('parts arrived'), "and the dispatcher's note");
-    await shot(page, size, '10-order-conflict');
+    await shot(page, size, '15-order-conflict');
     expect(errors.length === 0, `no page errors: ${errors}`);
     await replayedAll(page);
     await ctx.close();
