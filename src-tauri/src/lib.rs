@@ -343,8 +343,16 @@ fn assignment_picker(app: AppState<'_>, order_id: String) -> Reply<PickerView> {
 }
 
 #[tauri::command]
-fn conflicts(app: AppState<'_>) -> Reply<Vec<ConflictView>> {
+fn conflicts(app: AppState<'_>) -> Reply<ConflictQueueView> {
     app.conflicts().map_err(Into::into)
+}
+
+#[tauri::command]
+fn resolve_conflict(
+    app: AppState<'_>,
+    request: ResolveConflictRequest,
+) -> Reply<ConflictQueueView> {
+    app.resolve_conflict(request).map_err(Into::into)
 }
 
 #[tauri::command]
@@ -411,6 +419,7 @@ pub fn with_commands<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R
         reassign_order,
         assignment_picker,
         conflicts,
+        resolve_conflict,
         completions,
         // profiles:
         technicians,

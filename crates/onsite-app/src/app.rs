@@ -24,6 +24,7 @@ use crate::view::*;
 mod account;
 // console: the dispatcher console's commands.
 mod completions;
+mod conflicts;
 mod dispatch;
 mod dispatch_read;
 mod drafts;
@@ -334,16 +335,12 @@ impl App {
         for a in &order.appliances {
             past.insert(a.id.clone(), history::shown_for(&store, &order, &a.id)?);
         }
+        let names = |t: &str| profile_name(&store, t);
+        let own_conflicts = conflicts::order_conflicts(&order, &visit, &tech, &names);
         drop(store);
-        Ok(detail(
-            &order,
-            &visit,
-            &library,
-            card,
-            past,
-            pending_sync,
-            now,
-        ))
+        let mut d = detail(&order, &visit, &library, card, past, pending_sync, now);
+        d.conflicts = own_conflicts;
+        Ok(d)
     }
 
     fn apply(&self, order_id: &str, edit: VisitEdit) -> Result<OrderDetail, AppError> {
@@ -626,6 +623,17 @@ fn photo_mime(bytes: &[u8]) -> Result<&'static str, AppError> {
 }
 
 /// Build the detail view from documents (no store access).
+/// The name on `technician`'s profile when this device holds it, else their id.
+fn profile_name(store: &Store, technician: &str) -> String {
+    let id = DocId::Profile(technician.to_owned());
+    match store.contains(&id) {
+        Ok(true) => store
+            .read::<TechnicianProfile>(&id)
+            .map_or_else(|_| technician.to_owned(), |p| p.name),
+        _ => technician.to_owned(),
+    }
+}
+
 fn detail(
     order: &Order,
     visit: &Visit,
@@ -699,6 +707,7 @@ fn detail(
         fees_total_cents: visit.fees_total_cents(),
         parts_total_cents: visit.parts_total_cents(),
         pending_sync,
+        conflicts: Vec::new(),
     }
 }
 

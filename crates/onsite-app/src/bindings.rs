@@ -66,7 +66,10 @@ pub fn export_to(dir: &Path) -> Result<(), ts_rs::ExportError> {
     DispatchOrderView::export_all_to(dir)?;
     PickerView::export_all_to(dir)?;
     SuggestionView::export_all_to(dir)?;
-    ConflictView::export_all_to(dir)?;
+    // conflicts: the review queue, its decisions and the technician's view of them.
+    ConflictQueueView::export_all_to(dir)?;
+    ResolveConflictRequest::export_all_to(dir)?;
+    OrderConflictView::export_all_to(dir)?;
     CompletionList::export_all_to(dir)?;
     // profiles: the Technicians screen.
     TechniciansView::export_all_to(dir)?;

@@ -18,6 +18,8 @@ pub use console::*;
 // profiles: the console's Technicians screen.
 mod technicians;
 pub use technicians::*;
+mod conflicts;
+pub use conflicts::*;
 
 /// Arguments of `sign_in`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
@@ -361,6 +363,9 @@ pub struct OrderDetail {
     pub parts_total_cents: i64,
     /// The visit has edits this device has not yet delivered to the relay.
     pub pending_sync: bool,
+    /// conflicts: contradictions between the dispatcher's order and this technician's visit
+    /// (cancelled or put on hold while on site, reassigned, …), with the dispatcher's decision.
+    pub conflicts: Vec<OrderConflictView>,
 }
 
 /// An edit the technician or customer makes to the visit. Ids and times are chosen by the app.

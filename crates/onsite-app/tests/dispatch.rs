@@ -189,6 +189,7 @@ async fn an_order_created_offline_reaches_the_technician_and_its_completion_come
         .expect("cancel");
     let conflicts = disp.conflicts().expect("conflicts");
     let found = conflicts
+        .conflicts
         .iter()
         .find(|c| c.order_id == oid)
         .expect("a conflict for the order");

@@ -23,6 +23,7 @@ use onsite_app::{App, AppError, SyncConfig};
 use onsite_domain::completion::MissingKind;
 use onsite_domain::order::Tier;
 use onsite_domain::reference::{ServiceType, TechnicianProfile};
+use onsite_domain::resolve::ResolutionAction;
 use onsite_domain::status::EffectiveStatus;
 use onsite_domain::visit::CheckResult;
 use onsite_domain::{DocId, HOUR, MINUTE, Millis};
@@ -1201,8 +1202,143 @@ fn assign(s: &mut Script, order: &str, to: &str, reason: Option<&str>) -> Dispat
     d
 }
 
+/// A device the browser never sees (a technician on site, another dispatcher): `user` signed in
+/// at `url` on its own folder under `dir`, on `clock`, synced once.
+async fn helper_device(dir: &Path, url: &str, user: &str, clock: &Arc<AtomicI64>) -> App {
+    let folder = dir.join(user);
+    // Ids of their own, so nothing they create collides with the recorded device's.
+    let counter = Arc::new(AtomicU32::new(900));
+    let app = open_app(&folder, clock, &counter, &folder.join("Documents"));
+    let request = SignInRequest {
+        relay_url: url.to_owned(),
+        user: user.to_owned(),
+        password: PASSWORD.to_owned(),
+    };
+    app.sign_in(request).await.expect("helper signs in");
+    wait_for("the helper's first sync", || {
+        app.sync_status().is_ok_and(|s| s.last_synced_ms.is_some())
+    })
+    .await;
+    app
+}
+
+/// Deliver what `app` changed to the relay.
+async fn push(app: &App) {
+    app.stop_sync();
+    assert!(app.start_sync(), "a session to sync");
+    wait_for("the helper's changes to sync", || {
+        app.sync_status()
+            .is_ok_and(|s| s.online && s.pending_changes == 0)
+    })
+    .await;
+}
+
+/// Before the dispatcher looks: tech.a arrived at o-00000 and tech.b at o-00001; another
+/// dispatcher's device put o-00000 on hold and reassigned o-00001 to tech.a.
+async fn conflicts_setup(dir: &Path, url: &str) {
+    let clock = Arc::new(AtomicI64::new(DAY + 9 * HOUR));
+    for (user, order) in [("tech.a", ORDER), ("tech.b", "o-00001")] {
+        let tech = helper_device(dir, url, user, &clock).await;
+        for step in [Step::EnRoute, Step::Arrived] {
+            clock.fetch_add(MINUTE, Ordering::SeqCst);
+            tech.apply_edit(order, EditRequest::Progress { step })
+                .unwrap_or_else(|e| panic!("{user}: {step:?} on {order}: {e:?}"));
+        }
+        push(&tech).await;
+        tech.stop_sync();
+    }
+    let other = helper_device(dir, url, "disp", &clock).await;
+    clock.fetch_add(MINUTE, Ordering::SeqCst);
+    other
+        .hold_order(ORDER, "缺配件 / waiting for parts")
+        .expect("hold");
+    other
+        .reassign_order(
+            "o-00001",
+            "tech.a",
+            "tech.b 需支援 / tech.b needed elsewhere",
+        )
+        .expect("reassign");
+    push(&other).await;
+    other.stop_sync();
+}
+
+/// `conflicts`: the dispatcher reviews the queue, is refused without a note, resumes o-00000
+/// (the decision is recorded on the order and synced); o-00001's reassignment stays open.
+async fn conflicts(s: &mut Script) {
+    s.prelude(false).await;
+    let r = s.app.board(0);
+    s.query("board", json!({ "offsetDays": 0 }), r);
+    let r = s.app.conflicts();
+    let queue = s.query("conflicts", json!({}), r);
+    assert_eq!(queue.open, 2, "two conflicts to decide: {queue:?}");
+    let held = queue
+        .conflicts
+        .iter()
+        .find(|c| c.order_id == ORDER)
+        .expect("the hold while on site")
+        .clone();
+    let resume = held
+        .allowed
+        .iter()
+        .find(|a| a.choice.action == ResolutionAction::Resume)
+        .expect("resume is offered")
+        .choice
+        .clone();
+    let mut request = ResolveConflictRequest {
+        order_id: ORDER.to_owned(),
+        key: held.key.clone(),
+        choice: resume,
+        note: String::new(),
+    };
+    s.tick();
+    let r = s.app.resolve_conflict(request.clone());
+    let e = s
+        .keep("resolve_conflict", json!({ "request": request }), r)
+        .expect_err("a decision needs a note");
+    assert_eq!(e.code, "input.empty", "refused by code");
+    request.note = "配件已到 / parts arrived".to_owned();
+    s.tick();
+    let r = s.app.resolve_conflict(request.clone());
+    let after = s
+        .keep("resolve_conflict", json!({ "request": request }), r)
+        .expect("resumed");
+    assert_eq!(after.open, 1, "the reassignment is still open: {after:?}");
+    assert!(
+        after
+            .conflicts
+            .iter()
+            .any(|c| c.order_id == ORDER && !c.open && c.resolution.is_some()),
+        "the hold is listed as resolved with its decision"
+    );
+    let url = s.relay_url.clone();
+    s.pin_relay_url_to(&url);
+    push(&s.app).await;
+    s.app.stop_sync();
+    s.pin_relay_url();
+}
+
+/// `conflicts-technician`: tech.a on a fresh device sees on o-00000 that dispatch stopped it
+/// while they were on site, and the dispatcher's decision.
+async fn conflicts_technician(s: &mut Script) {
+    s.prelude(false).await;
+    s.today();
+    let d = s.open_order();
+    assert_eq!(
+        d.conflicts
+            .iter()
+            .map(|c| (c.kind, c.resolution.as_ref().map(|r| r.action)))
+            .collect::<Vec<_>>(),
+        [(
+            onsite_domain::status::ConflictKind::StoppedWhileOnSite,
+            Some(ResolutionAction::Resume)
+        )],
+        "the order shows the conflict and the decision"
+    );
+}
+
 /// Every recorded script, one per browser scenario (`ui/tests/fixtures/<name>.json`).
-const SCRIPTS: [&str; 8] = [
+const SCRIPTS: [&str; 9] = [
     "whole-job",
     "incomplete-sign",
     "language",
@@ -1211,6 +1347,8 @@ const SCRIPTS: [&str; 8] = [
     "drafts",
     "lists-and-sign-out",
     "console",
+    // conflicts: also writes `conflicts-technician`.
+    "conflicts",
 ];
 
 fn committed_dir() -> PathBuf {
@@ -1231,6 +1369,21 @@ async fn browser_fixtures_are_the_real_answers() {
             let mut s = Script::start(name, &own.url()).await;
             lists_and_sign_out(&mut s, own).await;
             written.push(s.finish());
+            continue;
+        }
+        if name == "conflicts" {
+            // Changes orders, so it gets a relay of its own; two scripts share it.
+            let own_dir = tempfile::tempdir().expect("temp dir");
+            let own = relay(own_dir.path()).await;
+            conflicts_setup(own_dir.path(), &own.url()).await;
+            let mut d = Script::start(name, &own.url()).await;
+            d.user = "disp";
+            conflicts(&mut d).await;
+            let mut t = Script::start("conflicts-technician", &own.url()).await;
+            conflicts_technician(&mut t).await;
+            written.push(d.finish());
+            written.push(t.finish());
+            own.stop().await;
             continue;
         }
         let mut s = Script::start(name, &url).await;

@@ -359,6 +359,13 @@ codes! {
     ProfileAlreadyWithdrawn = "profile.already_withdrawn",
     /// The certificate is not withdrawn, so there is nothing to reinstate.
     ProfileNotWithdrawn = "profile.not_withdrawn",
+    // conflicts: the conflict review queue's decisions (domain, app)
+    /// The conflict is not (or no longer) derived on the order.
+    ConflictNotFound = "conflict.not_found",
+    /// The conflict was already resolved.
+    ConflictAlreadyResolved = "conflict.already_resolved",
+    /// The action does not resolve this kind of conflict (or not with this technician).
+    ConflictActionNotAllowed = "conflict.action_not_allowed",
 }
 
 impl std::fmt::Display for Code {

@@ -191,6 +191,18 @@ pub enum DomainError {
     AlreadyWithdrawn(String),
     #[error("certificate '{0}' is not withdrawn, so there is nothing to reinstate")]
     NotWithdrawn(String),
+    // conflicts: the review queue's decisions
+    #[error("the conflict '{0}' is not (or no longer) found on the order; reload the review queue")]
+    ConflictNotFound(String),
+    #[error("the conflict '{0}' was already resolved")]
+    ConflictResolved(String),
+    #[error("'{action:?}' does not resolve a '{kind:?}' conflict; pick one of the actions offered")]
+    ActionNotAllowed {
+        kind: crate::status::ConflictKind,
+        action: crate::resolve::ResolutionAction,
+    },
+    #[error("technician '{0}' has no profile on this device; sync first")]
+    UnknownTechnician(String),
 }
 
 impl DomainError {
@@ -266,6 +278,11 @@ impl DomainError {
             ProfileReasonRequired => Code::ProfileReasonRequired,
             AlreadyWithdrawn(_) => Code::ProfileAlreadyWithdrawn,
             NotWithdrawn(_) => Code::ProfileNotWithdrawn,
+            // conflicts:
+            ConflictNotFound(_) => Code::ConflictNotFound,
+            ConflictResolved(_) => Code::ConflictAlreadyResolved,
+            ActionNotAllowed { .. } => Code::ConflictActionNotAllowed,
+            UnknownTechnician(_) => Code::OrderUnknownTechnician,
         }
     }
 }

@@ -32,6 +32,7 @@ pub mod profile;
 pub mod progress;
 pub mod record;
 pub mod reference;
+pub mod resolve;
 pub mod seed;
 pub mod sla;
 pub mod status;

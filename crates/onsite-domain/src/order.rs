@@ -117,6 +117,11 @@ pub struct Order {
     #[autosurgeon(missing = "Vec::new")]
     #[serde(default)]
     pub appliance_history: Vec<crate::history::ServiceEntry>,
+    // conflicts: the dispatcher's decisions on the conflict review queue (`resolve`), oldest
+    // first. An order written before this field existed has none.
+    #[autosurgeon(missing = "Vec::new")]
+    #[serde(default)]
+    pub resolutions: Vec<crate::resolve::Resolution>,
 }
 
 /// What a dispatcher enters to create an order.
@@ -171,6 +176,7 @@ impl Order {
             dispatcher_notes: Text::default(),
             external_ref: None,
             appliance_history: Vec::new(),
+            resolutions: Vec::new(),
         })
     }
 

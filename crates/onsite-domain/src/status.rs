@@ -2,6 +2,7 @@
 //! visits, and the contradictions between them. Contradictions are listed as [`Conflict`]s for a
 //! dispatcher to review; they are never resolved silently by last-writer-wins.
 
+use autosurgeon::{Hydrate, Reconcile};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
@@ -76,7 +77,21 @@ pub enum Conflict {
 /// Which contradiction a [`Conflict`] is: the `code` tag it carries on the wire. A vocabulary of
 /// its own (a conflict is a finding to review, not a refused request), so not an error
 /// [`crate::Code`]; typed for the UI with ts-rs all the same.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, TS)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Reconcile,
+    Hydrate,
+    Serialize,
+    Deserialize,
+    TS,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum ConflictKind {
     CancelledButCompleted,

@@ -215,3 +215,36 @@ fn an_order_number_is_used_by_one_order_only() {
     let resp = net.exchange(&mut disp);
     assert!(resp.rejected.is_empty(), "{:?}", resp.rejected);
 }
+
+#[test]
+fn a_dispatchers_decision_on_a_conflict_is_accepted_and_stored() {
+    use onsite_domain::resolve::{Resolution, ResolutionAction};
+    use onsite_domain::status::ConflictKind;
+    let mut net = Network::in_memory();
+    let mut disp = SimDevice::dispatcher_with_orders(1);
+    net.sync_until_quiet(&mut disp);
+    let decision = Resolution {
+        id: "rs-1".into(),
+        conflict: "stopped_while_on_site|tech.a|on_hold".into(),
+        kind: ConflictKind::StoppedWhileOnSite,
+        technicians: vec!["tech.a".into()],
+        action: ResolutionAction::KeepStopped,
+        technician_id: None,
+        note: "客户明天在家 / customer home tomorrow".into(),
+        by: "disp".into(),
+        at_ms: DAY + HOUR,
+    };
+    let recorded = decision.clone();
+    disp.edit_order(&order_id(0), move |o| o.resolutions.push(recorded));
+    let resp = net.exchange(&mut disp);
+    assert!(
+        resp.rejected.is_empty(),
+        "the relay's order rules do not refuse a decision: {:?}",
+        resp.rejected
+    );
+    assert_eq!(
+        stored_order(&net, &order_id(0)).resolutions,
+        vec![decision],
+        "the decision is stored on the order"
+    );
+}

@@ -47,11 +47,13 @@ import type { ImportCommitRequest } from './generated/ImportCommitRequest';
 import type { ImportPreview } from './generated/ImportPreview';
 import type { ImportResult } from './generated/ImportResult';
 import type { ImportSource } from './generated/ImportSource';
+// conflicts:
+import type { ConflictQueueView } from './generated/ConflictQueueView';
+import type { ResolveConflictRequest } from './generated/ResolveConflictRequest';
 // console: the dispatcher console's types.
 import type { BoardView } from './generated/BoardView';
 import type { CompletionList } from './generated/CompletionList';
 import type { CompletionView } from './generated/CompletionView';
-import type { ConflictView } from './generated/ConflictView';
 import type { CustomerMatch } from './generated/CustomerMatch';
 import type { DispatchOrderView } from './generated/DispatchOrderView';
 import type { EditOrderRequest } from './generated/EditOrderRequest';
@@ -169,7 +171,9 @@ export const backend = {
   reassignOrder: (orderId: string, technicianId: string, reason: string) =>
     call<DispatchOrderView>('reassign_order', { orderId, technicianId, reason }),
   assignmentPicker: (orderId: string) => call<PickerView>('assignment_picker', { orderId }),
-  conflicts: () => call<ConflictView[]>('conflicts'),
+  // conflicts: the review queue and the dispatcher's decisions.
+  conflicts: () => call<ConflictQueueView>('conflicts'),
+  resolveConflict: (request: ResolveConflictRequest) => call<ConflictQueueView>('resolve_conflict', { request }),
   completions: () => call<CompletionList>('completions'),
   onOrderCompleted: (cb: (c: CompletionView) => void): Promise<UnlistenFn> =>
     on<CompletionView>('order-completed', cb),

@@ -156,6 +156,10 @@ export const errorsEn: Record<Code, string> = {
   'profile.reason_required': 'Say why.',
   'profile.already_withdrawn': 'This certificate is already withdrawn.',
   'profile.not_withdrawn': 'This certificate is not withdrawn.',
+  // conflicts:
+  'conflict.not_found': 'This conflict no longer applies to the order. The list is reloaded.',
+  'conflict.already_resolved': 'This conflict was already resolved.',
+  'conflict.action_not_allowed': 'That action does not resolve this conflict. Pick one of the actions offered.',
   unknown: 'Something went wrong. Try again; if it happens again, update the app.',
 };
 
@@ -312,6 +316,10 @@ export const errorsZhCN: Record<Code, string> = {
   'profile.reason_required': '请填写原因。',
   'profile.already_withdrawn': '该证件已被吊销。',
   'profile.not_withdrawn': '该证件未被吊销。',
+  // conflicts:
+  'conflict.not_found': '该冲突已不再适用于此工单，列表已重新加载。',
+  'conflict.already_resolved': '该冲突已处理。',
+  'conflict.action_not_allowed': '该操作不能处理此冲突，请选择列出的操作之一。',
   unknown: '出现问题，请重试；如再次出现请更新应用。',
 };
 

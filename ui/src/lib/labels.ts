@@ -19,6 +19,8 @@ import type { DispatchStatusView } from './generated/DispatchStatusView';
 import type { NotQualified } from './generated/NotQualified';
 // profiles:
 import type { CertificateActionKind } from './generated/CertificateActionKind';
+// conflicts:
+import type { ResolutionAction } from './generated/ResolutionAction';
 
 export const tierLabel: Record<Tier, MessageKey> = {
   Standard: 'tier.standard',
@@ -156,4 +158,27 @@ export const dispatchStatusLabel: Record<DispatchStatusView, MessageKey> = {
 export const certificateActionLabel: Record<CertificateActionKind, MessageKey> = {
   Withdrawn: 'techs.action_withdrawn',
   Reinstated: 'techs.action_reinstated',
+};
+
+// conflicts: the review queue's decisions, and a conflict in the technician's words.
+
+export const resolutionLabel: Record<ResolutionAction, MessageKey> = {
+  accept_completion: 'resolution.accept_completion',
+  keep_cancelled: 'resolution.keep_cancelled',
+  resume: 'resolution.resume',
+  keep_stopped: 'resolution.keep_stopped',
+  give_back: 'resolution.give_back',
+  keep_reassignment: 'resolution.keep_reassignment',
+  keep_assignee: 'resolution.keep_assignee',
+  choose_completion: 'resolution.choose_completion',
+  acknowledge: 'resolution.acknowledge',
+};
+
+export const orderConflictLabel: Record<ConflictKind, MessageKey> = {
+  cancelled_but_completed: 'order_conflict.cancelled_but_completed',
+  stopped_while_on_site: 'order_conflict.stopped_while_on_site',
+  reassigned_while_on_site: 'order_conflict.reassigned_while_on_site',
+  completed_by_previous_assignee: 'order_conflict.completed_by_previous_assignee',
+  multiple_completions: 'order_conflict.multiple_completions',
+  modified_after_signing: 'order_conflict.modified_after_signing',
 };

@@ -25,12 +25,14 @@ import handoverLock from '../fixtures/handover-lock.json';
 import drafts from '../fixtures/drafts.json';
 import listsAndSignOut from '../fixtures/lists-and-sign-out.json';
 import consoleScript from '../fixtures/console.json';
+import conflictsScript from '../fixtures/conflicts.json';
+import conflictsTechnician from '../fixtures/conflicts-technician.json';
 
 type Exchange = { cmd: string; args: Record<string, unknown>; ok?: unknown; err?: CommandError };
 type Fixture = { script: string; exchanges: Exchange[] };
 
 const fixtures: Record<string, Fixture> = {};
-for (const f of [wholeJob, incompleteSign, language, offline, handoverLock, drafts, listsAndSignOut, consoleScript] as Fixture[]) {
+for (const f of [wholeJob, incompleteSign, language, offline, handoverLock, drafts, listsAndSignOut, consoleScript, conflictsScript, conflictsTechnician] as Fixture[]) {
   fixtures[f.script] = f;
 }
 
@@ -65,6 +67,8 @@ const MUTATIONS = new Set([
   'save_profile',
   'withdraw_certificate',
   'reinstate_certificate',
+  // conflicts:
+  'resolve_conflict',
 ]);
 /** Arguments that are not part of a key: bytes drawn or generated in the browser, the relay typed. */
 const UNKEYED = new Set(['bytes_base64', 'png_base64', 'relay_url']);

@@ -212,10 +212,11 @@ async function dispatcherConsole(size, locale) {
   expect(await page.evaluate(() => window.__mock.replayed('reassign_order', 'tech.a')), 'the reassignment went through the real command');
   await consoleShot(page, size, lang, '04-reassigned');
 
-  for (const [view, name] of [['conflicts', '05-conflicts'], ['completions', '06-completions']]) {
+  // The conflicts screen's screenshot is conflictReview's, on a queue with conflicts.
+  for (const [view, name] of [['conflicts', null], ['completions', '06-completions']]) {
     await page.click(tid(`console-nav-${view}`));
     await page.waitForLoadState('networkidle');
-    await consoleShot(page, size, lang, name);
+    if (name) await consoleShot(page, size, lang, name);
   }
   await page.click(tid('console-nav-customers'));
   await page.fill(tid('customers-query'), '张伟');
@@ -307,6 +308,38 @@ async function dispatcherConsole(size, locale) {
   expect((await page.getAttribute(tid('tech-tech.b'), 'data-certificate')) === 'Withdrawn', 'the list shows it at once');
   expect((await page.locator(`${tid('tech-actions')} li`).count()) === 1, 'the withdrawal is on record');
   await consoleShot(page, size, lang, '13-technicians');
+  expect(errors.length === 0, `no page errors: ${errors}`);
+  await replayedAll(page);
+  await ctx.close();
+}
+
+/** The conflict review queue, replaying `conflicts.json`: a hold while tech.a was on site is
+ * refused without a note, then resumed; it stays listed as resolved with the decision. */
+async function conflictReview(size, locale) {
+  const lang = locale === 'zh-CN' ? 'zh-CN' : 'en';
+  const { ctx, page, errors } = await open(size, 'conflicts', { locale });
+  await page.locator(tid('signin-submit')).waitFor();
+  await page.fill(tid('signin-user'), 'disp');
+  await page.fill(tid('signin-password'), PASSWORD);
+  await page.click(tid('signin-submit'));
+  await page.locator(tid('console')).waitFor();
+  await page.click(tid('console-nav-conflicts'));
+  const held = tid('conflict-o-00000-stopped_while_on_site');
+  await page.locator(held).waitFor();
+  expect((await page.getAttribute(tid('conflicts-open'), 'data-count')) === '2', 'two conflicts are open');
+  expect((await page.getAttribute(held, 'data-state')) === 'open', 'the hold is open');
+  expect((await page.locator(tid('conflict-action-o-00001-reassigned_while_on_site-give_back')).count()) === 1,
+    'giving the reassigned order back is offered');
+  await page.click(tid('conflict-action-o-00000-stopped_while_on_site-resume'));
+  expect((await errorCode(page)) === 'input.empty', 'a decision without a note is refused');
+  await page.fill(tid('conflict-note-o-00000-stopped_while_on_site'), '配件已到 / parts arrived');
+  await page.click(tid('conflict-action-o-00000-stopped_while_on_site-resume'));
+  await page.waitForFunction((sel) => document.querySelector(sel)?.getAttribute('data-state') === 'resolved', held);
+  const decision = await page.getAttribute(tid('conflict-resolution-o-00000-stopped_while_on_site'), 'data-action');
+  expect(decision === 'resume', `listed as resolved with the decision: ${decision}`);
+  expect((await page.getAttribute(tid('conflicts-open'), 'data-count')) === '1', 'one conflict left open');
+  await checkTouchTargets(page, 'conflicts');
+  await consoleShot(page, size, lang, '05-conflicts');
   expect(errors.length === 0, `no page errors: ${errors}`);
   await replayedAll(page);
   await ctx.close();
@@ -604,6 +637,33 @@ const scenarios = {
 
   async 'dispatcher console (zh-CN)'(size) {
     await dispatcherConsole(size, 'zh-CN');
+  },
+
+  async 'conflict review: a decision recorded on the order (en)'(size) {
+    await conflictReview(size, 'en-US');
+  },
+
+  async 'conflict review (zh-CN)'(size) {
+    await conflictReview(size, 'zh-CN');
+  },
+
+  async "the technician's order shows its conflict and the dispatcher's decision"(size) {
+    const { ctx, page, errors } = await open(size, 'conflicts-technician');
+    await page.locator(tid('signin-submit')).waitFor();
+    await page.fill(tid('signin-user'), 'tech.a');
+    await page.fill(tid('signin-password'), PASSWORD);
+    await page.click(tid('signin-submit'));
+    await page.click(tid('order-o-00000'));
+    const item = tid('order-conflict-stopped_while_on_site');
+    await page.locator(item).waitFor();
+    expect((await page.textContent(item)).includes('while you were on site'), 'the conflict in plain words');
+    const action = await page.getAttribute(tid('order-conflict-decision-stopped_while_on_site'), 'data-action');
+    expect(action === 'resume', `with the dispatcher's decision: ${action}`);
+    expect((await page.textContent(item)).includes('parts arrived'), "and the dispatcher's note");
+    await shot(page, size, '15-order-conflict');
+    expect(errors.length === 0, `no page errors: ${errors}`);
+    await replayedAll(page);
+    await ctx.close();
   },
 
   async 'offline badge'(size) {

@@ -1,5 +1,5 @@
 //! The console's read commands: the board, the assignment picker, one order, customers found by
-//! phone or name, the SLA preview and the conflict review queue. Everything is computed by the
+//! phone or name and the SLA preview (the conflict review queue is `conflicts.rs`). Everything is computed by the
 //! domain (`onsite_domain::board`, `sla`, `status`) from the replicas on this device.
 
 use std::collections::BTreeMap;
@@ -9,7 +9,6 @@ use onsite_domain::household::Household;
 use onsite_domain::order::{DispatchStatus, Order, Tier, Window};
 use onsite_domain::reference::TechnicianProfile;
 use onsite_domain::sla::{SlaBadge, SlaPolicy};
-use onsite_domain::status::{self, Conflict};
 use onsite_domain::suggest;
 use onsite_domain::visit::Visit;
 use onsite_domain::{DocId, HOUR, Millis};
@@ -367,58 +366,5 @@ impl App {
             });
         }
         Ok(out)
-    }
-
-    /// Every conflict the domain derives on this device, by order number.
-    pub fn conflicts(&self) -> Result<Vec<ConflictView>, AppError> {
-        self.dispatcher()?;
-        let snap = Snapshot::read(&lock(&self.store))?;
-        let mut orders: Vec<&Order> = snap.orders.iter().collect();
-        orders.sort_by(|a, b| {
-            a.order_no
-                .cmp(&b.order_no)
-                .then(a.order_id.cmp(&b.order_id))
-        });
-        let mut out = Vec::new();
-        for order in orders {
-            let derived = status::derive(order, snap.visits_of(&order.order_id));
-            for c in &derived.conflicts {
-                out.push(conflict_view(order, derived.status, c, &snap));
-            }
-        }
-        Ok(out)
-    }
-}
-
-fn conflict_view(
-    order: &Order,
-    status: onsite_domain::status::EffectiveStatus,
-    c: &Conflict,
-    snap: &Snapshot,
-) -> ConflictView {
-    let (technicians, sections): (Vec<String>, Vec<String>) = match c {
-        Conflict::CancelledButCompleted { technician_id }
-        | Conflict::StoppedWhileOnSite { technician_id, .. }
-        | Conflict::CompletedByPreviousAssignee { technician_id, .. } => {
-            (vec![technician_id.clone()], Vec::new())
-        }
-        Conflict::ReassignedWhileOnSite { previous, .. } => (vec![previous.clone()], Vec::new()),
-        Conflict::MultipleCompletions { technician_ids } => (technician_ids.clone(), Vec::new()),
-        Conflict::ModifiedAfterSigning {
-            technician_id,
-            sections,
-        } => (vec![technician_id.clone()], sections.clone()),
-    };
-    ConflictView {
-        order_id: order.order_id.clone(),
-        order_no: order.order_no.clone(),
-        kind: c.code(),
-        status,
-        dispatch_status: dispatch_status_view(order.status),
-        status_reason: order.status_reason.clone(),
-        technician_names: technicians.iter().map(|t| snap.name_of(t)).collect(),
-        technicians,
-        current_assignee: order.assignee.clone(),
-        sections,
     }
 }

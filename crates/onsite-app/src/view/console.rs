@@ -2,7 +2,7 @@
 
 use onsite_domain::order::Tier;
 use onsite_domain::reference::{CertificateState, NotQualified, ServiceType};
-use onsite_domain::status::{ConflictKind, EffectiveStatus};
+use onsite_domain::status::EffectiveStatus;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
@@ -245,23 +245,6 @@ pub struct SuggestionView {
     /// Free in time for the SLA deadlines.
     pub meets_deadline: bool,
     pub reasons: Vec<onsite_domain::suggest::Reason>,
-}
-
-/// One contradiction to review, with the facts needed to decide.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
-pub struct ConflictView {
-    pub order_id: String,
-    pub order_no: String,
-    pub kind: ConflictKind,
-    pub status: EffectiveStatus,
-    pub dispatch_status: DispatchStatusView,
-    pub status_reason: String,
-    /// The technicians the conflict is about (one, or several for multiple completions).
-    pub technicians: Vec<String>,
-    pub technician_names: Vec<String>,
-    pub current_assignee: Option<String>,
-    /// Sections of the signed record that changed (modified after signing).
-    pub sections: Vec<String>,
 }
 
 /// A completed and signed visit (the Completions list and the `order-completed` event).

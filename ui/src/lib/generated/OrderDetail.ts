@@ -6,6 +6,7 @@ import type { FeeLineView } from "./FeeLineView";
 import type { HomeCheckView } from "./HomeCheckView";
 import type { MissingView } from "./MissingView";
 import type { OrderCard } from "./OrderCard";
+import type { OrderConflictView } from "./OrderConflictView";
 import type { PartLineView } from "./PartLineView";
 import type { RatingView } from "./RatingView";
 import type { SignedView } from "./SignedView";
@@ -26,4 +27,9 @@ missing: Array<MissingView>, signed: SignedView | null, fees_total_cents: number
 /**
  * The visit has edits this device has not yet delivered to the relay.
  */
-pending_sync: boolean, };
+pending_sync: boolean, 
+/**
+ * conflicts: contradictions between the dispatcher's order and this technician's visit
+ * (cancelled or put on hold while on site, reassigned, …), with the dispatcher's decision.
+ */
+conflicts: Array<OrderConflictView>, };
