@@ -97,6 +97,7 @@ async function replayedAll(page) {
 async function shot(page, size, name) {
   const dir = join(artifacts, size.name);
   await mkdir(dir, { recursive: true });
+  await topOfPage(page);
   await page.screenshot({ path: join(dir, `${name}.png`), fullPage: true });
 }
 
@@ -104,7 +105,13 @@ async function shot(page, size, name) {
 async function consoleShot(page, size, lang, name) {
   const dir = join(artifacts, 'dispatcher');
   await mkdir(dir, { recursive: true });
+  await topOfPage(page);
   await page.screenshot({ path: join(dir, `${size.name}-${lang}-${name}.png`), fullPage: true });
+}
+
+/** A full-page screenshot of a scrolled page draws the sticky bars where the scroll left them. */
+async function topOfPage(page) {
+  await page.evaluate(() => window.scrollTo(0, 0));
 }
 
 const tid = (id) => `[data-testid="${id}"]`;
