@@ -176,16 +176,6 @@ pub fn seed_demo(
     })
 }
 
-/// A small real PNG standing in for a customer's signature on the past visits (two black
-/// pixels; different bytes from the tests' one-pixel signature, so it never pre-fills their
-/// attachment checks).
-const PAST_SIGNATURE_PNG: [u8; 68] = [
-    0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x48, 0x44, 0x52,
-    0x00, 0x00, 0x00, 0x02, 0x00, 0x00, 0x00, 0x01, 0x08, 0x00, 0x00, 0x00, 0x00, 0xd1, 0x49, 0x20,
-    0x56, 0x00, 0x00, 0x00, 0x0b, 0x49, 0x44, 0x41, 0x54, 0x78, 0x9c, 0x63, 0x60, 0x60, 0x00, 0x00,
-    0x00, 0x03, 0x00, 0x01, 0xb8, 0xad, 0x3a, 0x63, 0x00, 0x00, 0x00, 0x00, 0x49, 0x45, 0x4e, 0x44,
-    0xae, 0x42, 0x60, 0x82,
-];
 
 /// The past orders of the households of the first (up to four) demo orders, each assigned to the
 /// technician who has that household today and completed with a signed visit
@@ -199,11 +189,13 @@ fn past_jobs(
     day_start: Millis,
     now: Millis,
 ) -> Result<Vec<DocId>, SeedError> {
-    use sha2::Digest as _;
     let library = templates::builtin_library();
     let fees = seed::fee_schedule(day_start - seed::YEAR);
     let parts = seed::parts_catalogue();
-    let signature = hex::encode(sha2::Sha256::digest(PAST_SIGNATURE_PNG));
+    // A handwritten-looking stroke (not the tests' one-pixel signature, so it never pre-fills
+    // their attachment checks).
+    let past_signature = onsite_record::signature::demo_signature();
+    let signature = past_signature.sha256.clone();
     let mut ids = Vec::new();
     for n in 0..orders.min(4) {
         let profile = &profiles[(n as usize) % profiles.len()];
@@ -211,7 +203,7 @@ fn past_jobs(
             &StoredAttachment {
                 sha256: signature.clone(),
                 mime: "image/png".to_owned(),
-                bytes: PAST_SIGNATURE_PNG.to_vec(),
+                bytes: past_signature.png.clone(),
                 uploaders: vec![profile.technician_id.clone()],
             },
             now,

@@ -86,6 +86,31 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
 }
 
+/// A handwritten-looking signature for demo data (the demo company's past visits): a cursive
+/// stroke drawn on a white 480×140 pad, then normalised like every customer's signature.
+/// Deterministic: the same bytes every time.
+pub fn demo_signature() -> NormalisedSignature {
+    let mut pad = GrayImage::from_pixel(480, 140, Luma([255]));
+    let mut t = 0.0_f64;
+    while t < 1.0 {
+        // Three loops travelling right, with a slant and a fading swing: a plausible hand.
+        let x = 40.0 + 380.0 * t + 18.0 * (t * 6.0 * std::f64::consts::TAU).cos();
+        let y = 70.0 - 38.0 * (t * 6.0 * std::f64::consts::TAU).sin() * (1.0 - 0.5 * t);
+        for (dx, dy) in [(0, 0), (1, 0), (0, 1), (1, 1)] {
+            let (px, py) = (x as u32 + dx, y as u32 + dy);
+            if px < pad.width() && py < pad.height() {
+                pad.put_pixel(px, py, Luma([20]));
+            }
+        }
+        t += 0.0005;
+    }
+    let mut png = Vec::new();
+    PngEncoder::new(&mut png)
+        .write_image(pad.as_raw(), pad.width(), pad.height(), image::ExtendedColorType::L8)
+        .expect("a grey image encodes as PNG");
+    normalise(&png).expect("the demo stroke is a signature")
+}
+
 /// Validate and normalise the PNG a signature pad produced.
 pub fn normalise(png: &[u8]) -> Result<NormalisedSignature, SignatureError> {
     if png.len() > MAX_INPUT_BYTES {
@@ -211,6 +236,16 @@ fn encode(img: &GrayImage) -> Result<Vec<u8>, SignatureError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_demo_signature_is_a_real_normalised_signature_and_always_the_same() {
+        let a = demo_signature();
+        assert_eq!(a.png, demo_signature().png, "deterministic: the seed's hashes never move");
+        assert_eq!(a.height, OUTPUT_HEIGHT, "normalised like a customer's");
+        assert!(a.width > 2 * OUTPUT_HEIGHT, "a wide, written stroke: {}", a.width);
+        let again = normalise(&a.png).expect("it passes the pad's own checks");
+        assert_eq!(again.height, OUTPUT_HEIGHT);
+    }
 
     #[test]
     fn codes_are_stable() {
