@@ -176,7 +176,6 @@ pub fn seed_demo(
     })
 }
 
-
 /// The past orders of the households of the first (up to four) demo orders, each assigned to the
 /// technician who has that household today and completed with a signed visit
 /// ([`seed::job_edits`] + [`seed::sign_edit`]), appended to `docs`. The signature image is stored

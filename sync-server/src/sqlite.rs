@@ -104,7 +104,16 @@ CREATE TABLE sign_in_attempts(
     locked_until_ms INTEGER NOT NULL
 );
 "#,
+    // The record hash of each signed visit (filled from the documents by `backfill_record_hashes`
+    // when this migration runs, and by every commit after).
+    r#"
+ALTER TABLE docs ADD COLUMN record_hash TEXT;
+CREATE INDEX docs_by_record_hash ON docs(record_hash);
+"#,
 ];
+
+/// The migration that added `docs.record_hash`: the visits stored before it are indexed when it runs.
+const RECORD_HASH_MIGRATION: usize = 5;
 
 /// The SQLite storage. One connection behind a mutex: SQLite has one writer anyway, and holding
 /// it for a whole sync request keeps the feed cursor consistent with the commits.
@@ -125,6 +134,9 @@ impl SqliteStorage {
         for (i, m) in MIGRATIONS.iter().enumerate().skip(version as usize) {
             tx.execute_batch(m)?;
             tx.pragma_update(None, "user_version", (i + 1) as i64)?;
+            if i + 1 == RECORD_HASH_MIGRATION {
+                backfill_record_hashes(&tx)?;
+            }
         }
         tx.commit()?;
         Ok(SqliteStorage {
@@ -192,6 +204,29 @@ fn parse_doc_id(s: &str) -> Result<DocId, StorageError> {
         .map_err(|_| StorageError::Corrupt(format!("stored document id '{s}'")))
 }
 
+/// Index the record hash of every signed visit already stored (once, in the migration's
+/// transaction). A visit that does not load is left unindexed: it verifies nothing anyway.
+fn backfill_record_hashes(tx: &rusqlite::Transaction<'_>) -> Result<(), StorageError> {
+    let mut visits = tx.prepare("SELECT doc_id, bytes FROM docs WHERE doc_id LIKE 'visit:%'")?;
+    let rows = visits
+        .query_map([], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, Vec<u8>>(1)?))
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut set = tx.prepare("UPDATE docs SET record_hash = ?2 WHERE doc_id = ?1")?;
+    for (doc_id, bytes) in rows {
+        let hash = onsite_domain::doc::load(&bytes)
+            .ok()
+            .and_then(|d| onsite_domain::doc::read::<onsite_domain::visit::Visit>(&d).ok())
+            .and_then(|v| v.signature)
+            .map(|sig| sig.record_hash);
+        if let Some(hash) = hash {
+            set.execute(params![doc_id, hash])?;
+        }
+    }
+    Ok(())
+}
+
 /// [`DocStore`] over a locked connection, for the duration of one request.
 struct Docs<'a>(&'a mut Connection);
 
@@ -202,9 +237,9 @@ impl Docs<'_> {
         with_bytes: bool,
     ) -> Result<Option<(DocMeta, Vec<u8>)>, StorageError> {
         let sql = if with_bytes {
-            "SELECT heads, size, order_no, assignee, assignees_ever, bytes FROM docs WHERE doc_id = ?1"
+            "SELECT heads, size, order_no, assignee, assignees_ever, bytes, record_hash FROM docs WHERE doc_id = ?1"
         } else {
-            "SELECT heads, size, order_no, assignee, assignees_ever, x'' FROM docs WHERE doc_id = ?1"
+            "SELECT heads, size, order_no, assignee, assignees_ever, x'', record_hash FROM docs WHERE doc_id = ?1"
         };
         let row = self
             .0
@@ -217,10 +252,11 @@ impl Docs<'_> {
                     r.get::<_, Option<String>>(3)?,
                     r.get::<_, Option<String>>(4)?,
                     r.get::<_, Vec<u8>>(5)?,
+                    r.get::<_, Option<String>>(6)?,
                 ))
             })
             .optional()?;
-        let Some((heads, size, order_no, assignee, ever, bytes)) = row else {
+        let Some((heads, size, order_no, assignee, ever, bytes, record_hash)) = row else {
             return Ok(None);
         };
         let order = order_no.map(|order_no| OrderFacts {
@@ -238,6 +274,7 @@ impl Docs<'_> {
                 heads: decode_heads(&heads)?,
                 size: size as u64,
                 order,
+                record_hash,
             },
             bytes,
         )))
@@ -281,11 +318,12 @@ impl DocStore for Docs<'_> {
                 "INSERT INTO access_events(seq, user_id, doc_id, granted) VALUES (?1, ?2, ?3, ?4)",
             )?;
             let mut put = tx.prepare_cached(
-                "INSERT INTO docs(doc_id, bytes, heads, size, order_no, assignee, assignees_ever, updated_seq)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+                "INSERT INTO docs(doc_id, bytes, heads, size, order_no, assignee, assignees_ever, updated_seq, record_hash)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
                  ON CONFLICT(doc_id) DO UPDATE SET bytes = excluded.bytes, heads = excluded.heads,
                    size = excluded.size, order_no = excluded.order_no, assignee = excluded.assignee,
-                   assignees_ever = excluded.assignees_ever, updated_seq = excluded.updated_seq",
+                   assignees_ever = excluded.assignees_ever, updated_seq = excluded.updated_seq,
+                   record_hash = excluded.record_hash",
             )?;
             for w in writes {
                 let id = w.doc.to_string();
@@ -316,7 +354,8 @@ impl DocStore for Docs<'_> {
                     o.map(|o| o.order_no.as_str()),
                     o.and_then(|o| o.assignee.as_deref()),
                     o.map(|o| o.assignees_ever.join(",")),
-                    seq
+                    seq,
+                    w.meta.record_hash
                 ])?;
             }
         }
@@ -546,6 +585,17 @@ impl RelayStorage for SqliteStorage {
     fn doc(&self, doc: &DocId) -> Result<Option<Vec<u8>>, StorageError> {
         let mut conn = self.conn()?;
         Ok(Docs(&mut conn).load(doc)?.map(|d| d.bytes))
+    }
+
+    fn signed_record_exists(&self, order_no: &str, hash: &str) -> Result<bool, StorageError> {
+        let conn = self.conn()?;
+        let mut st = conn.prepare_cached(
+            "SELECT 1 FROM docs AS v JOIN docs AS o
+               ON o.doc_id = 'order:' || substr(v.doc_id, 7, instr(substr(v.doc_id, 7), ':') - 1)
+             WHERE v.record_hash = ?2 AND v.doc_id LIKE 'visit:%' AND o.order_no = ?1
+             LIMIT 1",
+        )?;
+        Ok(st.exists(params![order_no, hash])?)
     }
 
     fn order_record(&self, order_no: &str) -> Result<Option<OrderRecord>, StorageError> {

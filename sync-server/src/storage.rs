@@ -102,6 +102,10 @@ pub trait RelayStorage: Send + Sync + 'static {
     fn head_seq(&self) -> Result<u64, StorageError>;
     /// Saved bytes of one document.
     fn doc(&self, doc: &DocId) -> Result<Option<Vec<u8>>, StorageError>;
+    /// Whether a visit of the order numbered `order_no` carries a customer's signature over the
+    /// record hash `hash` — an index lookup, no document loaded, the same work whether or not
+    /// the number exists (the public verify page asks this first).
+    fn signed_record_exists(&self, order_no: &str, hash: &str) -> Result<bool, StorageError>;
     /// The one order with this human order number and its visits (for the public verify page);
     /// `None` when no order, or more than one, has the number.
     fn order_record(&self, order_no: &str) -> Result<Option<OrderRecord>, StorageError>;

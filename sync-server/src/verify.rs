@@ -37,10 +37,20 @@ pub(crate) fn lang_of(headers: &HeaderMap) -> Lang {
 /// Look the record up; any failure to read it shows as "unknown", never as an error page that
 /// could tell a prober more than a wrong link would.
 fn summary(state: &AppState, order_no: &str, hash: &str) -> Result<VerifySummary, StatusCode> {
-    let record = state.storage().order_record(order_no).map_err(|e| {
+    let failed = |e: crate::storage::StorageError| {
         tracing::error!(error = %e, "verify: storage failed");
         StatusCode::SERVICE_UNAVAILABLE
-    })?;
+    };
+    // A number and hash no customer signed are "unknown" after one index lookup, whether or not
+    // the number exists: neither the answer nor its time tells a prober which numbers are real.
+    if !state
+        .storage()
+        .signed_record_exists(order_no, hash)
+        .map_err(failed)?
+    {
+        return Ok(VerifySummary::unknown(UTC_OFFSET_MINUTES));
+    }
+    let record = state.storage().order_record(order_no).map_err(failed)?;
     let Some(record) = record else {
         return Ok(VerifySummary::unknown(UTC_OFFSET_MINUTES));
     };

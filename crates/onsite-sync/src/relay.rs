@@ -34,6 +34,10 @@ pub struct DocMeta {
     pub size: u64,
     /// For `order:` documents: what access control needs.
     pub order: Option<OrderFacts>,
+    /// For `visit:` documents the customer signed: the record hash they signed, so the public
+    /// verify page finds a record by number and hash without loading any document (and answers
+    /// a wrong hash for a real number as fast as an unknown number).
+    pub record_hash: Option<String>,
 }
 
 /// A stored document: its saved bytes and meta.
@@ -476,6 +480,7 @@ fn write_of(
         heads: copy.get_heads(),
         size: bytes.len() as u64,
         order: None,
+        record_hash: signed_record_hash(doc_id, copy),
     };
     let mut access_changes = Vec::new();
     let mut order = None;
@@ -504,6 +509,17 @@ fn write_of(
         },
         order,
     ))
+}
+
+/// The record hash a `visit:` document's signature carries, if it is signed.
+fn signed_record_hash(doc_id: &DocId, copy: &AutoCommit) -> Option<String> {
+    match doc_id {
+        DocId::Visit { .. } => doc::read::<onsite_domain::visit::Visit>(copy)
+            .ok()?
+            .signature
+            .map(|s| s.record_hash),
+        _ => None,
+    }
 }
 
 /// Step 3: store every accepted write in one commit; `None` when there is nothing to store.
