@@ -106,7 +106,12 @@ pub fn demo_signature() -> NormalisedSignature {
     }
     let mut png = Vec::new();
     PngEncoder::new(&mut png)
-        .write_image(pad.as_raw(), pad.width(), pad.height(), image::ExtendedColorType::L8)
+        .write_image(
+            pad.as_raw(),
+            pad.width(),
+            pad.height(),
+            image::ExtendedColorType::L8,
+        )
         .expect("a grey image encodes as PNG");
     normalise(&png).expect("the demo stroke is a signature")
 }
@@ -240,9 +245,17 @@ mod tests {
     #[test]
     fn the_demo_signature_is_a_real_normalised_signature_and_always_the_same() {
         let a = demo_signature();
-        assert_eq!(a.png, demo_signature().png, "deterministic: the seed's hashes never move");
+        assert_eq!(
+            a.png,
+            demo_signature().png,
+            "deterministic: the seed's hashes never move"
+        );
         assert_eq!(a.height, OUTPUT_HEIGHT, "normalised like a customer's");
-        assert!(a.width > 2 * OUTPUT_HEIGHT, "a wide, written stroke: {}", a.width);
+        assert!(
+            a.width > 2 * OUTPUT_HEIGHT,
+            "a wide, written stroke: {}",
+            a.width
+        );
         let again = normalise(&a.png).expect("it passes the pad's own checks");
         assert_eq!(again.height, OUTPUT_HEIGHT);
     }
