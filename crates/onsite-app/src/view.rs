@@ -838,18 +838,6 @@ pub struct ApplianceRequest {
     pub warranty_until_ms: Option<i64>,
 }
 
-/// A part replaced on a visit.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
-pub struct ReplacedPartView {
-    pub part_no: String,
-    pub name_zh_cn: String,
-    pub name_en: String,
-    #[ts(type = "number")]
-    pub qty: i64,
-    pub faulty_serial: String,
-    pub replacement_serial: String,
-}
-
 /// One technician's visit on a household's order.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 pub struct HouseholdVisitView {
@@ -858,7 +846,7 @@ pub struct HouseholdVisitView {
     #[ts(type = "number | null")]
     pub signed_at_ms: Option<i64>,
     pub technician_name: Option<String>,
-    pub parts: Vec<ReplacedPartView>,
+    pub parts: Vec<onsite_domain::history::ReplacedPart>,
     pub rating: Option<RatingView>,
 }
 

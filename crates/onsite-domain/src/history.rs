@@ -13,7 +13,7 @@ use ts_rs::TS;
 use crate::Millis;
 use crate::order::Order;
 use crate::reference::{ServiceType, TemplateLibrary};
-use crate::visit::{Outcome, Visit};
+use crate::visit::{Outcome, PartUse, Visit};
 
 /// Most entries an order carries, newest first, so an order never grows without limit.
 pub const HISTORY_LIMIT: usize = 10;
@@ -51,6 +51,20 @@ pub struct ReplacedPart {
     pub qty: i64,
     pub faulty_serial: String,
     pub replacement_serial: String,
+}
+
+impl From<&PartUse> for ReplacedPart {
+    fn from(p: &PartUse) -> Self {
+        ReplacedPart {
+            id: p.id.clone(),
+            part_no: p.part_no.clone(),
+            name_zh_cn: p.name_zh_cn.clone(),
+            name_en: p.name_en.clone(),
+            qty: p.qty,
+            faulty_serial: p.faulty_serial.clone(),
+            replacement_serial: p.replacement_serial.clone(),
+        }
+    }
 }
 
 /// A reading taken on an earlier order.
@@ -138,19 +152,7 @@ fn entry(
         problem: order.problem.clone(),
         diagnosis: visit.diagnosis.clone(),
         work_performed: visit.work_performed.clone(),
-        parts: visit
-            .parts
-            .iter()
-            .map(|p| ReplacedPart {
-                id: p.id.clone(),
-                part_no: p.part_no.clone(),
-                name_zh_cn: p.name_zh_cn.clone(),
-                name_en: p.name_en.clone(),
-                qty: p.qty,
-                faulty_serial: p.faulty_serial.clone(),
-                replacement_serial: p.replacement_serial.clone(),
-            })
-            .collect(),
+        parts: visit.parts.iter().map(ReplacedPart::from).collect(),
         readings: readings(visit, library),
         rating: visit.rating.as_ref().map(|r| r.stars),
         signed: visit.is_signed(),

@@ -3,6 +3,7 @@
 //! creating and editing households and their appliances through the domain's rules.
 
 use onsite_domain::DocId;
+use onsite_domain::history::ReplacedPart;
 use onsite_domain::household::{Contact, Household};
 use onsite_domain::order::{Appliance, Order};
 use onsite_domain::progress;
@@ -68,18 +69,7 @@ fn visit_view(v: &Visit) -> HouseholdVisitView {
         stage: progress::current(&v.events).map(step_view),
         signed_at_ms: v.signature.as_ref().map(|s| s.signed_at_ms),
         technician_name: v.signature.as_ref().map(|s| s.technician_name.clone()),
-        parts: v
-            .parts
-            .iter()
-            .map(|p| ReplacedPartView {
-                part_no: p.part_no.clone(),
-                name_zh_cn: p.name_zh_cn.clone(),
-                name_en: p.name_en.clone(),
-                qty: p.qty,
-                faulty_serial: p.faulty_serial.clone(),
-                replacement_serial: p.replacement_serial.clone(),
-            })
-            .collect(),
+        parts: v.parts.iter().map(ReplacedPart::from).collect(),
         rating: v.rating.as_ref().map(|r| RatingView {
             stars: r.stars,
             comment: r.comment.clone(),
