@@ -134,10 +134,11 @@ pub fn scorecard(
     let mut standard = Rate::default();
     for c in stats::completions(ctx.orders, ctx.visits) {
         let mine = technician.is_none_or(|t| c.visit.technician_id == t);
-        if mine && month.contains(c.signed_at_ms, ctx.utc_offset_ms) {
-            if let Some(ok) = followed_on_site_standard(c.visit, library) {
-                standard.count(ok);
-            }
+        if mine
+            && month.contains(c.signed_at_ms, ctx.utc_offset_ms)
+            && let Some(ok) = followed_on_site_standard(c.visit, library)
+        {
+            standard.count(ok);
         }
     }
     let rate = |rate: Rate| Reading::Rate {

@@ -334,7 +334,7 @@ impl Figures {
         let report = sla::evaluate(
             c.order.created_at_ms,
             &c.order.sla,
-            events.clone(),
+            events,
             ctx.policy,
             c.signed_at_ms,
         );
@@ -351,10 +351,10 @@ impl Figures {
         self.response_met.count(met(report.respond));
         self.arrival_met.count(met(report.arrive));
         self.all_met.count(all);
-        let responded = events
-            .filter(|e| e.kind != ProgressKind::Reopened)
-            .map(|e| e.at_ms)
-            .min();
+        let responded = match report.respond {
+            TargetState::Met { at_ms } | TargetState::Late { at_ms, .. } => Some(at_ms),
+            _ => None,
+        };
         if let Some(at) = responded {
             self.response_minutes
                 .add((at - c.order.created_at_ms) / crate::MINUTE);

@@ -372,6 +372,7 @@ struct Expected {
     /// Per tier index: (cases, response met, arrival met, all met).
     tiers: [(u32, u32, u32, u32); 3],
     on_site_minutes: i64,
+    response_minutes: i64,
     parts_used: i64,
     parts_cost: i64,
     unpriced: u32,
@@ -437,6 +438,7 @@ fn expect(w: &World, from: Millis, to: Millis, tech: Option<&str>) -> Expected {
             t.3 + u32::from(rm && am && cm),
         );
         e.on_site_minutes += (f.done - f.arrived) / MINUTE;
+        e.response_minutes += (responded - of.created) / MINUTE;
         for (no, qty) in &f.parts {
             e.parts_used += qty;
             match price.get(no.as_str()) {
@@ -507,6 +509,11 @@ fn check(f: &Figures, e: &Expected, who: &str) {
         (f.minutes_on_site.sum, f.minutes_on_site.count),
         (e.on_site_minutes, e.completed),
         "{who}: time on site, arrival to work done"
+    );
+    assert_eq!(
+        (f.response_minutes.sum, f.response_minutes.count),
+        (e.response_minutes, e.completed),
+        "{who}: creation to the earliest response of any visit"
     );
     assert_eq!(f.parts_used, e.parts_used, "{who}: parts used");
     assert_eq!(
@@ -851,5 +858,24 @@ fn a_bad_bonus_formula_is_refused_with_a_typed_code() {
         let err: BonusError = bonus::compute(&bad, &f).expect_err("a bad formula pays nothing");
         assert_eq!(err.code(), code, "{err}");
         assert!(!err.to_string().is_empty(), "the error says what is wrong");
+    }
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig { cases: 256, .. Default::default() })]
+
+    /// Every instant falls in exactly the local month whose start is at or before it and whose
+    /// successor's start is after it, at any whole-quarter-hour offset.
+    #[test]
+    fn an_instant_is_in_the_month_that_starts_before_it(
+        at in 0i64..4_102_444_800_000,
+        quarters in -48i64..=56,
+    ) {
+        let offset = quarters * 15 * MINUTE;
+        let m = Month::of(at, offset);
+        proptest::prop_assert!(m.start_ms(offset) <= at, "{m:?} starts after {at}");
+        proptest::prop_assert!(at < m.next().start_ms(offset), "{at} is past {m:?}");
+        let days = (m.next().start_ms(offset) - m.start_ms(offset)) / DAY;
+        proptest::prop_assert!((28..=31).contains(&days), "{m:?} has {days} days");
     }
 }
