@@ -326,6 +326,23 @@ codes! {
     ImportFileChanged = "import.file_changed",
     /// Some rows have errors; nothing was imported.
     ImportHasErrors = "import.has_errors",
+    // --- statistics: the performance-bonus formula (domain)
+    /// The bonus formula names a figure that does not exist.
+    BonusUnknownFigure = "bonus.unknown_figure",
+    /// The figure exists but is not one a bonus may be paid on (counts and money).
+    BonusFigureNotAllowed = "bonus.figure_not_allowed",
+    /// The formula names the same figure twice.
+    BonusDuplicateFigure = "bonus.duplicate_figure",
+    /// A weight has the wrong sign: a reward must be positive, a deduction negative.
+    BonusWeightSign = "bonus.weight_sign",
+    /// An amount that must not be negative is (base per order, floor).
+    BonusNegativeAmount = "bonus.negative_amount",
+    /// The cap is below the floor.
+    BonusCapBelowFloor = "bonus.cap_below_floor",
+    /// A threshold is outside the figure's range.
+    BonusBadThreshold = "bonus.bad_threshold",
+    /// The formula's version is 0.
+    BonusBadVersion = "bonus.bad_version",
     // --- the app
     /// A command failed without a stable code (a crash inside the app, or the bridge to it).
     AppInternal = "app.internal",

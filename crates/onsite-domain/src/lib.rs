@@ -14,6 +14,7 @@
 //!   ([`phone`] normalises its numbers, [`import`] checks orders imported from CSV).
 
 pub mod board;
+pub mod bonus;
 pub mod code;
 pub mod completion;
 pub mod doc;
@@ -33,8 +34,10 @@ pub mod progress;
 pub mod record;
 pub mod reference;
 pub mod resolve;
+pub mod scorecard;
 pub mod seed;
 pub mod sla;
+pub mod stats;
 pub mod status;
 pub mod suggest;
 pub mod templates;

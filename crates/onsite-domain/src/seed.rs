@@ -31,6 +31,36 @@ fn fee(
     }
 }
 
+/// The demo centre's bonus formula (`ref:bonus`). The seed says only that the bonus is computed
+/// from order counts, satisfaction and cost, not how it is paid, so this is a demo default: 30
+/// yuan per completed order; with at least 5 completions up to 500 yuan for first-time fixes, 300
+/// for five-star ratings, 200 for responses in time when at least 90 % were, minus up to 1,000
+/// for repeat repairs above a 5 % tolerance; no floor, capped at 5,000 yuan.
+pub fn bonus_formula(effective_from: Millis) -> crate::bonus::BonusFormula {
+    use crate::bonus::{BonusFormula, BonusTerm};
+    let term = |figure: &str, weight_cents: i64, threshold: Option<f64>| BonusTerm {
+        figure: figure.to_owned(),
+        weight_cents,
+        threshold,
+    };
+    BonusFormula {
+        schema: crate::bonus::SCHEMA,
+        version: 1,
+        effective_from_ms: effective_from,
+        currency: "CNY".into(),
+        per_completion_cents: 3_000,
+        min_completions: 5,
+        terms: vec![
+            term("first_time_fix_rate", 50_000, None),
+            term("five_star_share", 30_000, None),
+            term("response_met_rate", 20_000, Some(0.9)),
+            term("repeat_repair_rate", -100_000, Some(0.05)),
+        ],
+        floor_cents: 0,
+        cap_cents: 500_000,
+    }
+}
+
 /// The demo service company's name, on its fee schedule and so on every record it signs.
 pub const COMPANY: &str = "Onsite 上门服务";
 

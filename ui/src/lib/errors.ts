@@ -118,6 +118,15 @@ export const errorsEn: Record<Code, string> = {
   'parts.more_than_held': 'The technician holds fewer of this part than that. Check the count.',
   'parts.faulty_serial_unmatched': 'No part line of this order has that faulty serial. Check the serial on the part.',
   'parts.faulty_already_returned': 'This faulty part was already returned.',
+  // statistics: the performance-bonus formula
+  'bonus.unknown_figure': 'The bonus formula names a figure that does not exist. Use a figure name from the documentation.',
+  'bonus.figure_not_allowed': 'A bonus cannot be paid on this figure (counts and money are paid by the base per order). Remove it from the formula.',
+  'bonus.duplicate_figure': 'The bonus formula names this figure twice. Keep one line per figure.',
+  'bonus.weight_sign': 'This weight has the wrong sign: a reward is positive, a deduction (e.g. repeat repairs) is negative.',
+  'bonus.negative_amount': 'The base per order and the floor cannot be negative.',
+  'bonus.cap_below_floor': 'The bonus cap is below its floor. Raise the cap or lower the floor.',
+  'bonus.bad_threshold': 'This threshold is outside the figure’s range (a share between 0 and 1, stars between 1 and 5).',
+  'bonus.bad_version': 'The bonus formula needs a version of 1 or more.',
   // registry: the customer registry and the CSV order import.
   'registry.bad_phone': 'Not a phone number: use an 11-digit mobile (13800000001) or a landline with its area code (021-12345678).',
   'registry.household_not_found': 'This customer is not on this device. Sync first.',
@@ -278,6 +287,15 @@ export const errorsZhCN: Record<Code, string> = {
   'parts.more_than_held': '师傅手上的这种备件没有这么多，请核对数量。',
   'parts.faulty_serial_unmatched': '本工单没有哪条备件记录的旧件序列号与此相符，请核对备件上的序列号。',
   'parts.faulty_already_returned': '这个旧件已经退回过了。',
+  // statistics: the performance-bonus formula
+  'bonus.unknown_figure': '绩效公式中有不存在的指标名。请使用文档中的指标名。',
+  'bonus.figure_not_allowed': '该指标不能用于计算奖金（数量和金额已由每单基数体现）。请从公式中删除。',
+  'bonus.duplicate_figure': '绩效公式中同一指标出现了两次。每个指标只保留一行。',
+  'bonus.weight_sign': '该权重的正负号不对：奖励为正，扣减（如返修率）为负。',
+  'bonus.negative_amount': '每单基数和保底金额不能为负。',
+  'bonus.cap_below_floor': '奖金封顶低于保底。请提高封顶或降低保底。',
+  'bonus.bad_threshold': '该门槛超出指标范围（比例在 0 到 1 之间，星级在 1 到 5 之间）。',
+  'bonus.bad_version': '绩效公式的版本号须为 1 或以上。',
   // registry: the customer registry and the CSV order import.
   'registry.bad_phone': '电话号码无效：请填写 11 位手机号（13800000001）或带区号的固定电话（021-12345678）。',
   'registry.household_not_found': '设备上没有此客户，请先同步。',
