@@ -31,17 +31,23 @@ async fn dispatcher(seeded: &Seeded, export_dir: &Path) -> App {
     let disp = signed_in(&seeded.dir.path().join("disp"), &seeded.url, "disp")
         .await
         .with_export_dir(export_dir.to_owned());
-    wait_for("the seeded completions and ledgers to reach the dispatcher", || {
-        let done = disp.completions().map(|l| !l.completions.is_empty());
-        let ledgers = disp.stock_overview().map(|o| o.technicians.len() == 2);
-        done.unwrap_or(false) && ledgers.unwrap_or(false)
-    })
+    wait_for(
+        "the seeded completions and ledgers to reach the dispatcher",
+        || {
+            let done = disp.completions().map(|l| !l.completions.is_empty());
+            let ledgers = disp.stock_overview().map(|o| o.technicians.len() == 2);
+            done.unwrap_or(false) && ledgers.unwrap_or(false)
+        },
+    )
     .await;
     disp
 }
 
 fn csv_rows(bytes: &[u8]) -> Vec<Vec<String>> {
-    assert!(bytes.starts_with(UTF8_BOM), "Excel needs the BOM to read UTF-8");
+    assert!(
+        bytes.starts_with(UTF8_BOM),
+        "Excel needs the BOM to read UTF-8"
+    );
     csv::ReaderBuilder::new()
         .has_headers(false)
         .from_reader(&bytes[UTF8_BOM.len()..])
@@ -67,16 +73,32 @@ async fn completions_export_as_csv_and_xlsx_with_the_screens_rows() {
     let first = &list.completions[0];
 
     let csv = disp
-        .export_table(request(ExportTableKind::Completions, ExportFormat::Csv, "zh-CN"))
+        .export_table(request(
+            ExportTableKind::Completions,
+            ExportFormat::Csv,
+            "zh-CN",
+        ))
         .expect("CSV export");
     assert!(csv.file_name.starts_with("completions-") && csv.file_name.ends_with(".csv"));
-    assert_eq!(csv.rows as usize, list.completions.len(), "every listed completion");
+    assert_eq!(
+        csv.rows as usize,
+        list.completions.len(),
+        "every listed completion"
+    );
     let bytes = std::fs::read(&csv.path).expect("the saved CSV");
     let rows = csv_rows(&bytes);
     assert_eq!(rows[0][0], "工单号", "zh-CN headers");
-    assert_eq!(rows.len(), list.completions.len() + 1, "header and one line per completion");
     assert_eq!(
-        (rows[1][0].as_str(), rows[1][1].as_str(), rows[1][2].as_str()),
+        rows.len(),
+        list.completions.len() + 1,
+        "header and one line per completion"
+    );
+    assert_eq!(
+        (
+            rows[1][0].as_str(),
+            rows[1][1].as_str(),
+            rows[1][2].as_str()
+        ),
         (
             first.order_no.as_str(),
             first.technician_name.as_str(),
@@ -86,17 +108,29 @@ async fn completions_export_as_csv_and_xlsx_with_the_screens_rows() {
     );
 
     let xlsx = disp
-        .export_table(request(ExportTableKind::Completions, ExportFormat::Xlsx, "en"))
+        .export_table(request(
+            ExportTableKind::Completions,
+            ExportFormat::Xlsx,
+            "en",
+        ))
         .expect("XLSX export");
     let (cells, formulas) = xlsx_sheet(&std::fs::read(&xlsx.path).expect("the saved XLSX"));
-    assert_eq!(cells.get((0, 0)), Some(&Data::String("Order".into())), "en headers");
+    assert_eq!(
+        cells.get((0, 0)),
+        Some(&Data::String("Order".into())),
+        "en headers"
+    );
     assert_eq!(
         cells.get((1, 2)),
         Some(&Data::String(first.signer_name.clone())),
         "the signer's name as typed"
     );
     if let Some(stars) = first.stars {
-        assert_eq!(cells.get((1, 3)), Some(&Data::Float(stars.into())), "stars are a number");
+        assert_eq!(
+            cells.get((1, 3)),
+            Some(&Data::Float(stars.into())),
+            "stars are a number"
+        );
     }
     assert!(
         matches!(cells.get((1, 4)), Some(Data::DateTime(_))),
@@ -124,20 +158,35 @@ async fn stock_exports_keep_numbers_and_a_technician_is_refused() {
     let disp = dispatcher(&seeded, out.path()).await;
     let stock = disp.technician_stock("tech.a").expect("stock");
     let saved = disp
-        .export_table(request(ExportTableKind::TechnicianStock, ExportFormat::Xlsx, "zh-CN"))
+        .export_table(request(
+            ExportTableKind::TechnicianStock,
+            ExportFormat::Xlsx,
+            "zh-CN",
+        ))
         .expect("stock export");
-    assert!(saved.file_name.starts_with("stock-tech-a-"), "{}", saved.file_name);
+    assert!(
+        saved.file_name.starts_with("stock-tech-a-"),
+        "{}",
+        saved.file_name
+    );
     let (cells, _) = xlsx_sheet(&std::fs::read(&saved.path).expect("the saved XLSX"));
     let line = &stock.lines[0];
     assert_eq!(cells.get((1, 0)), Some(&Data::String(line.part_no.clone())));
-    assert_eq!(cells.get((1, 1)), Some(&Data::String(line.name_zh_cn.clone())));
+    assert_eq!(
+        cells.get((1, 1)),
+        Some(&Data::String(line.name_zh_cn.clone()))
+    );
     assert_eq!(
         cells.get((1, 2)),
         Some(&Data::Float(line.on_hand as f64)),
         "stock on hand is a number"
     );
     let overview = disp
-        .export_table(request(ExportTableKind::StockOverview, ExportFormat::Csv, "en"))
+        .export_table(request(
+            ExportTableKind::StockOverview,
+            ExportFormat::Csv,
+            "en",
+        ))
         .expect("overview export");
     let rows = csv_rows(&std::fs::read(&overview.path).expect("the saved CSV"));
     assert_eq!(rows[1][0], "tech.a", "one line per technician, by id");
@@ -149,7 +198,11 @@ async fn stock_exports_keep_numbers_and_a_technician_is_refused() {
     let err = disp.export_table(missing).expect_err("whose stock?");
     assert_eq!(err.code(), Code::InputEmpty, "{err}");
     let err = disp
-        .export_table(request(ExportTableKind::Completions, ExportFormat::Csv, "fr"))
+        .export_table(request(
+            ExportTableKind::Completions,
+            ExportFormat::Csv,
+            "fr",
+        ))
         .expect_err("no French headers");
     assert_eq!(err.code(), Code::SettingsUnsupportedLanguage, "{err}");
 
@@ -157,7 +210,11 @@ async fn stock_exports_keep_numbers_and_a_technician_is_refused() {
         .await
         .with_export_dir(out.path().join("tech"));
     let err = tech
-        .export_table(request(ExportTableKind::Completions, ExportFormat::Csv, "en"))
+        .export_table(request(
+            ExportTableKind::Completions,
+            ExportFormat::Csv,
+            "en",
+        ))
         .expect_err("a technician exports nothing");
     assert_eq!(err.code(), Code::ConsoleDispatcherOnly, "{err}");
     assert!(!out.path().join("tech").exists(), "and nothing was written");
@@ -171,7 +228,11 @@ async fn a_failed_save_leaves_no_file_behind() {
     std::fs::write(&not_a_dir, b"a file, not a folder").expect("write");
     let disp = dispatcher(&seeded, &not_a_dir).await;
     let err = disp
-        .export_table(request(ExportTableKind::Completions, ExportFormat::Csv, "en"))
+        .export_table(request(
+            ExportTableKind::Completions,
+            ExportFormat::Csv,
+            "en",
+        ))
         .expect_err("the export folder is a file");
     assert_eq!(err.code(), Code::RecordExportFailed, "{err}");
 
@@ -179,25 +240,43 @@ async fn a_failed_save_leaves_no_file_behind() {
     let out = tempfile::tempdir().expect("export dir");
     let disp = disp.with_export_dir(out.path().to_owned());
     let saved = disp
-        .export_table(request(ExportTableKind::Completions, ExportFormat::Xlsx, "en"))
+        .export_table(request(
+            ExportTableKind::Completions,
+            ExportFormat::Xlsx,
+            "en",
+        ))
         .expect("first export");
     std::fs::remove_file(&saved.path).expect("remove");
     std::fs::create_dir(&saved.path).expect("a folder in the file's place");
     std::fs::write(Path::new(&saved.path).join("keep"), b"x").expect("non-empty folder");
     let err = disp
-        .export_table(request(ExportTableKind::Completions, ExportFormat::Xlsx, "en"))
+        .export_table(request(
+            ExportTableKind::Completions,
+            ExportFormat::Xlsx,
+            "en",
+        ))
         .expect_err("a folder has the file's name");
     assert_eq!(err.code(), Code::RecordExportFailed, "{err}");
     let names: Vec<_> = std::fs::read_dir(out.path())
         .expect("list")
         .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
         .collect();
-    assert_eq!(names, [saved.file_name.clone()], "only the folder, no partial file");
+    assert_eq!(
+        names,
+        [saved.file_name.clone()],
+        "only the folder, no partial file"
+    );
 }
 
 /// What a customer or technician typed, starting like a formula, next to real numbers.
 fn typed_table() -> Table {
-    let typed = ["=HYPERLINK(\"http://x\",\"y\")", "+1", "-2+3", "@SUM(1)", "赵敏"];
+    let typed = [
+        "=HYPERLINK(\"http://x\",\"y\")",
+        "+1",
+        "-2+3",
+        "@SUM(1)",
+        "赵敏",
+    ];
     Table {
         name: "typed".into(),
         title: "Typed".into(),
@@ -217,7 +296,13 @@ fn text_that_looks_like_a_formula_is_neutralised_and_negative_numbers_stay_numbe
     let firsts: Vec<&str> = rows[1..].iter().map(|r| r[0].as_str()).collect();
     assert_eq!(
         firsts,
-        ["'=HYPERLINK(\"http://x\",\"y\")", "'+1", "'-2+3", "'@SUM(1)", "赵敏"],
+        [
+            "'=HYPERLINK(\"http://x\",\"y\")",
+            "'+1",
+            "'-2+3",
+            "'@SUM(1)",
+            "赵敏"
+        ],
         "CSV prefixes formula-like text with ' and leaves other text alone"
     );
     assert!(
@@ -227,15 +312,25 @@ fn text_that_looks_like_a_formula_is_neutralised_and_negative_numbers_stay_numbe
 
     let (cells, formulas) = xlsx_sheet(&xlsx_bytes(&table, 0).expect("XLSX"));
     for (i, row) in table.rows.iter().enumerate() {
-        let Cell::Text(typed) = &row[0] else { unreachable!("the first cell is text") };
+        let Cell::Text(typed) = &row[0] else {
+            unreachable!("the first cell is text")
+        };
         let r = i as u32 + 1;
         assert_eq!(
             cells.get((r as usize, 0)),
             Some(&Data::String(typed.clone())),
             "XLSX keeps typed text as an inert string cell"
         );
-        assert_eq!(cells.get((r as usize, 1)), Some(&Data::Float(-2.0)), "a number");
-        assert_eq!(cells.get((r as usize, 2)), Some(&Data::Float(-12.5)), "money");
+        assert_eq!(
+            cells.get((r as usize, 1)),
+            Some(&Data::Float(-2.0)),
+            "a number"
+        );
+        assert_eq!(
+            cells.get((r as usize, 2)),
+            Some(&Data::Float(-12.5)),
+            "money"
+        );
     }
     assert!(
         formulas.used_cells().all(|(_, _, f)| f.is_empty()),

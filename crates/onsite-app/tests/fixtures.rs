@@ -983,7 +983,10 @@ fn exports(s: &mut Script) {
                 };
                 let r = s.app.export_table(request.clone());
                 let saved = s.query("export_table", json!({ "request": request }), r);
-                assert!(saved.rows > 0, "the seeded console has rows to export: {saved:?}");
+                assert!(
+                    saved.rows > 0,
+                    "the seeded console has rows to export: {saved:?}"
+                );
             }
         }
     }

@@ -6,8 +6,8 @@
 
 use std::path::Path;
 
-use onsite_domain::export::{self, Cell, Table};
 use onsite_domain::Millis;
+use onsite_domain::export::{self, Cell, Table};
 use rust_xlsxwriter::{DocProperties, ExcelDateTime, Format, Workbook};
 
 use super::App;
@@ -22,7 +22,9 @@ pub fn csv_bytes(table: &Table) -> Result<Vec<u8>, String> {
     let mut w = csv::Writer::from_writer(UTF8_BOM.to_vec());
     w.write_record(&table.headers).map_err(|e| e.to_string())?;
     for row in &table.rows {
-        let cells = row.iter().map(|c| export::cell_text(c, table.utc_offset_ms));
+        let cells = row
+            .iter()
+            .map(|c| export::cell_text(c, table.utc_offset_ms));
         w.write_record(cells).map_err(|e| e.to_string())?;
     }
     w.into_inner().map_err(|e| e.to_string())

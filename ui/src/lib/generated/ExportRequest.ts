@@ -5,4 +5,8 @@ import type { ExportTableKind } from "./ExportTableKind";
 /**
  * Arguments of `export_table`.
  */
-export type ExportRequest = { table: ExportTableKind, technician_id: string | null, format: ExportFormat, language: string, };
+export type ExportRequest = { table: ExportTableKind, technician_id: string | null, format: ExportFormat, 
+/**
+ * Language of the headers: `zh-CN` or `en`.
+ */
+language: string, };

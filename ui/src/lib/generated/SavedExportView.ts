@@ -3,4 +3,12 @@
 /**
  * A table saved in the export folder.
  */
-export type SavedExportView = { path: string, file_name: string, bytes: number, rows: number, };
+export type SavedExportView = { 
+/**
+ * Full path of the saved file.
+ */
+path: string, file_name: string, bytes: number, 
+/**
+ * Data rows (without the header row).
+ */
+rows: number, };
