@@ -263,7 +263,7 @@ async fn a_failed_save_leaves_no_file_behind() {
         .collect();
     assert_eq!(
         names,
-        [saved.file_name.clone()],
+        [saved.file_name.as_str()],
         "only the folder, no partial file"
     );
 }
