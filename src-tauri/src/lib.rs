@@ -122,6 +122,11 @@ async fn save_record_pdf(
 }
 
 #[tauri::command]
+fn export_table(app: AppState<'_>, request: ExportRequest) -> Reply<SavedExportView> {
+    app.export_table(request).map_err(Into::into)
+}
+
+#[tauri::command]
 fn certificate(app: AppState<'_>) -> Reply<CertificateView> {
     app.certificate().map_err(Into::into)
 }
@@ -382,6 +387,7 @@ pub fn with_commands<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R
         sign,
         record_html,
         save_record_pdf,
+        export_table,
         certificate,
         fee_schedule,
         parts_and_stock,

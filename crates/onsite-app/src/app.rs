@@ -28,6 +28,8 @@ mod conflicts;
 mod dispatch;
 mod dispatch_read;
 mod drafts;
+// export: the console's tables as CSV and XLSX files.
+mod export;
 mod font;
 mod handover;
 // history: an appliance's service history, snapshotted into orders and merged on the device.
@@ -41,6 +43,7 @@ mod registry;
 mod technicians;
 
 pub use drafts::MAX_DRAFT_CHARS;
+pub use export::{UTF8_BOM, csv_bytes, xlsx_bytes};
 pub use import::{ImportError, MAX_IMPORT_BYTES, MAX_IMPORT_ROWS};
 pub use lists::SEARCH_LIMIT;
 pub use parts::LOW_STOCK_THRESHOLD;
@@ -76,7 +79,7 @@ pub struct App {
     new_id: IdSource,
     /// Offset of the device's local time from UTC, used to find "today".
     utc_offset_ms: Millis,
-    /// Where saved record PDFs go.
+    /// Where saved record PDFs and exported tables go.
     export_dir: PathBuf,
     /// console: SLA badges of the previous board, to raise an alert when an order gets worse.
     board_badges: Mutex<Option<BTreeMap<String, onsite_domain::sla::SlaBadge>>>,
@@ -466,16 +469,7 @@ impl App {
         })?;
         let lang = onsite_record::Lang::from_tag(language).tag();
         let file_name = format!("{order_no}-{}-{lang}.pdf", &pdf.hash[..12]);
-        let path = self.export_dir.join(&file_name);
-        let part = self.export_dir.join(format!(".{file_name}.part"));
-        let failed =
-            |e: std::io::Error| AppError::Export(path.display().to_string(), e.to_string());
-        std::fs::create_dir_all(&self.export_dir).map_err(failed)?;
-        std::fs::write(&part, &pdf.bytes).map_err(failed)?;
-        std::fs::rename(&part, &path).map_err(|e| {
-            let _ = std::fs::remove_file(&part);
-            failed(e)
-        })?;
+        let path = export::save_atomically(&self.export_dir, &file_name, &pdf.bytes)?;
         Ok(SavedRecordView {
             path: path.display().to_string(),
             file_name,

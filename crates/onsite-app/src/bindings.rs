@@ -32,6 +32,8 @@ pub fn export_to(dir: &Path) -> Result<(), ts_rs::ExportError> {
     SignRequest::export_all_to(dir)?;
     CertificateView::export_all_to(dir)?;
     SavedRecordView::export_all_to(dir)?;
+    ExportRequest::export_all_to(dir)?;
+    SavedExportView::export_all_to(dir)?;
     FeeScheduleView::export_all_to(dir)?;
     PartsView::export_all_to(dir)?;
     StockUseRequest::export_all_to(dir)?;

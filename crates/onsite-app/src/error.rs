@@ -47,7 +47,7 @@ pub enum AppError {
     #[error("could not make the QR code: {0}")]
     Qr(String),
     #[error(
-        "could not save the record to {0}: {1}; check the folder exists, is writable and the disk has space"
+        "could not save the file {0}: {1}; check the folder exists, is writable and the disk has space"
     )]
     Export(String, String),
     // dispatch: parts issue and return

@@ -15,5 +15,7 @@ pub use app::{
 };
 // registry:
 pub use app::{ImportError, MAX_IMPORT_BYTES, MAX_IMPORT_ROWS};
+// export:
+pub use app::{UTF8_BOM, csv_bytes, xlsx_bytes};
 pub use error::AppError;
 pub use onsite_client::SyncConfig;

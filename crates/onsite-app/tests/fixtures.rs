@@ -963,6 +963,33 @@ async fn console(s: &mut Script) {
     registry_forms(s);
     completion_record(s).await;
     technicians(s);
+    exports(s);
+}
+
+/// Export: the Completions list and tech.a's stock as CSV and XLSX, in both languages.
+fn exports(s: &mut Script) {
+    for language in ["en", "zh-CN"] {
+        for (table, technician_id) in [
+            (ExportTableKind::Completions, None),
+            (ExportTableKind::TechnicianStock, Some("tech.a".to_owned())),
+            (ExportTableKind::StockOverview, None),
+        ] {
+            for format in [ExportFormat::Csv, ExportFormat::Xlsx] {
+                let request = ExportRequest {
+                    table,
+                    technician_id: technician_id.clone(),
+                    format,
+                    language: language.to_owned(),
+                };
+                let r = s.app.export_table(request.clone());
+                let saved = s.query("export_table", json!({ "request": request }), r);
+                assert!(
+                    saved.rows > 0,
+                    "the seeded console has rows to export: {saved:?}"
+                );
+            }
+        }
+    }
 }
 
 /// tech.a replaces the capacitor of o-00000 on a technician's device of its own (not part of the

@@ -20,6 +20,7 @@ pub mod completion;
 pub mod doc;
 pub mod edit;
 pub mod error;
+pub mod export;
 pub mod history;
 pub mod household;
 pub mod ids;

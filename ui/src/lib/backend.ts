@@ -21,6 +21,8 @@ import type { OrderDetail } from './generated/OrderDetail';
 import type { PartsView } from './generated/PartsView';
 import type { PhotoRequest } from './generated/PhotoRequest';
 import type { SavedRecordView } from './generated/SavedRecordView';
+import type { ExportRequest } from './generated/ExportRequest';
+import type { SavedExportView } from './generated/SavedExportView';
 import type { Session } from './generated/Session';
 import type { Settings } from './generated/Settings';
 import type { SignInRequest } from './generated/SignInRequest';
@@ -127,6 +129,8 @@ export const backend = {
     call<string>('record_html', { orderId, language, technicianId }),
   saveRecordPdf: (orderId: string, language: string, technicianId?: string) =>
     call<SavedRecordView>('save_record_pdf', { orderId, language, technicianId }),
+  /** Save a console table as CSV or XLSX in the export folder. */
+  exportTable: (request: ExportRequest) => call<SavedExportView>('export_table', { request }),
   certificate: () => call<CertificateView>('certificate'),
   feeSchedule: () => call<FeeScheduleView>('fee_schedule'),
   partsAndStock: () => call<PartsView>('parts_and_stock'),

@@ -315,6 +315,21 @@ async function dispatcherConsole(size, locale) {
   expect((await page.getAttribute(tid('tech-tech.b'), 'data-certificate')) === 'Withdrawn', 'the list shows it at once');
   expect((await page.locator(`${tid('tech-actions')} li`).count()) === 1, 'the withdrawal is on record');
   await consoleShot(page, size, lang, '13-technicians');
+  // Export: the Completions list and tech.a's stock as CSV and XLSX; the page says where.
+  const exported = async (table, ext) => {
+    await page.click(tid(`export-${ext}-${table}`));
+    await page.waitForFunction(([t, e]) => document.querySelector(`[data-testid="export-saved-${t}"]`)?.textContent.includes(`.${e}`), [table, ext]);
+  };
+  await page.click(tid('console-nav-completions'));
+  await exported('completions', 'csv');
+  await exported('completions', 'xlsx');
+  expect((await page.textContent(tid('export-saved-completions'))).includes('completions-'), 'the saved file is named after the table');
+  await page.click(tid('console-nav-stock'));
+  await page.click(tid('stock-tech-tech.a'));
+  await exported('technician_stock', 'csv');
+  await exported('technician_stock', 'xlsx');
+  await exported('stock_overview', 'csv');
+  expect((await page.textContent(tid('export-saved-technician_stock'))).includes('stock-tech-a-'), "tech.a's stock file");
   expect(errors.length === 0, `no page errors: ${errors}`);
   await replayedAll(page);
   await ctx.close();

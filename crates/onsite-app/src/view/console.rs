@@ -270,3 +270,48 @@ pub struct CompletionView {
 pub struct CompletionList {
     pub completions: Vec<CompletionView>,
 }
+
+// export: the console's tables as CSV or XLSX files.
+
+/// Which console table `export_table` saves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum ExportTableKind {
+    /// The Completions list.
+    Completions,
+    /// Every technician's low and negative counts.
+    StockOverview,
+    /// One technician's stock lines (`technician_id` required).
+    TechnicianStock,
+}
+
+/// The file format of an export.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum ExportFormat {
+    /// UTF-8 with a byte-order mark, so Excel opens Chinese text correctly.
+    Csv,
+    Xlsx,
+}
+
+/// Arguments of `export_table`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct ExportRequest {
+    pub table: ExportTableKind,
+    pub technician_id: Option<String>,
+    pub format: ExportFormat,
+    /// Language of the headers: `zh-CN` or `en`.
+    pub language: String,
+}
+
+/// A table saved in the export folder.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct SavedExportView {
+    /// Full path of the saved file.
+    pub path: String,
+    pub file_name: String,
+    #[ts(type = "number")]
+    pub bytes: u64,
+    /// Data rows (without the header row).
+    pub rows: u32,
+}
