@@ -64,6 +64,10 @@ pub struct Overrides {
     pub max_doc_bytes: Option<u64>,
     pub max_docs_per_response: Option<u32>,
     pub log_format: Option<String>,
+    pub max_concurrent_password_checks: Option<u32>,
+    pub sign_in_wait_secs: Option<u64>,
+    pub max_concurrent_requests: Option<u32>,
+    pub request_timeout_secs: Option<u64>,
 }
 
 /// A settings file that cannot be used.
@@ -108,6 +112,10 @@ impl Config {
             max_doc_bytes,
             max_docs_per_response,
             log_format,
+            max_concurrent_password_checks,
+            sign_in_wait_secs,
+            max_concurrent_requests,
+            request_timeout_secs,
         } = overrides;
         c.listen = listen.unwrap_or(c.listen);
         c.database = database.unwrap_or(c.database);
@@ -116,6 +124,11 @@ impl Config {
         c.max_doc_bytes = max_doc_bytes.unwrap_or(c.max_doc_bytes);
         c.max_docs_per_response = max_docs_per_response.unwrap_or(c.max_docs_per_response);
         c.log_format = log_format.unwrap_or(c.log_format);
+        c.max_concurrent_password_checks =
+            max_concurrent_password_checks.unwrap_or(c.max_concurrent_password_checks);
+        c.sign_in_wait_secs = sign_in_wait_secs.unwrap_or(c.sign_in_wait_secs);
+        c.max_concurrent_requests = max_concurrent_requests.unwrap_or(c.max_concurrent_requests);
+        c.request_timeout_secs = request_timeout_secs.unwrap_or(c.request_timeout_secs);
         Ok(c)
     }
 
@@ -210,6 +223,10 @@ mod tests {
             max_doc_bytes: Some(3),
             max_docs_per_response: Some(4),
             log_format: Some("json".into()),
+            max_concurrent_password_checks: Some(5),
+            sign_in_wait_secs: Some(6),
+            max_concurrent_requests: Some(7),
+            request_timeout_secs: Some(8),
         };
         let c = Config::layered(None, o).unwrap();
         let want = Config {
@@ -220,7 +237,10 @@ mod tests {
             max_doc_bytes: 3,
             max_docs_per_response: 4,
             log_format: "json".into(),
-            ..Config::default()
+            max_concurrent_password_checks: 5,
+            sign_in_wait_secs: 6,
+            max_concurrent_requests: 7,
+            request_timeout_secs: 8,
         };
         assert_eq!(c, want, "each override sets its own key and no other");
     }

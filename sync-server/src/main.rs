@@ -72,6 +72,18 @@ struct ServeArgs {
     /// `text` or `json`.
     #[arg(long, env = "ONSITE_RELAY_LOG_FORMAT")]
     log_format: Option<String>,
+    /// Password checks (Argon2id, ≈ 19 MiB each) running at once.
+    #[arg(long, env = "ONSITE_RELAY_MAX_CONCURRENT_PASSWORD_CHECKS")]
+    max_concurrent_password_checks: Option<u32>,
+    /// How long a sign-in waits for a password-check turn before `relay.busy`, seconds.
+    #[arg(long, env = "ONSITE_RELAY_SIGN_IN_WAIT_SECS")]
+    sign_in_wait_secs: Option<u64>,
+    /// Requests handled at once (push streams excepted).
+    #[arg(long, env = "ONSITE_RELAY_MAX_CONCURRENT_REQUESTS")]
+    max_concurrent_requests: Option<u32>,
+    /// Time limit of a request (push streams excepted), seconds.
+    #[arg(long, env = "ONSITE_RELAY_REQUEST_TIMEOUT_SECS")]
+    request_timeout_secs: Option<u64>,
 }
 
 #[derive(Subcommand)]
@@ -160,6 +172,10 @@ impl ServeArgs {
             max_doc_bytes: self.max_doc_bytes,
             max_docs_per_response: self.max_docs_per_response,
             log_format: self.log_format,
+            max_concurrent_password_checks: self.max_concurrent_password_checks,
+            sign_in_wait_secs: self.sign_in_wait_secs,
+            max_concurrent_requests: self.max_concurrent_requests,
+            request_timeout_secs: self.request_timeout_secs,
         }
     }
 }
