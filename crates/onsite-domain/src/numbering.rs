@@ -55,8 +55,9 @@ fn days_in_month(year: i32, month: u32) -> u32 {
     }
 }
 
-/// Days since 1970-01-01 to a civil date (Howard Hinnant's algorithm).
-fn civil_from_days(days: i64) -> Date {
+/// Days since 1970-01-01 to a civil date (Howard Hinnant's algorithm); the one calendar
+/// conversion the domain uses (order numbers, statistics months, profile dates).
+pub(crate) fn civil_from_days(days: i64) -> Date {
     let z = days + 719_468;
     let era = z.div_euclid(146_097);
     let doe = z.rem_euclid(146_097);

@@ -242,18 +242,8 @@ fn record(
 
 /// The local date of `at` as `YYYY-MM-DD` (the edit form shows the dates it takes).
 pub fn local_date(at: Millis, utc_offset_ms: Millis) -> String {
-    let days = (at + utc_offset_ms).div_euclid(DAY);
-    // Civil from days (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!("{y:04}-{m:02}-{d:02}")
+    let d = crate::numbering::civil_from_days((at + utc_offset_ms).div_euclid(DAY));
+    format!("{:04}-{:02}-{:02}", d.year, d.month, d.day)
 }
 
 /// The last day the certificate is valid (the day before its expiry), as a local date.

@@ -68,20 +68,6 @@ pub struct Month {
     pub month: u32,
 }
 
-/// (year, month, day) of a day count since 1970-01-01 (H. Hinnant's civil-from-days).
-fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    (y, m, d)
-}
-
 /// Days since 1970-01-01 of the first day of `year`-`month`.
 fn days_from_civil(year: i64, month: u32) -> i64 {
     let y = if month <= 2 { year - 1 } else { year };
@@ -96,10 +82,10 @@ fn days_from_civil(year: i64, month: u32) -> i64 {
 impl Month {
     /// The local month `at` falls in, at `utc_offset_ms` (e.g. +8 h for China).
     pub fn of(at: Millis, utc_offset_ms: Millis) -> Month {
-        let (y, m, _) = civil_from_days((at + utc_offset_ms).div_euclid(DAY));
+        let d = crate::numbering::civil_from_days((at + utc_offset_ms).div_euclid(DAY));
         Month {
-            year: y as i32,
-            month: m,
+            year: d.year,
+            month: d.month,
         }
     }
 
