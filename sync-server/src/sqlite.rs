@@ -115,10 +115,15 @@ CREATE INDEX docs_by_record_hash ON docs(record_hash);
 /// The migration that added `docs.record_hash`: the visits stored before it are indexed when it runs.
 const RECORD_HASH_MIGRATION: usize = 5;
 
-/// The SQLite storage. One connection behind a mutex: SQLite has one writer anyway, and holding
-/// it for a whole sync request keeps the feed cursor consistent with the commits.
+/// The SQLite storage. One writing connection behind a mutex: SQLite has one writer anyway, and
+/// every commit with its feed answer goes through it, which keeps the feed cursor consistent with
+/// the commits. A sync request's expensive part — loading and merging Automerge documents — runs
+/// first on a read-only connection of its own (WAL readers never wait for the writer), and the
+/// mutex is taken only to check that nothing it loaded changed meanwhile and to commit
+/// ([`relay::prepare`], [`relay::finish`]).
 pub struct SqliteStorage {
     conn: Mutex<Connection>,
+    path: std::path::PathBuf,
 }
 
 impl SqliteStorage {
@@ -141,7 +146,18 @@ impl SqliteStorage {
         tx.commit()?;
         Ok(SqliteStorage {
             conn: Mutex::new(conn),
+            path: path.to_owned(),
         })
+    }
+
+    /// A read-only connection of its own, for a request's work before the commit.
+    fn reader(&self) -> Result<Connection, StorageError> {
+        let conn = Connection::open_with_flags(
+            &self.path,
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        Ok(conn)
     }
 
     fn conn(&self) -> Result<MutexGuard<'_, Connection>, StorageError> {
@@ -573,8 +589,18 @@ impl RelayStorage for SqliteStorage {
         limits: &Limits,
         now_ms: i64,
     ) -> Result<Handled, HandleError<StorageError>> {
-        let mut conn = self.conn().map_err(HandleError::Storage)?;
-        relay::handle(&mut Docs(&mut conn), caller, req, limits, now_ms)
+        for _ in 0..relay::PREPARE_ATTEMPTS {
+            let mut reader = self.reader().map_err(HandleError::Storage)?;
+            let prepared = relay::prepare(&mut Docs(&mut reader), caller, req, limits, now_ms)?;
+            drop(reader);
+            let mut conn = self.conn().map_err(HandleError::Storage)?;
+            if let Some(handled) =
+                relay::finish(&mut Docs(&mut conn), caller, req, prepared, limits, now_ms)?
+            {
+                return Ok(handled);
+            }
+        }
+        Err(HandleError::Refused(onsite_sync::SyncError::Contended))
     }
 
     fn head_seq(&self) -> Result<u64, StorageError> {

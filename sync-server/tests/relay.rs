@@ -316,22 +316,40 @@ async fn bad_input_gets_clear_4xx_and_the_relay_keeps_serving() {
         ),
         (StatusCode::PAYLOAD_TOO_LARGE, Code::RequestTooLarge)
     );
-    // Oversize document: per-document refusal, nothing stored.
+    // Oversize document: per-document refusal, nothing stored. Each field is within the
+    // domain's text limit; together (random CJK text does not compress) they are over the
+    // relay's 8 KiB document limit.
     let stored = relay.storage.change_count().unwrap();
-    edit_order(&mut d, &order(1), |o| {
-        let mut x: u64 = 88_172_645_463_325_252;
-        o.problem = (0..20_000)
+    let mut x: u64 = 88_172_645_463_325_252;
+    let mut noise = |n: usize| -> String {
+        (0..n)
             .map(|_| {
                 x ^= x << 13;
                 x ^= x >> 7;
                 x ^= x << 17;
-                char::from_digit((x % 16) as u32, 16).unwrap()
+                char::from_u32(0x4e00 + (x % 0x5000) as u32).unwrap()
             })
             .collect()
+    };
+    let (problem, notes, address) = (noise(3_500), noise(3_500), noise(3_500));
+    edit_order(&mut d, &order(1), |o| {
+        o.problem = problem;
+        o.customer.notes = notes;
+        o.customer.address = address;
     });
     let resp = c.sync(&d.request()).await.unwrap();
     assert_eq!(resp.rejected.len(), 1, "{resp:?}");
     assert_eq!(resp.rejected[0].code, Code::DocumentTooLarge);
+    assert_eq!(relay.storage.change_count().unwrap(), stored);
+    // One field over the domain's text limit: refused by the same rule the device applies.
+    edit_order(&mut d, &order(2), |o| o.problem = "x".repeat(20_000));
+    let resp = c.sync(&d.request()).await.unwrap();
+    assert!(
+        resp.rejected
+            .iter()
+            .any(|r| r.doc == order(2) && r.code == Code::InputTooLong),
+        "{resp:?}"
+    );
     assert_eq!(relay.storage.change_count().unwrap(), stored);
     // Unknown document ids answer not_found.
     let resp = c

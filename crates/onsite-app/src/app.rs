@@ -340,9 +340,11 @@ impl App {
         }
         let names = |t: &str| profile_name(&store, t);
         let own_conflicts = conflicts::order_conflicts(&order, &visit, &tech, &names);
+        let refused = refusal_view(&store, &DocId::visit(order_id, &tech))?;
         drop(store);
         let mut d = detail(&order, &visit, &library, card, past, pending_sync, now);
         d.conflicts = own_conflicts;
+        d.refused = refused;
         Ok(d)
     }
 
@@ -628,6 +630,15 @@ fn profile_name(store: &Store, technician: &str) -> String {
     }
 }
 
+/// The relay's kept refusal of document `id`, for the screen.
+pub(crate) fn refusal_view(store: &Store, id: &DocId) -> Result<Option<RefusalView>, AppError> {
+    Ok(store.refusal(id)?.map(|r| RefusalView {
+        code: r.code.parse().unwrap_or(onsite_domain::Code::Unknown),
+        message: r.message,
+        at_ms: r.at_ms,
+    }))
+}
+
 fn detail(
     order: &Order,
     visit: &Visit,
@@ -702,6 +713,7 @@ fn detail(
         parts_total_cents: visit.parts_total_cents(),
         pending_sync,
         conflicts: Vec::new(),
+        refused: None,
     }
 }
 

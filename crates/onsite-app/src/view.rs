@@ -335,6 +335,17 @@ pub struct RatingView {
     pub comment: String,
 }
 
+/// The relay refused this device's latest change to a document of the order: the change is kept
+/// on the device (nothing typed is lost) and not sent again until the document changes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct RefusalView {
+    pub code: Code,
+    /// The relay's own words (English), shown under the localised message of `code`.
+    pub message: String,
+    #[ts(type = "number")]
+    pub at_ms: i64,
+}
+
 /// The Order screen, and everything the job screens (checklist, parts, fees, hand-over, done) show.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 pub struct OrderDetail {
@@ -366,6 +377,8 @@ pub struct OrderDetail {
     /// conflicts: contradictions between the dispatcher's order and this technician's visit
     /// (cancelled or put on hold while on site, reassigned, …), with the dispatcher's decision.
     pub conflicts: Vec<OrderConflictView>,
+    /// The relay refused the visit's latest change, if so.
+    pub refused: Option<RefusalView>,
 }
 
 /// An edit the technician or customer makes to the visit. Ids and times are chosen by the app.

@@ -73,6 +73,12 @@ pub async fn sync_once(
                     continue;
                 }
                 let mut doc = s.load_doc(&id)?;
+                if s.refusal(&id)?
+                    .is_some_and(|r| r.still_applies(&doc.get_heads()))
+                {
+                    // Refused as it is: kept and shown on its order, not sent again until it changes.
+                    continue;
+                }
                 let state = peer_state(&s, &id)?;
                 if let Some(msg) = device::outgoing(&mut doc, &state) {
                     out.push((id, msg));
@@ -106,6 +112,9 @@ pub async fn sync_once(
                 }
                 s.save_doc(&m.doc, &mut doc)?;
                 s.set_sync_state(&m.doc, &state.encode())?;
+                if !resp.rejected.iter().any(|r| r.doc == m.doc) {
+                    s.clear_refusal(&m.doc)?;
+                }
                 s.mark_synced(&m.doc, state.shared_heads())?;
                 report.docs_received += 1;
             }
@@ -119,6 +128,10 @@ pub async fn sync_once(
             for r in &resp.rejected {
                 skip.insert(r.doc.clone());
                 report.rejected.push((r.doc.clone(), r.code));
+                if let Ok(mut doc) = s.load_doc(&r.doc) {
+                    let heads = doc.get_heads();
+                    s.record_refusal(&r.doc, &heads, r.code.as_str(), &r.message, crate::now_ms())?;
+                }
             }
             for id in &resp.revocations {
                 match s.remove_doc(id) {

@@ -53,6 +53,8 @@ codes! {
     ProgressTimeWentBackwards = "progress.time_went_backwards",
     /// `signed` and `reopened` are recorded by the sign and reopen actions, not as plain steps.
     ProgressReservedStep = "progress.reserved_step",
+    /// A recorded progress step was changed or removed (steps are append-only).
+    ProgressRewritten = "progress.rewritten",
     // --- order (domain, app)
     /// The dispatcher cancelled the order.
     OrderCancelled = "order.cancelled",
@@ -125,6 +127,10 @@ codes! {
     InputEmpty = "input.empty",
     /// Data that should be base64 is not.
     InputBadBase64 = "input.bad_base64",
+    /// A text longer than any field may hold.
+    InputTooLong = "input.too_long",
+    /// A list or map with more entries than a document may hold.
+    InputTooManyEntries = "input.too_many_entries",
     /// Stars outside 1–5.
     RatingOutOfRange = "rating.out_of_range",
     /// The record is not complete; the error lists what is missing.

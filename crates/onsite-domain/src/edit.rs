@@ -121,6 +121,7 @@ impl VisitEdit {
 pub fn apply(visit: &mut Visit, edit: VisitEdit, ctx: &EditContext<'_>) -> Result<(), DomainError> {
     let mut next = visit.clone();
     apply_in_place(&mut next, edit, ctx)?;
+    crate::admit::sizes(&next, true)?;
     *visit = next;
     Ok(())
 }

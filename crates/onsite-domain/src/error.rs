@@ -31,6 +31,27 @@ pub enum DomainError {
         "the record was signed and is frozen; reopen it (the earlier signature is kept) before changing it"
     )]
     RecordFrozen,
+    #[error("'{field}' holds {chars} characters, more than the {max} a field may hold; shorten it")]
+    TooLong {
+        field: String,
+        chars: usize,
+        max: usize,
+    },
+    #[error("'{field}' holds {count} entries, more than the {max} allowed")]
+    TooManyEntries {
+        field: String,
+        count: usize,
+        max: usize,
+    },
+    #[error(
+        "progress step '{0}' was changed or removed; steps are only ever added — record a new step instead"
+    )]
+    ProgressRewritten(String),
+    #[error(
+        "the signature does not match the signed record (sections: {}); sign again on the device",
+        .0.join(", ")
+    )]
+    SignatureMismatch(Vec<String>),
     #[error("the record is not signed, so there is nothing to reopen")]
     NotSigned,
     #[error(
@@ -225,6 +246,10 @@ impl DomainError {
             OrderCancelled => Code::OrderCancelled,
             OrderOnHold => Code::OrderOnHold,
             RecordFrozen => Code::RecordFrozen,
+            TooLong { .. } => Code::InputTooLong,
+            TooManyEntries { .. } => Code::InputTooManyEntries,
+            ProgressRewritten(_) => Code::ProgressRewritten,
+            SignatureMismatch(_) => Code::RecordSignatureMismatch,
             NotSigned => Code::RecordNotSigned,
             UnknownTemplate { .. } => Code::ChecklistUnknownTemplate,
             ChecklistNotInVisit { .. } => Code::ChecklistNotInVisit,

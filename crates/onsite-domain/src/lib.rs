@@ -13,6 +13,7 @@
 //! - [`household::Household`] — the dispatcher-owned customer registry, one per household
 //!   ([`phone`] normalises its numbers, [`import`] checks orders imported from CSV).
 
+pub mod admit;
 pub mod board;
 pub mod bonus;
 pub mod code;

@@ -156,6 +156,7 @@ impl Order {
         if !new.appliances.iter().any(|a| a.id == new.appliance_id) {
             return Err(DomainError::NoSuchEntry(new.appliance_id));
         }
+        crate::admit::sizes(&new, true)?;
         Ok(Order {
             schema: crate::templates::SCHEMA,
             sla: policy.targets(new.customer.tier, now),

@@ -62,7 +62,11 @@ pub struct ProgressEvent {
 /// Events in the order they happened (device time, then flow rank, then id, so every replica
 /// sees the same order whatever order the merge produced).
 pub fn ordered(events: &[ProgressEvent]) -> Vec<&ProgressEvent> {
-    let mut v: Vec<&ProgressEvent> = events.iter().collect();
+    ordered_refs(events.iter().collect())
+}
+
+/// [`ordered`] for events already borrowed.
+pub fn ordered_refs(mut v: Vec<&ProgressEvent>) -> Vec<&ProgressEvent> {
     v.sort_by(|a, b| (a.at_ms, a.kind.rank(), &a.id).cmp(&(b.at_ms, b.kind.rank(), &b.id)));
     v
 }

@@ -301,6 +301,27 @@ impl Verification {
     }
 }
 
+/// The signed sections of `visit` that do not hash to what its signature says, every section but
+/// the order's (the dispatcher may have changed the order since the customer signed — that is a
+/// conflict to review, not a forgery); "signature" when the stored section hashes do not combine
+/// to the signed hash. Empty when unsigned or when the visit's part of the record holds.
+pub fn unmatched_visit_sections(order: &Order, visit: &Visit) -> Vec<String> {
+    let Some(sig) = &visit.signature else {
+        return Vec::new();
+    };
+    let now = hash(order, visit, &SignatureFacts::from(sig));
+    let mut unmatched: Vec<String> = now
+        .sections
+        .iter()
+        .filter(|(k, v)| k.as_str() != "order" && sig.sections.get(*k) != Some(*v))
+        .map(|(k, _)| k.clone())
+        .collect();
+    if combine(&sig.sections) != sig.record_hash {
+        unmatched.push("signature".to_owned());
+    }
+    unmatched
+}
+
 /// Recompute the record hash from the documents and compare it with the stored signature.
 pub fn verify(order: &Order, visit: &Visit) -> Verification {
     let Some(sig) = &visit.signature else {

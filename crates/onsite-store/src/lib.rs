@@ -25,6 +25,7 @@ mod error;
 mod index;
 mod queries;
 mod registry;
+mod rejections;
 mod schema;
 mod store;
 
@@ -33,6 +34,7 @@ pub use drafts::{Draft, DraftKey};
 pub use error::StoreError;
 pub use queries::{CustomerRow, HistoryRow, OrderRow, TodayRow, VisitRow, VisitVerification};
 pub use registry::HouseholdRow;
+pub use rejections::Refusal;
 pub use store::{Batch, COMPACT_AT, DB_FILE, DEFAULT_DURABILITY, DocInfo, Durability, Store};
 
 /// Re-exported so callers name the same Automerge types the store uses.

@@ -171,6 +171,19 @@ CREATE TABLE idx_order_refs (
 CREATE INDEX idx_order_refs_by_order ON idx_order_refs(order_id);
 "#,
     ),
+    // The relay's refusals of this device's changes (see `rejections.rs`): per document, with
+    // the heads it was refused at, so it is not sent again until it changes.
+    M::up(
+        r#"
+CREATE TABLE refusals (
+    doc_id  TEXT PRIMARY KEY,
+    code    TEXT NOT NULL,
+    message TEXT NOT NULL,
+    heads   TEXT NOT NULL,
+    at_ms   INTEGER NOT NULL
+) STRICT;
+"#,
+    ),
 ];
 
 /// The migrations, oldest first.

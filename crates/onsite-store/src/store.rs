@@ -127,7 +127,7 @@ fn reconcile_into<T: Reconcile>(doc: &mut AutoCommit, value: &T) -> Result<(), S
     }
 }
 
-fn heads_text(heads: &[ChangeHash]) -> String {
+pub(crate) fn heads_text(heads: &[ChangeHash]) -> String {
     heads
         .iter()
         .map(|h| h.to_string())
@@ -787,6 +787,7 @@ impl Store {
         tx.execute("DELETE FROM doc_changes WHERE doc_id = ?1", params![key])?;
         tx.execute("DELETE FROM docs WHERE doc_id = ?1", params![key])?;
         tx.execute("DELETE FROM sync_states WHERE doc_id = ?1", params![key])?;
+        tx.execute("DELETE FROM refusals WHERE doc_id = ?1", params![key])?;
         let result = index::forget(&tx, cache, &self.actor, id).and_then(|()| Ok(tx.commit()?));
         if result.is_err() {
             // The index refresh may have cached documents read inside the failed transaction.

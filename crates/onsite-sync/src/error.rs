@@ -19,6 +19,10 @@ pub enum SyncError {
         "the cursor {cursor} is ahead of this relay's feed ({head}); the device synced with another relay or the relay's database was replaced — reset the device's cursor to 0"
     )]
     CursorAhead { cursor: u64, head: u64 },
+    #[error(
+        "the request's documents kept changing while the relay handled it; nothing was stored — send it again"
+    )]
+    Contended,
 }
 
 impl SyncError {
@@ -29,6 +33,7 @@ impl SyncError {
             SyncError::BadState { .. } => Code::SyncBadState,
             SyncError::DuplicateDoc(_) => Code::SyncDuplicateDocument,
             SyncError::CursorAhead { .. } => Code::SyncCursorAhead,
+            SyncError::Contended => Code::RelayBusy,
         }
     }
 }

@@ -8,6 +8,8 @@
 //!   commit, answer, and the per-user changes feed (grants, revocations, paging).
 //! - [`orders`]: the relay's own rules on incoming orders (forged assignments, duplicate order
 //!   numbers), applied by [`relay`].
+//! - [`cost`]: the operations an incoming message carries, counted before it is applied;
+//!   [`admit`]: the domain's document rules run on every incoming change ([`onsite_domain::admit`]).
 //! - [`memory`]: an in-memory [`relay::DocStore`] for tests, benchmarks and demos.
 //!
 //! The protocol: a device keeps a feed cursor and, per document, the heads it knows the relay
@@ -20,6 +22,8 @@
 //! new cursor.
 
 pub mod access;
+pub mod admit;
+pub mod cost;
 pub mod device;
 pub mod error;
 pub mod memory;

@@ -2,9 +2,12 @@
 //!
 //! Order of work, so that nothing is acknowledged before it is durable and a refused write leaves
 //! no trace:
-//! 1. decode every message (a malformed one fails the whole request, nothing stored);
-//! 2. per document: access check, apply the message to an in-memory copy, collect the new
-//!    changes, refuse them whole if the user may not write or the document would grow too large;
+//! 1. decode every message and parse the chunks it carries, counting their operations
+//!    ([`crate::cost`]; a malformed one fails the whole request, nothing stored);
+//! 2. per document: access check, refuse a message over [`admit::MESSAGE_OPS`] operations
+//!    before applying it, apply the message to an in-memory copy, collect the new changes, refuse
+//!    them whole if the user may not write, the document would grow too large, or it would break
+//!    the domain's rules for its kind ([`crate::admit`]);
 //!    then the relay's own rules on orders over the request as a whole ([`crate::orders`]:
 //!    forged assignments, duplicate order numbers) refuse further documents whole;
 //! 3. commit all accepted changes in one [`DocStore::commit`] (numbered by the global sequence);
@@ -18,7 +21,8 @@ use automerge::sync::{self, MessageFlags, MessageVersion, SyncDoc};
 use automerge::{AutoCommit, ChangeHash};
 use onsite_domain::order::Order;
 use onsite_domain::reference::TechnicianProfile;
-use onsite_domain::{DocId, doc};
+use onsite_domain::visit::Visit;
+use onsite_domain::{DocId, admit, doc};
 use onsite_wire::{Code, DocMessage, DocRejection, SyncRequest, SyncResponse};
 
 use crate::SyncError;
@@ -169,19 +173,33 @@ pub struct Handled {
     pub committed: Option<Committed>,
 }
 
-/// Decode every message of a request, refusing duplicates and malformed messages.
-pub fn decode_request(req: &SyncRequest) -> Result<Vec<(DocId, sync::Message)>, SyncError> {
+/// A decoded message and the number of operations its changes carry.
+pub struct Incoming {
+    pub doc: DocId,
+    pub message: sync::Message,
+    pub ops: u64,
+}
+
+/// Decode every message of a request and count the operations it carries, refusing duplicates
+/// and malformed messages (damaged change bytes included).
+pub fn decode_request(req: &SyncRequest) -> Result<Vec<Incoming>, SyncError> {
     let mut seen = HashSet::new();
     let mut out = Vec::with_capacity(req.docs.len());
     for DocMessage { doc, message } in &req.docs {
         if !seen.insert(doc.clone()) {
             return Err(SyncError::DuplicateDoc(doc.clone()));
         }
-        let msg = sync::Message::decode(message).map_err(|e| SyncError::Malformed {
+        let malformed = |reason: String| SyncError::Malformed {
             doc: doc.to_string(),
-            reason: e.to_string(),
-        })?;
-        out.push((doc.clone(), msg));
+            reason,
+        };
+        let msg = sync::Message::decode(message).map_err(|e| malformed(e.to_string()))?;
+        let ops = crate::cost::message_ops(&msg).map_err(malformed)?;
+        out.push(Incoming {
+            doc: doc.clone(),
+            message: msg,
+            ops,
+        });
     }
     Ok(out)
 }
@@ -249,9 +267,22 @@ struct Accepted {
     applied: Applied,
     write: Option<DocWrite>,
     order: Option<OrderChange>,
+    /// For a visit: as stored before the request (`None` when new).
+    visit_before: Option<Visit>,
+    /// The stored heads the copy was loaded from (`None`: the document was new).
+    loaded: Option<Vec<ChangeHash>>,
 }
 
-/// Handle one sync request. See the module docs for the order of work.
+/// Steps 1 and 2 of a request, done before the commit: every message decoded, applied to an
+/// in-memory copy and checked. Holds no claim on the store: the relay runs it on a reader of its
+/// own, so loading and merging Automerge data never holds the lock other requests need, and
+/// [`finish`] then commits only if the documents are still as they were loaded.
+pub struct Prepared {
+    accepted: Vec<Accepted>,
+    rejected: Vec<DocRejection>,
+}
+
+/// Handle one sync request on one store. See the module docs for the order of work.
 pub fn handle<S: DocStore>(
     store: &mut S,
     caller: &Caller,
@@ -259,11 +290,32 @@ pub fn handle<S: DocStore>(
     limits: &Limits,
     now_ms: i64,
 ) -> Result<Handled, HandleError<S::Error>> {
-    let head_before = store.head_seq().map_err(HandleError::Storage)?;
-    if req.cursor > head_before {
+    for _ in 0..PREPARE_ATTEMPTS {
+        let prepared = prepare(store, caller, req, limits, now_ms)?;
+        if let Some(handled) = finish(store, caller, req, prepared, limits, now_ms)? {
+            return Ok(handled);
+        }
+    }
+    Err(SyncError::Contended.into())
+}
+
+/// How often a request is prepared again because its documents changed meanwhile before the
+/// relay answers [`SyncError::Contended`] (the device sends it again later).
+pub const PREPARE_ATTEMPTS: usize = 4;
+
+/// Steps 1 and 2 on `store` as it is now (see [`Prepared`]).
+pub fn prepare<S: DocStore>(
+    store: &mut S,
+    caller: &Caller,
+    req: &SyncRequest,
+    limits: &Limits,
+    now_ms: i64,
+) -> Result<Prepared, HandleError<S::Error>> {
+    let head = store.head_seq().map_err(HandleError::Storage)?;
+    if req.cursor > head {
         return Err(SyncError::CursorAhead {
             cursor: req.cursor,
-            head: head_before,
+            head,
         }
         .into());
     }
@@ -273,29 +325,49 @@ pub fn handle<S: DocStore>(
     let mut facts_cache = BTreeMap::new();
     let mut rejected = Vec::new();
     let mut accepted = Vec::new();
-    for (doc_id, msg) in incoming {
-        match apply(
-            store,
-            &mut facts_cache,
-            &caller.principal,
-            doc_id,
-            msg,
-            limits,
-        )? {
+    for msg in incoming {
+        match apply(store, &mut facts_cache, &caller.principal, msg, limits)? {
             Err(r) => rejected.push(r),
             Ok(a) => accepted.push(a),
         }
     }
-    let refused = order_refusals(store, &accepted, now_ms).map_err(HandleError::Storage)?;
+    let mut refused = order_refusals(store, &accepted, now_ms).map_err(HandleError::Storage)?;
+    refused.extend(visit_refusals(store, &accepted).map_err(HandleError::Storage)?);
+    accepted.retain(|a| !refused.iter().any(|r| r.doc == a.applied.doc));
+    rejected.extend(refused);
+    Ok(Prepared { accepted, rejected })
+}
+
+/// Steps 3 and 4 on the store every commit goes through: `None` when a document of the request
+/// changed since it was prepared, or an order number it gives out was taken meanwhile, or the
+/// caller may no longer write a document (prepare again); else commit and answer.
+pub fn finish<S: DocStore>(
+    store: &mut S,
+    caller: &Caller,
+    req: &SyncRequest,
+    prepared: Prepared,
+    limits: &Limits,
+    now_ms: i64,
+) -> Result<Option<Handled>, HandleError<S::Error>> {
+    let mut facts_cache = BTreeMap::new();
+    if !still_current(
+        store,
+        &mut facts_cache,
+        &caller.principal,
+        &prepared.accepted,
+    )
+    .map_err(HandleError::Storage)?
+    {
+        return Ok(None);
+    }
+    let Prepared { accepted, rejected } = prepared;
+    let head_before = store.head_seq().map_err(HandleError::Storage)?;
     let mut applied = Vec::new();
     let mut writes = Vec::new();
     for a in accepted {
-        if !refused.iter().any(|r| r.doc == a.applied.doc) {
-            applied.push(a.applied);
-            writes.extend(a.write);
-        }
+        applied.push(a.applied);
+        writes.extend(a.write);
     }
-    rejected.extend(refused);
     // 3. commit
     let committed = commit(store, caller, &writes, &facts_cache, now_ms)?;
     let head = committed.as_ref().map_or(head_before, |c| c.head);
@@ -321,7 +393,7 @@ pub fn handle<S: DocStore>(
         limits,
     )?;
     docs.extend(feed_docs(store, plan.sends)?);
-    Ok(Handled {
+    Ok(Some(Handled {
         response: SyncResponse {
             cursor: plan.cursor,
             more: plan.more,
@@ -332,7 +404,38 @@ pub fn handle<S: DocStore>(
             stored_changes: head - head_before,
         },
         committed,
-    })
+    }))
+}
+
+/// Whether what [`prepare`] decided still holds on `store`: every document it wrote is stored
+/// at the heads it was loaded from, the caller may still write it, and every order number it
+/// gives out is still free.
+fn still_current<S: DocStore>(
+    store: &mut S,
+    facts_cache: &mut BTreeMap<String, Option<OrderFacts>>,
+    who: &Principal,
+    accepted: &[Accepted],
+) -> Result<bool, S::Error> {
+    for a in accepted.iter().filter(|a| a.write.is_some()) {
+        let doc = &a.applied.doc;
+        let heads = store.meta(doc)?.map(|m| m.heads);
+        let facts = facts_for(store, facts_cache, doc)?;
+        if heads != a.loaded || !access(who, doc, facts.as_ref()).can_write() {
+            return Ok(false);
+        }
+        if let Some(o) = &a.order
+            && o.before
+                .as_ref()
+                .is_none_or(|b| b.order_no != o.after.order_no)
+            && store
+                .orders_numbered(&o.after.order_no)?
+                .iter()
+                .any(|d| d != doc)
+        {
+            return Ok(false);
+        }
+    }
+    Ok(true)
 }
 
 /// Step 2 for one document: access check, apply the message to an in-memory copy, and refuse
@@ -342,14 +445,21 @@ fn apply<S: DocStore>(
     store: &mut S,
     facts_cache: &mut BTreeMap<String, Option<OrderFacts>>,
     who: &Principal,
-    doc_id: DocId,
-    msg: sync::Message,
+    incoming: Incoming,
     limits: &Limits,
 ) -> Result<Result<Accepted, DocRejection>, HandleError<S::Error>> {
+    let Incoming {
+        doc: doc_id,
+        message: msg,
+        ops,
+    } = incoming;
     let facts = facts_for(store, facts_cache, &doc_id).map_err(HandleError::Storage)?;
     let acc = access(who, &doc_id, facts.as_ref());
     if acc == Access::None {
         return Ok(Err(not_found(&doc_id)));
+    }
+    if ops > admit::MESSAGE_OPS as u64 {
+        return Ok(Err(too_costly(&doc_id, ops)));
     }
     let stored = store.load(&doc_id).map_err(HandleError::Storage)?;
     let mut copy = match &stored {
@@ -364,6 +474,10 @@ fn apply<S: DocStore>(
     let before = copy.get_heads();
     let order_before = match (&doc_id, &stored) {
         (DocId::Order(_), Some(_)) => doc::read::<Order>(&copy).ok(),
+        _ => None,
+    };
+    let visit_before = match (&doc_id, &stored) {
+        (DocId::Visit { .. }, Some(_)) => doc::read::<Visit>(&copy).ok(),
         _ => None,
     };
     let mut state = sync::State::new();
@@ -393,6 +507,8 @@ fn apply<S: DocStore>(
             },
             write: None,
             order: None,
+            visit_before: None,
+            loaded: stored.map(|s| s.meta.heads),
         }));
     }
     if !acc.can_write() {
@@ -406,6 +522,10 @@ fn apply<S: DocStore>(
             ),
         )));
     }
+    if let Err(refused) = crate::admit::shape(&doc_id, &copy) {
+        return Ok(Err(refused));
+    }
+    let loaded = stored.as_ref().map(|s| s.meta.heads.clone());
     let before_order = stored.and_then(|s| s.meta.order);
     Ok(
         write_of(&doc_id, &mut copy, new, before_order.as_ref(), limits).map(|(write, after)| {
@@ -415,6 +535,8 @@ fn apply<S: DocStore>(
                     before: order_before,
                     after,
                 }),
+                visit_before,
+                loaded,
                 applied: Applied {
                     doc: doc_id,
                     copy,
@@ -444,6 +566,54 @@ fn order_refusals<S: DocStore>(
         .map(|p| (p.technician_id.clone(), p))
         .collect();
     orders::refusals(store, &changes, &profiles, now_ms)
+}
+
+fn too_costly(doc: &DocId, ops: u64) -> DocRejection {
+    reject(
+        doc,
+        Code::DocumentTooLarge,
+        format!(
+            "the changes to '{doc}' carry {ops} operations, more than the {} one message may carry; nothing of '{doc}' was applied or stored — shorten the text on the device",
+            admit::MESSAGE_OPS
+        ),
+    )
+}
+
+/// Step 2c: the domain's rules on the request's changed visits ([`crate::admit`]), against
+/// their orders and the checklist templates — the request's own copies when it carries them.
+fn visit_refusals<S: DocStore>(
+    store: &mut S,
+    accepted: &[Accepted],
+) -> Result<Vec<DocRejection>, S::Error> {
+    let request_orders: BTreeMap<&str, &Order> = accepted
+        .iter()
+        .filter_map(|a| a.order.as_ref())
+        .map(|o| (o.after.order_id.as_str(), &o.after))
+        .collect();
+    let request_library = accepted
+        .iter()
+        .find(|a| a.write.is_some() && a.applied.doc == DocId::Templates)
+        .and_then(|a| doc::read(&a.applied.copy).ok());
+    let mut refused = Vec::new();
+    for a in accepted.iter().filter(|a| a.write.is_some()) {
+        let DocId::Visit { order_id, .. } = &a.applied.doc else {
+            continue;
+        };
+        let context = crate::admit::VisitContext {
+            order: request_orders.get(order_id.as_str()).map(|o| (*o).clone()),
+            library: request_library.clone(),
+        };
+        if let Err(r) = crate::admit::visit(
+            store,
+            &a.applied.doc,
+            a.visit_before.as_ref(),
+            &a.applied.copy,
+            context,
+        )? {
+            refused.push(r);
+        }
+    }
+    Ok(refused)
 }
 
 fn not_found(doc: &DocId) -> DocRejection {

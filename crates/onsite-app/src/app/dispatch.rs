@@ -178,7 +178,10 @@ impl App {
         {
             let mut store = lock(&self.store);
             read_order(&store, order_id)?;
-            store.update(&DocId::Order(order_id.to_owned()), f)?;
+            store.update(&DocId::Order(order_id.to_owned()), |o: &mut Order| {
+                f(o)?;
+                onsite_domain::admit::sizes(o, true)
+            })?;
         }
         self.nudge();
         self.dispatch_order(order_id)

@@ -253,6 +253,7 @@ impl App {
         let store = lock(&self.store);
         let order = read_order(&store, order_id)?;
         let snap = Snapshot::read(&store)?;
+        let refused = crate::app::refusal_view(&store, &DocId::Order(order_id.to_owned()))?;
         drop(store);
         let visits = snap.visits_of(order_id);
         let item = board::board_order(&order, &visits, &SlaPolicy::PUBLISHED, now);
@@ -279,6 +280,7 @@ impl App {
                     at_ms: t.at_ms,
                 })
                 .collect(),
+            refused,
         })
     }
 

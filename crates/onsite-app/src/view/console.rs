@@ -209,6 +209,8 @@ pub struct DispatchOrderView {
     pub complete_by_ms: i64,
     /// Oldest first.
     pub transfers: Vec<TransferView>,
+    /// The relay refused this device's latest change to the order, if so.
+    pub refused: Option<super::RefusalView>,
 }
 
 /// One technician in the assignment picker.

@@ -9,6 +9,7 @@ import type { OrderCard } from "./OrderCard";
 import type { OrderConflictView } from "./OrderConflictView";
 import type { PartLineView } from "./PartLineView";
 import type { RatingView } from "./RatingView";
+import type { RefusalView } from "./RefusalView";
 import type { SignedView } from "./SignedView";
 import type { Step } from "./Step";
 
@@ -32,4 +33,8 @@ pending_sync: boolean,
  * conflicts: contradictions between the dispatcher's order and this technician's visit
  * (cancelled or put on hold while on site, reassigned, …), with the dispatcher's decision.
  */
-conflicts: Array<OrderConflictView>, };
+conflicts: Array<OrderConflictView>, 
+/**
+ * The relay refused the visit's latest change, if so.
+ */
+refused: RefusalView | null, };
