@@ -383,6 +383,15 @@ codes! {
     ConflictAlreadyResolved = "conflict.already_resolved",
     /// The action does not resolve this kind of conflict (or not with this technician).
     ConflictActionNotAllowed = "conflict.action_not_allowed",
+    // --- the relay's records export (relay)
+    /// 403: only an admin's session or an API token with the `export` scope may export records.
+    ExportForbidden = "export.forbidden",
+    /// 400: `since` is not a cursor this relay gave out.
+    ExportBadCursor = "export.bad_cursor",
+    /// 400: `limit` is not a whole number from 1 to 1000.
+    ExportBadLimit = "export.bad_limit",
+    /// 400: `format` is neither `jsonl` nor `csv`.
+    ExportBadFormat = "export.bad_format",
 }
 
 impl std::fmt::Display for Code {
