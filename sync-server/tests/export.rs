@@ -243,3 +243,36 @@ async fn csv_export_has_a_bom_a_header_and_one_row_per_record() {
     );
     relay.stop().await;
 }
+
+#[tokio::test]
+async fn records_signed_before_the_export_existed_are_exported_after_the_migration() {
+    let dir = tempfile::tempdir().unwrap();
+    let relay = start_relay(dir.path()).await;
+    let seeded = seed(&relay);
+    relay.stop().await;
+    let db = dir.path().join("relay.sqlite3");
+    {
+        // As a database of the previous version: none of the back office's tables, version 5.
+        let conn = rusqlite::Connection::open(&db).unwrap();
+        conn.execute_batch(
+            "DROP TABLE delivery_attempts; DROP TABLE deliveries; DROP TABLE outbox_events;
+             DROP TABLE webhooks; DROP TABLE export_records; DROP TABLE order_facts;
+             DROP TABLE api_tokens; PRAGMA user_version = 5;",
+        )
+        .unwrap();
+    }
+    let relay = start_relay(dir.path()).await;
+    let (token, _) = tokens::create(relay.storage.as_ref(), "erp", &[Scope::Export], DAY).unwrap();
+    let p = page(&relay.url(), &token, "", 100).await;
+    assert_eq!(
+        p.lines.len(),
+        seeded.past_orders.len(),
+        "the migration exports every record already signed"
+    );
+    let events: i64 = rusqlite::Connection::open(&db)
+        .unwrap()
+        .query_row("SELECT COUNT(*) FROM outbox_events", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(events, 0, "and announces none of them as new events");
+    relay.stop().await;
+}
