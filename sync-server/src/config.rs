@@ -57,6 +57,8 @@ pub struct OutboxSettings {
     pub messages_url: Option<String>,
     /// A file whose first line is the gateway's signing secret (never the secret itself here).
     pub messages_secret_file: Option<PathBuf>,
+    /// How often the due maintenance reminders are computed and enqueued, seconds.
+    pub reminders_every_secs: u64,
 }
 
 /// Which sender customer messages go through.
@@ -77,6 +79,7 @@ impl Default for OutboxSettings {
             messages: MessageSender::Log,
             messages_url: None,
             messages_secret_file: None,
+            reminders_every_secs: 3_600,
         }
     }
 }

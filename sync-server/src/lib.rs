@@ -22,6 +22,7 @@ pub mod export;
 pub mod limits;
 pub mod outbox;
 pub mod outward;
+pub mod reminders;
 pub mod seed;
 pub mod sender;
 pub mod sqlite;
@@ -54,7 +55,7 @@ pub enum ServeError {
 
 /// Open the configured database and serve on `listener` until the process ends.
 pub async fn serve(config: Config, listener: TcpListener) -> Result<(), ServeError> {
-    let (_, app, _outbox) = setup(config, &listener)?;
+    let (_, app, _background) = setup(config, &listener)?;
     axum::serve(listener, with_peer(app)).await?;
     Ok(())
 }
@@ -65,13 +66,14 @@ pub struct RunningRelay {
     pub storage: Arc<SqliteStorage>,
     shutdown: tokio::sync::oneshot::Sender<()>,
     task: tokio::task::JoinHandle<std::io::Result<()>>,
-    outbox: tokio::task::JoinHandle<()>,
+    /// The outbox's delivery task and the reminders' task.
+    background: Vec<tokio::task::JoinHandle<()>>,
 }
 
 /// Open the database and serve on `listener` in a background task.
 pub async fn start(config: Config, listener: TcpListener) -> Result<RunningRelay, ServeError> {
     let addr = listener.local_addr()?;
-    let (storage, app, outbox) = setup(config, &listener)?;
+    let (storage, app, background) = setup(config, &listener)?;
     let (shutdown, rx) = tokio::sync::oneshot::channel::<()>();
     let task = tokio::spawn(async move {
         axum::serve(listener, with_peer(app))
@@ -85,7 +87,7 @@ pub async fn start(config: Config, listener: TcpListener) -> Result<RunningRelay
         storage,
         shutdown,
         task,
-        outbox,
+        background,
     })
 }
 
@@ -114,19 +116,22 @@ fn setup(
     certificate::signing_key(storage.as_ref(), api::now_ms())?;
     tracing::info!(addr = %listener.local_addr()?, database = %config.database.display(), "relay serving");
     let policy = config.outbox.policy();
+    let clock = Arc::new(api::now_ms);
     let outbox = outbox::Outbox {
         storage: storage.clone(),
         messages: webhooks::message_sender(&config.outbox)?,
         client: sender::http_client(policy.timeout),
         policy,
-        clock: Arc::new(api::now_ms),
+        clock: clock.clone(),
     }
     .spawn(storage.committed());
+    let every = Duration::from_secs(config.outbox.reminders_every_secs.max(1));
+    let reminders = reminders::spawn(storage.clone(), every, clock, storage.committed());
     let state = AppState::new(storage.clone(), config);
     let app = router(state.clone())
         .merge(verify::routes(state.clone()))
         .merge(cert_page::routes(state));
-    Ok((storage, app, outbox))
+    Ok((storage, app, vec![outbox, reminders]))
 }
 
 impl RunningRelay {
@@ -137,7 +142,7 @@ impl RunningRelay {
 
     /// Stop accepting, let in-flight requests finish (at most 5 s), then stop.
     pub async fn stop(self) {
-        self.outbox.abort();
+        self.background.iter().for_each(|t| t.abort());
         let _ = self.shutdown.send(());
         let abort = self.task.abort_handle();
         if tokio::time::timeout(Duration::from_secs(5), self.task)
@@ -150,7 +155,7 @@ impl RunningRelay {
 
     /// Stop at once, as a crash would: open connections are cut.
     pub fn kill(self) {
-        self.outbox.abort();
+        self.background.iter().for_each(|t| t.abort());
         self.task.abort();
     }
 }

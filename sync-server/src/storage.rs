@@ -74,6 +74,7 @@ pub trait RelayStorage:
     crate::tokens::ApiTokenStore
     + crate::export::RecordExport
     + crate::outbox::OutboxStore
+    + crate::reminders::ReminderStore
     + Send
     + Sync
     + 'static

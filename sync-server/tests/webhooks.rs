@@ -411,3 +411,56 @@ async fn a_relay_killed_mid_delivery_delivers_after_restart_losing_and_doubling_
         "the CLI shows the log: {listing}"
     );
 }
+
+/// The shell block of docs/webhooks.md marked `# verify-onsite-webhook`.
+fn documented_snippet() -> String {
+    let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/webhooks.md"))
+        .expect("docs/webhooks.md");
+    let start = doc
+        .find("```sh\n# verify-onsite-webhook\n")
+        .expect("the verification block");
+    let block = &doc[start + "```sh\n".len()..];
+    block[..block.find("```").expect("the block ends")].to_owned()
+}
+
+fn run_snippet(dir: &std::path::Path, ts: i64, sig: &str, body: &str) -> String {
+    std::fs::write(dir.join("body.json"), body).unwrap();
+    let o = Command::new("bash")
+        .arg("-c")
+        .arg(documented_snippet())
+        .current_dir(dir)
+        .env("SECRET", SECRET)
+        .env("TS", ts.to_string())
+        .env("SIG", sig)
+        .output()
+        .expect("bash runs");
+    String::from_utf8(o.stdout).unwrap().trim().to_owned()
+}
+
+#[test]
+fn the_documented_openssl_snippet_accepts_a_relay_signature_and_nothing_else() {
+    let dir = tempfile::tempdir().unwrap();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    let body = r#"{"id":"evt_1","kind":"order.cancelled","payload":{"reason":"客户搬家"},"order_id":"o-1","order_no":"WO-1","occurred_at_ms":1}"#;
+    let sig = onsite_relay::sender::signature(SECRET.as_bytes(), now, body);
+    assert_eq!(
+        run_snippet(dir.path(), now, &sig, body),
+        "valid",
+        "the relay's signature verifies"
+    );
+    assert_eq!(
+        run_snippet(dir.path(), now, &sig, &body.replace("o-1", "o-2")),
+        "INVALID",
+        "a changed body does not"
+    );
+    let old = now - 3_600;
+    let old_sig = onsite_relay::sender::signature(SECRET.as_bytes(), old, body);
+    assert_eq!(
+        run_snippet(dir.path(), old, &old_sig, body),
+        "INVALID",
+        "an hour-old request is refused as a replay"
+    );
+}

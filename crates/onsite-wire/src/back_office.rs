@@ -138,6 +138,26 @@ pub struct WebhookEvent {
     pub occurred_at_ms: i64,
 }
 
+/// A message to a customer (a maintenance reminder), the JSON body the customer-message sender
+/// gets (an SMS/WeChat gateway turns it into the text it sends). Sent once per `id`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CustomerMessage {
+    /// `rem_<reminder key>`: the same reminder always has the same id.
+    pub id: String,
+    /// `maintenance.reminder`.
+    pub kind: String,
+    pub household_id: String,
+    pub name: String,
+    /// The household's first phone number.
+    pub phone: String,
+    pub appliance_id: String,
+    pub category: String,
+    /// What the maintenance is (the centre's wording for the category).
+    pub task: String,
+    /// The local due date, `YYYY-MM-DD`.
+    pub due_date: String,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use onsite_domain::order::Order;
 use onsite_domain::visit::Visit;
 use onsite_domain::{DocId, doc};
-use onsite_wire::back_office::{RecordState, WebhookEvent};
+use onsite_wire::back_office::{CustomerMessage, RecordState, WebhookEvent};
 use rand::RngCore;
 use rusqlite::{OptionalExtension, Transaction, params};
 
@@ -16,7 +16,8 @@ use crate::export::{Position, RecordExport, Stamped};
 use crate::outbox::{Attempt, Destination, Due, Next, OutboxStore, Webhook};
 use crate::outward::{self, Facts};
 use crate::sender::Sent;
-use crate::storage::StorageError;
+use crate::reminders::ReminderStore;
+use crate::storage::{DocBytes, StorageError};
 use crate::tokens::{ApiToken, ApiTokenStore, Scope};
 
 /// The order a document belongs to, if any.
@@ -474,5 +475,45 @@ impl OutboxStore for SqliteStorage {
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
+    }
+}
+
+impl ReminderStore for SqliteStorage {
+    fn documents(&self, prefixes: &[&str]) -> Result<Vec<DocBytes>, StorageError> {
+        let conn = self.conn()?;
+        let mut st = conn.prepare_cached(
+            "SELECT doc_id, bytes FROM docs WHERE substr(doc_id, 1, length(?1)) = ?1 ORDER BY doc_id",
+        )?;
+        let mut out = Vec::new();
+        for p in prefixes {
+            let rows = st.query_map([p], |r| Ok((r.get::<_, String>(0)?, r.get::<_, Vec<u8>>(1)?)))?;
+            for row in rows {
+                let (d, bytes) = row?;
+                out.push(DocBytes {
+                    doc: super::parse_doc_id(&d)?,
+                    bytes,
+                });
+            }
+        }
+        Ok(out)
+    }
+
+    fn enqueue_message(&self, unique_key: &str, m: &CustomerMessage, now_ms: i64) -> Result<bool, StorageError> {
+        let mut conn = self.conn()?;
+        let tx = conn.transaction()?;
+        let new = tx.execute(
+            "INSERT INTO outbox_events(event_id, unique_key, kind, ordering_key, body, created_at_ms)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT(unique_key) DO NOTHING",
+            params![m.id, unique_key, m.kind, m.household_id, serde_json::to_string(m).expect("a message serialises"), now_ms],
+        )? == 1;
+        if new {
+            tx.execute(
+                "INSERT INTO deliveries(event, destination, ordering_key, state, next_attempt_ms)
+                 VALUES (?1, 'messages', ?2, 'pending', ?3)",
+                params![tx.last_insert_rowid(), m.household_id, now_ms],
+            )?;
+        }
+        tx.commit()?;
+        Ok(new)
     }
 }
