@@ -55,7 +55,7 @@ pub enum ServeError {
 
 /// Open the configured database and serve on `listener` until the process ends.
 pub async fn serve(config: Config, listener: TcpListener) -> Result<(), ServeError> {
-    let (_, app, _background) = setup(config, &listener)?;
+    let Setup { app, .. } = setup(config, &listener)?;
     axum::serve(listener, with_peer(app)).await?;
     Ok(())
 }
@@ -73,7 +73,11 @@ pub struct RunningRelay {
 /// Open the database and serve on `listener` in a background task.
 pub async fn start(config: Config, listener: TcpListener) -> Result<RunningRelay, ServeError> {
     let addr = listener.local_addr()?;
-    let (storage, app, background) = setup(config, &listener)?;
+    let Setup {
+        storage,
+        app,
+        background,
+    } = setup(config, &listener)?;
     let (shutdown, rx) = tokio::sync::oneshot::channel::<()>();
     let task = tokio::spawn(async move {
         axum::serve(listener, with_peer(app))
@@ -98,19 +102,16 @@ fn with_peer(
     app.into_make_service_with_connect_info::<SocketAddr>()
 }
 
+/// What [`setup`] gives: the storage, the routes and the background tasks.
+struct Setup {
+    storage: Arc<SqliteStorage>,
+    app: axum::Router,
+    background: Vec<tokio::task::JoinHandle<()>>,
+}
+
 /// What [`serve`] and [`start`] share: open the configured database, build the routes (API and
-/// verification pages) over it and start the outbox's delivery task.
-fn setup(
-    config: Config,
-    listener: &TcpListener,
-) -> Result<
-    (
-        Arc<SqliteStorage>,
-        axum::Router,
-        tokio::task::JoinHandle<()>,
-    ),
-    ServeError,
-> {
+/// verification pages) over it and start the background tasks (outbox deliveries, reminders).
+fn setup(config: Config, listener: &TcpListener) -> Result<Setup, ServeError> {
     let storage = Arc::new(SqliteStorage::open(&config.database)?);
     // The certificate-link key exists from the first start on (kept in the database for good).
     certificate::signing_key(storage.as_ref(), api::now_ms())?;
@@ -131,7 +132,11 @@ fn setup(
     let app = router(state.clone())
         .merge(verify::routes(state.clone()))
         .merge(cert_page::routes(state));
-    Ok((storage, app, vec![outbox, reminders]))
+    Ok(Setup {
+        storage,
+        app,
+        background: vec![outbox, reminders],
+    })
 }
 
 impl RunningRelay {

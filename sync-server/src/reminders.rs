@@ -44,19 +44,32 @@ fn read_all<T: autosurgeon::Hydrate>(docs: &[DocBytes], kind: fn(&DocId) -> bool
 }
 
 /// The reminders due at `now_ms` from what `store` holds; none without `ref:service`.
-pub fn due(store: &dyn RelayStorage, now_ms: Millis) -> Result<Vec<(Reminder, Household)>, StorageError> {
+pub fn due(
+    store: &dyn RelayStorage,
+    now_ms: Millis,
+) -> Result<Vec<(Reminder, Household)>, StorageError> {
     let docs = store.documents(&["household:", "order:", "visit:", "ref:service"])?;
-    let Some(settings) = read_all::<ServiceSettings>(&docs, |d| *d == DocId::ServiceSettings).pop() else {
+    let Some(settings) = read_all::<ServiceSettings>(&docs, |d| *d == DocId::ServiceSettings).pop()
+    else {
         return Ok(Vec::new());
     };
     let households: Vec<Household> = read_all(&docs, |d| matches!(d, DocId::Household(_)));
     let orders: Vec<Order> = read_all(&docs, |d| matches!(d, DocId::Order(_)));
     let visits: Vec<Visit> = read_all(&docs, |d| matches!(d, DocId::Visit { .. }));
-    let due = reminder::due(&settings, &households, &orders, &visits, now_ms, UTC_OFFSET_MS);
+    let due = reminder::due(
+        &settings,
+        &households,
+        &orders,
+        &visits,
+        now_ms,
+        UTC_OFFSET_MS,
+    );
     Ok(due
         .into_iter()
         .filter_map(|r| {
-            let h = households.iter().find(|h| h.household_id == r.household_id)?;
+            let h = households
+                .iter()
+                .find(|h| h.household_id == r.household_id)?;
             Some((r, h.clone()))
         })
         .collect())

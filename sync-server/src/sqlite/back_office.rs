@@ -15,8 +15,8 @@ use super::SqliteStorage;
 use crate::export::{Position, RecordExport, Stamped};
 use crate::outbox::{Attempt, Destination, Due, Next, OutboxStore, Webhook};
 use crate::outward::{self, Facts};
-use crate::sender::Sent;
 use crate::reminders::ReminderStore;
+use crate::sender::Sent;
 use crate::storage::{DocBytes, StorageError};
 use crate::tokens::{ApiToken, ApiTokenStore, Scope};
 
@@ -486,7 +486,9 @@ impl ReminderStore for SqliteStorage {
         )?;
         let mut out = Vec::new();
         for p in prefixes {
-            let rows = st.query_map([p], |r| Ok((r.get::<_, String>(0)?, r.get::<_, Vec<u8>>(1)?)))?;
+            let rows = st.query_map([p], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, Vec<u8>>(1)?))
+            })?;
             for row in rows {
                 let (d, bytes) = row?;
                 out.push(DocBytes {
@@ -498,7 +500,12 @@ impl ReminderStore for SqliteStorage {
         Ok(out)
     }
 
-    fn enqueue_message(&self, unique_key: &str, m: &CustomerMessage, now_ms: i64) -> Result<bool, StorageError> {
+    fn enqueue_message(
+        &self,
+        unique_key: &str,
+        m: &CustomerMessage,
+        now_ms: i64,
+    ) -> Result<bool, StorageError> {
         let mut conn = self.conn()?;
         let tx = conn.transaction()?;
         let new = tx.execute(
