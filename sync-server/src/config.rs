@@ -308,6 +308,29 @@ mod tests {
     }
 
     #[test]
+    fn the_outbox_table_sets_retries_and_the_message_sender() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("relay.toml");
+        std::fs::write(
+            &p,
+            "[outbox]\nretry_base_ms = 100\nmessages = \"webhook\"\nmessages_url = \"https://sms.example.com/send\"\n",
+        )
+        .unwrap();
+        let c = Config::from_file(&p).unwrap();
+        assert_eq!(c.outbox.retry_base_ms, 100, "the file sets the retry base");
+        assert_eq!(c.outbox.messages, MessageSender::Webhook, "and the sender");
+        assert_eq!(
+            c.outbox.give_up_after_hours, 24,
+            "unset outbox keys keep their defaults"
+        );
+        assert_eq!(
+            c.outbox.policy().give_up_after_ms,
+            24 * 3_600_000,
+            "the policy gives up after a day"
+        );
+    }
+
+    #[test]
     fn unknown_keys_are_refused_with_the_file_named() {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("relay.toml");

@@ -19,7 +19,8 @@ use onsite_wire::Role;
 #[command(name = "onsite-relay", version, about = "The Onsite relay server")]
 struct Cli {
     /// TOML settings file (keys: listen, database, token_ttl_hours, max_body_bytes,
-    /// max_doc_bytes, max_docs_per_response, log_format).
+    /// max_doc_bytes, max_docs_per_response, log_format, …; table `[outbox]`: webhook retries and
+    /// the customer-message sender, see docs/webhooks.md).
     #[arg(long, global = true, env = "ONSITE_RELAY_CONFIG")]
     config: Option<PathBuf>,
     /// SQLite database file.
