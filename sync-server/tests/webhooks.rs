@@ -469,3 +469,86 @@ fn the_documented_openssl_snippet_accepts_a_relay_signature_and_nothing_else() {
         "an hour-old request is refused as a replay"
     );
 }
+
+#[tokio::test]
+async fn signing_completion_cancellation_and_conflict_are_derived_at_commit_in_order_per_order() {
+    let receiver = Receiver::default();
+    let hook = receiver.clone().start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let relay = start_relay_with(Config {
+        outbox: fast_outbox(),
+        ..Config::for_database(dir.path().join("relay.sqlite3"))
+    })
+    .await;
+    seed(&relay);
+    onsite_relay::webhooks::add(relay.storage.as_ref(), &hook, SECRET, DAY).unwrap();
+    let mut a = Device::sign_in(&relay.url(), "tech.a").await;
+    a.sync().await;
+    let mut disp = Device::sign_in(&relay.url(), "disp").await;
+    disp.sync().await;
+    let done = DocId::Order("o-00000".into());
+    a.sign_job(&done, "tech.a", DAY + 9 * HOUR).await;
+    disp.sync().await;
+    // Cancelling a completed order is a conflict for review, not a cancellation.
+    disp.edit_order(&done, |o| {
+        o.set_status(DispatchStatus::Cancelled, "duplicate", DAY + 11 * HOUR)
+            .unwrap()
+    })
+    .await;
+    disp.edit_order(&DocId::Order("o-00002".into()), |o| {
+        o.set_status(DispatchStatus::Cancelled, "customer moved", DAY + 11 * HOUR)
+            .unwrap()
+    })
+    .await;
+    // A commit that changes nothing the events are about announces nothing.
+    disp.edit_order(&DocId::Order("o-00002".into()), |o| {
+        o.status_reason = "moved away".into()
+    })
+    .await;
+    until(10, "four events arrive", || receiver.got().len() >= 4).await;
+    let events: Vec<WebhookEvent> = receiver
+        .got()
+        .iter()
+        .map(|r| serde_json::from_str(&r.body).unwrap())
+        .collect();
+    let of = |order: &str| -> Vec<String> {
+        events
+            .iter()
+            .filter(|e| e.order_id == order)
+            .map(|e| match &e.what {
+                EventPayload::OrderConflict { conflict } => {
+                    format!("order.conflict:{}", conflict.code().as_str())
+                }
+                other => other.kind().to_owned(),
+            })
+            .collect()
+    };
+    assert_eq!(
+        of("o-00000"),
+        [
+            "record.signed",
+            "order.completed",
+            "order.conflict:cancelled_but_completed"
+        ],
+        "the signed order's events, in the order they happened"
+    );
+    assert_eq!(
+        of("o-00002"),
+        ["order.cancelled"],
+        "one cancellation, not two"
+    );
+    let queued: i64 = rusqlite::Connection::open(dir.path().join("relay.sqlite3"))
+        .unwrap()
+        .query_row(
+            "SELECT COUNT(*) FROM deliveries WHERE destination = 'webhook:1'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(
+        (events.len(), queued),
+        (4, 4),
+        "nothing else was sent or queued: {events:?}"
+    );
+    relay.stop().await;
+}
