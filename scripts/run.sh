@@ -31,7 +31,10 @@ RELAY=./target/release/onsite-relay
 if [ ! -f "$DATA/relay.sqlite3" ]; then
   ONSITE_RELAY_SEED_PASSWORD="$PASSWORD" "$RELAY" --database "$DATA/relay.sqlite3" seed --orders 8
 fi
-"$RELAY" --database "$DATA/relay.sqlite3" serve --listen "127.0.0.1:$PORT" &
+# The demo's customer messages (maintenance reminders) go through the log sender: they are
+# written to the relay's log instead of an SMS/WeChat gateway (docs/webhooks.md).
+printf '[outbox]\nmessages = "log"\n' > "$DATA/relay.toml"
+"$RELAY" --config "$DATA/relay.toml" --database "$DATA/relay.sqlite3" serve --listen "127.0.0.1:$PORT" &
 RELAY_PID=$!
 trap 'kill $RELAY_PID 2>/dev/null || true' EXIT
 for _ in $(seq 1 100); do

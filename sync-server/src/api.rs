@@ -164,6 +164,7 @@ pub fn router(state: AppState) -> Router {
             "/api/v1/attachments/{sha256}",
             axum::routing::put(crate::attachments::put).get(crate::attachments::get),
         )
+        .route("/api/v1/export/records", get(crate::export::records))
         .layer(crate::limits::layers(&state.config));
     Router::new()
         .route("/api/v1/events", get(events))

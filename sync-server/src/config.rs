@@ -34,6 +34,66 @@ pub struct Config {
     pub max_concurrent_requests: u32,
     /// A request (push streams excepted) that takes longer is answered `relay.timeout`, seconds.
     pub request_timeout_secs: u64,
+    /// The outbox: webhook retries and the customer-message sender (TOML table `[outbox]`).
+    pub outbox: OutboxSettings,
+}
+
+/// How the outbox delivers (`[outbox]` in the TOML file).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct OutboxSettings {
+    /// Wait before the first retry, milliseconds; doubled per failure, with jitter.
+    pub retry_base_ms: u64,
+    /// Longest wait between retries, milliseconds.
+    pub retry_max_ms: u64,
+    /// An event not delivered after this many hours is given up.
+    pub give_up_after_hours: u64,
+    /// Time limit of one delivery request, seconds.
+    pub timeout_secs: u64,
+    /// Customer messages (maintenance reminders): `log` (written to the relay's log, the demo)
+    /// or `webhook` (POSTed, signed, to `messages_url`, e.g. an SMS/WeChat gateway).
+    pub messages: MessageSender,
+    /// The gateway's URL when `messages = "webhook"`.
+    pub messages_url: Option<String>,
+    /// A file whose first line is the gateway's signing secret (never the secret itself here).
+    pub messages_secret_file: Option<PathBuf>,
+    /// How often the due maintenance reminders are computed and enqueued, seconds.
+    pub reminders_every_secs: u64,
+}
+
+/// Which sender customer messages go through.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MessageSender {
+    Log,
+    Webhook,
+}
+
+impl Default for OutboxSettings {
+    fn default() -> Self {
+        OutboxSettings {
+            retry_base_ms: 10_000,
+            retry_max_ms: 3_600_000,
+            give_up_after_hours: 24,
+            timeout_secs: 10,
+            messages: MessageSender::Log,
+            messages_url: None,
+            messages_secret_file: None,
+            reminders_every_secs: 3_600,
+        }
+    }
+}
+
+impl OutboxSettings {
+    /// The retry policy these settings give.
+    pub fn policy(&self) -> crate::outbox::Policy {
+        crate::outbox::Policy {
+            base_ms: self.retry_base_ms.max(1),
+            max_ms: self.retry_max_ms.max(self.retry_base_ms.max(1)),
+            give_up_after_ms: self.give_up_after_hours.saturating_mul(3_600_000),
+            timeout: std::time::Duration::from_secs(self.timeout_secs.max(1)),
+        }
+    }
 }
 
 impl Default for Config {
@@ -50,6 +110,7 @@ impl Default for Config {
             sign_in_wait_secs: 10,
             max_concurrent_requests: 256,
             request_timeout_secs: 60,
+            outbox: OutboxSettings::default(),
         }
     }
 }
@@ -241,8 +302,32 @@ mod tests {
             sign_in_wait_secs: 6,
             max_concurrent_requests: 7,
             request_timeout_secs: 8,
+            outbox: OutboxSettings::default(),
         };
         assert_eq!(c, want, "each override sets its own key and no other");
+    }
+
+    #[test]
+    fn the_outbox_table_sets_retries_and_the_message_sender() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("relay.toml");
+        std::fs::write(
+            &p,
+            "[outbox]\nretry_base_ms = 100\nmessages = \"webhook\"\nmessages_url = \"https://sms.example.com/send\"\n",
+        )
+        .unwrap();
+        let c = Config::from_file(&p).unwrap();
+        assert_eq!(c.outbox.retry_base_ms, 100, "the file sets the retry base");
+        assert_eq!(c.outbox.messages, MessageSender::Webhook, "and the sender");
+        assert_eq!(
+            c.outbox.give_up_after_hours, 24,
+            "unset outbox keys keep their defaults"
+        );
+        assert_eq!(
+            c.outbox.policy().give_up_after_ms,
+            24 * 3_600_000,
+            "the policy gives up after a day"
+        );
     }
 
     #[test]

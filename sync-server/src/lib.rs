@@ -18,12 +18,19 @@ pub mod attachments;
 pub mod cert_page;
 pub mod certificate;
 pub mod config;
+pub mod export;
 pub mod limits;
+pub mod outbox;
+pub mod outward;
+pub mod reminders;
 pub mod seed;
+pub mod sender;
 pub mod sqlite;
 pub mod storage;
 pub mod throttle;
+pub mod tokens;
 pub mod verify;
+pub mod webhooks;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -42,11 +49,13 @@ pub enum ServeError {
     Storage(#[from] storage::StorageError),
     #[error("network error: {0}")]
     Io(#[from] std::io::Error),
+    #[error("the outbox settings are not usable: {0}")]
+    Outbox(#[from] webhooks::WebhookError),
 }
 
 /// Open the configured database and serve on `listener` until the process ends.
 pub async fn serve(config: Config, listener: TcpListener) -> Result<(), ServeError> {
-    let (_, app) = setup(config, &listener)?;
+    let Setup { app, .. } = setup(config, &listener)?;
     axum::serve(listener, with_peer(app)).await?;
     Ok(())
 }
@@ -57,12 +66,18 @@ pub struct RunningRelay {
     pub storage: Arc<SqliteStorage>,
     shutdown: tokio::sync::oneshot::Sender<()>,
     task: tokio::task::JoinHandle<std::io::Result<()>>,
+    /// The outbox's delivery task and the reminders' task.
+    background: Vec<tokio::task::JoinHandle<()>>,
 }
 
 /// Open the database and serve on `listener` in a background task.
 pub async fn start(config: Config, listener: TcpListener) -> Result<RunningRelay, ServeError> {
     let addr = listener.local_addr()?;
-    let (storage, app) = setup(config, &listener)?;
+    let Setup {
+        storage,
+        app,
+        background,
+    } = setup(config, &listener)?;
     let (shutdown, rx) = tokio::sync::oneshot::channel::<()>();
     let task = tokio::spawn(async move {
         axum::serve(listener, with_peer(app))
@@ -76,6 +91,7 @@ pub async fn start(config: Config, listener: TcpListener) -> Result<RunningRelay
         storage,
         shutdown,
         task,
+        background,
     })
 }
 
@@ -86,21 +102,41 @@ fn with_peer(
     app.into_make_service_with_connect_info::<SocketAddr>()
 }
 
-/// What [`serve`] and [`start`] share: open the configured database and build the routes (API and
-/// verification pages) over it.
-fn setup(
-    config: Config,
-    listener: &TcpListener,
-) -> Result<(Arc<SqliteStorage>, axum::Router), ServeError> {
+/// What [`setup`] gives: the storage, the routes and the background tasks.
+struct Setup {
+    storage: Arc<SqliteStorage>,
+    app: axum::Router,
+    background: Vec<tokio::task::JoinHandle<()>>,
+}
+
+/// What [`serve`] and [`start`] share: open the configured database, build the routes (API and
+/// verification pages) over it and start the background tasks (outbox deliveries, reminders).
+fn setup(config: Config, listener: &TcpListener) -> Result<Setup, ServeError> {
     let storage = Arc::new(SqliteStorage::open(&config.database)?);
     // The certificate-link key exists from the first start on (kept in the database for good).
     certificate::signing_key(storage.as_ref(), api::now_ms())?;
     tracing::info!(addr = %listener.local_addr()?, database = %config.database.display(), "relay serving");
+    let policy = config.outbox.policy();
+    let clock = Arc::new(api::now_ms);
+    let outbox = outbox::Outbox {
+        storage: storage.clone(),
+        messages: webhooks::message_sender(&config.outbox)?,
+        client: sender::http_client(policy.timeout),
+        policy,
+        clock: clock.clone(),
+    }
+    .spawn(storage.committed());
+    let every = Duration::from_secs(config.outbox.reminders_every_secs.max(1));
+    let reminders = reminders::spawn(storage.clone(), every, clock, storage.committed());
     let state = AppState::new(storage.clone(), config);
     let app = router(state.clone())
         .merge(verify::routes(state.clone()))
         .merge(cert_page::routes(state));
-    Ok((storage, app))
+    Ok(Setup {
+        storage,
+        app,
+        background: vec![outbox, reminders],
+    })
 }
 
 impl RunningRelay {
@@ -111,6 +147,7 @@ impl RunningRelay {
 
     /// Stop accepting, let in-flight requests finish (at most 5 s), then stop.
     pub async fn stop(self) {
+        self.background.iter().for_each(|t| t.abort());
         let _ = self.shutdown.send(());
         let abort = self.task.abort_handle();
         if tokio::time::timeout(Duration::from_secs(5), self.task)
@@ -123,6 +160,7 @@ impl RunningRelay {
 
     /// Stop at once, as a crash would: open connections are cut.
     pub fn kill(self) {
+        self.background.iter().for_each(|t| t.abort());
         self.task.abort();
     }
 }

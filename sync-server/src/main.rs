@@ -19,7 +19,8 @@ use onsite_wire::Role;
 #[command(name = "onsite-relay", version, about = "The Onsite relay server")]
 struct Cli {
     /// TOML settings file (keys: listen, database, token_ttl_hours, max_body_bytes,
-    /// max_doc_bytes, max_docs_per_response, log_format).
+    /// max_doc_bytes, max_docs_per_response, log_format, …; table `[outbox]`: webhook retries and
+    /// the customer-message sender, see docs/webhooks.md).
     #[arg(long, global = true, env = "ONSITE_RELAY_CONFIG")]
     config: Option<PathBuf>,
     /// SQLite database file.
@@ -36,9 +37,12 @@ enum Command {
     /// Manage accounts.
     #[command(subcommand)]
     User(UserCommand),
-    /// Manage sign-in tokens.
+    /// Manage API tokens and sign-in tokens.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Signed webhooks for ERP/CRM and their delivery log.
+    #[command(subcommand)]
+    Webhook(WebhookCommand),
     /// Technician certificates (一证件): withdraw one, or print its signed public link.
     #[command(subcommand)]
     Cert(CertCommand),
@@ -119,12 +123,44 @@ enum UserCommand {
 
 #[derive(Subcommand)]
 enum TokenCommand {
-    /// Revoke a user's tokens (all devices, or one).
+    /// Create an API token for an ERP/CRM (printed once, stored only as its SHA-256).
+    Create {
+        /// What it may do: `export` (GET /api/v1/export/records). Repeat for several.
+        #[arg(long = "scope", required = true)]
+        scopes: Vec<onsite_relay::tokens::Scope>,
+        /// A name to recognise it by in `token list`.
+        #[arg(long, default_value = "")]
+        name: String,
+    },
+    /// List the API tokens.
+    List,
+    /// Revoke an API token (`api:…`), or a user's sign-in tokens (all devices, or one).
     Revoke {
-        user_id: String,
+        /// An API token id from `token list`, or a user id.
+        id: String,
+        /// Only this device's tokens (user ids only).
         #[arg(long)]
         device: Option<String>,
     },
+}
+
+#[derive(Subcommand)]
+enum WebhookCommand {
+    /// Register a URL for signed events (completion, signing, cancellation, conflict). The
+    /// secret comes from --secret-file, else `ONSITE_RELAY_WEBHOOK_SECRET`, else stdin — never
+    /// from the command line.
+    Add {
+        url: String,
+        /// A file whose first line is the signing secret (at least 16 bytes).
+        #[arg(long)]
+        secret_file: Option<PathBuf>,
+    },
+    /// List the webhooks.
+    List,
+    /// Remove a webhook; its pending deliveries are cancelled.
+    Remove { id: i64 },
+    /// The delivery log: one line per attempt, of every webhook or of one.
+    Deliveries { id: Option<i64> },
 }
 
 #[derive(Subcommand)]
@@ -198,12 +234,8 @@ fn main() -> anyhow::Result<()> {
     match cli.command {
         Command::Serve(a) => serve(Config::layered(file, a.overrides(database))?),
         Command::User(u) => user(&open(file, database)?.1, u),
-        Command::Token(TokenCommand::Revoke { user_id, device }) => {
-            let (_, s) = open(file, database)?;
-            let n = s.revoke_tokens(&user_id, device.as_deref(), now_ms())?;
-            println!("revoked {n} token(s) of {user_id}");
-            Ok(())
-        }
+        Command::Token(t) => token(&open(file, database)?.1, t),
+        Command::Webhook(w) => webhook(&open(file, database)?.1, w),
         Command::Cert(c) => {
             let (config, s) = open(file, database)?;
             cert(&s, &config, c)
@@ -334,5 +366,96 @@ fn seed(s: &SqliteStorage, config: &Config, pw: &str, orders: u32) -> anyhow::Re
         summary.orders.len(),
         summary.head
     );
+    Ok(())
+}
+
+fn token(s: &SqliteStorage, command: TokenCommand) -> anyhow::Result<()> {
+    use onsite_relay::tokens::{self, ApiTokenStore};
+    match command {
+        TokenCommand::Create { scopes, name } => {
+            let (clear, t) = tokens::create(s, &name, &scopes, now_ms())?;
+            let scopes: Vec<&str> = t.scopes.iter().map(|s| s.as_str()).collect();
+            println!(
+                "created {} ({}) with scope {}",
+                t.id,
+                t.name,
+                scopes.join(",")
+            );
+            println!("{clear}");
+            eprintln!("the token is shown only now; keep it in the ERP/CRM's secret store");
+        }
+        TokenCommand::List => {
+            for t in s.api_tokens()? {
+                let scopes: Vec<&str> = t.scopes.iter().map(|s| s.as_str()).collect();
+                let state = t
+                    .revoked_at_ms
+                    .map_or("active".to_owned(), |at| format!("revoked at {at}"));
+                println!("{}\t{}\t{}\t{}", t.id, scopes.join(","), state, t.name);
+            }
+        }
+        TokenCommand::Revoke { id, device } if tokens::is_api_token_id(&id) => {
+            if device.is_some() {
+                return Err(anyhow!("--device is for a user's tokens, not an API token"));
+            }
+            if !s.revoke_api_token(&id, now_ms())? {
+                return Err(anyhow!(
+                    "no active API token '{id}'; see `onsite-relay token list`"
+                ));
+            }
+            println!("revoked {id}");
+        }
+        TokenCommand::Revoke { id, device } => {
+            let n = s.revoke_tokens(&id, device.as_deref(), now_ms())?;
+            println!("revoked {n} token(s) of {id}");
+        }
+    }
+    Ok(())
+}
+
+fn webhook(s: &SqliteStorage, command: WebhookCommand) -> anyhow::Result<()> {
+    use onsite_relay::outbox::OutboxStore;
+    match command {
+        WebhookCommand::Add { url, secret_file } => {
+            let secret = password_input(secret_file, "ONSITE_RELAY_WEBHOOK_SECRET")?;
+            let id = onsite_relay::webhooks::add(s, &url, &secret, now_ms())?;
+            println!("added webhook {id} → {url}");
+        }
+        WebhookCommand::List => {
+            for w in s.webhooks()? {
+                let state = w
+                    .removed_at_ms
+                    .map_or("active".to_owned(), |at| format!("removed at {at}"));
+                println!("{}\t{}\t{}", w.id, state, w.url);
+            }
+        }
+        WebhookCommand::Remove { id } => {
+            if !s.remove_webhook(id, now_ms())? {
+                return Err(anyhow!(
+                    "no active webhook {id}; see `onsite-relay webhook list`"
+                ));
+            }
+            println!("removed webhook {id}; its pending deliveries are cancelled");
+        }
+        WebhookCommand::Deliveries { id } => {
+            for a in s.delivery_log(id)? {
+                let status = a
+                    .http_status
+                    .map(|s| s.to_string())
+                    .unwrap_or_else(|| "-".into());
+                println!(
+                    "{}\t{}\t{}\t{}\tattempt {}\t{}\t{}\t{}\t{}",
+                    a.started_at_ms,
+                    a.destination,
+                    a.event_id,
+                    a.kind,
+                    a.attempt,
+                    a.outcome,
+                    status,
+                    a.ordering_key,
+                    a.error.unwrap_or_default()
+                );
+            }
+        }
+    }
     Ok(())
 }

@@ -144,6 +144,9 @@ pub fn seed_demo(
         docs.push((id, doc::create(&household)?));
     }
 
+    // followups: the centre's service settings (follow-up calls, maintenance intervals).
+    docs.push(service_settings(day_start)?);
+
     let past_orders = past_jobs(storage, &mut docs, &profiles, orders, day_start, now)?;
 
     let messages = docs
@@ -174,6 +177,13 @@ pub fn seed_demo(
         documents: docs.len(),
         head: storage.head_seq()?,
     })
+}
+
+/// The demo centre's `ref:service`: follow-up calls started 90 days before the demo day, so the
+/// past jobs signed 60 days before are waiting for theirs.
+fn service_settings(day_start: Millis) -> Result<(DocId, AutoCommit), SeedError> {
+    let settings = seed::service_settings(day_start - 90 * 24 * HOUR);
+    Ok((DocId::ServiceSettings, doc::create(&settings)?))
 }
 
 /// The past orders of the households of the first (up to four) demo orders, each assigned to the

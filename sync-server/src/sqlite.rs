@@ -1,8 +1,9 @@
 //! The embedded SQLite [`RelayStorage`]: one file, WAL, `synchronous=FULL` so an acknowledged
 //! change survives a crash or power loss. Migrations are append-only (`PRAGMA user_version`).
 
+use std::collections::BTreeSet;
 use std::path::Path;
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use automerge::ChangeHash;
 use onsite_domain::DocId;
@@ -13,11 +14,14 @@ use onsite_sync::relay::{
 };
 use onsite_wire::{Role, SyncRequest};
 use rusqlite::{Connection, OptionalExtension, params};
+use tokio::sync::Notify;
 
 use crate::storage::{
     DocBytes, OrderRecord, RelayStorage, StorageError, StoredAttachment, TokenRecord, User,
 };
 use crate::throttle::{Attempts, Policy};
+
+mod back_office;
 
 /// Append-only: never edit an entry, add a new one.
 const MIGRATIONS: &[&str] = &[
@@ -110,7 +114,75 @@ CREATE TABLE sign_in_attempts(
 ALTER TABLE docs ADD COLUMN record_hash TEXT;
 CREATE INDEX docs_by_record_hash ON docs(record_hash);
 "#,
+    // The back office (issue 11): API tokens, the records export's snapshots, each order's facts
+    // (to tell what a commit changed) and the outbox. Filled from the stored documents, without
+    // events, by `back_office::backfill` when this migration runs.
+    r#"
+CREATE TABLE api_tokens(
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    token_sha256 TEXT NOT NULL UNIQUE,
+    scopes TEXT NOT NULL,
+    created_at_ms INTEGER NOT NULL,
+    revoked_at_ms INTEGER
+);
+CREATE TABLE order_facts(
+    order_id TEXT PRIMARY KEY,
+    facts TEXT NOT NULL
+);
+CREATE TABLE export_records(
+    record_id TEXT PRIMARY KEY,
+    seq INTEGER NOT NULL,
+    body TEXT NOT NULL
+);
+CREATE INDEX export_records_by_seq ON export_records(seq, record_id);
+CREATE TABLE webhooks(
+    id INTEGER PRIMARY KEY,
+    url TEXT NOT NULL,
+    secret BLOB NOT NULL,
+    created_at_ms INTEGER NOT NULL,
+    removed_at_ms INTEGER
+);
+CREATE TABLE outbox_events(
+    id INTEGER PRIMARY KEY,
+    event_id TEXT NOT NULL UNIQUE,
+    unique_key TEXT UNIQUE,
+    kind TEXT NOT NULL,
+    ordering_key TEXT NOT NULL,
+    body TEXT NOT NULL,
+    created_at_ms INTEGER NOT NULL
+);
+CREATE TABLE deliveries(
+    event INTEGER NOT NULL REFERENCES outbox_events(id),
+    destination TEXT NOT NULL,
+    ordering_key TEXT NOT NULL,
+    state TEXT NOT NULL,
+    in_flight INTEGER NOT NULL DEFAULT 0,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_attempt_ms INTEGER NOT NULL,
+    PRIMARY KEY(event, destination)
+);
+CREATE INDEX deliveries_due ON deliveries(state, next_attempt_ms);
+CREATE INDEX deliveries_in_order ON deliveries(destination, ordering_key, state, event);
+CREATE TABLE delivery_attempts(
+    id INTEGER PRIMARY KEY,
+    event INTEGER NOT NULL,
+    destination TEXT NOT NULL,
+    attempt INTEGER NOT NULL,
+    started_at_ms INTEGER NOT NULL,
+    finished_at_ms INTEGER,
+    outcome TEXT NOT NULL,
+    http_status INTEGER,
+    error TEXT,
+    UNIQUE(event, destination, attempt),
+    FOREIGN KEY(event, destination) REFERENCES deliveries(event, destination)
+);
+"#,
 ];
+
+/// The migration that added the back-office tables: the orders stored before it get their facts
+/// and record snapshots when it runs.
+const BACK_OFFICE_MIGRATION: usize = 6;
 
 /// The migration that added `docs.record_hash`: the visits stored before it are indexed when it runs.
 const RECORD_HASH_MIGRATION: usize = 5;
@@ -124,6 +196,8 @@ const RECORD_HASH_MIGRATION: usize = 5;
 pub struct SqliteStorage {
     conn: Mutex<Connection>,
     path: std::path::PathBuf,
+    /// Told after every sync that may have committed: the outbox task wakes up.
+    committed: Arc<Notify>,
 }
 
 impl SqliteStorage {
@@ -142,11 +216,15 @@ impl SqliteStorage {
             if i + 1 == RECORD_HASH_MIGRATION {
                 backfill_record_hashes(&tx)?;
             }
+            if i + 1 == BACK_OFFICE_MIGRATION {
+                back_office::backfill(&tx)?;
+            }
         }
         tx.commit()?;
         Ok(SqliteStorage {
             conn: Mutex::new(conn),
             path: path.to_owned(),
+            committed: Arc::new(Notify::new()),
         })
     }
 
@@ -158,6 +236,11 @@ impl SqliteStorage {
         )?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
         Ok(conn)
+    }
+
+    /// What the outbox task waits on: notified after every handled sync request.
+    pub fn committed(&self) -> Arc<Notify> {
+        self.committed.clone()
     }
 
     fn conn(&self) -> Result<MutexGuard<'_, Connection>, StorageError> {
@@ -375,6 +458,11 @@ impl DocStore for Docs<'_> {
                 ])?;
             }
         }
+        let orders: BTreeSet<String> = writes
+            .iter()
+            .filter_map(|w| back_office::order_of(&w.doc).map(str::to_owned))
+            .collect();
+        back_office::record_outward(&tx, &orders, seq, origin.at_ms, true)?;
         tx.commit()?;
         Ok(seq as u64)
     }
@@ -594,9 +682,13 @@ impl RelayStorage for SqliteStorage {
             let prepared = relay::prepare(&mut Docs(&mut reader), caller, req, limits, now_ms)?;
             drop(reader);
             let mut conn = self.conn().map_err(HandleError::Storage)?;
-            if let Some(handled) =
-                relay::finish(&mut Docs(&mut conn), caller, req, prepared, limits, now_ms)?
-            {
+            let finished =
+                relay::finish(&mut Docs(&mut conn), caller, req, prepared, limits, now_ms)?;
+            drop(conn);
+            if let Some(handled) = finished {
+                if handled.committed.is_some() {
+                    self.committed.notify_one();
+                }
                 return Ok(handled);
             }
         }

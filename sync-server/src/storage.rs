@@ -68,8 +68,17 @@ pub struct StoredAttachment {
     pub uploaders: Vec<String>,
 }
 
-/// Everything the relay stores.
-pub trait RelayStorage: Send + Sync + 'static {
+/// Everything the relay stores; the back office's parts are their own traits (API tokens, the
+/// records export, the outbox).
+pub trait RelayStorage:
+    crate::tokens::ApiTokenStore
+    + crate::export::RecordExport
+    + crate::outbox::OutboxStore
+    + crate::reminders::ReminderStore
+    + Send
+    + Sync
+    + 'static
+{
     fn add_user(&self, user: &User) -> Result<(), StorageError>;
     fn user(&self, user_id: &str) -> Result<Option<User>, StorageError>;
     fn users(&self) -> Result<Vec<User>, StorageError>;

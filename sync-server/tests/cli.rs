@@ -170,3 +170,114 @@ fn cert_commands_print_a_stable_signed_link_and_withdraw_once() {
         "a second withdrawal changes nothing: {again}"
     );
 }
+
+#[test]
+fn api_tokens_and_webhooks_are_managed_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("relay.sqlite3");
+    let created = ok(relay(
+        &db,
+        &["token", "create", "--scope", "export", "--name", "erp"],
+    ));
+    let id = created
+        .split_whitespace()
+        .find(|w| w.starts_with("api:"))
+        .unwrap_or_else(|| panic!("an API token id in: {created}"))
+        .to_owned();
+    assert!(
+        created.lines().any(|l| l.starts_with("onx_")),
+        "the token is printed once: {created}"
+    );
+    assert!(
+        !relay(&db, &["token", "create", "--name", "x"])
+            .status
+            .success(),
+        "a token needs a scope"
+    );
+    assert!(
+        !relay(&db, &["token", "create", "--scope", "admin"])
+            .status
+            .success(),
+        "only known scopes"
+    );
+    let list = ok(relay(&db, &["token", "list"]));
+    assert!(
+        list.contains(&format!("{id}\texport\tactive\terp")),
+        "{list}"
+    );
+    assert!(
+        !list.contains("onx_"),
+        "the list never shows a token: {list}"
+    );
+    ok(relay(&db, &["token", "revoke", &id]));
+    assert!(ok(relay(&db, &["token", "list"])).contains("revoked at"));
+    assert!(
+        !relay(&db, &["token", "revoke", &id]).status.success(),
+        "revoking twice says there is no active token"
+    );
+
+    let secret = password_file(dir.path(), "whsec-0123456789abcdef");
+    let url = "https://erp.example.com/onsite";
+    let added = ok(relay(
+        &db,
+        &["webhook", "add", url, "--secret-file", &secret],
+    ));
+    assert!(added.contains("added webhook 1"), "{added}");
+    let short = password_file(dir.path(), "short");
+    assert!(
+        !relay(&db, &["webhook", "add", url, "--secret-file", &short])
+            .status
+            .success(),
+        "a short secret is refused"
+    );
+    assert!(
+        !relay(
+            &db,
+            &[
+                "webhook",
+                "add",
+                "erp.example.com",
+                "--secret-file",
+                &secret
+            ]
+        )
+        .status
+        .success(),
+        "a URL without a scheme is refused"
+    );
+    assert!(
+        !relay(
+            &db,
+            &["webhook", "add", url, "--secret", "whsec-0123456789abcdef"]
+        )
+        .status
+        .success(),
+        "a secret on the command line is not accepted (the process list would show it)"
+    );
+    let from_env = Command::new(env!("CARGO_BIN_EXE_onsite-relay"))
+        .arg("--database")
+        .arg(&db)
+        .args(["webhook", "add", "http://127.0.0.1:9/hook"])
+        .env("ONSITE_RELAY_WEBHOOK_SECRET", "whsec-from-the-environment")
+        .output()
+        .unwrap();
+    assert!(
+        ok(from_env).contains("added webhook 2"),
+        "the secret may come from the environment"
+    );
+    ok(relay(&db, &["webhook", "remove", "1"]));
+    let list = ok(relay(&db, &["webhook", "list"]));
+    assert!(
+        list.contains("1\tremoved at") && list.contains("2\tactive\thttp://127.0.0.1:9/hook"),
+        "{list}"
+    );
+    assert!(
+        !relay(&db, &["webhook", "remove", "1"]).status.success(),
+        "removing twice fails"
+    );
+    assert_eq!(
+        ok(relay(&db, &["webhook", "deliveries"])),
+        "",
+        "nothing delivered yet"
+    );
+}

@@ -103,6 +103,7 @@ async fn capabilities_sign_in_and_first_sync() {
             "profile:tech.a",
             "ref:fees",
             "ref:parts",
+            "ref:service",
             "ref:templates",
             "visit:o-hh1-0:tech.a",
             "visit:o-hh1-1:tech.a",

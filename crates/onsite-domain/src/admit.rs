@@ -62,6 +62,11 @@ pub fn shape(id: &DocId, document: &AutoCommit) -> Result<(), DomainError> {
         DocId::Profile(_) => read::<TechnicianProfile>(document, false),
         DocId::Ledger(_) => read::<StockLedger>(document, false),
         DocId::Household(_) => read::<Household>(document, false),
+        DocId::ServiceSettings => {
+            let settings: crate::service::ServiceSettings = doc::read(document)?;
+            sizes(&settings, false)?;
+            settings.validate()
+        }
     }
 }
 
@@ -228,7 +233,11 @@ mod tests {
             other => panic!("refused as too long, not {other:?}"),
         }
         let exactly = json!({"note": "长".repeat(TEXT_CHARS)});
-        assert_eq!(sizes(&exactly, true), Ok(()), "characters, not bytes, are counted");
+        assert_eq!(
+            sizes(&exactly, true),
+            Ok(()),
+            "characters, not bytes, are counted"
+        );
     }
 
     #[test]

@@ -389,6 +389,44 @@ codes! {
     ConflictAlreadyResolved = "conflict.already_resolved",
     /// The action does not resolve this kind of conflict (or not with this technician).
     ConflictActionNotAllowed = "conflict.action_not_allowed",
+    // --- the relay's records export (relay)
+    /// 403: only an admin's session or an API token with the `export` scope may export records.
+    ExportForbidden = "export.forbidden",
+    /// 400: `since` is not a cursor this relay gave out.
+    ExportBadCursor = "export.bad_cursor",
+    /// 400: `limit` is not a whole number from 1 to 1000.
+    ExportBadLimit = "export.bad_limit",
+    /// 400: `format` is neither `jsonl` nor `csv`.
+    ExportBadFormat = "export.bad_format",
+    // followups: follow-up calls, complaints and maintenance reminders (domain, app)
+    /// The centre's service settings (`ref:service`) are not on this device; sync first.
+    ServiceSettingsMissing = "service.settings_missing",
+    /// A follow-up, retry or complaint time in the service settings is 0 or too long.
+    ServiceBadHours = "service.bad_hours",
+    /// A maintenance interval is 0 months or longer than ten years, or has no category.
+    ServiceBadInterval = "service.bad_interval",
+    /// Two maintenance intervals name the same appliance category.
+    ServiceDuplicateCategory = "service.duplicate_category",
+    /// A maintenance interval has no task text (what the order will be about).
+    ServiceTaskMissing = "service.task_missing",
+    /// The service settings' version is 0.
+    ServiceBadVersion = "service.bad_version",
+    /// No signed visit of this technician on this order: there is no follow-up to answer.
+    FollowupNotFound = "followup.not_found",
+    /// The follow-up was already answered (satisfied or complaint).
+    FollowupAlreadyAnswered = "followup.already_answered",
+    /// A complaint needs the customer's words.
+    FollowupWordsRequired = "followup.words_required",
+    /// The complaint is not on this order.
+    ComplaintNotFound = "complaint.not_found",
+    /// The complaint was already resolved.
+    ComplaintAlreadyResolved = "complaint.already_resolved",
+    /// Resolving a complaint needs a note saying what was done.
+    ComplaintNoteRequired = "complaint.note_required",
+    /// The reminder is not (or no longer) due: turned into an order, dismissed, or serviced since.
+    ReminderNotDue = "reminder.not_due",
+    /// Dismissing a reminder needs a reason.
+    ReminderReasonRequired = "reminder.reason_required",
 }
 
 impl std::fmt::Display for Code {

@@ -174,6 +174,40 @@ pub enum DomainError {
         "{0} row(s) of the file have errors; nothing was imported — fix them and preview again"
     )]
     ImportHasErrors(usize),
+    // followups: follow-up calls, complaints and maintenance reminders
+    #[error("the service settings (ref:service) are not on this device; sync reference data first")]
+    ServiceSettingsMissing,
+    #[error("the {0} must be 1 hour to 90 days")]
+    ServiceBadHours(&'static str),
+    #[error("the maintenance interval of '{0}' must name a category and be 1 to 120 months")]
+    ServiceBadInterval(String),
+    #[error("the maintenance intervals name category '{0}' twice")]
+    ServiceDuplicateCategory(String),
+    #[error("the maintenance interval of '{0}' needs a task (what the order is about)")]
+    ServiceTaskMissing(String),
+    #[error("the service settings' version must be 1 or more")]
+    ServiceBadVersion,
+    #[error(
+        "order '{order_id}' has no signed visit by '{technician_id}', so no follow-up call to record"
+    )]
+    FollowUpNotFound {
+        order_id: String,
+        technician_id: String,
+    },
+    #[error("the follow-up of order '{0}' was already answered")]
+    FollowUpAnswered(String),
+    #[error("a complaint needs the customer's words; write down what they said")]
+    ComplaintWordsRequired,
+    #[error("complaint '{0}' is not on this order")]
+    ComplaintNotFound(String),
+    #[error("complaint '{0}' was already resolved")]
+    ComplaintResolved(String),
+    #[error("resolving a complaint needs a note saying what was done")]
+    ComplaintNoteRequired,
+    #[error("reminder '{0}' is not due (ordered, dismissed or serviced since); refresh the list")]
+    ReminderNotDue(String),
+    #[error("dismissing a reminder needs a reason")]
+    ReminderReasonRequired,
     /// A refused registry entry, with the form field it concerns (its code is the cause's).
     #[error("{source}")]
     InField {
@@ -308,6 +342,21 @@ impl DomainError {
             ConflictResolved(_) => Code::ConflictAlreadyResolved,
             ActionNotAllowed { .. } => Code::ConflictActionNotAllowed,
             UnknownTechnician(_) => Code::OrderUnknownTechnician,
+            // followups:
+            ServiceSettingsMissing => Code::ServiceSettingsMissing,
+            ServiceBadHours(_) => Code::ServiceBadHours,
+            ServiceBadInterval(_) => Code::ServiceBadInterval,
+            ServiceDuplicateCategory(_) => Code::ServiceDuplicateCategory,
+            ServiceTaskMissing(_) => Code::ServiceTaskMissing,
+            ServiceBadVersion => Code::ServiceBadVersion,
+            FollowUpNotFound { .. } => Code::FollowupNotFound,
+            FollowUpAnswered(_) => Code::FollowupAlreadyAnswered,
+            ComplaintWordsRequired => Code::FollowupWordsRequired,
+            ComplaintNotFound(_) => Code::ComplaintNotFound,
+            ComplaintResolved(_) => Code::ComplaintAlreadyResolved,
+            ComplaintNoteRequired => Code::ComplaintNoteRequired,
+            ReminderNotDue(_) => Code::ReminderNotDue,
+            ReminderReasonRequired => Code::ReminderReasonRequired,
         }
     }
 }

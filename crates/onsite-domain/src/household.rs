@@ -28,6 +28,11 @@ pub struct Household {
     pub appliances: Vec<Appliance>,
     pub created_at_ms: Millis,
     pub updated_at_ms: Millis,
+    // followups: the maintenance reminders turned into an order or dismissed (`crate::reminder`),
+    // oldest first. A household written before this field existed has none.
+    #[autosurgeon(missing = "Vec::new")]
+    #[serde(default)]
+    pub reminders: Vec<crate::reminder::ReminderAction>,
 }
 
 /// The contact fields a dispatcher enters or edits. Phones are normalised and deduplicated.
@@ -159,6 +164,7 @@ impl Household {
             appliances: Vec::new(),
             created_at_ms: now,
             updated_at_ms: now,
+            reminders: Vec::new(),
         };
         for a in appliances {
             h.add_appliance(a, now)?;

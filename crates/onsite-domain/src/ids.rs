@@ -8,7 +8,7 @@ use crate::DomainError;
 
 /// The id of one document. Text form: `order:<order-id>`, `visit:<order-id>:<technician-id>`,
 /// `ref:templates`, `ref:fees`, `ref:parts`, `profile:<technician-id>`, `ledger:<technician-id>`,
-/// `household:<household-id>`.
+/// `household:<household-id>`, `ref:service`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum DocId {
     Order(String),
@@ -23,6 +23,8 @@ pub enum DocId {
     Ledger(String),
     // registry: the customer registry, one document per household.
     Household(String),
+    // followups: the centre's service settings (`ref:service`, `crate::service`).
+    ServiceSettings,
 }
 
 /// Which kind of document an id names.
@@ -46,6 +48,7 @@ impl DocId {
             DocId::Profile(_) => DocKind::Profile,
             DocId::Ledger(_) => DocKind::Ledger,
             DocId::Household(_) => DocKind::Household,
+            DocId::ServiceSettings => DocKind::Reference,
         }
     }
 
@@ -78,6 +81,7 @@ impl fmt::Display for DocId {
             DocId::Profile(id) => write!(f, "profile:{id}"),
             DocId::Ledger(id) => write!(f, "ledger:{id}"),
             DocId::Household(id) => write!(f, "household:{id}"),
+            DocId::ServiceSettings => f.write_str("ref:service"),
         }
     }
 }
@@ -102,6 +106,7 @@ impl FromStr for DocId {
             ("profile", [id]) => Ok(DocId::Profile((*id).to_owned())),
             ("ledger", [id]) => Ok(DocId::Ledger((*id).to_owned())),
             ("household", [id]) => Ok(DocId::Household((*id).to_owned())),
+            ("ref", ["service"]) => Ok(DocId::ServiceSettings),
             _ => Err(bad()),
         }
     }

@@ -122,6 +122,14 @@ pub struct Order {
     #[autosurgeon(missing = "Vec::new")]
     #[serde(default)]
     pub resolutions: Vec<crate::resolve::Resolution>,
+    // followups: the follow-up calls after its completions and the complaints they brought
+    // (`crate::followup`), oldest first. An order written before these fields existed has none.
+    #[autosurgeon(missing = "Vec::new")]
+    #[serde(default)]
+    pub follow_ups: Vec<crate::followup::FollowUpCall>,
+    #[autosurgeon(missing = "Vec::new")]
+    #[serde(default)]
+    pub complaints: Vec<crate::followup::Complaint>,
 }
 
 /// What a dispatcher enters to create an order.
@@ -178,6 +186,8 @@ impl Order {
             external_ref: None,
             appliance_history: Vec::new(),
             resolutions: Vec::new(),
+            follow_ups: Vec::new(),
+            complaints: Vec::new(),
         })
     }
 

@@ -69,7 +69,8 @@ impl Indicator {
 /// Why an indicator has no figure.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
 pub enum NotMeasurable {
-    /// The records carry no complaints yet (follow-up calls are not recorded).
+    /// The records carry no complaints yet. No longer given: complaints come from the follow-up
+    /// calls (`crate::followup`); kept so a reading from an older build stays readable.
     NoComplaintRecords,
     /// The indicator is about the organisation, not about service records.
     OutsideServiceRecords,
@@ -88,6 +89,13 @@ pub enum Reading {
     Stars {
         stars: Average,
         evidence: u32,
+    },
+    /// Complaints received in the month (from follow-up calls), how many of them are resolved
+    /// and how many were resolved by their deadline; the evidence is the complaints received.
+    Complaints {
+        received: u32,
+        resolved: Rate,
+        resolved_in_time: Rate,
     },
     NotMeasurable {
         why: NotMeasurable,
@@ -121,6 +129,32 @@ pub fn followed_on_site_standard(visit: &Visit, library: &TemplateLibrary) -> Op
         list.required_done == list.required_total
             && list.items.iter().all(|i| i.state != ItemState::Missing),
     )
+}
+
+/// Complaint handling: the complaints received in `month` (the centre's local calendar), of
+/// `technician`'s completions or all, with how many are resolved and resolved in time.
+pub fn complaint_handling(
+    ctx: &StatsContext<'_>,
+    month: Month,
+    technician: Option<&str>,
+) -> Reading {
+    let mut received = 0;
+    let mut resolved = Rate::default();
+    let mut in_time = Rate::default();
+    for (_, c) in crate::followup::complaints(ctx.orders) {
+        if technician.is_none_or(|t| c.technician_id == t)
+            && month.contains(c.received_at_ms, ctx.utc_offset_ms)
+        {
+            received += 1;
+            resolved.count(!c.is_open());
+            in_time.count(c.resolved_in_time());
+        }
+    }
+    Reading::Complaints {
+        received,
+        resolved,
+        resolved_in_time: in_time,
+    }
 }
 
 /// The scorecard of `month`, for `technician` or the whole centre (`None`).
@@ -158,7 +192,10 @@ pub fn scorecard(
                 evidence: f.stars.count,
             },
         ),
-        (ComplaintHandling, not(NotMeasurable::NoComplaintRecords)),
+        (
+            ComplaintHandling,
+            complaint_handling(ctx, month, technician),
+        ),
         (RepeatRepairs, rate(f.repeat_repair)),
         (Organisation, not(NotMeasurable::OutsideServiceRecords)),
         (Staffing, not(NotMeasurable::OutsideServiceRecords)),

@@ -277,6 +277,40 @@ const PREFS: [&str; 4] = [
     "请提前 30 分钟电话联系 / Call 30 minutes before arrival",
     "家中有猫，请随手关门 / Cat at home: keep doors closed",
 ];
+/// The demo centre's service settings (`ref:service`): follow-up calls from `follow_ups_from` on,
+/// within 48 hours of the signature, retried 4 hours after no answer; complaints resolved within
+/// 48 hours; air-conditioners cleaned yearly, water-purifier filters every six months, fridge
+/// condensers every two years.
+pub fn service_settings(follow_ups_from: Millis) -> crate::service::ServiceSettings {
+    use crate::service::{MaintenanceInterval, SCHEMA, ServiceSettings};
+    let every = |category: &str, months: u32, task: &str| MaintenanceInterval {
+        category: category.to_owned(),
+        months,
+        task: task.to_owned(),
+    };
+    ServiceSettings {
+        schema: SCHEMA,
+        version: 1,
+        follow_ups_from_ms: follow_ups_from,
+        follow_up_within_hours: 48,
+        follow_up_retry_hours: 4,
+        complaint_resolve_hours: 48,
+        maintenance: vec![
+            every(
+                "air-conditioner",
+                12,
+                "空调清洗保养 / Air-conditioner cleaning",
+            ),
+            every(
+                "water-purifier",
+                6,
+                "净水器更换滤芯 / Water-purifier filter change",
+            ),
+            every("fridge", 24, "冰箱冷凝器清洁 / Fridge condenser cleaning"),
+        ],
+    }
+}
+
 /// How many demo households there are (`hh-1` … `hh-4`).
 pub const HOUSEHOLDS: usize = NAMES.len();
 
@@ -296,6 +330,7 @@ pub fn household(h: usize, day_start: Millis) -> crate::household::Household {
         appliances: household_appliances(h % NAMES.len(), day_start),
         created_at_ms: day_start - YEAR,
         updated_at_ms: day_start - YEAR,
+        reminders: Vec::new(),
     }
 }
 

@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 
 use onsite_domain::bonus::{self, BonusError, BonusFormula, BonusLimit, BonusTerm};
 use onsite_domain::edit::{self, VisitEdit};
+use onsite_domain::followup::{Complaint, ComplaintResolution};
 use onsite_domain::order::{DispatchStatus, Order, Tier};
 use onsite_domain::progress::{ProgressEvent, ProgressKind};
 use onsite_domain::reference::{FeeSchedule, PartsCatalogue, TemplateLibrary};
@@ -98,7 +99,18 @@ struct OrderFact {
     cancelled: bool,
 }
 
+/// A complaint received on a follow-up call about one signed visit.
+#[derive(Debug, Clone)]
+struct ComplaintFact {
+    order: usize,
+    tech: &'static str,
+    received: Millis,
+    resolve_by: Millis,
+    resolved: Option<Millis>,
+}
+
 struct World {
+    complaints: Vec<ComplaintFact>,
     orders: Vec<Order>,
     visits: Vec<Visit>,
     order_facts: Vec<OrderFact>,
@@ -305,17 +317,34 @@ fn generate(seed_value: u64) -> World {
         }
     }
     boundary_cases(&mut order_facts, &mut facts);
-    let orders = order_facts
+    let complaints = complaint_facts(seed_value, &facts);
+    let mut orders: Vec<Order> = order_facts
         .iter()
         .enumerate()
         .map(|(i, of)| make_order(i, of, &policy))
         .collect();
+    for (n, c) in complaints.iter().enumerate() {
+        orders[c.order].complaints.push(Complaint {
+            id: format!("complaint-{n}"),
+            technician_id: c.tech.to_owned(),
+            words: "师傅迟到了 / the technician was late".into(),
+            received_by: "disp".into(),
+            received_at_ms: c.received,
+            resolve_by_ms: c.resolve_by,
+            resolution: c.resolved.map(|at| ComplaintResolution {
+                note: "已致歉 / apologised".into(),
+                by: "disp".into(),
+                at_ms: at,
+            }),
+        });
+    }
     let visits = facts
         .iter()
         .enumerate()
         .map(|(i, f)| make_visit(&body, f, i, f.signed_at.is_some()))
         .collect();
     World {
+        complaints,
         orders,
         visits,
         order_facts,
@@ -325,6 +354,62 @@ fn generate(seed_value: u64) -> World {
         fees,
         policy,
     }
+}
+
+/// Complaints on about one signed visit in five, received up to three days after the signature
+/// (so some cross into the next month), open, resolved within or after 48 hours; plus the
+/// boundaries: received exactly at local midnight of 1 December and 1 ms before, resolved exactly
+/// at the deadline and 1 ms after it.
+fn complaint_facts(seed_value: u64, facts: &[Fact]) -> Vec<ComplaintFact> {
+    let mut g = Gen(seed_value ^ 0x5eed_c0de);
+    let mut out = Vec::new();
+    let signed: Vec<(&Fact, Millis)> = facts
+        .iter()
+        .filter_map(|f| f.signed_at.map(|s| (f, s)))
+        .collect();
+    for (f, s) in &signed {
+        if g.below(5) != 0 {
+            continue;
+        }
+        let received = s + g.below((3 * DAY) as u64);
+        let resolve_by = received + 48 * HOUR;
+        let resolved = match g.below(3) {
+            0 => None,
+            _ => Some(received + g.below((96 * HOUR) as u64)),
+        };
+        out.push(ComplaintFact {
+            order: f.order,
+            tech: f.tech,
+            received,
+            resolve_by,
+            resolved,
+        });
+    }
+    let (f, _) = signed[0];
+    for (received, resolved_after) in [(DEC, 48 * HOUR), (DEC - 1, 0), (DEC + DAY, 48 * HOUR + 1)] {
+        out.push(ComplaintFact {
+            order: f.order,
+            tech: f.tech,
+            received,
+            resolve_by: received + 48 * HOUR,
+            resolved: Some(received + resolved_after),
+        });
+    }
+    out
+}
+
+/// Complaints received in `from..to` (of `tech`): received, resolved, resolved by the deadline.
+fn expect_complaints(w: &World, from: Millis, to: Millis, tech: Option<&str>) -> (u32, u32, u32) {
+    let mut e = (0, 0, 0);
+    for c in &w.complaints {
+        if c.received < from || c.received >= to || tech.is_some_and(|t| t != c.tech) {
+            continue;
+        }
+        e.0 += 1;
+        e.1 += u32::from(c.resolved.is_some());
+        e.2 += u32::from(c.resolved.is_some_and(|at| at <= c.resolve_by));
+    }
+    e
 }
 
 /// Signed on tech.a at local midnight of 1 December and one millisecond before; a repeat exactly
@@ -695,13 +780,38 @@ fn the_scorecard_reads_the_measurable_indicators_and_lists_the_rest() {
         }
         other => panic!("satisfaction is measured in stars, got {other:?}"),
     }
+    let (received, resolved, in_time) = expect_complaints(&w, DEC, JAN, None);
+    assert!(
+        received > in_time && in_time > 0 && resolved > in_time,
+        "the generated month has complaints resolved in time, late and not at all"
+    );
     assert_eq!(
         reading(Indicator::ComplaintHandling),
-        Reading::NotMeasurable {
-            why: NotMeasurable::NoComplaintRecords
+        Reading::Complaints {
+            received,
+            resolved: rate(resolved, received),
+            resolved_in_time: rate(in_time, received),
         },
-        "the records carry no complaints yet: listed, not invented"
+        "complaint handling: the complaints received in December, resolved, resolved in time"
     );
+    for tech in TECHS {
+        let card = scorecard::scorecard(&w.ctx(), &w.library, DECEMBER, Some(tech));
+        let (received, resolved, in_time) = expect_complaints(&w, DEC, JAN, Some(tech));
+        let line = card
+            .lines
+            .iter()
+            .find(|l| l.indicator == Indicator::ComplaintHandling)
+            .expect("complaint handling is on every scorecard");
+        assert_eq!(
+            line.reading,
+            Reading::Complaints {
+                received,
+                resolved: rate(resolved, received),
+                resolved_in_time: rate(in_time, received),
+            },
+            "{tech}'s complaints are those about their own visits"
+        );
+    }
     for i in [
         Indicator::Organisation,
         Indicator::Resources,

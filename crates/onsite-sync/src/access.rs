@@ -107,6 +107,8 @@ pub fn access(who: &Principal, doc: &DocId, order: Option<&OrderFacts>) -> Acces
             DocId::Profile(_) | DocId::Ledger(_) => Access::None,
             // registry: the order carries the customer and appliances the technician needs.
             DocId::Household(_) => Access::None,
+            // followups: the centre's service settings, reference data like the others.
+            DocId::ServiceSettings => Access::Read,
         },
     }
 }

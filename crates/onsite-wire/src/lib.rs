@@ -16,6 +16,9 @@
 //! - `GET  /api/v1/attachments/<sha256>` → the bytes (bearer token; dispatchers read every
 //!   attachment, technicians their own)
 //!
+//! - `GET  /api/v1/export/records?since=<cursor>&limit=<n>[&format=csv]` → the completed and
+//!   signed records ([`back_office`]; an admin's session or an API token with the `export` scope)
+//!
 //! - `GET  /verify/<order-no>/<hash>` and `GET /verify/cert/<certificate-no>/<signature>`
 //!   (outside the prefix, no auth): the public pages a customer opens from a record's or a
 //!   certificate's QR code (HTML, zh-CN or en by `Accept-Language`)
@@ -23,6 +26,8 @@
 //! Every non-2xx answer carries an [`ErrorBody`] whose `code` is a [`Code`] (defined in
 //! `onsite-domain`, the one list of error codes; each variant's docs give the HTTP status it comes
 //! with on the relay). A device reads a code it does not know as [`Code::Unknown`].
+
+pub mod back_office;
 
 pub use onsite_domain::Code;
 use onsite_domain::DocId;

@@ -209,3 +209,52 @@ impl Device {
         &mut self.docs.get_mut(id).expect("device holds the document").0
     }
 }
+
+impl Device {
+    /// Do the demo job on `order` as `tech` up to and including the customer's signature, through
+    /// the domain's rules, and sync it; the visit's id.
+    pub async fn sign_job(&mut self, order: &DocId, tech: &str, now: Millis) -> DocId {
+        use onsite_domain::{doc, order::Order, visit::Visit};
+        use sha2::Digest;
+        let read = |dev: &mut Device, id: &DocId| dev.doc(id).clone();
+        let o: Order = doc::read(&read(self, order)).expect("the order is on the device");
+        let reference = onsite_testkit::job::Reference {
+            library: doc::read(&read(self, &DocId::Templates)).expect("templates"),
+            fees: doc::read(&read(self, &DocId::FeeSchedule)).expect("fees"),
+            parts: doc::read(&read(self, &DocId::PartsCatalogue)).expect("parts"),
+            profile: doc::read(&read(self, &DocId::Profile(tech.into()))).expect("profile"),
+            device_id: format!("dev-{tech}"),
+        };
+        let mut visit = Visit::start(&o, tech, &reference.library).expect("the visit starts");
+        let mut vdoc = doc::create(&visit).expect("the visit document");
+        let image = hex::encode(sha2::Sha256::digest(onsite_testkit::job::signature_png()));
+        let mut t = now;
+        for e in onsite_testkit::job::signed_job_edits(o.service_type, "job", "赵敏", &image) {
+            t += onsite_domain::MINUTE;
+            reference
+                .apply(&mut visit, &o, e, t)
+                .expect("each demo edit is allowed");
+            doc::write(&mut vdoc, &visit).unwrap();
+            vdoc.commit();
+        }
+        let id = DocId::visit(&o.order_id, tech);
+        self.docs.insert(id.clone(), (vdoc, PeerState::new()));
+        self.sync().await;
+        id
+    }
+
+    /// Change the order `id` through `f` and sync.
+    pub async fn edit_order(
+        &mut self,
+        id: &DocId,
+        f: impl FnOnce(&mut onsite_domain::order::Order),
+    ) {
+        use onsite_domain::doc;
+        let d = self.doc(id);
+        let mut o: onsite_domain::order::Order = doc::read(d).unwrap();
+        f(&mut o);
+        doc::write(d, &o).unwrap();
+        d.commit();
+        self.sync().await;
+    }
+}

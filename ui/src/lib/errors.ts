@@ -172,6 +172,10 @@ export const errorsEn: Record<Code, string> = {
   'conflict.not_found': 'This conflict no longer applies to the order. The list is reloaded.',
   'conflict.already_resolved': 'This conflict was already resolved.',
   'conflict.action_not_allowed': 'That action does not resolve this conflict. Pick one of the actions offered.',
+  'export.forbidden': 'Only an administrator or an API token with the export scope may export records.',
+  'export.bad_cursor': 'The export cursor is not one this relay gave out. Start again without it.',
+  'export.bad_limit': 'The page size must be a whole number from 1 to 1000.',
+  'export.bad_format': 'The export format must be jsonl or csv.',
   unknown: 'Something went wrong. Try again; if it happens again, update the app.',
 };
 
@@ -344,6 +348,10 @@ export const errorsZhCN: Record<Code, string> = {
   'conflict.not_found': '该冲突已不再适用于此工单，列表已重新加载。',
   'conflict.already_resolved': '该冲突已处理。',
   'conflict.action_not_allowed': '该操作不能处理此冲突，请选择列出的操作之一。',
+  'export.forbidden': '只有管理员或具有导出权限的 API 令牌可以导出记录。',
+  'export.bad_cursor': '导出游标无效（不是本服务器发出的），请不带游标重新开始。',
+  'export.bad_limit': '每页数量必须是 1 到 1000 之间的整数。',
+  'export.bad_format': '导出格式只能是 jsonl 或 csv。',
   unknown: '出现问题，请重试；如再次出现请更新应用。',
 };
 
