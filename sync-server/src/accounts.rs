@@ -306,6 +306,39 @@ pub struct Authenticated {
     pub token_sha256: String,
 }
 
+/// A fresh token for the same user and device in exchange for `current`, which is revoked: a
+/// device that syncs keeps its session alive, while a lost device's token dies when its (short)
+/// lifetime ends. Refused for a disabled account like any request.
+pub fn refresh(
+    storage: &dyn RelayStorage,
+    current: &Authenticated,
+    now_ms: i64,
+    ttl_ms: i64,
+) -> Result<Session, AuthError> {
+    let user = storage
+        .user(&current.principal.user_id)?
+        .filter(|u| !u.disabled)
+        .ok_or(AuthError::Disabled)?;
+    let token = new_token();
+    let record = TokenRecord {
+        token_sha256: token_sha256(&token),
+        user_id: user.user_id.clone(),
+        device_id: current.device_id.clone(),
+        created_at_ms: now_ms,
+        expires_at_ms: now_ms + ttl_ms,
+        revoked_at_ms: None,
+    };
+    storage.add_token(&record)?;
+    storage.revoke_token(&current.token_sha256, now_ms)?;
+    let order_prefix = order_prefix(storage, &current.device_id, now_ms)?;
+    Ok(Session {
+        token,
+        record,
+        user,
+        order_prefix,
+    })
+}
+
 /// Resolve a bearer token at `now_ms`.
 pub fn authenticate(
     storage: &dyn RelayStorage,

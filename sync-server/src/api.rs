@@ -159,6 +159,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/capabilities", get(capabilities))
         .route("/api/v1/sign-in", post(sign_in))
         .route("/api/v1/sign-out", post(sign_out))
+        .route("/api/v1/session/refresh", post(refresh))
         .route("/api/v1/sync", post(sync))
         .route(
             "/api/v1/attachments/{sha256}",
@@ -333,6 +334,39 @@ async fn sign_in(
     }))
 }
 
+/// `POST /api/v1/session/refresh`: a fresh token for the caller's device in exchange for the
+/// one it sends, which stops working ([`accounts::refresh`]).
+async fn refresh(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+) -> Result<axum::Json<SignInResponse>, ApiError> {
+    let auth = authenticated(&st, &headers).await?;
+    let storage = st.storage.clone();
+    let ttl = st.config.token_ttl_hours as i64 * 3_600_000;
+    let (session, certificate_path) = blocking(move || {
+        let now = now_ms();
+        let session = accounts::refresh(storage.as_ref(), &auth, now, ttl)?;
+        let path = match session.user.role {
+            Role::Technician => certificate::path_of(storage.as_ref(), &session.user.user_id, now)
+                .ok()
+                .flatten(),
+            _ => None,
+        };
+        Ok::<_, AuthError>((session, path))
+    })
+    .await??;
+    tracing::info!(user = %session.user.user_id, device = %session.record.device_id, "session refreshed");
+    Ok(axum::Json(SignInResponse {
+        token: session.token,
+        expires_at_ms: session.record.expires_at_ms,
+        role: session.user.role,
+        user_id: session.user.user_id,
+        display_name: session.user.display_name,
+        order_prefix: session.order_prefix,
+        certificate_path,
+    }))
+}
+
 /// Wait (at most `sign_in_wait_secs`) for a turn to check a password.
 async fn password_check_turn(st: &AppState) -> Result<OwnedSemaphorePermit, ApiError> {
     let wait = Duration::from_secs(st.config.sign_in_wait_secs);
@@ -424,36 +458,52 @@ struct Listener {
     done: bool,
 }
 
+/// How often an open push stream checks that its token is still valid, so a stream of a revoked
+/// token (signed out, disabled, or revoked from the command line by another process) ends within
+/// seconds even when nothing is committed.
+const PUSH_RECHECK: std::time::Duration = std::time::Duration::from_secs(3);
+
 async fn next_push(mut l: Listener) -> Option<(Result<Event, Infallible>, Listener)> {
     if l.done {
         return None;
     }
     loop {
-        let head = match l.rx.recv().await {
-            Ok(c) if concerns(&l.auth, &c) => c.head,
-            Ok(_) => continue,
-            Err(broadcast::error::RecvError::Lagged(_)) => {
+        let received = tokio::select! {
+            r = l.rx.recv() => Some(r),
+            () = tokio::time::sleep(PUSH_RECHECK) => None,
+        };
+        let head = match received {
+            None => None,
+            Some(Ok(c)) if concerns(&l.auth, &c) => Some(c.head),
+            Some(Ok(_)) => continue,
+            Some(Err(broadcast::error::RecvError::Lagged(_))) => {
                 let storage = l.st.storage.clone();
                 match blocking(move || storage.head_seq()).await {
-                    Ok(Ok(h)) => h,
+                    Ok(Ok(h)) => Some(h),
                     _ => continue,
                 }
             }
-            Err(broadcast::error::RecvError::Closed) => return None,
+            Some(Err(broadcast::error::RecvError::Closed)) => return None,
         };
-        let storage = l.st.storage.clone();
-        let token = l.auth.token_sha256.clone();
-        let still = blocking(move || storage.token(&token)).await;
-        let valid = matches!(&still, Ok(Ok(Some(t))) if t.revoked_at_ms.is_none() && t.expires_at_ms > now_ms());
-        if !valid {
+        if !token_still_valid(&l).await {
             l.done = true;
             let e = PushEvent::SignedOut {
                 code: Code::AuthTokenRevoked,
             };
             return Some((Ok(sse_event(&e)), l));
         }
-        return Some((Ok(sse_event(&PushEvent::FeedAdvanced { cursor: head })), l));
+        if let Some(head) = head {
+            return Some((Ok(sse_event(&PushEvent::FeedAdvanced { cursor: head })), l));
+        }
     }
+}
+
+/// Whether the stream's token is neither revoked nor expired now.
+async fn token_still_valid(l: &Listener) -> bool {
+    let storage = l.st.storage.clone();
+    let token = l.auth.token_sha256.clone();
+    let still = blocking(move || storage.token(&token)).await;
+    matches!(&still, Ok(Ok(Some(t))) if t.revoked_at_ms.is_none() && t.expires_at_ms > now_ms())
 }
 
 async fn events(

@@ -15,7 +15,9 @@ pub struct Config {
     pub listen: String,
     /// The SQLite database file (created if missing).
     pub database: PathBuf,
-    /// How long a sign-in token stays valid, hours.
+    /// How long a sign-in token stays valid, hours (7 days by default). A device that syncs
+    /// exchanges its token for a fresh one when less than half of that is left
+    /// (`/api/v1/session/refresh`), so only a device that stays away — a lost phone — loses it.
     pub token_ttl_hours: u64,
     /// Largest accepted request body after decompression, bytes.
     pub max_body_bytes: u64,
@@ -101,7 +103,7 @@ impl Default for Config {
         Config {
             listen: onsite_wire::DEFAULT_RELAY_LISTEN.into(),
             database: PathBuf::from("onsite-relay.sqlite3"),
-            token_ttl_hours: 24 * 30,
+            token_ttl_hours: 24 * 7,
             max_body_bytes: 16 * 1024 * 1024,
             max_doc_bytes: 8 * 1024 * 1024,
             max_docs_per_response: 200,

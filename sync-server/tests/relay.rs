@@ -510,6 +510,43 @@ async fn push_stream_tells_the_dispatcher_about_a_completion() {
 }
 
 #[tokio::test]
+async fn an_open_push_stream_ends_soon_after_its_token_is_revoked_even_when_nothing_happens() {
+    let dir = tempfile::tempdir().unwrap();
+    let relay = start_relay(dir.path()).await;
+    seed(&relay);
+    let d = Device::sign_in(&relay.url(), "disp").await;
+    let mut stream = d
+        .client
+        .http
+        .get(format!("{}/api/v1/events", relay.url()))
+        .bearer_auth(&d.client.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stream.status(), StatusCode::OK);
+    // Revoked in the database, as `onsite-relay token revoke` from another process does: no
+    // commit, no event for the stream to wake on.
+    let revoked = relay
+        .storage
+        .revoke_token(&token_sha256(&d.client.token), 1)
+        .unwrap();
+    assert!(revoked, "the token was live");
+    let mut seen = String::new();
+    let ended = tokio::time::timeout(Duration::from_secs(15), async {
+        while let Some(chunk) = stream.chunk().await.unwrap() {
+            seen.push_str(&String::from_utf8_lossy(&chunk));
+        }
+    })
+    .await;
+    assert!(ended.is_ok(), "the stream ends by itself; got {seen:?}");
+    assert!(
+        seen.contains("auth.token_revoked"),
+        "it says why before ending: {seen:?}"
+    );
+    relay.kill();
+}
+
+#[tokio::test]
 async fn sign_out_and_disabled_accounts_stop_sync() {
     let dir = tempfile::tempdir().unwrap();
     let relay = start_relay(dir.path()).await;

@@ -164,3 +164,51 @@ async fn every_error_answer_carries_a_json_error_body() {
     }
     relay.stop().await;
 }
+
+#[tokio::test]
+async fn a_refresh_exchanges_a_live_token_for_a_fresh_one_and_the_old_one_stops_working() {
+    let dir = tempfile::tempdir().unwrap();
+    let relay = start_relay(dir.path()).await;
+    common::seed(&relay);
+    let base = relay.url();
+    let r = post_sign_in(&base, &attempt("tech.a", PASSWORD)).await;
+    assert_eq!(r.status(), StatusCode::OK, "signed in");
+    let first: onsite_wire::SignInResponse = r.json().await.unwrap();
+    let http = reqwest::Client::new();
+    let refresh = |token: String| {
+        let http = http.clone();
+        let url = format!("{base}/api/v1/session/refresh");
+        async move { http.post(url).bearer_auth(token).send().await.unwrap() }
+    };
+    let r = refresh(first.token.clone()).await;
+    assert_eq!(r.status(), StatusCode::OK, "a live token is refreshed");
+    let fresh: onsite_wire::SignInResponse = r.json().await.unwrap();
+    assert_ne!(fresh.token, first.token, "a new token");
+    assert!(
+        fresh.expires_at_ms >= first.expires_at_ms,
+        "the new token lives at least as long"
+    );
+    assert_eq!(
+        (fresh.user_id.as_str(), fresh.role, &fresh.order_prefix),
+        (first.user_id.as_str(), first.role, &first.order_prefix),
+        "same user, role and device prefix"
+    );
+    let (status, body) = error_body(refresh(first.token.clone()).await).await;
+    assert_eq!(
+        (status, body.code),
+        (StatusCode::UNAUTHORIZED, Code::AuthTokenRevoked),
+        "the exchanged token stops working: {}",
+        body.message
+    );
+    let r = http
+        .post(format!("{base}/api/v1/sync"))
+        .bearer_auth(&fresh.token)
+        .json(&onsite_wire::SyncRequest {
+            cursor: 0,
+            docs: Vec::new(),
+        })
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK, "the fresh token syncs");
+}

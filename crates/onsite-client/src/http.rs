@@ -119,6 +119,23 @@ impl Relay {
             .map_err(|e| ClientError::BadResponse(e.to_string()))
     }
 
+    /// `POST /api/v1/session/refresh`: a fresh token in exchange for `token`, which stops working.
+    pub async fn refresh(&self, token: &str) -> Result<SignInResponse, ClientError> {
+        let resp = self
+            .http
+            .post(self.url("/session/refresh"))
+            .bearer_auth(token)
+            .send()
+            .await
+            .map_err(|e| self.offline(e))?;
+        if !resp.status().is_success() {
+            return Err(self.error_from(resp).await);
+        }
+        resp.json()
+            .await
+            .map_err(|e| ClientError::BadResponse(e.to_string()))
+    }
+
     /// `POST /api/v1/sign-out`: the relay revokes `token`.
     pub async fn sign_out(&self, token: &str) -> Result<(), ClientError> {
         let resp = self

@@ -99,6 +99,39 @@ pub async fn sign_in(
     Ok(session)
 }
 
+/// Exchange the session's token for a fresh one when less than this is left of it: a device that
+/// syncs at least every few days never has to sign in again, while a lost device's token dies
+/// with its lifetime (the relay's `token_ttl_hours`, 7 days by default).
+pub const REFRESH_WHEN_LEFT_MS: i64 = 3 * 24 * 3_600_000;
+
+/// The session with a fresh token if `session`'s runs out within [`REFRESH_WHEN_LEFT_MS`] of
+/// `now_ms` (kept on the device before it is used); else `session` unchanged.
+pub async fn refreshed(
+    store: &SharedStore,
+    relay: &Relay,
+    session: Session,
+    now_ms: i64,
+) -> Result<Session, ClientError> {
+    let Some(token) = session.token.as_deref() else {
+        return Ok(session);
+    };
+    if session.expires_at_ms - now_ms > REFRESH_WHEN_LEFT_MS {
+        return Ok(session);
+    }
+    let resp = relay.refresh(token).await?;
+    let fresh = Session {
+        token: Some(resp.token),
+        expires_at_ms: resp.expires_at_ms,
+        order_prefix: Some(resp.order_prefix)
+            .filter(|p| !p.is_empty())
+            .or(session.order_prefix),
+        certificate_path: resp.certificate_path.or(session.certificate_path),
+        ..session
+    };
+    fresh.save(store)?;
+    Ok(fresh)
+}
+
 /// Forget the token (after the relay refused it, or on sign-out). The user id and every document
 /// stay, so the app keeps working offline and nothing unsynced is lost.
 pub fn sign_out_locally(store: &SharedStore) -> Result<(), ClientError> {

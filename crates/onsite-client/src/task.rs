@@ -158,6 +158,13 @@ async fn run_sync(
             }
         };
         tx.send_modify(|s| s.state = SyncState::Syncing);
+        // A token near its end is exchanged first; failing that (offline, refused), the sync
+        // below meets the same condition and reports it.
+        let session =
+            match crate::session::refreshed(&store, &relay, session.clone(), now_ms()).await {
+                Ok(s) => s,
+                Err(_) => session,
+            };
         let start = cursor(&store);
         let result = sync_once(&store, &relay, &session, |report, more| {
             let head = feed_head.load(std::sync::atomic::Ordering::Relaxed);
@@ -226,6 +233,15 @@ async fn run_sync(
     }
 }
 
+/// Whether `token` is still the session's token on the device (not exchanged meanwhile).
+fn still_current(store: &SharedStore, token: &str) -> bool {
+    Session::load(store)
+        .ok()
+        .flatten()
+        .and_then(|s| s.token)
+        .is_some_and(|t| t == token)
+}
+
 async fn run_events(
     store: SharedStore,
     config: SyncConfig,
@@ -257,7 +273,9 @@ async fn run_events(
                         nudge.notify_one();
                     }
                 }
-                PushEvent::SignedOut { code } => {
+                // A token exchanged for a fresh one ends its stream too: only the token still
+                // kept on the device signs the device out.
+                PushEvent::SignedOut { code } if still_current(&store, &token) => {
                     let _ = sign_out_locally(&store);
                     tx.send_modify(|s| {
                         s.state = SyncState::NeedsSignIn;
@@ -265,11 +283,12 @@ async fn run_events(
                             Some((code, "signed out by the relay; sign in again".into()));
                     });
                 }
+                PushEvent::SignedOut { .. } => {}
             })
             .await;
         match result {
             Ok(()) => backoff = config.backoff_min,
-            Err(e @ ClientError::Auth { .. }) => {
+            Err(e @ ClientError::Auth { .. }) if still_current(&store, &token) => {
                 let _ = sign_out_locally(&store);
                 tx.send_modify(|s| {
                     s.state = SyncState::NeedsSignIn;
