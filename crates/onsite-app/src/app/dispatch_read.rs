@@ -279,6 +279,7 @@ impl App {
                     at_ms: t.at_ms,
                 })
                 .collect(),
+            complaints: super::followups::order_complaints(&order, &snap, now),
         })
     }
 

@@ -209,6 +209,8 @@ pub struct DispatchOrderView {
     pub complete_by_ms: i64,
     /// Oldest first.
     pub transfers: Vec<TransferView>,
+    // followups: the complaints from follow-up calls on this order, open first.
+    pub complaints: Vec<super::ComplaintView>,
 }
 
 /// One technician in the assignment picker.
