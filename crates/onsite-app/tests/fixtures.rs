@@ -1376,12 +1376,11 @@ const SCRIPTS: [&str; 10] = [
     "console",
     // conflicts: also writes `conflicts-technician`.
     "conflicts",
-    // followups: after `whole-job` signed o-00000 on the shared relay.
+    // followups:
     "followups",
 ];
 
-/// Follow-ups (回访) and reminders, as `disp`: the seed's past jobs are overdue for their call
-/// and o-00000 (signed by `whole-job`) is due; a call without answer, a complaint refused without
+/// Follow-ups (回访) and reminders, as `disp`: the seed's past jobs are overdue for their call; a call without answer, a complaint refused without
 /// the customer's words then recorded, a satisfied customer, the complaint resolved; the demo
 /// fridges' reminders, one turned into an order, one dismissed after a refusal without reason.
 async fn followups(s: &mut Script) {
@@ -1390,22 +1389,32 @@ async fn followups(s: &mut Script) {
     s.query("board", json!({ "offsetDays": 0 }), r);
     let r = s.app.follow_ups();
     let list = s.query("follow_ups", json!({}), r);
-    let ids: Vec<&str> = list
+    let ids: Vec<(&str, &str)> = list
         .follow_ups
         .iter()
-        .map(|f| f.order_id.as_str())
+        .map(|f| (f.order_id.as_str(), f.technician_id.as_str()))
         .collect();
-    for id in ["o-hh1-1", "o-hh2-1", "o-hh3-1", ORDER] {
+    // The browser scenario names each call by order and technician.
+    for id in [
+        ("o-hh1-1", "tech.a"),
+        ("o-hh2-1", "tech.b"),
+        ("o-hh3-1", "tech.a"),
+    ] {
         assert!(
             ids.contains(&id),
-            "{id} waits for its follow-up call: {ids:?}"
+            "{id:?} waits for its follow-up call: {ids:?}"
         );
     }
     let answer = |s: &mut Script, order: &str, outcome, words: &str| {
         s.tick();
         let request = FollowUpAnswerRequest {
             order_id: order.into(),
-            technician_id: "tech.a".into(),
+            technician_id: if order == "o-hh2-1" {
+                "tech.b"
+            } else {
+                "tech.a"
+            }
+            .into(),
             outcome,
             words: words.into(),
         };
