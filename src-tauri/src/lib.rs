@@ -360,6 +360,40 @@ fn resolve_conflict(
     app.resolve_conflict(request).map_err(Into::into)
 }
 
+// followups: follow-up calls, complaints and maintenance reminders.
+#[tauri::command]
+fn follow_ups(app: AppState<'_>) -> Reply<FollowUpsView> {
+    app.follow_ups().map_err(Into::into)
+}
+
+#[tauri::command]
+fn record_follow_up(app: AppState<'_>, request: FollowUpAnswerRequest) -> Reply<FollowUpsView> {
+    app.record_follow_up(request).map_err(Into::into)
+}
+
+#[tauri::command]
+fn resolve_complaint(app: AppState<'_>, request: ResolveComplaintRequest) -> Reply<FollowUpsView> {
+    app.resolve_complaint(request).map_err(Into::into)
+}
+
+#[tauri::command]
+fn reminders(app: AppState<'_>) -> Reply<RemindersView> {
+    app.reminders().map_err(Into::into)
+}
+
+#[tauri::command]
+fn order_from_reminder(
+    app: AppState<'_>,
+    request: ReminderActionRequest,
+) -> Reply<DispatchOrderView> {
+    app.order_from_reminder(request).map_err(Into::into)
+}
+
+#[tauri::command]
+fn dismiss_reminder(app: AppState<'_>, request: ReminderActionRequest) -> Reply<RemindersView> {
+    app.dismiss_reminder(request).map_err(Into::into)
+}
+
 #[tauri::command]
 fn completions(app: AppState<'_>) -> Reply<CompletionList> {
     app.completions().map_err(Into::into)
@@ -432,6 +466,13 @@ pub fn with_commands<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R
         save_profile,
         withdraw_certificate,
         reinstate_certificate,
+        // followups:
+        follow_ups,
+        record_follow_up,
+        resolve_complaint,
+        reminders,
+        order_from_reminder,
+        dismiss_reminder,
     ])
 }
 

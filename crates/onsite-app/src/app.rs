@@ -31,7 +31,10 @@ mod drafts;
 // export: the console's tables as CSV and XLSX files.
 mod export;
 mod font;
+// followups: follow-up calls, complaints and maintenance reminders.
+mod followups;
 mod handover;
+mod reminders;
 // history: an appliance's service history, snapshotted into orders and merged on the device.
 mod history;
 mod import;

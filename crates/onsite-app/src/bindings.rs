@@ -77,6 +77,12 @@ pub fn export_to(dir: &Path) -> Result<(), ts_rs::ExportError> {
     TechniciansView::export_all_to(dir)?;
     ProfileEditRequest::export_all_to(dir)?;
     CertificateActionRequest::export_all_to(dir)?;
+    // followups: the Follow-ups and Reminders screens.
+    FollowUpsView::export_all_to(dir)?;
+    FollowUpAnswerRequest::export_all_to(dir)?;
+    ResolveComplaintRequest::export_all_to(dir)?;
+    RemindersView::export_all_to(dir)?;
+    ReminderActionRequest::export_all_to(dir)?;
     // Every error code, also those no command returns today (the UI's tables cover them all), and
     // the conflict kinds the dispatcher's screens will list.
     onsite_domain::Code::export_all_to(dir)?;

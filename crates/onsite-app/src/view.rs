@@ -20,6 +20,9 @@ mod technicians;
 pub use technicians::*;
 mod conflicts;
 pub use conflicts::*;
+// followups: the Follow-ups and Reminders screens.
+mod followups;
+pub use followups::*;
 
 /// Arguments of `sign_in`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]

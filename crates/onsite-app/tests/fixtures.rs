@@ -1365,7 +1365,7 @@ async fn conflicts_technician(s: &mut Script) {
 }
 
 /// Every recorded script, one per browser scenario (`ui/tests/fixtures/<name>.json`).
-const SCRIPTS: [&str; 9] = [
+const SCRIPTS: [&str; 10] = [
     "whole-job",
     "incomplete-sign",
     "language",
@@ -1376,7 +1376,104 @@ const SCRIPTS: [&str; 9] = [
     "console",
     // conflicts: also writes `conflicts-technician`.
     "conflicts",
+    // followups:
+    "followups",
 ];
+
+/// Follow-ups (回访) and reminders, as `disp`: the seed's past jobs are overdue for their call; a call without answer, a complaint refused without
+/// the customer's words then recorded, a satisfied customer, the complaint resolved; the demo
+/// fridges' reminders, one turned into an order, one dismissed after a refusal without reason.
+async fn followups(s: &mut Script) {
+    s.prelude(false).await;
+    let r = s.app.board(0);
+    s.query("board", json!({ "offsetDays": 0 }), r);
+    let r = s.app.follow_ups();
+    let list = s.query("follow_ups", json!({}), r);
+    let ids: Vec<(&str, &str)> = list
+        .follow_ups
+        .iter()
+        .map(|f| (f.order_id.as_str(), f.technician_id.as_str()))
+        .collect();
+    // The browser scenario names each call by order and technician.
+    for id in [
+        ("o-hh1-1", "tech.a"),
+        ("o-hh2-1", "tech.b"),
+        ("o-hh3-1", "tech.a"),
+    ] {
+        assert!(
+            ids.contains(&id),
+            "{id:?} waits for its follow-up call: {ids:?}"
+        );
+    }
+    let answer = |s: &mut Script, order: &str, outcome, words: &str| {
+        s.tick();
+        let request = FollowUpAnswerRequest {
+            order_id: order.into(),
+            technician_id: if order == "o-hh2-1" {
+                "tech.b"
+            } else {
+                "tech.a"
+            }
+            .into(),
+            outcome,
+            words: words.into(),
+        };
+        let r = s.app.record_follow_up(request.clone());
+        s.keep("record_follow_up", json!({ "request": request }), r)
+    };
+    use onsite_domain::followup::CallOutcome;
+    answer(s, "o-hh1-1", CallOutcome::NoAnswer, "").expect("no answer");
+    let refused = answer(s, "o-hh2-1", CallOutcome::Complaint, "");
+    assert_eq!(
+        refused.expect_err("no words").code,
+        onsite_domain::Code::FollowupWordsRequired
+    );
+    let words = "空调清洗后仍有异味 / still smells after the cleaning";
+    let after = answer(s, "o-hh2-1", CallOutcome::Complaint, words).expect("complaint");
+    answer(s, "o-hh3-1", CallOutcome::Satisfied, "").expect("satisfied");
+    let complaint = after.complaints[0].complaint_id.clone();
+    s.tick();
+    let request = ResolveComplaintRequest {
+        order_id: "o-hh2-1".into(),
+        complaint_id: complaint,
+        note: "再次上门清洗蒸发器，客户满意 / evaporator cleaned again".into(),
+    };
+    let r = s.app.resolve_complaint(request.clone());
+    s.keep("resolve_complaint", json!({ "request": request }), r)
+        .expect("resolved");
+    followup_reminders(s);
+}
+
+fn followup_reminders(s: &mut Script) {
+    let r = s.app.reminders();
+    let due = s.query("reminders", json!({}), r).due;
+    assert!(due.len() >= 2, "the demo fridges are due: {due:?}");
+    let request = |r: &ReminderView, reason: &str| ReminderActionRequest {
+        household_id: r.household_id.clone(),
+        key: r.key.clone(),
+        reason: reason.into(),
+    };
+    s.tick();
+    let req = request(&due[0], "");
+    let r = s.app.order_from_reminder(req.clone());
+    s.keep("order_from_reminder", json!({ "request": req }), r)
+        .expect("ordered");
+    let r = s.app.reminders();
+    s.query("reminders", json!({}), r);
+    s.tick();
+    let req = request(&due[1], "");
+    let r = s.app.dismiss_reminder(req.clone());
+    let refused = s.keep("dismiss_reminder", json!({ "request": req }), r);
+    assert_eq!(
+        refused.expect_err("no reason").code,
+        onsite_domain::Code::ReminderReasonRequired
+    );
+    s.tick();
+    let req = request(&due[1], "客户已更换新冰箱 / fridge replaced");
+    let r = s.app.dismiss_reminder(req.clone());
+    s.keep("dismiss_reminder", json!({ "request": req }), r)
+        .expect("dismissed");
+}
 
 fn committed_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../ui/tests/fixtures")
@@ -1410,6 +1507,18 @@ async fn browser_fixtures_are_the_real_answers() {
             conflicts_technician(&mut t).await;
             written.push(d.finish());
             written.push(t.finish());
+            own.stop().await;
+            continue;
+        }
+        if name == "followups" {
+            // A relay of its own: the shared one shows the console script's orders, numbered
+            // with another device's random prefix.
+            let own_dir = tempfile::tempdir().expect("temp dir");
+            let own = relay(own_dir.path()).await;
+            let mut s = Script::start(name, &own.url()).await;
+            s.user = "disp";
+            followups(&mut s).await;
+            written.push(s.finish());
             own.stop().await;
             continue;
         }

@@ -12,6 +12,8 @@
 //! While a non-cancelled order on the appliance created since its last service is not yet
 //! completed, the appliance is being looked after and no reminder is due.
 
+use std::collections::{BTreeMap, BTreeSet};
+
 use autosurgeon::{Hydrate, Reconcile};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
@@ -114,6 +116,39 @@ fn local_date(at: Millis, utc_offset_ms: Millis) -> Date {
     Date::local(at, (utc_offset_ms / crate::MINUTE) as i32)
 }
 
+/// What the rules need of the orders and visits, gathered once: the latest signed visit per
+/// (household, appliance) and the orders that have a signed visit.
+struct Services<'a> {
+    last: BTreeMap<(&'a str, &'a str), Millis>,
+    signed_orders: BTreeSet<&'a str>,
+}
+
+impl<'a> Services<'a> {
+    fn of(orders: &'a [Order], visits: &'a [Visit]) -> Services<'a> {
+        let mut s = Services {
+            last: BTreeMap::new(),
+            signed_orders: BTreeSet::new(),
+        };
+        for c in stats::completions(orders, visits) {
+            let key = (
+                c.order.customer.household_id.as_str(),
+                c.order.appliance_id.as_str(),
+            );
+            let at = s.last.entry(key).or_insert(c.signed_at_ms);
+            *at = (*at).max(c.signed_at_ms);
+            s.signed_orders.insert(c.order.order_id.as_str());
+        }
+        s
+    }
+
+    fn since(&self, household_id: &str, appliance: &Appliance) -> Option<(Since, Millis)> {
+        self.last
+            .get(&(household_id, appliance.id.as_str()))
+            .map(|&at| (Since::LastService, at))
+            .or_else(|| appliance.purchase_date_ms.map(|at| (Since::Purchase, at)))
+    }
+}
+
 /// When the appliance was last serviced (its latest signed visit), else when it was bought.
 pub fn since(
     household_id: &str,
@@ -121,15 +156,7 @@ pub fn since(
     orders: &[Order],
     visits: &[Visit],
 ) -> Option<(Since, Millis)> {
-    stats::completions(orders, visits)
-        .iter()
-        .filter(|c| {
-            c.order.customer.household_id == household_id && c.order.appliance_id == appliance.id
-        })
-        .map(|c| c.signed_at_ms)
-        .max()
-        .map(|at| (Since::LastService, at))
-        .or_else(|| appliance.purchase_date_ms.map(|at| (Since::Purchase, at)))
+    Services::of(orders, visits).since(household_id, appliance)
 }
 
 /// The next maintenance reminder of one appliance, due or not; `None` when its category has no
@@ -142,8 +169,19 @@ pub fn next(
     visits: &[Visit],
     utc_offset_ms: Millis,
 ) -> Option<Reminder> {
+    let services = Services::of(orders, visits);
+    next_of(settings, household_id, appliance, &services, utc_offset_ms)
+}
+
+fn next_of(
+    settings: &ServiceSettings,
+    household_id: &str,
+    appliance: &Appliance,
+    services: &Services<'_>,
+    utc_offset_ms: Millis,
+) -> Option<Reminder> {
     let interval = settings.interval(&appliance.category)?;
-    let (since, since_ms) = since(household_id, appliance, orders, visits)?;
+    let (since, since_ms) = services.since(household_id, appliance)?;
     let due = add_months(local_date(since_ms, utc_offset_ms), interval.months);
     let due_date = format!("{:04}-{:02}-{:02}", due.year, due.month, due.day);
     Some(Reminder {
@@ -161,21 +199,13 @@ pub fn next(
 }
 
 /// Whether an order on the appliance created after `after` is neither cancelled nor completed.
-fn pending_order(
-    household_id: &str,
-    appliance_id: &str,
-    after: Millis,
-    orders: &[Order],
-    visits: &[Visit],
-) -> bool {
+fn pending_order(r: &Reminder, orders: &[Order], services: &Services<'_>) -> bool {
     orders.iter().any(|o| {
-        o.customer.household_id == household_id
-            && o.appliance_id == appliance_id
-            && o.created_at_ms > after
+        o.customer.household_id == r.household_id
+            && o.appliance_id == r.appliance_id
+            && o.created_at_ms > r.since_ms
             && o.status != DispatchStatus::Cancelled
-            && !visits
-                .iter()
-                .any(|v| v.order_id == o.order_id && v.signature.is_some())
+            && !services.signed_orders.contains(o.order_id.as_str())
     })
 }
 
@@ -189,14 +219,16 @@ pub fn due(
     now: Millis,
     utc_offset_ms: Millis,
 ) -> Vec<Reminder> {
+    let services = Services::of(orders, visits);
+    let services = &services;
     let mut out: Vec<Reminder> = households
         .iter()
         .flat_map(|h| {
             h.appliances.iter().filter_map(move |a| {
-                let r = next(settings, &h.household_id, a, orders, visits, utc_offset_ms)?;
+                let r = next_of(settings, &h.household_id, a, services, utc_offset_ms)?;
                 let handled = h.reminders.iter().any(|x| x.key == r.key);
-                let pending = pending_order(&h.household_id, &a.id, r.since_ms, orders, visits);
-                (r.due_at_ms <= now && !handled && !pending).then_some(r)
+                (r.due_at_ms <= now && !handled && !pending_order(&r, orders, services))
+                    .then_some(r)
             })
         })
         .collect();

@@ -338,3 +338,44 @@ proptest::proptest! {
         proptest::prop_assert_eq!(f.state, FollowUpState::Open);
     }
 }
+
+#[test]
+fn two_dispatchers_answering_offline_both_keep_their_call_after_merging() {
+    let (order, visit) = job();
+    let s = settings();
+    let visits = std::slice::from_ref(&visit);
+    let mut base = onsite_domain::doc::create(&order).expect("the order is a document");
+    let mut a = base
+        .fork()
+        .with_actor(automerge::ActorId::from(b"disp-a".as_slice()));
+    let mut b = base
+        .fork()
+        .with_actor(automerge::ActorId::from(b"disp-b".as_slice()));
+    for (doc, n, outcome, words, at) in [
+        (&mut a, 1, CallOutcome::Satisfied, "", SIGNED + HOUR),
+        (
+            &mut b,
+            2,
+            CallOutcome::Complaint,
+            "师傅没穿鞋套",
+            SIGNED + 2 * HOUR,
+        ),
+    ] {
+        let mut o: Order = onsite_domain::doc::read(doc).expect("hydrates");
+        followup::record(&mut o, visits, &s, answer(n, outcome, words), "disp", at)
+            .expect("each dispatcher's answer is valid on their replica");
+        onsite_domain::doc::write(doc, &o).expect("written");
+    }
+    a.merge(&mut b).expect("merge b into a");
+    base.merge(&mut a).expect("merge a into the base");
+    let merged: Order = onsite_domain::doc::read(&base).expect("hydrates");
+    let back: Order = onsite_domain::doc::read(&a).expect("hydrates");
+    assert_eq!(merged, back, "the replicas converge");
+    assert_eq!(merged.follow_ups.len(), 2, "neither call is lost");
+    assert_eq!(merged.complaints.len(), 1, "the complaint is tracked");
+    assert_eq!(
+        followup::follow_up(&merged, "tech.a", SIGNED, &s).state,
+        FollowUpState::Satisfied,
+        "the earliest closing call answers the follow-up"
+    );
+}

@@ -107,8 +107,9 @@ pub fn access(who: &Principal, doc: &DocId, order: Option<&OrderFacts>) -> Acces
             DocId::Profile(_) | DocId::Ledger(_) => Access::None,
             // registry: the order carries the customer and appliances the technician needs.
             DocId::Household(_) => Access::None,
-            // followups: the centre's service settings, reference data like the others.
-            DocId::ServiceSettings => Access::Read,
+            // followups: the centre's service settings (follow-up times, maintenance
+            // intervals) are the dispatchers' business; a technician's device has no use for them.
+            DocId::ServiceSettings => Access::None,
         },
     }
 }
@@ -219,6 +220,17 @@ mod tests {
         assert_eq!(
             access(&a, &DocId::Profile("tech.b".into()), None),
             Access::None
+        );
+        assert_eq!(
+            access(&a, &DocId::ServiceSettings, None),
+            Access::None,
+            "the service settings are the dispatchers' (follow-ups, reminders)"
+        );
+        let d = who("disp", Role::Dispatcher);
+        assert_eq!(
+            access(&d, &DocId::ServiceSettings, None),
+            Access::ReadWrite,
+            "dispatchers keep the service settings"
         );
     }
 

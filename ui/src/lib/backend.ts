@@ -49,6 +49,12 @@ import type { ImportCommitRequest } from './generated/ImportCommitRequest';
 import type { ImportPreview } from './generated/ImportPreview';
 import type { ImportResult } from './generated/ImportResult';
 import type { ImportSource } from './generated/ImportSource';
+// followups:
+import type { FollowUpAnswerRequest } from './generated/FollowUpAnswerRequest';
+import type { FollowUpsView } from './generated/FollowUpsView';
+import type { ReminderActionRequest } from './generated/ReminderActionRequest';
+import type { RemindersView } from './generated/RemindersView';
+import type { ResolveComplaintRequest } from './generated/ResolveComplaintRequest';
 // conflicts:
 import type { ConflictQueueView } from './generated/ConflictQueueView';
 import type { ResolveConflictRequest } from './generated/ResolveConflictRequest';
@@ -188,6 +194,14 @@ export const backend = {
     call<TechniciansView>('withdraw_certificate', { request }),
   reinstateCertificate: (request: CertificateActionRequest) =>
     call<TechniciansView>('reinstate_certificate', { request }),
+  // followups: follow-up calls (回访), complaints and maintenance reminders.
+  followUps: () => call<FollowUpsView>('follow_ups'),
+  recordFollowUp: (request: FollowUpAnswerRequest) => call<FollowUpsView>('record_follow_up', { request }),
+  resolveComplaint: (request: ResolveComplaintRequest) => call<FollowUpsView>('resolve_complaint', { request }),
+  reminders: () => call<RemindersView>('reminders'),
+  orderFromReminder: (request: ReminderActionRequest) =>
+    call<DispatchOrderView>('order_from_reminder', { request }),
+  dismissReminder: (request: ReminderActionRequest) => call<RemindersView>('dismiss_reminder', { request }),
 };
 
 export type Backend = typeof backend;

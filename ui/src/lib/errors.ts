@@ -176,6 +176,21 @@ export const errorsEn: Record<Code, string> = {
   'export.bad_cursor': 'The export cursor is not one this relay gave out. Start again without it.',
   'export.bad_limit': 'The page size must be a whole number from 1 to 1000.',
   'export.bad_format': 'The export format must be jsonl or csv.',
+  // followups:
+  'service.settings_missing': 'The service settings are not on this device yet. Sync, then try again.',
+  'service.bad_hours': 'A follow-up, retry or complaint time must be 1 hour to 90 days.',
+  'service.bad_interval': 'A maintenance interval needs a category and 1 to 120 months.',
+  'service.duplicate_category': 'Two maintenance intervals name the same category.',
+  'service.task_missing': 'A maintenance interval needs a task (what the order is about).',
+  'service.bad_version': 'The service settings need a version of 1 or more.',
+  'followup.not_found': 'This order has no signed visit to follow up. Refresh the list.',
+  'followup.already_answered': 'This follow-up was already answered. Refresh the list.',
+  'followup.words_required': "Write down the customer's words for a complaint.",
+  'complaint.not_found': 'This complaint is not on the order. Refresh the list.',
+  'complaint.already_resolved': 'This complaint was already resolved.',
+  'complaint.note_required': 'Write what was done to resolve the complaint.',
+  'reminder.not_due': 'This reminder is no longer due (ordered, dismissed or serviced). Refresh the list.',
+  'reminder.reason_required': 'Give a reason to dismiss the reminder.',
   unknown: 'Something went wrong. Try again; if it happens again, update the app.',
 };
 
@@ -352,6 +367,21 @@ export const errorsZhCN: Record<Code, string> = {
   'export.bad_cursor': '导出游标无效（不是本服务器发出的），请不带游标重新开始。',
   'export.bad_limit': '每页数量必须是 1 到 1000 之间的整数。',
   'export.bad_format': '导出格式只能是 jsonl 或 csv。',
+  // followups:
+  'service.settings_missing': '本设备尚无服务设置，请先同步后重试。',
+  'service.bad_hours': '回访、重拨或投诉处理时限须为 1 小时至 90 天。',
+  'service.bad_interval': '保养周期须有品类，且为 1 至 120 个月。',
+  'service.duplicate_category': '两条保养周期为同一品类。',
+  'service.task_missing': '保养周期须写明保养内容（工单内容）。',
+  'service.bad_version': '服务设置的版本号须不小于 1。',
+  'followup.not_found': '此工单没有可回访的签字记录，请刷新列表。',
+  'followup.already_answered': '此回访已有结果，请刷新列表。',
+  'followup.words_required': '投诉须记录客户原话。',
+  'complaint.not_found': '此工单上没有该投诉，请刷新列表。',
+  'complaint.already_resolved': '该投诉已处理。',
+  'complaint.note_required': '请写明投诉的处理结果。',
+  'reminder.not_due': '该提醒已不再到期（已生成工单、已忽略或已保养），请刷新列表。',
+  'reminder.reason_required': '忽略提醒须说明原因。',
   unknown: '出现问题，请重试；如再次出现请更新应用。',
 };
 

@@ -21,6 +21,9 @@ import type { NotQualified } from './generated/NotQualified';
 import type { CertificateActionKind } from './generated/CertificateActionKind';
 // conflicts:
 import type { ResolutionAction } from './generated/ResolutionAction';
+// followups:
+import type { CallOutcome } from './generated/CallOutcome';
+import type { Since } from './generated/Since';
 
 export const tierLabel: Record<Tier, MessageKey> = {
   Standard: 'tier.standard',
@@ -181,4 +184,16 @@ export const orderConflictLabel: Record<ConflictKind, MessageKey> = {
   completed_by_previous_assignee: 'order_conflict.completed_by_previous_assignee',
   multiple_completions: 'order_conflict.multiple_completions',
   modified_after_signing: 'order_conflict.modified_after_signing',
+};
+
+// followups: a follow-up call's answer, and what a reminder's interval counts from.
+export const callOutcomeLabel: Record<CallOutcome, MessageKey> = {
+  Satisfied: 'followups.satisfied',
+  Complaint: 'followups.complaint',
+  NoAnswer: 'followups.no_answer',
+};
+
+export const sinceLabel: Record<Since, MessageKey> = {
+  LastService: 'reminders.since_service',
+  Purchase: 'reminders.since_purchase',
 };

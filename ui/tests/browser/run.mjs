@@ -367,6 +367,60 @@ async function conflictReview(size, locale) {
   await ctx.close();
 }
 
+/** Follow-ups (回访) and reminders, replaying `followups.json`: overdue calls, an answer of each
+ * kind (a complaint refused without the customer's words), the complaint resolved; a reminder
+ * turned into an order, another dismissed after a refusal without reason. */
+async function followUpsAndReminders(size, locale) {
+  const lang = locale === 'zh-CN' ? 'zh-CN' : 'en';
+  const { ctx, page, errors } = await open(size, 'followups', { locale });
+  await page.locator(tid('signin-submit')).waitFor();
+  await page.fill(tid('signin-user'), 'disp');
+  await page.fill(tid('signin-password'), PASSWORD);
+  await page.click(tid('signin-submit'));
+  await page.locator(tid('console')).waitFor();
+  await page.click(tid('console-nav-followups'));
+  const call = (order, tech = 'tech.a') => tid(`followup-${order}-${tech}`);
+  await page.locator(call('o-hh1-1')).waitFor();
+  expect((await page.getAttribute(call('o-hh1-1'), 'data-overdue')) === 'true', 'the past job is overdue for its call');
+  expect(Number(await page.getAttribute(tid('followups-overdue'), 'data-count')) >= 3, 'the overdue calls are counted');
+  await consoleShot(page, size, lang, 'followups');
+  await page.click(tid('followup-NoAnswer-o-hh1-1-tech.a'));
+  await page.locator(tid('followup-attempts-o-hh1-1-tech.a')).waitFor();
+  await page.click(tid('followup-Complaint-o-hh2-1-tech.b'));
+  expect((await errorCode(page)) === 'followup.words_required', "a complaint without the customer's words is refused");
+  await page.fill(tid('followup-words-o-hh2-1-tech.b'), '空调清洗后仍有异味 / still smells after the cleaning');
+  await page.click(tid('followup-Complaint-o-hh2-1-tech.b'));
+  await page.locator(tid('complaint-o-hh2-1')).waitFor();
+  expect((await page.locator(call('o-hh2-1', 'tech.b')).count()) === 0, 'a complaint closes the call');
+  await page.click(tid('followup-Satisfied-o-hh3-1-tech.a'));
+  await page.waitForFunction((sel) => !document.querySelector(sel), call('o-hh3-1'));
+  await page.fill(tid('complaint-note-o-hh2-1'), '再次上门清洗蒸发器，客户满意 / evaporator cleaned again');
+  await page.click(tid('complaint-resolve-o-hh2-1'));
+  await page.waitForFunction(() => document.querySelector('[data-testid="complaint-o-hh2-1"]')?.getAttribute('data-state') === 'resolved');
+  await checkTouchTargets(page, 'follow-ups');
+  await consoleShot(page, size, lang, 'followups-complaint');
+
+  await page.click(tid('console-nav-reminders'));
+  const fridge = (h) => `hh-${h}-ap-hh${h}-fridge`;
+  await page.locator(tid(`reminder-${fridge(1)}`)).waitFor();
+  expect(Number(await page.getAttribute(tid('reminders-count'), 'data-count')) >= 2, 'the demo fridges are due');
+  await consoleShot(page, size, lang, 'reminders');
+  await page.click(tid(`reminder-order-${fridge(1)}`));
+  await page.locator(tid('reminder-ordered')).waitFor();
+  expect((await page.textContent(tid('reminder-ordered'))).includes('WO-'), 'the order got its number');
+  expect((await page.locator(tid(`reminder-${fridge(1)}`)).count()) === 0, 'ordered: no longer due');
+  await page.click(tid(`reminder-dismiss-${fridge(2)}`));
+  expect((await errorCode(page)) === 'reminder.reason_required', 'a dismissal without a reason is refused');
+  await page.fill(tid(`reminder-reason-${fridge(2)}`), '客户已更换新冰箱 / fridge replaced');
+  await page.click(tid(`reminder-dismiss-${fridge(2)}`));
+  await page.waitForFunction((sel) => !document.querySelector(sel), tid(`reminder-${fridge(2)}`));
+  await checkTouchTargets(page, 'reminders');
+  await consoleShot(page, size, lang, 'reminders-handled');
+  expect(errors.length === 0, `no page errors: ${errors}`);
+  await replayedAll(page);
+  await ctx.close();
+}
+
 const scenarios = {
   async 'whole Haier repair job from Today to signed'(size) {
     const { ctx, page, errors } = await open(size, 'whole-job');
@@ -667,6 +721,14 @@ const scenarios = {
 
   async 'conflict review (zh-CN)'(size) {
     await conflictReview(size, 'zh-CN');
+  },
+
+  async 'follow-ups and reminders: answers, a complaint resolved, a reminder ordered (en)'(size) {
+    await followUpsAndReminders(size, 'en-US');
+  },
+
+  async 'follow-ups and reminders (zh-CN)'(size) {
+    await followUpsAndReminders(size, 'zh-CN');
   },
 
   async "the technician's order shows its conflict and the dispatcher's decision"(size) {

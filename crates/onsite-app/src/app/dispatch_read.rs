@@ -281,6 +281,7 @@ impl App {
                 })
                 .collect(),
             refused,
+            complaints: super::followups::order_complaints(&order, &snap, now),
         })
     }
 

@@ -211,6 +211,8 @@ pub struct DispatchOrderView {
     pub transfers: Vec<TransferView>,
     /// The relay refused this device's latest change to the order, if so.
     pub refused: Option<super::RefusalView>,
+    // followups: the complaints from follow-up calls on this order, open first.
+    pub complaints: Vec<super::ComplaintView>,
 }
 
 /// One technician in the assignment picker.
