@@ -20,6 +20,9 @@ mod technicians;
 pub use technicians::*;
 mod conflicts;
 pub use conflicts::*;
+// stats: the console's Statistics and Scorecard screens.
+mod stats;
+pub use stats::*;
 
 /// Arguments of `sign_in`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]

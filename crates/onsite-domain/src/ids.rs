@@ -23,6 +23,8 @@ pub enum DocId {
     Ledger(String),
     // registry: the customer registry, one document per household.
     Household(String),
+    // stats: the centre's performance-bonus formula (`ref:bonus`).
+    Bonus,
 }
 
 /// Which kind of document an id names.
@@ -46,6 +48,7 @@ impl DocId {
             DocId::Profile(_) => DocKind::Profile,
             DocId::Ledger(_) => DocKind::Ledger,
             DocId::Household(_) => DocKind::Household,
+            DocId::Bonus => DocKind::Reference,
         }
     }
 
@@ -78,6 +81,7 @@ impl fmt::Display for DocId {
             DocId::Profile(id) => write!(f, "profile:{id}"),
             DocId::Ledger(id) => write!(f, "ledger:{id}"),
             DocId::Household(id) => write!(f, "household:{id}"),
+            DocId::Bonus => f.write_str("ref:bonus"),
         }
     }
 }
@@ -102,6 +106,7 @@ impl FromStr for DocId {
             ("profile", [id]) => Ok(DocId::Profile((*id).to_owned())),
             ("ledger", [id]) => Ok(DocId::Ledger((*id).to_owned())),
             ("household", [id]) => Ok(DocId::Household((*id).to_owned())),
+            ("ref", ["bonus"]) => Ok(DocId::Bonus),
             _ => Err(bad()),
         }
     }
@@ -140,6 +145,7 @@ mod tests {
             DocId::Profile("tech.a".into()),
             DocId::Ledger("tech.a".into()),
             DocId::Household("hh-1".into()),
+            DocId::Bonus,
         ] {
             let text = id.to_string();
             assert_eq!(text.parse::<DocId>().unwrap(), id, "{text} must parse back");

@@ -37,6 +37,8 @@ pub mod reference;
 pub mod resolve;
 pub mod scorecard;
 pub mod seed;
+// stats: the demo's past months of signed jobs.
+pub mod seed_history;
 pub mod sla;
 pub mod stats;
 pub mod status;

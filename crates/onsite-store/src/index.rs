@@ -58,6 +58,10 @@ pub(crate) fn refresh(
         DocId::FeeSchedule => changed.typed::<FeeSchedule>().map(drop),
         DocId::PartsCatalogue => changed.typed::<PartsCatalogue>().map(drop),
         DocId::Profile(_) => changed.typed::<TechnicianProfile>().map(drop),
+        // stats:
+        DocId::Bonus => changed
+            .typed::<onsite_domain::bonus::BonusVersions>()
+            .map(drop),
         // registry:
         DocId::Household(household_id) => {
             let household = changed.typed::<onsite_domain::household::Household>()?;
@@ -79,6 +83,8 @@ pub(crate) fn forget(
         }
         DocId::Ledger(technician_id) => refresh_ledger(conn, technician_id, None),
         DocId::Templates | DocId::FeeSchedule | DocId::PartsCatalogue | DocId::Profile(_) => Ok(()),
+        // stats:
+        DocId::Bonus => Ok(()),
         // registry:
         DocId::Household(household_id) => {
             crate::registry::refresh_household(conn, household_id, None)
