@@ -27,12 +27,14 @@ import listsAndSignOut from '../fixtures/lists-and-sign-out.json';
 import consoleScript from '../fixtures/console.json';
 import conflictsScript from '../fixtures/conflicts.json';
 import conflictsTechnician from '../fixtures/conflicts-technician.json';
+// stats:
+import statistics from '../fixtures/statistics.json';
 
 type Exchange = { cmd: string; args: Record<string, unknown>; ok?: unknown; err?: CommandError };
 type Fixture = { script: string; exchanges: Exchange[] };
 
 const fixtures: Record<string, Fixture> = {};
-for (const f of [wholeJob, incompleteSign, language, offline, handoverLock, drafts, listsAndSignOut, consoleScript, conflictsScript, conflictsTechnician] as Fixture[]) {
+for (const f of [wholeJob, incompleteSign, language, offline, handoverLock, drafts, listsAndSignOut, consoleScript, conflictsScript, conflictsTechnician, statistics] as Fixture[]) {
   fixtures[f.script] = f;
 }
 
@@ -69,6 +71,8 @@ const MUTATIONS = new Set([
   'reinstate_certificate',
   // conflicts:
   'resolve_conflict',
+  // stats: the bonus formula
+  'save_bonus_formula',
 ]);
 /** Arguments that are not part of a key: bytes drawn or generated in the browser, the relay typed. */
 const UNKEYED = new Set(['bytes_base64', 'png_base64', 'relay_url']);
