@@ -1487,11 +1487,11 @@ const SCRIPTS: [&str; 10] = [
     "handover-lock",
     "drafts",
     "lists-and-sign-out",
+    // stats: before `console`, whose new order carries a random device prefix the board would show.
+    "statistics",
     "console",
     // conflicts: also writes `conflicts-technician`.
     "conflicts",
-    // stats:
-    "statistics",
 ];
 
 fn committed_dir() -> PathBuf {
