@@ -200,6 +200,27 @@ fn stock_overview(app: AppState<'_>) -> Reply<StockOverview> {
     app.stock_overview().map_err(Into::into)
 }
 
+// stats: the console's Statistics and Scorecard screens.
+#[tauri::command]
+fn statistics(app: AppState<'_>, request: StatsRequest) -> Reply<StatisticsView> {
+    app.statistics(request).map_err(Into::into)
+}
+
+#[tauri::command]
+fn scorecard(app: AppState<'_>, request: StatsRequest) -> Reply<ScorecardView> {
+    app.scorecard(request).map_err(Into::into)
+}
+
+#[tauri::command]
+fn save_bonus_formula(app: AppState<'_>, request: BonusFormulaRequest) -> Reply<BonusFormulaView> {
+    app.save_bonus_formula(request).map_err(Into::into)
+}
+
+#[tauri::command]
+fn export_statistics(app: AppState<'_>, request: StatsExportRequest) -> Reply<SavedExportView> {
+    app.export_statistics(request).map_err(Into::into)
+}
+
 // profiles: the console's Technicians screen.
 #[tauri::command]
 fn technicians(app: AppState<'_>) -> Reply<TechniciansView> {
@@ -473,6 +494,11 @@ pub fn with_commands<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R
         reminders,
         order_from_reminder,
         dismiss_reminder,
+        // stats:
+        statistics,
+        scorecard,
+        save_bonus_formula,
+        export_statistics,
     ])
 }
 

@@ -1,17 +1,19 @@
 //! `onsite-relay seed`: a demo company — reference documents, an admin, a dispatcher, two
 //! technicians with profiles and stock ledgers, the customer registry's households, a day of
 //! orders assigned to them, and each of those orders' households' past orders (completed, with
-//! signed visits). The documents are stored through the normal sync path (as the admin), so they
+//! signed visits), the bonus formula (`ref:bonus`) and a few months of signed jobs at more
+//! households for the statistics (`seed_history`). The documents are stored through the normal sync path (as the admin), so they
 //! are numbered in the feed and access events exist exactly as if a dispatcher had made them.
 
 use automerge::AutoCommit;
+use onsite_domain::bonus::BonusVersions;
 use onsite_domain::edit::{self, EditContext};
 use onsite_domain::ledger::{EntryKind, StockLedger};
 use onsite_domain::order::Order;
 use onsite_domain::reference::TechnicianProfile;
 use onsite_domain::sla::SlaPolicy;
 use onsite_domain::visit::Visit;
-use onsite_domain::{DocId, DomainError, HOUR, Millis, doc, seed, templates};
+use onsite_domain::{DocId, DomainError, HOUR, Millis, doc, seed, seed_history, templates};
 use onsite_sync::access::Principal;
 use onsite_sync::device::{self, PeerState};
 use onsite_sync::relay::{Caller, HandleError};
@@ -27,7 +29,8 @@ pub struct SeedSummary {
     /// (user id, role, display name).
     pub users: Vec<(String, Role, String)>,
     pub orders: Vec<DocId>,
-    /// Completed past orders of the same households ([`seed::past_order`]).
+    /// Completed past orders: the same households' ([`seed::past_order`]) and the statistics'
+    /// history ([`seed_history`]).
     pub past_orders: Vec<DocId>,
     pub documents: usize,
     pub head: u64,
@@ -95,6 +98,8 @@ pub fn seed_demo(
             DocId::PartsCatalogue,
             doc::create(&seed::parts_catalogue())?,
         ),
+        // stats: the centre's bonus formula, in force for a year.
+        (DocId::Bonus, doc::create(&bonus_versions(day_start)?)?),
     ];
     let mut profiles = Vec::new();
     for (id, name, phone, cert) in TECHNICIANS {
@@ -147,7 +152,8 @@ pub fn seed_demo(
     // followups: the centre's service settings (follow-up calls, maintenance intervals).
     docs.push(service_settings(day_start)?);
 
-    let past_orders = past_jobs(storage, &mut docs, &profiles, orders, day_start, now)?;
+    let mut past_orders = past_jobs(storage, &mut docs, &profiles, orders, day_start, now)?;
+    past_orders.extend(history(storage, &mut docs, &profiles, day_start, now)?);
 
     let messages = docs
         .iter_mut()
@@ -257,6 +263,62 @@ fn past_jobs(
             ));
             ids.push(id);
         }
+    }
+    Ok(ids)
+}
+
+/// stats: the `ref:bonus` document with the demo formula ([`seed::bonus_formula`]) as its first
+/// version, in force since a year before the demo day.
+fn bonus_versions(day_start: Millis) -> Result<BonusVersions, SeedError> {
+    BonusVersions::first(seed::bonus_formula(day_start - seed::YEAR))
+        .map_err(|e| SeedError::Sync(e.to_string()))
+}
+
+/// stats: the months of signed jobs before the demo day ([`seed_history`]) and their households,
+/// appended to `docs`, so the statistics have history. The signature image is stored as every
+/// technician's attachment.
+fn history(
+    storage: &dyn RelayStorage,
+    docs: &mut Vec<(DocId, AutoCommit)>,
+    profiles: &[TechnicianProfile],
+    day_start: Millis,
+    now: Millis,
+) -> Result<Vec<DocId>, SeedError> {
+    let library = templates::builtin_library();
+    let fees = seed::fee_schedule(day_start - seed::YEAR);
+    let parts = seed::parts_catalogue();
+    let signature = onsite_record::signature::demo_signature();
+    storage.put_attachment(
+        &StoredAttachment {
+            sha256: signature.sha256.clone(),
+            mime: "image/png".to_owned(),
+            bytes: signature.png.clone(),
+            uploaders: profiles.iter().map(|p| p.technician_id.clone()).collect(),
+        },
+        now,
+    )?;
+    for h in 0..seed_history::HOUSEHOLDS {
+        let household = seed_history::household(h, day_start);
+        let id = DocId::Household(household.household_id.clone());
+        docs.push((id, doc::create(&household)?));
+    }
+    let ctx = seed_history::HistoryContext {
+        library: &library,
+        fees: &fees,
+        parts: &parts,
+        technicians: profiles,
+        signature_sha256: &signature.sha256,
+        device_id: "seed",
+    };
+    let mut ids = Vec::new();
+    for (order, visit) in seed_history::jobs(&ctx, day_start)? {
+        let id = DocId::Order(order.order_id.clone());
+        docs.push((id.clone(), doc::create(&order)?));
+        docs.push((
+            DocId::visit(&order.order_id, &visit.technician_id),
+            doc::create(&visit)?,
+        ));
+        ids.push(id);
     }
     Ok(ids)
 }

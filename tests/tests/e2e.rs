@@ -9,7 +9,7 @@ use onsite_domain::progress::ProgressKind;
 use onsite_domain::reference::TechnicianProfile;
 use onsite_domain::status::{Conflict, EffectiveStatus};
 use onsite_domain::visit::Visit;
-use onsite_domain::{DocId, HOUR, record, seed};
+use onsite_domain::{DocId, HOUR, record, seed, seed_history};
 use onsite_relay::RelayStorage;
 use onsite_store::VisitVerification;
 use onsite_testkit::DAY;
@@ -43,13 +43,16 @@ async fn offline_completion_reaches_the_dispatcher_with_concurrent_edits_merged(
         let past = |h: u32| (0..seed::PAST_ORDERS).map(move |k| format!("o-hh{h}-{k}"));
         let mut expected = vec![order_id(0), order_id(2), order_id(4), order_id(ORDERS)];
         expected.extend(past(1).chain(past(3)));
+        // stats: tech.a's half of the statistics' history (the even jobs, numbered 1, 3, …).
+        let history = seed_history::HISTORY_JOBS;
+        expected.extend((1..=history).step_by(2).map(|n| format!("o-hist-{n:03}")));
         assert_eq!(
             mine, expected,
-            "tech.a holds exactly the orders assigned to them: today's, next week's and their households' past ones"
+            "tech.a holds exactly the orders assigned to them: today's, next week's, their households' past ones and their history"
         );
         assert_eq!(
             disp.order_ids().len() as u32,
-            ORDERS + seed::UPCOMING_ORDERS + 4 * seed::PAST_ORDERS,
+            ORDERS + seed::UPCOMING_ORDERS + 4 * seed::PAST_ORDERS + history,
             "the dispatcher holds every order"
         );
 

@@ -42,6 +42,9 @@ mod lists;
 mod numbers;
 mod parts;
 mod registry;
+// stats: the console's Statistics and Scorecard screens and their exports.
+mod stats;
+mod stats_export;
 // profiles: the console's Technicians screen.
 mod technicians;
 
@@ -50,6 +53,7 @@ pub use export::{UTF8_BOM, csv_bytes, xlsx_bytes};
 pub use import::{ImportError, MAX_IMPORT_BYTES, MAX_IMPORT_ROWS};
 pub use lists::SEARCH_LIMIT;
 pub use parts::LOW_STOCK_THRESHOLD;
+pub use stats::TREND_MONTHS;
 
 /// Device time source; tests pass a fixed clock.
 pub type Clock = Arc<dyn Fn() -> Millis + Send + Sync>;

@@ -83,6 +83,12 @@ pub fn export_to(dir: &Path) -> Result<(), ts_rs::ExportError> {
     ResolveComplaintRequest::export_all_to(dir)?;
     RemindersView::export_all_to(dir)?;
     ReminderActionRequest::export_all_to(dir)?;
+    // stats: the Statistics and Scorecard screens.
+    StatsRequest::export_all_to(dir)?;
+    StatisticsView::export_all_to(dir)?;
+    ScorecardView::export_all_to(dir)?;
+    BonusFormulaRequest::export_all_to(dir)?;
+    StatsExportRequest::export_all_to(dir)?;
     // Every error code, also those no command returns today (the UI's tables cover them all), and
     // the conflict kinds the dispatcher's screens will list.
     onsite_domain::Code::export_all_to(dir)?;

@@ -68,6 +68,13 @@ pub enum AppError {
     // profiles:
     #[error("the profile of technician '{0}' is not on this device; sync first")]
     ProfileNotFound(String),
+    // stats:
+    #[error(transparent)]
+    Bonus(onsite_domain::bonus::BonusError),
+    #[error("only an admin may change the bonus formula")]
+    AdminsOnly,
+    #[error("month {0} is no month; use 1 to 12")]
+    BadMonth(u32),
 }
 
 impl AppError {
@@ -104,6 +111,10 @@ impl AppError {
             AppError::UnknownTechnician(_) => Code::OrderUnknownTechnician,
             // profiles:
             AppError::ProfileNotFound(_) => Code::ProfileNotFound,
+            // stats:
+            AppError::Bonus(e) => e.code(),
+            AppError::AdminsOnly => Code::BonusAdminsOnly,
+            AppError::BadMonth(_) => Code::StatsBadMonth,
         }
     }
 }

@@ -17,5 +17,7 @@ pub use app::{
 pub use app::{ImportError, MAX_IMPORT_BYTES, MAX_IMPORT_ROWS};
 // export:
 pub use app::{UTF8_BOM, csv_bytes, xlsx_bytes};
+// stats:
+pub use app::TREND_MONTHS;
 pub use error::AppError;
 pub use onsite_client::SyncConfig;

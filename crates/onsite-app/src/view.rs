@@ -23,6 +23,9 @@ pub use conflicts::*;
 // followups: the Follow-ups and Reminders screens.
 mod followups;
 pub use followups::*;
+// stats: the console's Statistics and Scorecard screens.
+mod stats;
+pub use stats::*;
 
 /// Arguments of `sign_in`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]

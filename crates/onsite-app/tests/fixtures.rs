@@ -24,6 +24,7 @@ use onsite_domain::completion::MissingKind;
 use onsite_domain::order::Tier;
 use onsite_domain::reference::{ServiceType, TechnicianProfile};
 use onsite_domain::resolve::ResolutionAction;
+use onsite_domain::stats::Month;
 use onsite_domain::status::EffectiveStatus;
 use onsite_domain::visit::CheckResult;
 use onsite_domain::{DocId, HOUR, MINUTE, Millis};
@@ -1364,8 +1365,121 @@ async fn conflicts_technician(s: &mut Script) {
     );
 }
 
+/// stats: `admin: Statistics (a month, the previous one, exports), a refused and a saved bonus
+/// version, the Scorecard of the centre and of tech.a with its export`.
+async fn statistics(s: &mut Script) {
+    s.prelude(false).await;
+    let r = s.app.board(0);
+    s.query("board", json!({ "offsetDays": 0 }), r);
+    let all = |month| StatsRequest {
+        month,
+        technician_id: None,
+    };
+    let r = s.app.statistics(all(None));
+    let first = s.query("statistics", json!({ "request": all(None) }), r);
+    assert!(
+        first.technicians.iter().all(|t| t.bonus.is_some()),
+        "the seeded formula pays every technician: {:?}",
+        first.technicians
+    );
+    let month = first.month;
+    let previous = Some(month.previous());
+    let r = s.app.statistics(all(previous));
+    s.query("statistics", json!({ "request": all(previous) }), r);
+    let r = s.app.statistics(all(Some(month)));
+    s.query("statistics", json!({ "request": all(Some(month)) }), r);
+    stats_exports(
+        s,
+        month,
+        &[StatsTableKind::Technicians, StatsTableKind::Centre],
+        None,
+    );
+    bonus_versions(s, &first);
+    let r = s.app.scorecard(all(None));
+    s.query("scorecard", json!({ "request": all(None) }), r);
+    let tech = StatsRequest {
+        month: Some(month),
+        technician_id: Some("tech.a".to_owned()),
+    };
+    let r = s.app.scorecard(tech.clone());
+    let card = s.query("scorecard", json!({ "request": tech }), r);
+    assert!(
+        card.lines.iter().any(|l| l.not_measurable.is_some()),
+        "the scorecard lists what the records cannot measure"
+    );
+    stats_exports(s, month, &[StatsTableKind::Scorecard], Some("tech.a"));
+}
+
+/// The statistics tables of `month` as CSV and XLSX in both languages.
+fn stats_exports(s: &mut Script, month: Month, tables: &[StatsTableKind], who: Option<&str>) {
+    for language in ["en", "zh-CN"] {
+        for &table in tables {
+            for format in [ExportFormat::Csv, ExportFormat::Xlsx] {
+                let request = StatsExportRequest {
+                    table,
+                    month: Some(month),
+                    technician_id: who.map(str::to_owned),
+                    format,
+                    language: language.to_owned(),
+                };
+                let r = s.app.export_statistics(request.clone());
+                let saved = s.query("export_statistics", json!({ "request": request }), r);
+                assert!(saved.rows > 0, "the statistics have rows: {saved:?}");
+            }
+        }
+    }
+}
+
+/// The admin's form, as the UI sends it: the newest version with the cap below the floor
+/// (refused), then with 40 yuan per order, in force from this month (saved); the screen reloads.
+fn bonus_versions(s: &mut Script, view: &StatisticsView) {
+    let latest = view.bonus.latest.clone().expect("the seeded formula");
+    let from = view.bonus.effective_months[0];
+    let form = |per_completion_cents, cap_cents| BonusFormulaRequest {
+        effective_month: from,
+        per_completion_cents,
+        min_completions: latest.min_completions,
+        terms: latest
+            .terms
+            .iter()
+            .map(|t| BonusTermRequest {
+                figure: t.name.clone(),
+                weight_cents: t.weight_cents,
+                threshold: t.threshold,
+            })
+            .collect(),
+        floor_cents: latest.floor_cents,
+        cap_cents,
+    };
+    let bad = form(latest.per_completion_cents, -100);
+    s.tick();
+    let r = s.app.save_bonus_formula(bad.clone());
+    let e = s
+        .keep("save_bonus_formula", json!({ "request": bad }), r)
+        .expect_err("a cap below the floor");
+    assert_eq!(e.code, "bonus.cap_below_floor");
+    let good = form(4_000, latest.cap_cents);
+    s.tick();
+    let r = s.app.save_bonus_formula(good.clone());
+    let saved = s
+        .keep("save_bonus_formula", json!({ "request": good }), r)
+        .expect("a new version");
+    assert_eq!(saved.version, latest.version + 1);
+    let again = StatsRequest {
+        month: Some(view.month),
+        technician_id: None,
+    };
+    let r = s.app.statistics(again.clone());
+    let now = s.query("statistics", json!({ "request": again }), r);
+    assert_eq!(
+        now.bonus.in_force.map(|f| f.version),
+        Some(saved.version),
+        "this month is paid with the new version"
+    );
+}
+
 /// Every recorded script, one per browser scenario (`ui/tests/fixtures/<name>.json`).
-const SCRIPTS: [&str; 10] = [
+const SCRIPTS: [&str; 11] = [
     "whole-job",
     "incomplete-sign",
     "language",
@@ -1373,6 +1487,8 @@ const SCRIPTS: [&str; 10] = [
     "handover-lock",
     "drafts",
     "lists-and-sign-out",
+    // stats: before `console`, whose new order carries a random device prefix the board would show.
+    "statistics",
     "console",
     // conflicts: also writes `conflicts-technician`.
     "conflicts",
@@ -1530,6 +1646,11 @@ async fn browser_fixtures_are_the_real_answers() {
             "offline" => offline(&mut s).await,
             "handover-lock" => handover_locked(&mut s).await,
             "drafts" => drafts(&mut s).await,
+            // stats: signed in as the admin, who may change the bonus formula.
+            "statistics" => {
+                s.user = "admin";
+                statistics(&mut s).await;
+            }
             _ => {
                 s.user = "disp";
                 console(&mut s).await;

@@ -62,6 +62,7 @@ pub fn shape(id: &DocId, document: &AutoCommit) -> Result<(), DomainError> {
         DocId::Profile(_) => read::<TechnicianProfile>(document, false),
         DocId::Ledger(_) => read::<StockLedger>(document, false),
         DocId::Household(_) => read::<Household>(document, false),
+        DocId::Bonus => read::<crate::bonus::BonusVersions>(document, false),
         DocId::ServiceSettings => {
             let settings: crate::service::ServiceSettings = doc::read(document)?;
             sizes(&settings, false)?;

@@ -20,7 +20,7 @@ use autosurgeon::{Hydrate, Reconcile};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
-use crate::stats::{Figure, Figures};
+use crate::stats::{Figure, Figures, Month};
 use crate::{Code, Millis};
 
 /// Schema of the `ref:bonus` document.
@@ -38,11 +38,12 @@ pub struct BonusTerm {
     pub threshold: Option<f64>,
 }
 
-/// The centre's bonus formula (`ref:bonus`).
+/// One version of the centre's bonus formula (kept in `ref:bonus`, [`BonusVersions`]).
 #[derive(Debug, Clone, PartialEq, Reconcile, Hydrate, Serialize, Deserialize)]
 pub struct BonusFormula {
     pub schema: u32,
     /// Raised at every change; a computed bonus names the version it used.
+    #[key]
     pub version: u32,
     pub effective_from_ms: Millis,
     pub currency: String,
@@ -76,6 +77,10 @@ pub enum BonusError {
     BadThreshold(String),
     #[error("the bonus formula's version must be 1 or more")]
     BadVersion,
+    #[error(
+        "a new version of the bonus formula takes effect from the current month or a later one, and not before the version in force"
+    )]
+    EffectiveInPast,
 }
 
 impl BonusError {
@@ -89,6 +94,7 @@ impl BonusError {
             BonusError::CapBelowFloor { .. } => Code::BonusCapBelowFloor,
             BonusError::BadThreshold(_) => Code::BonusBadThreshold,
             BonusError::BadVersion => Code::BonusBadVersion,
+            BonusError::EffectiveInPast => Code::BonusEffectiveInPast,
         }
     }
 }
@@ -244,4 +250,65 @@ pub fn compute(formula: &BonusFormula, figures: &Figures) -> Result<Bonus, Bonus
         limited,
         total_cents: total,
     })
+}
+
+/// The `ref:bonus` document: every version of the formula, oldest first. Old versions are kept,
+/// so a past month's bonus is always computed with the version that was in force for it.
+#[derive(Debug, Clone, PartialEq, Reconcile, Hydrate, Serialize, Deserialize)]
+pub struct BonusVersions {
+    pub schema: u32,
+    pub versions: Vec<BonusFormula>,
+}
+
+impl BonusVersions {
+    /// The document with its first version, checked.
+    pub fn first(formula: BonusFormula) -> Result<BonusVersions, BonusError> {
+        formula.validate()?;
+        Ok(BonusVersions {
+            schema: SCHEMA,
+            versions: vec![formula],
+        })
+    }
+
+    /// The newest version (the one an edit starts from).
+    pub fn latest(&self) -> Option<&BonusFormula> {
+        self.versions.iter().max_by_key(|f| f.version)
+    }
+
+    /// The version in force for `month`: of those effective by the month's first instant, the
+    /// latest to take effect (the higher version when two take effect together). `None` before
+    /// the first version.
+    pub fn in_force(&self, month: Month, utc_offset_ms: Millis) -> Option<&BonusFormula> {
+        let start = month.start_ms(utc_offset_ms);
+        self.versions
+            .iter()
+            .filter(|f| f.effective_from_ms <= start)
+            .max_by_key(|f| (f.effective_from_ms, f.version))
+    }
+
+    /// Add `formula` as the next version, in force from the first day of `from` (local). `from`
+    /// must not be before the month of `now` (a past month keeps the formula it was paid with)
+    /// nor before the latest version's start. Checked whole first: on an error nothing
+    /// changes. Returns the stored version.
+    pub fn add(
+        &mut self,
+        mut formula: BonusFormula,
+        from: Month,
+        utc_offset_ms: Millis,
+        now: Millis,
+    ) -> Result<&BonusFormula, BonusError> {
+        let starts = from.start_ms(utc_offset_ms);
+        let latest = self.latest();
+        let too_early = from < Month::of(now, utc_offset_ms)
+            || latest.is_some_and(|l| starts < l.effective_from_ms);
+        if too_early {
+            return Err(BonusError::EffectiveInPast);
+        }
+        formula.schema = SCHEMA;
+        formula.version = latest.map_or(1, |l| l.version + 1);
+        formula.effective_from_ms = starts;
+        formula.validate()?;
+        self.versions.push(formula);
+        Ok(self.versions.last().expect("just pushed"))
+    }
 }

@@ -349,6 +349,12 @@ codes! {
     BonusBadThreshold = "bonus.bad_threshold",
     /// The formula's version is 0.
     BonusBadVersion = "bonus.bad_version",
+    /// A new version of the bonus formula would take effect in a month already begun or paid.
+    BonusEffectiveInPast = "bonus.effective_in_past",
+    /// Only an admin may change the bonus formula.
+    BonusAdminsOnly = "bonus.admins_only",
+    /// A statistics month is not 1 to 12.
+    StatsBadMonth = "stats.bad_month",
     // --- the app
     /// A command failed without a stable code (a crash inside the app, or the bridge to it).
     AppInternal = "app.internal",

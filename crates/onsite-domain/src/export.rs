@@ -23,6 +23,8 @@ pub enum Cell {
     DateTime(Millis),
     /// A share between 0 and 1, shown as a percentage.
     Rate(f64),
+    /// A measured number (a mean), shown with one decimal.
+    Decimal(f64),
     Empty,
 }
 
@@ -77,6 +79,7 @@ pub fn cell_text(cell: &Cell, utc_offset_ms: Millis) -> String {
         Cell::Money(c) => money_text(*c),
         Cell::DateTime(at) => local_date_time(*at, utc_offset_ms),
         Cell::Rate(r) => format!("{:.1}%", r * 100.0),
+        Cell::Decimal(x) => format!("{x:.1}"),
         Cell::Empty => String::new(),
     }
 }
@@ -125,6 +128,7 @@ mod tests {
         assert_eq!(cell_text(&Cell::Money(-1234), 0), "-12.34");
         assert_eq!(cell_text(&Cell::Money(5), 0), "0.05");
         assert_eq!(cell_text(&Cell::Rate(0.875), 0), "87.5%");
+        assert_eq!(cell_text(&Cell::Decimal(4.66), 0), "4.7");
         assert_eq!(
             cell_text(&Cell::Text("-3".into()), 0),
             "'-3",

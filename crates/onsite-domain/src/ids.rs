@@ -25,6 +25,8 @@ pub enum DocId {
     Household(String),
     // followups: the centre's service settings (`ref:service`, `crate::service`).
     ServiceSettings,
+    // stats: the centre's performance-bonus formula (`ref:bonus`).
+    Bonus,
 }
 
 /// Which kind of document an id names.
@@ -49,6 +51,7 @@ impl DocId {
             DocId::Ledger(_) => DocKind::Ledger,
             DocId::Household(_) => DocKind::Household,
             DocId::ServiceSettings => DocKind::Reference,
+            DocId::Bonus => DocKind::Reference,
         }
     }
 
@@ -82,6 +85,7 @@ impl fmt::Display for DocId {
             DocId::Ledger(id) => write!(f, "ledger:{id}"),
             DocId::Household(id) => write!(f, "household:{id}"),
             DocId::ServiceSettings => f.write_str("ref:service"),
+            DocId::Bonus => f.write_str("ref:bonus"),
         }
     }
 }
@@ -107,6 +111,7 @@ impl FromStr for DocId {
             ("ledger", [id]) => Ok(DocId::Ledger((*id).to_owned())),
             ("household", [id]) => Ok(DocId::Household((*id).to_owned())),
             ("ref", ["service"]) => Ok(DocId::ServiceSettings),
+            ("ref", ["bonus"]) => Ok(DocId::Bonus),
             _ => Err(bad()),
         }
     }
@@ -145,6 +150,7 @@ mod tests {
             DocId::Profile("tech.a".into()),
             DocId::Ledger("tech.a".into()),
             DocId::Household("hh-1".into()),
+            DocId::Bonus,
         ] {
             let text = id.to_string();
             assert_eq!(text.parse::<DocId>().unwrap(), id, "{text} must parse back");

@@ -41,6 +41,8 @@ pub mod resolve;
 pub mod scorecard;
 pub mod seed;
 pub mod service;
+// stats: the demo's past months of signed jobs.
+pub mod seed_history;
 pub mod sla;
 pub mod stats;
 pub mod status;

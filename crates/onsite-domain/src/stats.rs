@@ -557,6 +557,45 @@ pub fn month_on_month(
     }
 }
 
+/// The figures of each of the `months` months up to and including `last`, oldest first, for
+/// `technician` or the centre (`None`): the monthly trend.
+pub fn monthly(
+    ctx: &StatsContext<'_>,
+    last: Month,
+    months: u32,
+    technician: Option<&str>,
+) -> Vec<(Month, Figures)> {
+    let all = completions(ctx.orders, ctx.visits);
+    let mut month = last;
+    let mut out = Vec::new();
+    for _ in 0..months {
+        let picked = pick(&all, month, technician, ctx.utc_offset_ms);
+        out.push((month, Figures::of(&picked, ctx)));
+        month = month.previous();
+    }
+    out.reverse();
+    out
+}
+
+/// How many rated completions of `month` got 1, 2, 3, 4 and 5 stars (index 0 is 1★), for
+/// `technician` or the centre (`None`).
+pub fn star_distribution(
+    ctx: &StatsContext<'_>,
+    month: Month,
+    technician: Option<&str>,
+) -> [u32; 5] {
+    let all = completions(ctx.orders, ctx.visits);
+    let mut out = [0; 5];
+    for c in pick(&all, month, technician, ctx.utc_offset_ms) {
+        if let Some(r) = &c.visit.rating
+            && (1..=5).contains(&r.stars)
+        {
+            out[r.stars as usize - 1] += 1;
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

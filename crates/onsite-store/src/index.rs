@@ -62,6 +62,10 @@ pub(crate) fn refresh(
         DocId::ServiceSettings => changed
             .typed::<onsite_domain::service::ServiceSettings>()
             .map(drop),
+        // stats:
+        DocId::Bonus => changed
+            .typed::<onsite_domain::bonus::BonusVersions>()
+            .map(drop),
         // registry:
         DocId::Household(household_id) => {
             let household = changed.typed::<onsite_domain::household::Household>()?;
@@ -85,6 +89,8 @@ pub(crate) fn forget(
         DocId::Templates | DocId::FeeSchedule | DocId::PartsCatalogue | DocId::Profile(_) => Ok(()),
         // followups:
         DocId::ServiceSettings => Ok(()),
+        // stats:
+        DocId::Bonus => Ok(()),
         // registry:
         DocId::Household(household_id) => {
             crate::registry::refresh_household(conn, household_id, None)

@@ -5,7 +5,7 @@
 //! - technician: reads orders currently assigned to them; reads and writes their own visits
 //!   (`visit:<order>:<self>`, writable while they are or were assigned to the order, so work done
 //!   offline before a reassignment still uploads); reads their own ledger and profile; reads
-//!   reference documents. Households are not theirs to read: an order carries a copy of its
+//!   reference documents but the bonus formula (`ref:bonus`). Households are not theirs to read: an order carries a copy of its
 //!   customer and appliances.
 //! - dispatcher: reads and writes orders, reference documents, ledgers, profiles and the
 //!   registry (`household:<id>`); reads all visits.
@@ -110,6 +110,8 @@ pub fn access(who: &Principal, doc: &DocId, order: Option<&OrderFacts>) -> Acces
             // followups: the centre's service settings (follow-up times, maintenance
             // intervals) are the dispatchers' business; a technician's device has no use for them.
             DocId::ServiceSettings => Access::None,
+            // stats: what the centre pays is the dispatchers' and admins' business.
+            DocId::Bonus => Access::None,
         },
     }
 }
@@ -268,6 +270,22 @@ mod tests {
             );
         }
         assert_eq!(governing_order(&hh), None, "no order governs a household");
+    }
+
+    // stats:
+    #[test]
+    fn the_bonus_formula_is_the_dispatchers_and_admins_and_no_technicians() {
+        for (user, role, want) in [
+            ("disp", Role::Dispatcher, Access::ReadWrite),
+            ("root", Role::Admin, Access::ReadWrite),
+            ("tech.a", Role::Technician, Access::None),
+        ] {
+            assert_eq!(
+                access(&who(user, role), &DocId::Bonus, None),
+                want,
+                "{role:?} on ref:bonus: technicians need not see what others are paid"
+            );
+        }
     }
 
     #[test]

@@ -33,14 +33,30 @@ pub fn seeded_database(dir: &Path, day: Millis) -> PathBuf {
 
 /// Start the relay on `addr` (`127.0.0.1:0` for a fresh port) and wait until `/healthz` answers.
 pub async fn start_relay(db: &Path, addr: SocketAddr) -> RunningRelay {
-    let listener = tokio::net::TcpListener::bind(addr)
-        .await
-        .expect("bind the relay port");
+    let listener = bind(addr).await;
     let relay = onsite_relay::start(Config::for_database(db), listener)
         .await
         .expect("relay starts");
     wait_healthy(&relay.url()).await;
     relay
+}
+
+/// Bind `addr`. A relay killed in this process ([`Seeded::kill`]) lets go of its port only when
+/// its aborted task is next polled, which can take a moment while it is busy with a large sync;
+/// so the same address is tried again until it is free, failing after 10 s.
+async fn bind(addr: SocketAddr) -> tokio::net::TcpListener {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        match tokio::net::TcpListener::bind(addr).await {
+            Ok(listener) => return listener,
+            Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => assert!(
+                tokio::time::Instant::now() < deadline,
+                "the relay port {addr} stayed in use: {e}"
+            ),
+            Err(e) => panic!("bind the relay port {addr}: {e}"),
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
 }
 
 /// Poll `/healthz` (never a fixed sleep), failing after 10 s.

@@ -14,6 +14,9 @@ use onsite_sync::device::{self, PeerState};
 use onsite_wire::{ErrorBody, SignInRequest, SignInResponse, SyncRequest, SyncResponse};
 use reqwest::StatusCode;
 
+/// Most round trips [`Device::sync`] makes before it gives up.
+const SYNC_ROUNDS: usize = 60;
+
 pub use onsite_testkit::PASSWORD;
 pub use onsite_testkit::relay::wait_healthy;
 pub const DAY: Millis = 1_790_000_000_000;
@@ -184,7 +187,9 @@ impl Device {
 
     /// Sync until quiet (bounded); returns the round trips used.
     pub async fn sync(&mut self) -> usize {
-        for round in 1..=20 {
+        // A technician holds some 70 documents of the seed (its months of history included), which
+        // a relay answering 3 documents at a time sends in about 25 rounds.
+        for round in 1..=SYNC_ROUNDS {
             let req = self.request();
             let resp = self.client.sync(&req).await.expect("sync succeeds");
             assert!(
@@ -202,7 +207,7 @@ impl Device {
                 return round;
             }
         }
-        panic!("sync did not become quiet in 20 round trips");
+        panic!("sync did not become quiet in {SYNC_ROUNDS} round trips");
     }
 
     pub fn doc(&mut self, id: &DocId) -> &mut AutoCommit {

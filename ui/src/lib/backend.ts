@@ -36,6 +36,13 @@ import type { FaultyReturnRequest } from './generated/FaultyReturnRequest';
 import type { StockMoveRequest } from './generated/StockMoveRequest';
 import type { StockOverview } from './generated/StockOverview';
 import type { TechnicianStockView } from './generated/TechnicianStockView';
+// stats:
+import type { BonusFormulaRequest } from './generated/BonusFormulaRequest';
+import type { BonusFormulaView } from './generated/BonusFormulaView';
+import type { ScorecardView } from './generated/ScorecardView';
+import type { StatisticsView } from './generated/StatisticsView';
+import type { StatsExportRequest } from './generated/StatsExportRequest';
+import type { StatsRequest } from './generated/StatsRequest';
 // profiles:
 import type { CertificateActionRequest } from './generated/CertificateActionRequest';
 import type { ProfileEditRequest } from './generated/ProfileEditRequest';
@@ -202,6 +209,11 @@ export const backend = {
   orderFromReminder: (request: ReminderActionRequest) =>
     call<DispatchOrderView>('order_from_reminder', { request }),
   dismissReminder: (request: ReminderActionRequest) => call<RemindersView>('dismiss_reminder', { request }),
+  // stats: the console's Statistics and Scorecard screens.
+  statistics: (request: StatsRequest) => call<StatisticsView>('statistics', { request }),
+  scorecard: (request: StatsRequest) => call<ScorecardView>('scorecard', { request }),
+  saveBonusFormula: (request: BonusFormulaRequest) => call<BonusFormulaView>('save_bonus_formula', { request }),
+  exportStatistics: (request: StatsExportRequest) => call<SavedExportView>('export_statistics', { request }),
 };
 
 export type Backend = typeof backend;

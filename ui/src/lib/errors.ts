@@ -130,6 +130,9 @@ export const errorsEn: Record<Code, string> = {
   'bonus.cap_below_floor': 'The bonus cap is below its floor. Raise the cap or lower the floor.',
   'bonus.bad_threshold': 'This threshold is outside the figure’s range (a share between 0 and 1, stars between 1 and 5).',
   'bonus.bad_version': 'The bonus formula needs a version of 1 or more.',
+  'bonus.effective_in_past': 'A new version takes effect from this month or a later one, not before the version in force. Choose a later month.',
+  'bonus.admins_only': 'Only an administrator may change the bonus formula.',
+  'stats.bad_month': 'That is not a month. Choose a month from the list.',
   // registry: the customer registry and the CSV order import.
   'registry.bad_phone': 'Not a phone number: use an 11-digit mobile (13800000001) or a landline with its area code (021-12345678).',
   'registry.household_not_found': 'This customer is not on this device. Sync first.',
@@ -321,6 +324,9 @@ export const errorsZhCN: Record<Code, string> = {
   'bonus.cap_below_floor': '奖金封顶低于保底。请提高封顶或降低保底。',
   'bonus.bad_threshold': '该门槛超出指标范围（比例在 0 到 1 之间，星级在 1 到 5 之间）。',
   'bonus.bad_version': '绩效公式的版本号须为 1 或以上。',
+  'bonus.effective_in_past': '新版本只能从本月或以后的月份生效，且不早于现行版本。请选择更晚的月份。',
+  'bonus.admins_only': '只有管理员可以修改绩效公式。',
+  'stats.bad_month': '月份无效，请从列表中选择。',
   // registry: the customer registry and the CSV order import.
   'registry.bad_phone': '电话号码无效：请填写 11 位手机号（13800000001）或带区号的固定电话（021-12345678）。',
   'registry.household_not_found': '设备上没有此客户，请先同步。',

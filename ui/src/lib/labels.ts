@@ -19,6 +19,11 @@ import type { DispatchStatusView } from './generated/DispatchStatusView';
 import type { NotQualified } from './generated/NotQualified';
 // profiles:
 import type { CertificateActionKind } from './generated/CertificateActionKind';
+// stats:
+import type { Figure } from './generated/Figure';
+import type { Indicator } from './generated/Indicator';
+import type { IndicatorGroup } from './generated/IndicatorGroup';
+import type { NotMeasurable } from './generated/NotMeasurable';
 // conflicts:
 import type { ResolutionAction } from './generated/ResolutionAction';
 // followups:
@@ -196,4 +201,46 @@ export const callOutcomeLabel: Record<CallOutcome, MessageKey> = {
 export const sinceLabel: Record<Since, MessageKey> = {
   LastService: 'reminders.since_service',
   Purchase: 'reminders.since_purchase',
+};
+
+// stats: the Statistics and Scorecard screens.
+export const figureLabel: Record<Figure, MessageKey> = {
+  completed: 'figure.completed',
+  first_time_fix_rate: 'figure.first_time_fix_rate',
+  repeat_repair_rate: 'figure.repeat_repair_rate',
+  average_stars: 'figure.average_stars',
+  five_star_share: 'figure.five_star_share',
+  response_met_rate: 'figure.response_met_rate',
+  arrival_met_rate: 'figure.arrival_met_rate',
+  commitment_kept_rate: 'figure.commitment_kept_rate',
+  average_response_minutes: 'figure.average_response_minutes',
+  average_minutes_on_site: 'figure.average_minutes_on_site',
+  parts_used: 'figure.parts_used',
+  parts_cost_cents: 'figure.parts_cost_cents',
+  fees_collected_cents: 'figure.fees_collected_cents',
+};
+
+export const indicatorLabel: Record<Indicator, MessageKey> = {
+  ServiceCommitmentKept: 'indicator.service_commitment_kept',
+  ResponseTime: 'indicator.response_time',
+  OnSiteStandard: 'indicator.on_site_standard',
+  CustomerSatisfaction: 'indicator.customer_satisfaction',
+  ComplaintHandling: 'indicator.complaint_handling',
+  RepeatRepairs: 'indicator.repeat_repairs',
+  Organisation: 'indicator.organisation',
+  Staffing: 'indicator.staffing',
+  Resources: 'indicator.resources',
+  PartsSupply: 'indicator.parts_supply',
+  WarrantyHandling: 'indicator.warranty_handling',
+};
+
+export const indicatorGroupLabel: Record<IndicatorGroup, MessageKey> = {
+  ServiceSystem: 'indicator_group.service_system',
+  ProductService: 'indicator_group.product_service',
+  CustomerService: 'indicator_group.customer_service',
+};
+
+export const notMeasurableLabel: Record<NotMeasurable, MessageKey> = {
+  NoComplaintRecords: 'not_measurable.no_complaint_records',
+  OutsideServiceRecords: 'not_measurable.outside_service_records',
 };

@@ -5,6 +5,7 @@ import type { Lang } from './i18n';
 import { translate, pick } from './i18n';
 import type { MissingView } from './generated/MissingView';
 import { missingLabel } from './labels';
+import type { FigureKind } from './generated/FigureKind';
 
 /** fen → "1,234.50" */
 export function formatMoney(cents: number): string {
@@ -72,4 +73,45 @@ export function bytesToBase64(bytes: Uint8Array): string {
 export function dataUrlPayload(url: string): string {
   const i = url.indexOf(',');
   return i < 0 ? '' : url.slice(i + 1);
+}
+
+// stats: how the Statistics and Scorecard screens show what Rust computed.
+/** A month as `YYYY-MM`. */
+export function formatMonth(m: { year: number; month: number }): string {
+  return `${m.year}-${pad(m.month)}`;
+}
+
+/** A month as the `<select>` value and back. */
+export const monthKey = formatMonth;
+
+/** A figure's value as its kind reads (`null` is no data, shown as `—`). */
+export function figureText(
+  lang: Lang,
+  kind: FigureKind,
+  value: number | null,
+): string {
+  if (value === null) return '—';
+  switch (kind) {
+    case 'rate':
+      return `${(value * 100).toFixed(1)}%`;
+    case 'count':
+      return String(Math.round(value));
+    case 'money':
+      return yuan(lang, Math.round(value));
+    case 'stars':
+      return value.toFixed(2);
+    case 'minutes':
+      return value.toFixed(0);
+  }
+}
+
+/** A month-on-month change, signed (`+1.5 pp` for rates is shown as `+1.5%`). */
+export function changeText(
+  lang: Lang,
+  kind: FigureKind,
+  change: number | null,
+): string {
+  if (change === null) return '—';
+  const text = figureText(lang, kind, Math.abs(change));
+  return change > 0 ? `+${text}` : change < 0 ? `−${text}` : text;
 }

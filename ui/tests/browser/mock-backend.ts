@@ -29,12 +29,14 @@ import conflictsScript from '../fixtures/conflicts.json';
 import conflictsTechnician from '../fixtures/conflicts-technician.json';
 // followups:
 import followupsScript from '../fixtures/followups.json';
+// stats:
+import statistics from '../fixtures/statistics.json';
 
 type Exchange = { cmd: string; args: Record<string, unknown>; ok?: unknown; err?: CommandError };
 type Fixture = { script: string; exchanges: Exchange[] };
 
 const fixtures: Record<string, Fixture> = {};
-for (const f of [wholeJob, incompleteSign, language, offline, handoverLock, drafts, listsAndSignOut, consoleScript, conflictsScript, conflictsTechnician, followupsScript] as Fixture[]) {
+for (const f of [wholeJob, incompleteSign, language, offline, handoverLock, drafts, listsAndSignOut, consoleScript, conflictsScript, conflictsTechnician, followupsScript, statistics] as Fixture[]) {
   fixtures[f.script] = f;
 }
 
@@ -76,6 +78,8 @@ const MUTATIONS = new Set([
   'resolve_complaint',
   'order_from_reminder',
   'dismiss_reminder',
+  // stats: the bonus formula
+  'save_bonus_formula',
 ]);
 /** Arguments that are not part of a key: bytes drawn or generated in the browser, the relay typed. */
 const UNKEYED = new Set(['bytes_base64', 'png_base64', 'relay_url']);

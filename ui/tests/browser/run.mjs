@@ -421,6 +421,88 @@ async function followUpsAndReminders(size, locale) {
   await ctx.close();
 }
 
+/** stats: the Statistics and Scorecard screens' screenshots, `docs/screenshots/dispatcher/<name>-<size>-<lang>.png`. */
+async function statsShot(page, size, lang, name) {
+  const dir = join(artifacts, 'dispatcher');
+  await mkdir(dir, { recursive: true });
+  await topOfPage(page);
+  await page.screenshot({ path: join(dir, `${name}-${size.name}-${lang}.png`), fullPage: true });
+}
+
+/** stats: Statistics (charts, another month, exports, the bonus formula's new version) and the
+ * Scorecard, replaying `statistics.json` (recorded by fixtures.rs as `admin`). */
+async function statisticsScreens(size, locale) {
+  const lang = locale === 'zh-CN' ? 'zh-CN' : 'en';
+  const { ctx, page, errors } = await open(size, 'statistics', { locale });
+  await page.locator(tid('signin-submit')).waitFor();
+  await page.fill(tid('signin-user'), 'admin');
+  await page.fill(tid('signin-password'), PASSWORD);
+  await page.click(tid('signin-submit'));
+  await page.locator(tid('console')).waitFor();
+  await page.locator(tid('lane-tech.a')).waitFor();
+  await page.click(tid('console-nav-statistics'));
+  await page.locator(tid('stats-row-tech.a')).waitFor();
+  for (const c of ['trend', 'comparison', 'sla', 'satisfaction']) await page.locator(`${tid(`chart-${c}`)} canvas`).waitFor();
+  const completed = Number(await page.textContent(tid('stats-tech.a-completed')));
+  expect(completed > 0, `tech.a completed orders this month: ${completed}`);
+  const bonus = (await page.textContent(tid('stats-bonus-tech.a'))).trim();
+  expect(bonus.startsWith('¥'), `tech.a's bonus from the formula in force: ${bonus}`);
+  expect((await page.locator(tid('stats-centre-first_time_fix_rate')).textContent()).includes('%'), 'rates read as percentages');
+  await statsShot(page, size, lang, 'statistics');
+
+  // The month before, and back.
+  const months = await page.$$eval(`${tid('stats-month')} option`, (els) => els.map((e) => e.value));
+  await page.selectOption(tid('stats-month'), months[1]);
+  await page.waitForFunction((m) => document.querySelector('[data-testid="stats-month"]')?.value === m, months[1]);
+  await page.locator(tid('stats-row-tech.a')).waitFor();
+  await page.selectOption(tid('stats-month'), months[0]);
+  await page.waitForFunction((m) => document.querySelector('[data-testid="stats-month"]')?.value === m, months[0]);
+  for (const table of ['technicians', 'centre']) {
+    for (const format of ['csv', 'xlsx']) {
+      await page.click(tid(`export-${format}-${table}`));
+      await page.waitForFunction(
+        ([t, f]) => document.querySelector(`[data-testid="export-saved-${t}"]`)?.textContent?.includes(`.${f}`),
+        [table, format],
+      );
+    }
+  }
+
+  // A new version of the bonus formula: a cap below the floor is refused by code, then saved.
+  await page.click(tid('bonus-edit'));
+  await page.locator(tid('bonus-form')).waitFor();
+  await page.fill(tid('bonus-cap'), '-1');
+  await page.click(tid('bonus-save'));
+  expect((await errorCode(page)) === 'bonus.cap_below_floor', 'a cap below the floor is refused');
+  await statsShot(page, size, lang, 'statistics-bonus-form');
+  await page.fill(tid('bonus-cap'), '5000.00');
+  await page.fill(tid('bonus-per-completion'), '40.00');
+  await page.click(tid('bonus-save'));
+  await page.locator(tid('bonus-saved')).waitFor();
+  await page.waitForFunction(() => document.querySelector('[data-testid="stats-bonus-line"]')?.getAttribute('data-version') === '2');
+
+  // The scorecard: figures with their evidence, and what the records cannot measure.
+  await page.click(tid('console-nav-scorecard'));
+  await page.locator(tid('scorecard-ServiceCommitmentKept')).waitFor();
+  const organisation = await page.getAttribute(tid('scorecard-Organisation'), 'class');
+  expect(organisation.includes('unmeasured'), 'the organisation is listed as not measurable from the records');
+  expect((await page.textContent(tid('scorecard-figure-ResponseTime'))).includes('%'), 'response time has a figure');
+  await statsShot(page, size, lang, 'scorecard');
+  await page.selectOption(tid('scorecard-who'), 'tech.a');
+  await page.waitForFunction(() => document.querySelector('[data-testid="scorecard-who"]')?.value === 'tech.a');
+  await page.locator(tid('scorecard-OnSiteStandard')).waitFor();
+  for (const format of ['csv', 'xlsx']) {
+    await page.click(tid(`export-${format}-scorecard`));
+    await page.waitForFunction(
+      (f) => document.querySelector('[data-testid="export-saved-scorecard"]')?.textContent?.includes(`.${f}`),
+      format,
+    );
+  }
+  await statsShot(page, size, lang, 'scorecard-technician');
+  expect(errors.length === 0, `no page errors: ${errors}`);
+  await replayedAll(page);
+  await ctx.close();
+}
+
 const scenarios = {
   async 'whole Haier repair job from Today to signed'(size) {
     const { ctx, page, errors } = await open(size, 'whole-job');
@@ -713,6 +795,15 @@ const scenarios = {
 
   async 'dispatcher console (zh-CN)'(size) {
     await dispatcherConsole(size, 'zh-CN');
+  },
+
+  // stats:
+  async 'statistics and scorecard: charts, exports, a new bonus version (en)'(size) {
+    await statisticsScreens(size, 'en-US');
+  },
+
+  async 'statistics and scorecard (zh-CN)'(size) {
+    await statisticsScreens(size, 'zh-CN');
   },
 
   async 'conflict review: a decision recorded on the order (en)'(size) {

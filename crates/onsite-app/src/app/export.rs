@@ -47,6 +47,7 @@ pub fn xlsx_bytes(table: &Table, created_ms: Millis) -> Result<Vec<u8>, String> 
     let bold = Format::new().set_bold();
     let money = Format::new().set_num_format("0.00");
     let rate = Format::new().set_num_format("0.0%");
+    let decimal = Format::new().set_num_format("0.0");
     let time = Format::new().set_num_format("yyyy-mm-dd hh:mm");
     for (c, h) in table.headers.iter().enumerate() {
         sheet
@@ -68,6 +69,7 @@ pub fn xlsx_bytes(table: &Table, created_ms: Millis) -> Result<Vec<u8>, String> 
                     sheet.write_number_with_format(r, c, days + EXCEL_UNIX_EPOCH_DAYS, &time)
                 }
                 Cell::Rate(x) => sheet.write_number_with_format(r, c, *x, &rate),
+                Cell::Decimal(x) => sheet.write_number_with_format(r, c, *x, &decimal),
                 Cell::Empty => Ok(&mut *sheet),
             }
             .map_err(err)?;
@@ -113,13 +115,13 @@ pub(super) fn save_atomically(
 
 /// Header language of an export.
 #[derive(Clone, Copy)]
-enum Lang {
+pub(super) enum Lang {
     ZhCn,
     En,
 }
 
 impl Lang {
-    fn parse(tag: &str) -> Result<Lang, AppError> {
+    pub(super) fn parse(tag: &str) -> Result<Lang, AppError> {
         match tag {
             "zh-CN" => Ok(Lang::ZhCn),
             "en" => Ok(Lang::En),
@@ -127,7 +129,7 @@ impl Lang {
         }
     }
 
-    fn pick(self, zh: &str, en: &str) -> String {
+    pub(super) fn pick(self, zh: &str, en: &str) -> String {
         match self {
             Lang::ZhCn => zh.to_owned(),
             Lang::En => en.to_owned(),
@@ -139,7 +141,7 @@ impl Lang {
         Cell::Text(self.pick(zh, en))
     }
 
-    fn headers(self, pairs: &[(&str, &str)]) -> Vec<String> {
+    pub(super) fn headers(self, pairs: &[(&str, &str)]) -> Vec<String> {
         pairs.iter().map(|(zh, en)| self.pick(zh, en)).collect()
     }
 }

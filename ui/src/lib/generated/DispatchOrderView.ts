@@ -2,6 +2,7 @@
 import type { BoardCard } from "./BoardCard";
 import type { ComplaintView } from "./ComplaintView";
 import type { KnownAppliance } from "./KnownAppliance";
+import type { RefusalView } from "./RefusalView";
 import type { TransferView } from "./TransferView";
 
 /**
@@ -11,4 +12,8 @@ export type DispatchOrderView = { card: BoardCard, phone: string, notes: string,
 /**
  * Oldest first.
  */
-transfers: Array<TransferView>, complaints: Array<ComplaintView>, };
+transfers: Array<TransferView>, 
+/**
+ * The relay refused this device's latest change to the order, if so.
+ */
+refused: RefusalView | null, complaints: Array<ComplaintView>, };
