@@ -113,7 +113,6 @@ async fn capabilities_sign_in_and_first_sync() {
             "profile:tech.a",
             "ref:fees",
             "ref:parts",
-            "ref:service",
             "ref:templates",
             "visit:o-hh1-0:tech.a",
             "visit:o-hh1-1:tech.a",
@@ -128,7 +127,7 @@ async fn capabilities_sign_in_and_first_sync() {
         "tech.a receives exactly what it may read: its orders (today's and next week's), its \
          households' past orders \
          and its history with its signed visits, its profile and ledger, the reference documents (not \
-         ref:bonus)"
+         ref:bonus, not ref:service)"
     );
     relay.stop().await;
 }
