@@ -229,3 +229,73 @@ async fn a_due_reminder_becomes_an_order_once_and_a_dismissal_needs_a_reason() {
     })
     .await;
 }
+
+/// The Follow-ups and Reminders lists export like every console table: CSV (with BOM) and XLSX,
+/// one row per call or reminder the screen lists, in the screen's order.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_follow_up_and_reminder_lists_export_as_csv_and_xlsx() {
+    use calamine::{Reader, Xlsx, open_workbook_from_rs};
+    let seeded = Seeded::start().await;
+    let out = tempfile::tempdir().expect("temp dir");
+    let disp = signed_in(&seeded, "disp", "disp")
+        .await
+        .with_export_dir(out.path().to_owned());
+    wait_for("the follow-ups and reminders of the seed", || {
+        disp.follow_ups().is_ok_and(|f| !f.follow_ups.is_empty())
+            && disp.reminders().is_ok_and(|r| !r.due.is_empty())
+    })
+    .await;
+    let calls = disp.follow_ups().expect("follow-ups").follow_ups;
+    let due = disp.reminders().expect("reminders").due;
+    let export = |table, format, language: &str| {
+        disp.export_table(ExportRequest {
+            table,
+            technician_id: None,
+            format,
+            language: language.to_owned(),
+        })
+        .expect("exported")
+    };
+
+    let csv = export(ExportTableKind::FollowUps, ExportFormat::Csv, "zh-CN");
+    let text = std::fs::read_to_string(&csv.path).expect("the saved CSV");
+    assert!(
+        text.starts_with('\u{feff}'),
+        "a BOM so Excel reads Chinese text"
+    );
+    let lines: Vec<&str> = text.trim_end().lines().collect();
+    assert!(lines[0].contains("工单号"), "zh-CN headers: {}", lines[0]);
+    assert_eq!(
+        lines.len(),
+        calls.len() + 1,
+        "one row per call on the screen"
+    );
+    assert!(
+        lines[1].starts_with(&calls[0].order_no),
+        "in the screen's order: {}",
+        lines[1]
+    );
+    assert_eq!(csv.rows as usize, calls.len(), "the answer counts the rows");
+
+    let xlsx = export(ExportTableKind::Reminders, ExportFormat::Xlsx, "en");
+    let bytes = std::fs::read(&xlsx.path).expect("the saved XLSX");
+    let mut book: Xlsx<_> = open_workbook_from_rs(std::io::Cursor::new(bytes)).expect("an XLSX");
+    let sheet = book.sheet_names()[0].clone();
+    let cells = book.worksheet_range(&sheet).expect("the sheet");
+    assert_eq!(cells.height(), due.len() + 1, "one row per due reminder");
+    assert_eq!(
+        cells.get((0, 0)).map(ToString::to_string).as_deref(),
+        Some("Due"),
+        "English headers"
+    );
+    assert_eq!(
+        cells.get((1, 0)).map(ToString::to_string).as_deref(),
+        Some(due[0].due_date.as_str()),
+        "the first reminder's due date"
+    );
+    assert_eq!(
+        cells.get((1, 6)).and_then(calamine::DataType::as_i64),
+        Some(i64::from(due[0].months)),
+        "the interval is a number, not text"
+    );
+}

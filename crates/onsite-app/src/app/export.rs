@@ -164,6 +164,8 @@ impl App {
                     .ok_or(AppError::Empty("technician whose stock to export"))?;
                 self.technician_stock_table(id, lang)?
             }
+            ExportTableKind::FollowUps => self.follow_ups_table(lang)?,
+            ExportTableKind::Reminders => self.reminders_table(lang)?,
         };
         self.save_table(&table, req.format)
     }
@@ -220,6 +222,76 @@ impl App {
                 ("签字时间", "Signed at"),
                 ("已验证", "Verified"),
                 ("记录哈希", "Record hash"),
+            ]),
+            rows,
+            utc_offset_ms: self.utc_offset_ms,
+        })
+    }
+
+    fn follow_ups_table(&self, lang: Lang) -> Result<Table, AppError> {
+        let rows = self
+            .follow_ups()?
+            .follow_ups
+            .into_iter()
+            .map(|f| {
+                vec![
+                    Cell::Text(f.order_no),
+                    Cell::Text(f.customer_name),
+                    Cell::Text(f.phone),
+                    Cell::Text(f.technician_name),
+                    Cell::DateTime(f.signed_at_ms),
+                    Cell::DateTime(f.due_at_ms),
+                    lang.yes_no(f.overdue),
+                    Cell::Int(f.attempts.into()),
+                ]
+            })
+            .collect();
+        Ok(Table {
+            name: "follow-ups".to_owned(),
+            title: lang.pick("回访", "Follow-up calls"),
+            headers: lang.headers(&[
+                ("工单号", "Order"),
+                ("客户", "Customer"),
+                ("电话", "Phone"),
+                ("技师", "Technician"),
+                ("签字时间", "Signed at"),
+                ("回访期限", "Call by"),
+                ("已逾期", "Overdue"),
+                ("未接通次数", "Calls without answer"),
+            ]),
+            rows,
+            utc_offset_ms: self.utc_offset_ms,
+        })
+    }
+
+    fn reminders_table(&self, lang: Lang) -> Result<Table, AppError> {
+        let rows = self
+            .reminders()?
+            .due
+            .into_iter()
+            .map(|r| {
+                vec![
+                    Cell::Text(r.due_date),
+                    Cell::Text(r.customer_name),
+                    Cell::Text(r.phone),
+                    Cell::Text(r.address),
+                    Cell::Text(format!("{} {} {}", r.category, r.brand, r.model)),
+                    Cell::Text(r.task),
+                    Cell::Int(r.months.into()),
+                ]
+            })
+            .collect();
+        Ok(Table {
+            name: "reminders".to_owned(),
+            title: lang.pick("保养提醒", "Maintenance reminders"),
+            headers: lang.headers(&[
+                ("到期日", "Due"),
+                ("客户", "Customer"),
+                ("电话", "Phone"),
+                ("地址", "Address"),
+                ("家电", "Appliance"),
+                ("保养内容", "Task"),
+                ("周期（月）", "Every (months)"),
             ]),
             rows,
             utc_offset_ms: self.utc_offset_ms,

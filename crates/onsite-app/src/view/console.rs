@@ -287,6 +287,10 @@ pub enum ExportTableKind {
     StockOverview,
     /// One technician's stock lines (`technician_id` required).
     TechnicianStock,
+    /// The follow-up calls waiting (回访).
+    FollowUps,
+    /// The maintenance reminders due.
+    Reminders,
 }
 
 /// The file format of an export.

@@ -3,4 +3,4 @@
 /**
  * Which console table `export_table` saves.
  */
-export type ExportTableKind = "completions" | "stock_overview" | "technician_stock";
+export type ExportTableKind = "completions" | "stock_overview" | "technician_stock" | "follow_ups" | "reminders";
