@@ -70,21 +70,7 @@ pub fn seed_demo(
     day_start: Millis,
     now: Millis,
 ) -> Result<SeedSummary, SeedError> {
-    let mut users = vec![
-        (ADMIN.to_owned(), Role::Admin, "Administrator".to_owned()),
-        (
-            DISPATCHER.to_owned(),
-            Role::Dispatcher,
-            "王调度 Wang (dispatch)".to_owned(),
-        ),
-    ];
-    for (id, name, _, _) in TECHNICIANS {
-        users.push((id.to_owned(), Role::Technician, name.to_owned()));
-    }
-    for (id, role, name) in &users {
-        accounts::add_user(storage, id, name, *role, password, now)?;
-    }
-
+    let users = add_accounts(storage, password, now)?;
     let mut docs: Vec<(DocId, AutoCommit)> = vec![
         (
             DocId::Templates,
@@ -101,6 +87,60 @@ pub fn seed_demo(
         // stats: the centre's bonus formula, in force for a year.
         (DocId::Bonus, doc::create(&bonus_versions(day_start)?)?),
     ];
+    let profiles = technicians(&mut docs, day_start, now)?;
+    let order_ids = day_orders(&mut docs, &profiles, orders, day_start, now)?;
+
+    // registry: the demo households, so a dispatcher's registry has customers to find.
+    for h in 0..seed::HOUSEHOLDS {
+        let household = seed::household(h, day_start);
+        let id = DocId::Household(household.household_id.clone());
+        docs.push((id, doc::create(&household)?));
+    }
+
+    // followups: the centre's service settings (follow-up calls, maintenance intervals).
+    docs.push(service_settings(day_start)?);
+
+    let mut past_orders = past_jobs(storage, &mut docs, &profiles, orders, day_start, now)?;
+    past_orders.extend(history(storage, &mut docs, &profiles, day_start, now)?);
+    commit_as_admin(storage, config, &mut docs, now)?;
+    Ok(SeedSummary {
+        users,
+        orders: order_ids,
+        past_orders,
+        documents: docs.len(),
+        head: storage.head_seq()?,
+    })
+}
+
+/// The admin, the dispatcher and the technicians, each with `password`.
+fn add_accounts(
+    storage: &dyn RelayStorage,
+    password: &str,
+    now: Millis,
+) -> Result<Vec<(String, Role, String)>, SeedError> {
+    let mut users = vec![
+        (ADMIN.to_owned(), Role::Admin, "Administrator".to_owned()),
+        (
+            DISPATCHER.to_owned(),
+            Role::Dispatcher,
+            "王调度 Wang (dispatch)".to_owned(),
+        ),
+    ];
+    for (id, name, _, _) in TECHNICIANS {
+        users.push((id.to_owned(), Role::Technician, name.to_owned()));
+    }
+    for (id, role, name) in &users {
+        accounts::add_user(storage, id, name, *role, password, now)?;
+    }
+    Ok(users)
+}
+
+/// Each technician's profile and a ledger with the day's stock issued; returns the profiles.
+fn technicians(
+    docs: &mut Vec<(DocId, AutoCommit)>,
+    day_start: Millis,
+    now: Millis,
+) -> Result<Vec<TechnicianProfile>, SeedError> {
     let mut profiles = Vec::new();
     for (id, name, phone, cert) in TECHNICIANS {
         let p = seed::technician(id, name, phone, cert, now);
@@ -127,6 +167,18 @@ pub fn seed_demo(
         docs.push((DocId::Ledger(id.to_owned()), doc::create(&ledger)?));
         profiles.push(p);
     }
+    Ok(profiles)
+}
+
+/// `orders` orders on the demo day and [`seed::UPCOMING_ORDERS`] a week later, assigned in turn
+/// to `profiles`; returns their ids.
+fn day_orders(
+    docs: &mut Vec<(DocId, AutoCommit)>,
+    profiles: &[TechnicianProfile],
+    orders: u32,
+    day_start: Millis,
+    now: Millis,
+) -> Result<Vec<DocId>, SeedError> {
     let mut order_ids = Vec::new();
     for n in 0..orders + seed::UPCOMING_ORDERS {
         let day = if n < orders {
@@ -141,20 +193,17 @@ pub fn seed_demo(
         order_ids.push(id.clone());
         docs.push((id, doc::create(&o)?));
     }
+    Ok(order_ids)
+}
 
-    // registry: the demo households, so a dispatcher's registry has customers to find.
-    for h in 0..seed::HOUSEHOLDS {
-        let household = seed::household(h, day_start);
-        let id = DocId::Household(household.household_id.clone());
-        docs.push((id, doc::create(&household)?));
-    }
-
-    // followups: the centre's service settings (follow-up calls, maintenance intervals).
-    docs.push(service_settings(day_start)?);
-
-    let mut past_orders = past_jobs(storage, &mut docs, &profiles, orders, day_start, now)?;
-    past_orders.extend(history(storage, &mut docs, &profiles, day_start, now)?);
-
+/// Store `docs` through the relay's own sync path, as the admin's "seed" device: the same rules
+/// as any device's upload; a refusal fails the seed.
+fn commit_as_admin(
+    storage: &dyn RelayStorage,
+    config: &Config,
+    docs: &mut [(DocId, AutoCommit)],
+    now: Millis,
+) -> Result<(), SeedError> {
     let messages = docs
         .iter_mut()
         .filter_map(|(id, d)| device::outgoing(d, &PeerState::new()).map(|m| (id.clone(), m)))
@@ -176,13 +225,7 @@ pub fn seed_demo(
     if let Some(r) = handled.response.rejected.first() {
         return Err(SeedError::Sync(format!("{}: {}", r.code, r.message)));
     }
-    Ok(SeedSummary {
-        users,
-        orders: order_ids,
-        past_orders,
-        documents: docs.len(),
-        head: storage.head_seq()?,
-    })
+    Ok(())
 }
 
 /// The demo centre's `ref:service`: follow-up calls started 90 days before the demo day, so the

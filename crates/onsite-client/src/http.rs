@@ -81,21 +81,35 @@ impl Relay {
         }
     }
 
-    /// `GET /api/v1/capabilities`, checking that the relay speaks API version 1.
-    pub async fn capabilities(&self) -> Result<Capabilities, ClientError> {
-        let resp = self
-            .http
-            .get(self.url("/capabilities"))
-            .send()
-            .await
-            .map_err(|e| self.offline(e))?;
+    /// Send `request`; a failure to reach the relay is offline, an error answer its error.
+    async fn answer(
+        &self,
+        request: reqwest::RequestBuilder,
+    ) -> Result<reqwest::Response, ClientError> {
+        let resp = request.send().await.map_err(|e| self.offline(e))?;
         if !resp.status().is_success() {
             return Err(self.error_from(resp).await);
         }
-        let caps: Capabilities = resp
+        Ok(resp)
+    }
+
+    /// Send `request` and read its JSON answer.
+    async fn json_answer<T: serde::de::DeserializeOwned>(
+        &self,
+        request: reqwest::RequestBuilder,
+    ) -> Result<T, ClientError> {
+        self.answer(request)
+            .await?
             .json()
             .await
-            .map_err(|e| ClientError::BadResponse(e.to_string()))?;
+            .map_err(|e| ClientError::BadResponse(e.to_string()))
+    }
+
+    /// `GET /api/v1/capabilities`, checking that the relay speaks API version 1.
+    pub async fn capabilities(&self) -> Result<Capabilities, ClientError> {
+        let caps: Capabilities = self
+            .json_answer(self.http.get(self.url("/capabilities")))
+            .await?;
         if !caps.api_versions.contains(&onsite_wire::API_VERSION) {
             return Err(ClientError::IncompatibleRelay(caps.api_versions));
         }
@@ -104,51 +118,20 @@ impl Relay {
 
     /// `POST /api/v1/sign-in`.
     pub async fn sign_in(&self, req: &SignInRequest) -> Result<SignInResponse, ClientError> {
-        let resp = self
-            .http
-            .post(self.url("/sign-in"))
-            .json(req)
-            .send()
+        self.json_answer(self.http.post(self.url("/sign-in")).json(req))
             .await
-            .map_err(|e| self.offline(e))?;
-        if !resp.status().is_success() {
-            return Err(self.error_from(resp).await);
-        }
-        resp.json()
-            .await
-            .map_err(|e| ClientError::BadResponse(e.to_string()))
     }
 
     /// `POST /api/v1/session/refresh`: a fresh token in exchange for `token`, which stops working.
     pub async fn refresh(&self, token: &str) -> Result<SignInResponse, ClientError> {
-        let resp = self
-            .http
-            .post(self.url("/session/refresh"))
-            .bearer_auth(token)
-            .send()
-            .await
-            .map_err(|e| self.offline(e))?;
-        if !resp.status().is_success() {
-            return Err(self.error_from(resp).await);
-        }
-        resp.json()
-            .await
-            .map_err(|e| ClientError::BadResponse(e.to_string()))
+        let request = self.http.post(self.url("/session/refresh"));
+        self.json_answer(request.bearer_auth(token)).await
     }
 
     /// `POST /api/v1/sign-out`: the relay revokes `token`.
     pub async fn sign_out(&self, token: &str) -> Result<(), ClientError> {
-        let resp = self
-            .http
-            .post(self.url("/sign-out"))
-            .bearer_auth(token)
-            .send()
-            .await
-            .map_err(|e| self.offline(e))?;
-        if !resp.status().is_success() {
-            return Err(self.error_from(resp).await);
-        }
-        Ok(())
+        let request = self.http.post(self.url("/sign-out"));
+        self.answer(request.bearer_auth(token)).await.map(drop)
     }
 
     /// `POST /api/v1/sync`; bodies over 1 KiB travel gzip-compressed.

@@ -70,7 +70,7 @@ fn refusal(doc_id: &DocId, e: &DomainError) -> DocRejection {
 }
 
 /// A stored document read as `T`; `None` when absent or unreadable.
-fn stored<S: DocStore, T: autosurgeon::Hydrate>(
+pub(crate) fn stored<S: DocStore, T: autosurgeon::Hydrate>(
     store: &mut S,
     id: &DocId,
 ) -> Result<Option<T>, S::Error> {

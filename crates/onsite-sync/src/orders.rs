@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 
 use onsite_domain::order::Order;
 use onsite_domain::reference::{NotQualified, TechnicianProfile};
-use onsite_domain::{DocId, Millis, doc};
+use onsite_domain::{DocId, Millis};
 use onsite_wire::{Code, DocRejection};
 
 use crate::relay::DocStore;
@@ -115,10 +115,9 @@ fn assignment<S: DocStore>(
     };
     let profile = match request_profiles.get(tech) {
         Some(p) => Some(p.clone()),
-        None => store
-            .load(&DocId::Profile(tech.to_owned()))?
-            .and_then(|s| doc::load(&s.bytes).ok())
-            .and_then(|d| doc::read::<TechnicianProfile>(&d).ok()),
+        None => {
+            crate::admit::stored::<S, TechnicianProfile>(store, &DocId::Profile(tech.to_owned()))?
+        }
     };
     Ok(assignment_refusal(&c.after, tech, profile.as_ref(), now))
 }
