@@ -27,6 +27,15 @@ summary() {
 }
 trap 'rc=$?; [ "$rc" -eq 0 ] || { echo "FAILED in step: ${STEP_NAME:-setup}"; summary; }' EXIT
 
+# The heavy variant (docs/reliability.md): `ONSITE_HEAVY=1 bash scripts/test.sh` runs the fault
+# and property tests at full size (1,000 relay kills, 10,000 partition schedules, …) and fuzzes
+# every target; without it they run smoke-sized.
+if [ "${ONSITE_HEAVY:-0}" != "0" ]; then
+  export ONSITE_HEAVY=1
+  export ONSITE_DURABILITY_ITERATIONS="${ONSITE_DURABILITY_ITERATIONS:-2000}"
+  echo "heavy variant: ONSITE_HEAVY=1"
+fi
+
 step "install Debian and npm packages"
 
 onsite_install_apt

@@ -561,7 +561,7 @@ pub fn run() {
     with_commands(tauri::Builder::default())
         .setup(|tauri_app| {
             let dir = tauri_app.path().app_data_dir()?;
-            let mut app = App::open(&dir, onsite_app::system_clock())?;
+            let mut app = App::open(&dir, onsite_app::system_clock())?.follow_relay_clock();
             // Saved record PDFs go where the technician looks for documents (~/Documents when
             // the desktop has no XDG documents folder configured).
             let paths = tauri_app.path();

@@ -63,6 +63,7 @@ fn open(dir: &std::path::Path) -> Arc<App> {
                 backoff_min: Duration::from_millis(50),
                 backoff_max: Duration::from_millis(500),
                 poll_every: Duration::from_millis(500),
+                ..SyncConfig::default()
             }),
     )
 }

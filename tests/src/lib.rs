@@ -1,6 +1,10 @@
 //! Devices for the end-to-end tests in `tests/tests/`: a store in a temp dir plus the sync
 //! client, signed in to a relay. The relay itself is the test kit's `Seeded`
-//! (`onsite_testkit::relay`).
+//! (`onsite_testkit::relay`), or a child process a fault test kills ([`relay_process`]); the
+//! fault tests put a misbehaving network between them ([`proxy`]).
+
+pub mod proxy;
+pub mod relay_process;
 
 use std::sync::{Arc, Mutex};
 
@@ -25,9 +29,10 @@ impl Device {
         let dir = tempfile::tempdir().expect("temp dir");
         let store = Store::open_in(dir.path()).expect("open device store");
         let store: SharedStore = Arc::new(Mutex::new(store));
-        let session = onsite_client::sign_in(&store, relay_url, user, PASSWORD)
-            .await
-            .unwrap_or_else(|e| panic!("{user} signs in: {e}"));
+        let session =
+            onsite_client::sign_in(&store, relay_url, user, PASSWORD, &Default::default())
+                .await
+                .unwrap_or_else(|e| panic!("{user} signs in: {e}"));
         Device {
             user: user.to_owned(),
             store,
@@ -35,6 +40,28 @@ impl Device {
             relay_url: relay_url.to_owned(),
             _dir: dir,
         }
+    }
+
+    /// The device whose store a test signed in earlier and let a child process use
+    /// ([`Device::into_dir`]): the store opened again on `dir`, as after a restart.
+    pub fn open(dir: tempfile::TempDir, relay_url: &str) -> Device {
+        let store = Store::open_in(dir.path()).expect("open device store again");
+        let store: SharedStore = Arc::new(Mutex::new(store));
+        let session = Session::load(&store)
+            .expect("read the session")
+            .expect("the device is signed in");
+        Device {
+            user: session.user_id.clone(),
+            store,
+            session,
+            relay_url: relay_url.to_owned(),
+            _dir: dir,
+        }
+    }
+
+    /// Close the store and keep its folder (for a child process, then [`Device::open`]).
+    pub fn into_dir(self) -> tempfile::TempDir {
+        self._dir
     }
 
     /// Sync with the relay (the session's URL) until quiescent.

@@ -315,7 +315,8 @@ async fn a_revoked_token_stops_sync_and_keeps_every_local_edit() {
             "every unsynced edit is kept"
         );
 
-        onsite_client::sign_in(&a.store, &url, "tech.a", onsite_testkit::PASSWORD)
+        let clock = onsite_client::RelayClock::default();
+        onsite_client::sign_in(&a.store, &url, "tech.a", onsite_testkit::PASSWORD, &clock)
             .await
             .unwrap();
         a.sync().await.unwrap();
@@ -513,6 +514,7 @@ async fn the_background_task_syncs_by_itself_when_connectivity_returns() {
             backoff_min: Duration::from_millis(50),
             backoff_max: Duration::from_millis(400),
             poll_every: Duration::from_secs(60),
+            ..Default::default()
         };
         let handle = onsite_client::spawn(a.store.clone(), config);
         let mut status = handle.subscribe();

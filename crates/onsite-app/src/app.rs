@@ -83,6 +83,8 @@ pub struct App {
     sync_started: tokio::sync::Notify,
     sync_config: SyncConfig,
     clock: Clock,
+    /// The relay's clock offset, added to `clock` ([`App::follow_relay_clock`]).
+    relay_clock: Option<onsite_client::RelayClock>,
     new_id: IdSource,
     /// Offset of the device's local time from UTC, used to find "today".
     utc_offset_ms: Millis,
@@ -116,6 +118,7 @@ impl App {
             sync_started: tokio::sync::Notify::new(),
             sync_config: SyncConfig::default(),
             clock,
+            relay_clock: None,
             new_id: random_ids(),
             utc_offset_ms: offset,
             export_dir: data_dir.join("records"),
@@ -127,6 +130,15 @@ impl App {
     /// `records/` in the data folder).
     pub fn with_export_dir(mut self, dir: PathBuf) -> Self {
         self.export_dir = dir;
+        self
+    }
+
+    /// Stamp what happens on this device with the relay's time: the device clock plus the offset
+    /// the relay's answers showed (kept in the store, learned again at every sync). The shell
+    /// does this; tests that fix the device's clock leave it off.
+    pub fn follow_relay_clock(mut self) -> Self {
+        let clock = onsite_client::RelayClock::new(self.clock.clone());
+        self.relay_clock = Some(clock.loaded(&self.store));
         self
     }
 
@@ -154,7 +166,10 @@ impl App {
     }
 
     fn now(&self) -> Millis {
-        (self.clock)()
+        match &self.relay_clock {
+            Some(c) => c.now(),
+            None => (self.clock)(),
+        }
     }
 
     fn technician(&self) -> Result<String, AppError> {
@@ -173,7 +188,10 @@ impl App {
         if url.is_empty() || req.user.trim().is_empty() || req.password.is_empty() {
             return Err(AppError::Empty("relay URL, user and password"));
         }
-        let session = onsite_client::sign_in(&self.store, &url, &req.user, &req.password).await?;
+        let clock = self.relay_clock.clone().unwrap_or_default();
+        let session =
+            onsite_client::sign_in(&self.store, &url, &req.user, &req.password, &clock).await?;
+        clock.reload(&self.store);
         self.remember_relay(&session.relay_url)?;
         self.stop_sync();
         self.start_sync();
@@ -200,10 +218,11 @@ impl App {
             if !matches!(onsite_client::Session::load(&self.store), Ok(Some(_))) {
                 return false;
             }
-            *slot = Some(onsite_client::spawn(
-                self.store.clone(),
-                self.sync_config.clone(),
-            ));
+            let mut config = self.sync_config.clone();
+            if let Some(c) = &self.relay_clock {
+                config.clock = c.clone();
+            }
+            *slot = Some(onsite_client::spawn(self.store.clone(), config));
             self.sync_started.notify_one();
         }
         true

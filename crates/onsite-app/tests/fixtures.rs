@@ -75,6 +75,7 @@ fn open_app(dir: &Path, clock: &Arc<AtomicI64>, counter: &Arc<AtomicU32>, export
             backoff_min: day,
             backoff_max: day,
             poll_every: day,
+            ..SyncConfig::default()
         })
 }
 

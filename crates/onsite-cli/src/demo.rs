@@ -39,7 +39,7 @@ impl Device {
     async fn sign_in(url: &str, user: &str) -> anyhow::Result<Device> {
         let dir = tempfile::tempdir()?;
         let store: SharedStore = Arc::new(Mutex::new(Store::open_in(dir.path())?));
-        onsite_client::sign_in(&store, url, user, PASSWORD).await?;
+        onsite_client::sign_in(&store, url, user, PASSWORD, &Default::default()).await?;
         Ok(Device {
             store,
             relay: Relay::new(url)?,

@@ -24,6 +24,11 @@ pub struct Traffic {
 pub struct Relay {
     http: reqwest::Client,
     base: String,
+    /// How far the relay's clock was ahead of the device's at its latest answer
+    /// (`crate::clock`).
+    offset: std::sync::Arc<std::sync::Mutex<Option<i64>>>,
+    /// The device clock the offset is measured against.
+    clock: crate::RelayClock,
 }
 
 /// Requests larger than this are gzip-compressed.
@@ -42,11 +47,46 @@ impl Relay {
             .timeout(Duration::from_secs(60))
             .build()
             .map_err(|e| ClientError::BadUrl(format!("{base}: {e}")))?;
-        Ok(Relay { http, base })
+        Ok(Relay {
+            http,
+            base,
+            offset: Default::default(),
+            clock: crate::RelayClock::default(),
+        })
     }
 
     pub fn base_url(&self) -> &str {
         &self.base
+    }
+
+    /// Measure the relay's clock against `clock`'s device time (the system clock by default).
+    pub fn with_clock(mut self, clock: crate::RelayClock) -> Relay {
+        self.clock = clock;
+        self
+    }
+
+    /// How far the relay's clock was ahead of this device's at its latest answer, if it dated one.
+    pub fn observed_offset(&self) -> Option<i64> {
+        *self.offset.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Send `request`, noting the relay's clock from the answer's `Date`.
+    async fn send(
+        &self,
+        request: reqwest::RequestBuilder,
+    ) -> Result<reqwest::Response, ClientError> {
+        let sent = self.clock.device_now();
+        let resp = request.send().await.map_err(|e| self.offline(e))?;
+        let date = resp.headers().get(reqwest::header::DATE);
+        let offset = crate::clock::offset_of(
+            date.and_then(|d| d.to_str().ok()),
+            sent,
+            self.clock.device_now(),
+        );
+        if offset.is_some() {
+            *self.offset.lock().unwrap_or_else(|p| p.into_inner()) = offset;
+        }
+        Ok(resp)
     }
 
     fn url(&self, path: &str) -> String {
@@ -86,7 +126,7 @@ impl Relay {
         &self,
         request: reqwest::RequestBuilder,
     ) -> Result<reqwest::Response, ClientError> {
-        let resp = request.send().await.map_err(|e| self.offline(e))?;
+        let resp = self.send(request).await?;
         if !resp.status().is_success() {
             return Err(self.error_from(resp).await);
         }
@@ -152,11 +192,7 @@ impl Relay {
             builder = builder.header(reqwest::header::CONTENT_ENCODING, "gzip");
         }
         let up = body.len() as u64;
-        let resp = builder
-            .body(body)
-            .send()
-            .await
-            .map_err(|e| self.offline(e))?;
+        let resp = self.send(builder.body(body)).await?;
         if !resp.status().is_success() {
             return Err(self.error_from(resp).await);
         }

@@ -7,12 +7,14 @@
 //! token stops syncing and keeps every edit; a revoked grant removes a document only when it holds
 //! no unsynced change.
 
+mod clock;
 mod error;
 mod http;
 mod session;
 mod sync;
 mod task;
 
+pub use clock::{DEADBAND_MS, DeviceClock, RelayClock};
 pub use error::ClientError;
 pub use http::{Relay, Traffic};
 pub use session::{Session, SignedOut, sign_in, sign_out, sign_out_locally};

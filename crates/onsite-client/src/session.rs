@@ -53,15 +53,17 @@ impl Session {
     }
 }
 
-/// Sign in at `relay_url` and keep the session on the device. Signing in as another user than the
+/// Sign in at `relay_url` and keep the session on the device (and the relay's clock offset as
+/// measured against `clock`). Signing in as another user than the
 /// one whose work is on the device is allowed only when nothing is waiting to sync.
 pub async fn sign_in(
     store: &SharedStore,
     relay_url: &str,
     user_id: &str,
     password: &str,
+    clock: &crate::RelayClock,
 ) -> Result<Session, ClientError> {
-    let relay = Relay::new(relay_url)?;
+    let relay = Relay::new(relay_url)?.with_clock(clock.clone());
     relay.capabilities().await?;
     let device_id = lock(store).device_id().to_owned();
     let resp = relay
@@ -96,6 +98,7 @@ pub async fn sign_in(
         certificate_path: resp.certificate_path,
     };
     session.save(store)?;
+    crate::clock::record(store, relay.observed_offset())?;
     Ok(session)
 }
 
@@ -129,6 +132,7 @@ pub async fn refreshed(
         ..session
     };
     fresh.save(store)?;
+    crate::clock::record(store, relay.observed_offset())?;
     Ok(fresh)
 }
 

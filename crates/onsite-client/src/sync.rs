@@ -155,6 +155,7 @@ pub async fn sync_once(
             break;
         }
     }
+    crate::clock::record(store, relay.observed_offset())?;
     upload_attachments(store, relay, token, &mut report).await?;
     Ok(report)
 }

@@ -12,7 +12,7 @@ use tokio::task::JoinHandle;
 use crate::sync::cursor;
 use crate::{ClientError, Relay, Session, SharedStore, lock, now_ms, sign_out_locally, sync_once};
 
-/// Timing of the background task.
+/// Timing of the background task, and the clock offset it keeps up to date.
 #[derive(Debug, Clone)]
 pub struct SyncConfig {
     /// Wait this long after a local edit before syncing, so a burst of edits syncs once.
@@ -22,6 +22,9 @@ pub struct SyncConfig {
     pub backoff_max: Duration,
     /// Sync at least this often while online, even without a push.
     pub poll_every: Duration,
+    /// Reloaded after every sync with the relay's clock as its answers showed it (the app adds
+    /// it to the device clock, see `crate::clock`).
+    pub clock: crate::RelayClock,
 }
 
 impl Default for SyncConfig {
@@ -31,6 +34,7 @@ impl Default for SyncConfig {
             backoff_min: Duration::from_secs(1),
             backoff_max: Duration::from_secs(60),
             poll_every: Duration::from_secs(120),
+            clock: crate::RelayClock::default(),
         }
     }
 }
@@ -150,7 +154,7 @@ async fn run_sync(
             continue;
         };
         let relay = match Relay::new(&session.relay_url) {
-            Ok(r) => r,
+            Ok(r) => r.with_clock(config.clock.clone()),
             Err(e) => {
                 tx.send_modify(|s| s.last_error = Some((e.code(), e.to_string())));
                 nudge.notified().await;
@@ -174,6 +178,7 @@ async fn run_sync(
             });
         })
         .await;
+        config.clock.reload(&store);
         let pending = lock(&store).pending_count().unwrap_or(0);
         let wait = match result {
             Ok(report) => {

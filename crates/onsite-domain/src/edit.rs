@@ -480,11 +480,12 @@ fn sign(
         return Err(DomainError::BadSignatureRef);
     }
     completion::ready_to_sign(v, ctx.library)?;
-    progress::check(&v.events, ProgressKind::Signed, ctx.now)?;
+    let at = progress::stamp(&v.events, ctx.now);
+    progress::check(&v.events, ProgressKind::Signed, at)?;
     let facts = SignatureFacts {
         signer_name: &signer_name,
         image_sha256: &image_sha256,
-        signed_at_ms: ctx.now,
+        signed_at_ms: at,
         technician_name: &ctx.profile.name,
         certificate_id: &ctx.profile.certificate_id,
     };
@@ -495,7 +496,7 @@ fn sign(
         technician_name: ctx.profile.name.clone(),
         certificate_id: ctx.profile.certificate_id.clone(),
         image_sha256,
-        signed_at_ms: ctx.now,
+        signed_at_ms: at,
         sections: h.sections,
         reopened_at_ms: None,
         reopen_reason: String::new(),
@@ -518,8 +519,9 @@ fn reopen(
     let Some(mut old) = v.signature.take() else {
         return Err(DomainError::NotSigned);
     };
-    progress::check(&v.events, ProgressKind::Reopened, ctx.now)?;
-    old.reopened_at_ms = Some(ctx.now);
+    let at = progress::stamp(&v.events, ctx.now);
+    progress::check(&v.events, ProgressKind::Reopened, at)?;
+    old.reopened_at_ms = Some(at);
     old.reopen_reason = reason;
     v.signature_history.push(old);
     push_event(v, event_id, ProgressKind::Reopened, ctx)
@@ -531,12 +533,13 @@ fn push_event(
     kind: ProgressKind,
     ctx: &EditContext<'_>,
 ) -> Result<(), DomainError> {
-    progress::check(&v.events, kind, ctx.now)?;
+    let at_ms = progress::stamp(&v.events, ctx.now);
+    progress::check(&v.events, kind, at_ms)?;
     unique(v.events.iter().map(|e| &e.id), &id)?;
     v.events.push(ProgressEvent {
         id,
         kind,
-        at_ms: ctx.now,
+        at_ms,
         device_id: ctx.device_id.to_owned(),
     });
     Ok(())

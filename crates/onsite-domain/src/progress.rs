@@ -76,6 +76,16 @@ pub fn current(events: &[ProgressEvent]) -> Option<ProgressKind> {
     ordered(events).last().map(|e| e.kind)
 }
 
+/// The time a new step is recorded at: the device's `now`, but never before the timeline's
+/// latest step. A device clock set back — by hand, or corrected to the relay's time
+/// (`onsite_client::ClockOffset`) — must neither reorder a visit nor refuse its next step; the
+/// relay still refuses a timeline that goes backwards ([`check`]), which only a forged one does.
+pub fn stamp(events: &[ProgressEvent], now: Millis) -> Millis {
+    ordered(events)
+        .last()
+        .map_or(now, |last| now.max(last.at_ms))
+}
+
 /// Whether `next` may follow the current state. Every refusal is typed and says what to do.
 pub fn check(events: &[ProgressEvent], next: ProgressKind, at: Millis) -> Result<(), DomainError> {
     use ProgressKind::*;
@@ -241,6 +251,29 @@ mod tests {
                 at_ms: 500,
                 previous_ms: 1_000
             }
+        );
+    }
+
+    #[test]
+    fn a_step_is_stamped_no_earlier_than_the_latest_one() {
+        let mut t = timeline(&[Accepted, EnRoute]);
+        let latest = t.iter().map(|e| e.at_ms).max().expect("events");
+        assert_eq!(
+            stamp(&t, latest - 3_600_000),
+            latest,
+            "a clock set back an hour"
+        );
+        assert_eq!(
+            stamp(&t, latest + 5),
+            latest + 5,
+            "a clock going forward is used"
+        );
+        assert_eq!(stamp(&[], 42), 42, "the first step takes the device's time");
+        t.reverse();
+        assert_eq!(
+            stamp(&t, 0),
+            latest,
+            "whatever order the merge left the list in"
         );
     }
 

@@ -25,7 +25,8 @@ pub fn ticking_clock(start: Millis, step: Millis) -> Clock {
 }
 
 /// Midnight UTC of today by the wall clock. Only for a test that drives the real app binary,
-/// which reads the system clock and so needs the relay's demo day to be today.
+/// which reads the system clock and so needs the relay's demo day to be today, and for the clock
+/// skew test, whose devices measure themselves against the relay's wall-clock `Date`.
 pub fn wall_clock_day() -> Millis {
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)

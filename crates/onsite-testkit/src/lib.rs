@@ -4,6 +4,7 @@
 //! - [`clock`]: the tests' fixed day and device clocks instead of the wall clock;
 //! - [`job`]: the demo reference documents, an [`EditContext`](onsite_domain::edit::EditContext)
 //!   builder and the signed demo job built from [`onsite_domain::seed::job_edits`];
+//! - [`heavy`]: iteration counts of the fault tests and the `ONSITE_HEAVY=1` switch;
 //! - [`sim`]: devices and the relay logic over a simulated in-memory network with a fake clock;
 //! - [`relay`] (feature `relay`): a seeded relay on 127.0.0.1 whose `Drop` stops it.
 //!
@@ -11,6 +12,7 @@
 //! their own fixtures on purpose: a change here must never move a golden hash.
 
 pub mod clock;
+pub mod heavy;
 pub mod job;
 #[cfg(feature = "relay")]
 pub mod relay;

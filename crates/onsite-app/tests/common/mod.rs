@@ -23,6 +23,7 @@ pub fn fast_sync() -> SyncConfig {
         backoff_min: Duration::from_millis(50),
         backoff_max: Duration::from_millis(500),
         poll_every: Duration::from_millis(500),
+        ..SyncConfig::default()
     }
 }
 
