@@ -6,6 +6,7 @@ use automerge::AutoCommit;
 use onsite_domain::DocId;
 use onsite_store::StoreError;
 use onsite_sync::device::{self, PeerState};
+use onsite_wire::SyncResponse;
 use serde::Serialize;
 
 use crate::{ClientError, Relay, Session, SharedStore, lock};
@@ -65,27 +66,7 @@ pub async fn sync_once(
     let mut skip: BTreeSet<DocId> = BTreeSet::new();
     loop {
         let cursor = stored_cursor(store)?;
-        let outgoing: Vec<(DocId, Vec<u8>)> = {
-            let s = lock(store);
-            let mut out = Vec::new();
-            for id in s.pending_docs()? {
-                if skip.contains(&id) {
-                    continue;
-                }
-                let mut doc = s.load_doc(&id)?;
-                if s.refusal(&id)?
-                    .is_some_and(|r| r.still_applies(&doc.get_heads()))
-                {
-                    // Refused as it is: kept and shown on its order, not sent again until it changes.
-                    continue;
-                }
-                let state = peer_state(&s, &id)?;
-                if let Some(msg) = device::outgoing(&mut doc, &state) {
-                    out.push((id, msg));
-                }
-            }
-            out
-        };
+        let outgoing = outgoing(&lock(store), &skip)?;
         report.docs_sent += outgoing.len();
         let sent: BTreeSet<DocId> = outgoing.iter().map(|(id, _)| id.clone()).collect();
         let req = device::build_request(cursor, outgoing);
@@ -93,63 +74,11 @@ pub async fn sync_once(
         report.round_trips += 1;
         report.bytes_up += traffic.up;
         report.bytes_down += traffic.down;
-
-        {
-            let mut s = lock(store);
-            for m in &resp.docs {
-                let mut doc = match s.load_doc(&m.doc) {
-                    Ok(d) => d,
-                    Err(StoreError::NotFound(_)) => {
-                        AutoCommit::new().with_actor(s.actor_id().clone())
-                    }
-                    Err(e) => return Err(e.into()),
-                };
-                let mut state = peer_state(&s, &m.doc)?;
-                device::incoming(&m.doc, &mut doc, &mut state, &m.message)?;
-                if doc.get_heads().is_empty() {
-                    // Nothing of the document arrived (e.g. an answer to a probe); keep no empty doc.
-                    continue;
-                }
-                s.save_doc(&m.doc, &mut doc)?;
-                s.set_sync_state(&m.doc, &state.encode())?;
-                if !resp.rejected.iter().any(|r| r.doc == m.doc) {
-                    s.clear_refusal(&m.doc)?;
-                }
-                s.mark_synced(&m.doc, state.shared_heads())?;
-                report.docs_received += 1;
-            }
-            let answered: BTreeSet<&DocId> = resp.docs.iter().map(|m| &m.doc).collect();
-            for id in &sent {
-                if !answered.contains(id) {
-                    // The relay said nothing about it this round; do not spin on it.
-                    skip.insert(id.clone());
-                }
-            }
-            for r in &resp.rejected {
-                skip.insert(r.doc.clone());
-                report.rejected.push((r.doc.clone(), r.code));
-                if let Ok(mut doc) = s.load_doc(&r.doc) {
-                    let heads = doc.get_heads();
-                    s.record_refusal(&r.doc, &heads, r.code.as_str(), &r.message, crate::now_ms())?;
-                }
-            }
-            for id in &resp.revocations {
-                match s.remove_doc(id) {
-                    Ok(()) | Err(StoreError::NotFound(_)) => report.revoked.push(id.clone()),
-                    // Unsynced local work: keep the document; it uploads first and goes next time.
-                    Err(StoreError::UnsyncedChanges { .. }) => {}
-                    Err(e) => return Err(e.into()),
-                }
-            }
-            s.kv_set(CURSOR_KEY, &resp.cursor.to_be_bytes())?;
-            report.cursor = resp.cursor;
-        }
-        let still_pending = {
-            let s = lock(store);
-            s.pending_docs()?
-                .into_iter()
-                .any(|id| sent.contains(&id) && !skip.contains(&id))
-        };
+        apply_response(&mut lock(store), &resp, &sent, &mut skip, &mut report)?;
+        let still_pending = lock(store)
+            .pending_docs()?
+            .into_iter()
+            .any(|id| sent.contains(&id) && !skip.contains(&id));
         on_round(&report, resp.more);
         if !(resp.more || still_pending) || report.round_trips >= MAX_ROUNDS {
             break;
@@ -158,6 +87,86 @@ pub async fn sync_once(
     crate::clock::record(store, relay.observed_offset())?;
     upload_attachments(store, relay, token, &mut report).await?;
     Ok(report)
+}
+
+/// The message for every locally changed document not in `skip`, with the changes the relay
+/// has not confirmed. A document the relay refused as it still is stays unsent (kept and shown
+/// on its order) until it changes.
+fn outgoing(
+    s: &onsite_store::Store,
+    skip: &BTreeSet<DocId>,
+) -> Result<Vec<(DocId, Vec<u8>)>, ClientError> {
+    let mut out = Vec::new();
+    for id in s.pending_docs()? {
+        if skip.contains(&id) {
+            continue;
+        }
+        let mut doc = s.load_doc(&id)?;
+        if s.refusal(&id)?
+            .is_some_and(|r| r.still_applies(&doc.get_heads()))
+        {
+            continue;
+        }
+        let state = peer_state(s, &id)?;
+        if let Some(msg) = device::outgoing(&mut doc, &state) {
+            out.push((id, msg));
+        }
+    }
+    Ok(out)
+}
+
+/// Apply one answer of the relay: its documents, refusals and revocations, then its cursor
+/// (last, so an interrupted round is simply repeated). Documents sent but not answered, and
+/// refused ones, go into `skip` for the rest of this sync.
+fn apply_response(
+    s: &mut onsite_store::Store,
+    resp: &SyncResponse,
+    sent: &BTreeSet<DocId>,
+    skip: &mut BTreeSet<DocId>,
+    report: &mut SyncReport,
+) -> Result<(), ClientError> {
+    for m in &resp.docs {
+        let mut doc = match s.load_doc(&m.doc) {
+            Ok(d) => d,
+            Err(StoreError::NotFound(_)) => AutoCommit::new().with_actor(s.actor_id().clone()),
+            Err(e) => return Err(e.into()),
+        };
+        let mut state = peer_state(s, &m.doc)?;
+        device::incoming(&m.doc, &mut doc, &mut state, &m.message)?;
+        if doc.get_heads().is_empty() {
+            // Nothing of the document arrived (e.g. an answer to a probe); keep no empty doc.
+            continue;
+        }
+        s.save_doc(&m.doc, &mut doc)?;
+        s.set_sync_state(&m.doc, &state.encode())?;
+        if !resp.rejected.iter().any(|r| r.doc == m.doc) {
+            s.clear_refusal(&m.doc)?;
+        }
+        s.mark_synced(&m.doc, state.shared_heads())?;
+        report.docs_received += 1;
+    }
+    let answered: BTreeSet<&DocId> = resp.docs.iter().map(|m| &m.doc).collect();
+    // Sent but not mentioned this round: do not spin on it.
+    skip.extend(sent.iter().filter(|id| !answered.contains(id)).cloned());
+    for r in &resp.rejected {
+        skip.insert(r.doc.clone());
+        report.rejected.push((r.doc.clone(), r.code));
+        if let Ok(mut doc) = s.load_doc(&r.doc) {
+            let heads = doc.get_heads();
+            s.record_refusal(&r.doc, &heads, r.code.as_str(), &r.message, crate::now_ms())?;
+        }
+    }
+    for id in &resp.revocations {
+        match s.remove_doc(id) {
+            Ok(()) | Err(StoreError::NotFound(_)) => report.revoked.push(id.clone()),
+            // Unsynced local work: keep the document; it uploads first and goes next time.
+            Err(StoreError::UnsyncedChanges { .. }) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    s.kv_set(CURSOR_KEY, &resp.cursor.to_be_bytes())?;
+    report.cursor = resp.cursor;
+    Ok(())
 }
 
 /// Upload every attachment not yet on the relay (after the documents that reference them).
