@@ -1500,7 +1500,6 @@ const SCRIPTS: [&str; 12] = [
 
 /// followups: `admin: the Service settings screen`, a new version refused by its field (row 1's
 /// months), then saved: follow-up within 24 h, fridges every 12 months, washers added every 36.
-/// The device does not sync it, so the relay other scripts share is unchanged.
 async fn service_settings(s: &mut Script) {
     s.prelude(false).await;
     let r = s.app.board(0);
@@ -1699,6 +1698,18 @@ async fn browser_fixtures_are_the_real_answers() {
             own.stop().await;
             continue;
         }
+        if name == "service-settings" {
+            // A relay of its own, like `followups`: the shared one's board shows the console
+            // script's order, numbered with another device's random prefix.
+            let own_dir = tempfile::tempdir().expect("temp dir");
+            let own = relay(own_dir.path()).await;
+            let mut s = Script::start(name, &own.url()).await;
+            s.user = "admin";
+            service_settings(&mut s).await;
+            written.push(s.finish());
+            own.stop().await;
+            continue;
+        }
         let mut s = Script::start(name, &url).await;
         match name {
             "whole-job" => whole_job(&mut s).await,
@@ -1711,11 +1722,6 @@ async fn browser_fixtures_are_the_real_answers() {
             "statistics" => {
                 s.user = "admin";
                 statistics(&mut s).await;
-            }
-            // followups: the admin, who may change the service settings.
-            "service-settings" => {
-                s.user = "admin";
-                service_settings(&mut s).await;
             }
             _ => {
                 s.user = "disp";
