@@ -416,6 +416,19 @@ fn dismiss_reminder(app: AppState<'_>, request: ReminderActionRequest) -> Reply<
 }
 
 #[tauri::command]
+fn service_settings(app: AppState<'_>) -> Reply<ServiceSettingsView> {
+    app.service_settings().map_err(Into::into)
+}
+
+#[tauri::command]
+fn save_service_settings(
+    app: AppState<'_>,
+    request: ServiceSettingsRequest,
+) -> Reply<ServiceSettingsView> {
+    app.save_service_settings(request).map_err(Into::into)
+}
+
+#[tauri::command]
 fn completions(app: AppState<'_>) -> Reply<CompletionList> {
     app.completions().map_err(Into::into)
 }
@@ -494,6 +507,8 @@ pub fn with_commands<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R
         reminders,
         order_from_reminder,
         dismiss_reminder,
+        service_settings,
+        save_service_settings,
         // stats:
         statistics,
         scorecard,

@@ -11,6 +11,7 @@ use onsite_domain::edit::{self, EditContext};
 use onsite_domain::ledger::{EntryKind, StockLedger};
 use onsite_domain::order::Order;
 use onsite_domain::reference::TechnicianProfile;
+use onsite_domain::service::ServiceSettings;
 use onsite_domain::sla::SlaPolicy;
 use onsite_domain::visit::Visit;
 use onsite_domain::{DocId, DomainError, HOUR, Millis, doc, seed, seed_history, templates};
@@ -98,10 +99,13 @@ pub fn seed_demo(
     }
 
     // followups: the centre's service settings (follow-up calls, maintenance intervals).
-    docs.push(service_settings(day_start)?);
+    let settings = service_settings(day_start);
+    docs.push((DocId::ServiceSettings, doc::create(&settings)?));
 
     let mut past_orders = past_jobs(storage, &mut docs, &profiles, orders, day_start, now)?;
-    past_orders.extend(history(storage, &mut docs, &profiles, day_start, now)?);
+    past_orders.extend(history(
+        storage, &mut docs, &profiles, &settings, day_start, now,
+    )?);
     commit_as_admin(storage, config, &mut docs, now)?;
     Ok(SeedSummary {
         users,
@@ -230,9 +234,8 @@ fn commit_as_admin(
 
 /// The demo centre's `ref:service`: follow-up calls started 90 days before the demo day, so the
 /// past jobs signed 60 days before are waiting for theirs.
-fn service_settings(day_start: Millis) -> Result<(DocId, AutoCommit), SeedError> {
-    let settings = seed::service_settings(day_start - 90 * 24 * HOUR);
-    Ok((DocId::ServiceSettings, doc::create(&settings)?))
+fn service_settings(day_start: Millis) -> ServiceSettings {
+    seed::service_settings(day_start - 90 * 24 * HOUR)
 }
 
 /// The past orders of the households of the first (up to four) demo orders, each assigned to the
@@ -318,12 +321,14 @@ fn bonus_versions(day_start: Millis) -> Result<BonusVersions, SeedError> {
 }
 
 /// stats: the months of signed jobs before the demo day ([`seed_history`]) and their households,
-/// appended to `docs`, so the statistics have history. The signature image is stored as every
-/// technician's attachment.
+/// appended to `docs`, so the statistics have history; followups: their calls made but the last
+/// week's ([`seed_history::answer_calls`]). The signature image is stored as every technician's
+/// attachment.
 fn history(
     storage: &dyn RelayStorage,
     docs: &mut Vec<(DocId, AutoCommit)>,
     profiles: &[TechnicianProfile],
+    settings: &ServiceSettings,
     day_start: Millis,
     now: Millis,
 ) -> Result<Vec<DocId>, SeedError> {
@@ -353,8 +358,10 @@ fn history(
         signature_sha256: &signature.sha256,
         device_id: "seed",
     };
+    let mut jobs = seed_history::jobs(&ctx, day_start)?;
+    seed_history::answer_calls(&mut jobs, settings, day_start)?;
     let mut ids = Vec::new();
-    for (order, visit) in seed_history::jobs(&ctx, day_start)? {
+    for (order, visit) in jobs {
         let id = DocId::Order(order.order_id.clone());
         docs.push((id.clone(), doc::create(&order)?));
         docs.push((

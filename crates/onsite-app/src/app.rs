@@ -35,6 +35,7 @@ mod font;
 mod followups;
 mod handover;
 mod reminders;
+mod service;
 // history: an appliance's service history, snapshotted into orders and merged on the device.
 mod history;
 mod import;

@@ -83,6 +83,8 @@ pub fn export_to(dir: &Path) -> Result<(), ts_rs::ExportError> {
     ResolveComplaintRequest::export_all_to(dir)?;
     RemindersView::export_all_to(dir)?;
     ReminderActionRequest::export_all_to(dir)?;
+    ServiceSettingsView::export_all_to(dir)?;
+    ServiceSettingsRequest::export_all_to(dir)?;
     // stats: the Statistics and Scorecard screens.
     StatsRequest::export_all_to(dir)?;
     StatisticsView::export_all_to(dir)?;

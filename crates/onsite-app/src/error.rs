@@ -75,6 +75,9 @@ pub enum AppError {
     AdminsOnly,
     #[error("month {0} is no month; use 1 to 12")]
     BadMonth(u32),
+    // followups:
+    #[error("only an admin may change the service settings")]
+    ServiceAdminsOnly,
 }
 
 impl AppError {
@@ -115,6 +118,8 @@ impl AppError {
             AppError::Bonus(e) => e.code(),
             AppError::AdminsOnly => Code::BonusAdminsOnly,
             AppError::BadMonth(_) => Code::StatsBadMonth,
+            // followups:
+            AppError::ServiceAdminsOnly => Code::ServiceAdminsOnly,
         }
     }
 }

@@ -23,6 +23,9 @@ pub use conflicts::*;
 // followups: the Follow-ups and Reminders screens.
 mod followups;
 pub use followups::*;
+// followups: the Service settings screen (`ref:service`).
+mod service;
+pub use service::*;
 // stats: the console's Statistics and Scorecard screens.
 mod stats;
 pub use stats::*;

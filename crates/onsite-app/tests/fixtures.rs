@@ -1480,7 +1480,7 @@ fn bonus_versions(s: &mut Script, view: &StatisticsView) {
 }
 
 /// Every recorded script, one per browser scenario (`ui/tests/fixtures/<name>.json`).
-const SCRIPTS: [&str; 11] = [
+const SCRIPTS: [&str; 12] = [
     "whole-job",
     "incomplete-sign",
     "language",
@@ -1495,11 +1495,64 @@ const SCRIPTS: [&str; 11] = [
     "conflicts",
     // followups:
     "followups",
+    // followups: the admin's service settings.
+    "service-settings",
 ];
+
+/// followups: `admin: the Service settings screen`, a new version refused by its field (row 1's
+/// months), then saved: follow-up within 24 h, fridges every 12 months, washers added every 36.
+async fn service_settings(s: &mut Script) {
+    s.prelude(false).await;
+    let r = s.app.board(0);
+    s.query("board", json!({ "offsetDays": 0 }), r);
+    let r = s.app.service_settings();
+    let view = s.query("service_settings", json!({}), r);
+    assert!(view.can_edit, "the admin may edit: {view:?}");
+    let form = |months_1: u32| {
+        let mut maintenance = view.maintenance.clone();
+        maintenance[1].months = months_1;
+        for m in &mut maintenance {
+            if m.category == "fridge" {
+                m.months = 12;
+            }
+        }
+        maintenance.push(MaintenanceRow {
+            category: "washer".to_owned(),
+            months: 36,
+            task: "洗衣机桶清洁 / Washer drum cleaning".to_owned(),
+        });
+        ServiceSettingsRequest {
+            follow_up_within_hours: 24,
+            follow_up_retry_hours: view.follow_up_retry_hours,
+            complaint_resolve_hours: view.complaint_resolve_hours,
+            maintenance,
+        }
+    };
+    let bad = form(0);
+    s.tick();
+    let r = s.app.save_service_settings(bad.clone());
+    let e = s
+        .keep("save_service_settings", json!({ "request": bad }), r)
+        .expect_err("0 months");
+    assert_eq!(e.code, "service.bad_interval");
+    assert_eq!(
+        e.field.map(|f| f.index),
+        Some(Some(1)),
+        "refused at row 1: {e:?}"
+    );
+    let good = form(view.maintenance[1].months);
+    s.tick();
+    let r = s.app.save_service_settings(good.clone());
+    let saved = s
+        .keep("save_service_settings", json!({ "request": good }), r)
+        .expect("a new version");
+    assert_eq!(saved.version, view.version + 1);
+}
 
 /// Follow-ups (回访) and reminders, as `disp`: the seed's past jobs are overdue for their call; a call without answer, a complaint refused without
 /// the customer's words then recorded, a satisfied customer, the complaint resolved; the demo
-/// fridges' reminders, one turned into an order, one dismissed after a refusal without reason.
+/// fridges' reminders, one turned into an order, one dismissed after a refusal without reason;
+/// the service settings, read-only for a dispatcher.
 async fn followups(s: &mut Script) {
     s.prelude(false).await;
     let r = s.app.board(0);
@@ -1559,6 +1612,13 @@ async fn followups(s: &mut Script) {
     s.keep("resolve_complaint", json!({ "request": request }), r)
         .expect("resolved");
     followup_reminders(s);
+    // The Service settings screen: a dispatcher reads them, only an admin edits them.
+    let r = s.app.service_settings();
+    let settings = s.query("service_settings", json!({}), r);
+    assert!(
+        !settings.can_edit,
+        "a dispatcher reads the service settings only"
+    );
 }
 
 fn followup_reminders(s: &mut Script) {
@@ -1635,6 +1695,18 @@ async fn browser_fixtures_are_the_real_answers() {
             let mut s = Script::start(name, &own.url()).await;
             s.user = "disp";
             followups(&mut s).await;
+            written.push(s.finish());
+            own.stop().await;
+            continue;
+        }
+        if name == "service-settings" {
+            // A relay of its own, like `followups`: the shared one's board shows the console
+            // script's order, numbered with another device's random prefix.
+            let own_dir = tempfile::tempdir().expect("temp dir");
+            let own = relay(own_dir.path()).await;
+            let mut s = Script::start(name, &own.url()).await;
+            s.user = "admin";
+            service_settings(&mut s).await;
             written.push(s.finish());
             own.stop().await;
             continue;

@@ -62,13 +62,27 @@ pub fn shape(id: &DocId, document: &AutoCommit) -> Result<(), DomainError> {
         DocId::Profile(_) => read::<TechnicianProfile>(document, false),
         DocId::Ledger(_) => read::<StockLedger>(document, false),
         DocId::Household(_) => read::<Household>(document, false),
-        DocId::Bonus => read::<crate::bonus::BonusVersions>(document, false),
+        DocId::Bonus => {
+            let versions: crate::bonus::BonusVersions = doc::read(document)?;
+            sizes(&versions, false)?;
+            Ok(versions.check_change(None)?)
+        }
         DocId::ServiceSettings => {
             let settings: crate::service::ServiceSettings = doc::read(document)?;
             sizes(&settings, false)?;
             settings.validate()
         }
     }
+}
+
+/// Whether `after` is a change of `ref:bonus` as stored (`before`, `None` when new) that keeps
+/// its rules: every version valid, and no earlier version altered or dropped
+/// ([`crate::bonus::BonusVersions::check_change`]).
+pub fn bonus(
+    before: Option<&crate::bonus::BonusVersions>,
+    after: &crate::bonus::BonusVersions,
+) -> Result<(), DomainError> {
+    Ok(after.check_change(before)?)
 }
 
 /// Every text of `value` (a document as JSON) within [`TEXT_CHARS`] and, when `limit_entries`,

@@ -81,6 +81,10 @@ pub enum BonusError {
         "a new version of the bonus formula takes effect from the current month or a later one, and not before the version in force"
     )]
     EffectiveInPast,
+    #[error(
+        "version {0} of the bonus formula was changed or removed; versions are only ever added — add a new one instead"
+    )]
+    VersionRewritten(u32),
 }
 
 impl BonusError {
@@ -95,6 +99,7 @@ impl BonusError {
             BonusError::BadThreshold(_) => Code::BonusBadThreshold,
             BonusError::BadVersion => Code::BonusBadVersion,
             BonusError::EffectiveInPast => Code::BonusEffectiveInPast,
+            BonusError::VersionRewritten(_) => Code::BonusVersionRewritten,
         }
     }
 }
@@ -268,6 +273,21 @@ impl BonusVersions {
             schema: SCHEMA,
             versions: vec![formula],
         })
+    }
+
+    /// Whether `self` is a change of `before` its rules allow: every version's formula valid,
+    /// and every version of `before` still there, unchanged (versions are append-only, so a
+    /// month already paid keeps its formula). Concurrent additions may interleave; only what
+    /// was there must stay.
+    pub fn check_change(&self, before: Option<&BonusVersions>) -> Result<(), BonusError> {
+        for formula in &self.versions {
+            formula.validate()?;
+        }
+        let kept = |old: &BonusFormula| self.versions.iter().any(|f| f == old);
+        match before.and_then(|b| b.versions.iter().find(|old| !kept(old))) {
+            Some(gone) => Err(BonusError::VersionRewritten(gone.version)),
+            None => Ok(()),
+        }
     }
 
     /// The newest version (the one an edit starts from).

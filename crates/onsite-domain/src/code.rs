@@ -353,6 +353,8 @@ codes! {
     BonusEffectiveInPast = "bonus.effective_in_past",
     /// Only an admin may change the bonus formula.
     BonusAdminsOnly = "bonus.admins_only",
+    /// A change of `ref:bonus` alters or drops an earlier version (versions are append-only).
+    BonusVersionRewritten = "bonus.version_rewritten",
     /// A statistics month is not 1 to 12.
     StatsBadMonth = "stats.bad_month",
     // --- the app
@@ -417,6 +419,8 @@ codes! {
     ServiceTaskMissing = "service.task_missing",
     /// The service settings' version is 0.
     ServiceBadVersion = "service.bad_version",
+    /// Only an admin may change the service settings.
+    ServiceAdminsOnly = "service.admins_only",
     /// No signed visit of this technician on this order: there is no follow-up to answer.
     FollowupNotFound = "followup.not_found",
     /// The follow-up was already answered (satisfied or complaint).

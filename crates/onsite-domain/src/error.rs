@@ -258,6 +258,9 @@ pub enum DomainError {
     },
     #[error("technician '{0}' has no profile on this device; sync first")]
     UnknownTechnician(String),
+    // stats: a `ref:bonus` its rules refuse (checked by the relay on every change).
+    #[error(transparent)]
+    Bonus(#[from] crate::bonus::BonusError),
 }
 
 impl DomainError {
@@ -342,6 +345,8 @@ impl DomainError {
             ConflictResolved(_) => Code::ConflictAlreadyResolved,
             ActionNotAllowed { .. } => Code::ConflictActionNotAllowed,
             UnknownTechnician(_) => Code::OrderUnknownTechnician,
+            // stats:
+            Bonus(e) => e.code(),
             // followups:
             ServiceSettingsMissing => Code::ServiceSettingsMissing,
             ServiceBadHours(_) => Code::ServiceBadHours,

@@ -46,8 +46,8 @@ pub struct Contact {
     pub preferences: Vec<String>,
 }
 
-/// A field of the household and appliance forms, named by a refused entry so the form shows the
-/// error next to it.
+/// A field of a form (household, appliance, the service settings), named by a refused entry so
+/// the form shows the error next to it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "snake_case")]
 pub enum Field {
@@ -56,7 +56,40 @@ pub enum Field {
     Address,
     Category,
     WarrantyUntil,
+    // service settings (`crate::service`): its hours, and per maintenance row (by index) the
+    // category (above), the months and the task.
+    FollowUpWithinHours,
+    FollowUpRetryHours,
+    ComplaintResolveHours,
+    Months,
+    Task,
 }
+
+/// An appliance category the app knows, with its labels: the vocabulary the forms offer
+/// (maintenance intervals) and the CSV import reads. Households may still record others.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ApplianceCategory {
+    /// As households and the service settings record it, e.g. `air-conditioner`.
+    pub id: &'static str,
+    pub zh_cn: &'static str,
+    pub en: &'static str,
+}
+
+/// Every [`ApplianceCategory`], in the order the forms offer them.
+pub const APPLIANCE_CATEGORIES: [ApplianceCategory; 7] = {
+    const fn c(id: &'static str, zh_cn: &'static str, en: &'static str) -> ApplianceCategory {
+        ApplianceCategory { id, zh_cn, en }
+    }
+    [
+        c("air-conditioner", "空调", "Air-conditioner"),
+        c("washer", "洗衣机", "Washer"),
+        c("fridge", "冰箱", "Fridge"),
+        c("water-heater", "热水器", "Water heater"),
+        c("water-purifier", "净水器", "Water purifier"),
+        c("range-hood", "油烟机", "Range hood"),
+        c("gas-hob", "燃气灶", "Gas hob"),
+    ]
+};
 
 /// Where a refused entry is: the field, and for a list (phones) which entry, from 0 as given.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
@@ -65,7 +98,10 @@ pub struct FieldRef {
     pub index: Option<u32>,
 }
 
-fn in_field(field: Field, index: Option<usize>) -> impl FnOnce(DomainError) -> DomainError {
+pub(crate) fn in_field(
+    field: Field,
+    index: Option<usize>,
+) -> impl FnOnce(DomainError) -> DomainError {
     move |e| DomainError::InField {
         at: FieldRef {
             field,

@@ -200,21 +200,13 @@ pub struct Row {
     pub appliance: ApplianceFields,
 }
 
-/// Appliance categories written in Chinese, as the app names them.
-const CATEGORIES: [(&str, &str); 6] = [
-    ("空调", "air-conditioner"),
-    ("洗衣机", "washer"),
-    ("冰箱", "fridge"),
-    ("热水器", "water-heater"),
-    ("油烟机", "range-hood"),
-    ("燃气灶", "gas-hob"),
-];
-
+/// An appliance category written in Chinese as the app names it
+/// ([`crate::household::APPLIANCE_CATEGORIES`]), or as given, in lower case.
 fn category(text: &str) -> String {
-    CATEGORIES
+    crate::household::APPLIANCE_CATEGORIES
         .iter()
-        .find(|(zh, _)| *zh == text)
-        .map_or_else(|| text.to_ascii_lowercase(), |(_, en)| (*en).to_owned())
+        .find(|c| c.zh_cn == text)
+        .map_or_else(|| text.to_ascii_lowercase(), |c| c.id.to_owned())
 }
 
 /// The service type named by its zh-CN or English label (as the app shows them) or its id.

@@ -6,14 +6,17 @@
 //! never a hand-written number. What varies from job to job: household, appliance and service
 //! type, response and arrival times against the tier's SLA, time on site, parts (ordered from the
 //! warehouse, so no technician's personal stock moves), the rating, and now
-//! and then a call-back to the same appliance within days (a repeat repair).
+//! and then a call-back to the same appliance within days (a repeat repair). The follow-up calls
+//! (回访) of all but the last week's jobs were made ([`answer_calls`]).
 
 use crate::edit::{self, EditContext, VisitEdit};
+use crate::followup::{self, Answer, CallOutcome};
 use crate::household::Household;
 use crate::numbering::{Date, OrderNo};
 use crate::order::{Appliance, Customer, NewOrder, Order, Tier, Window};
 use crate::progress::ProgressKind;
 use crate::reference::{FeeSchedule, PartsCatalogue, ServiceType, TechnicianProfile};
+use crate::service::ServiceSettings;
 use crate::sla::SlaPolicy;
 use crate::templates::SCHEMA;
 use crate::visit::{StockSource, Visit};
@@ -29,8 +32,12 @@ pub const HISTORY_DAYS: i64 = 120;
 const CENTRE_OFFSET_MINUTES: i32 = 8 * 60;
 /// The order-number prefix of the history's orders.
 const PREFIX: &str = "DEMO";
-/// Who dispatched the history's orders (the demo dispatcher).
+/// Who dispatched the history's orders and made their follow-up calls (the demo dispatcher).
 const DISPATCHER: &str = "disp";
+/// The follow-up calls of jobs signed in this many days before the demo day are still to make.
+pub const CALLS_OPEN_DAYS: i64 = 7;
+/// One in this many calls made went unanswered: that follow-up stays open, to be tried again.
+pub const NO_ANSWER_EVERY: usize = 6;
 
 /// The history households: name, phone, address, tier. Ids `hh-5` … (after [`seed::HOUSEHOLDS`]).
 const CUSTOMERS: [(&str, &str, &str, Tier); 8] = [
@@ -431,4 +438,48 @@ pub fn jobs(
     day_start: Millis,
 ) -> Result<Vec<(Order, Visit)>, DomainError> {
     (0..HISTORY_JOBS).map(|i| job(ctx, i, day_start)).collect()
+}
+
+/// The follow-up calls of the history's `jobs` (as [`jobs`] returns them, oldest first) made by
+/// the dispatcher through [`followup::record`], halfway through each call's window: those of jobs
+/// signed more than [`CALLS_OPEN_DAYS`] before `day_start` (and since the follow-ups started),
+/// the customer satisfied except every [`NO_ANSWER_EVERY`]th call, which nobody answered. The
+/// last week's calls are left to make, so the demo's Follow-ups list is a believable one.
+pub fn answer_calls(
+    jobs: &mut [(Order, Visit)],
+    settings: &ServiceSettings,
+    day_start: Millis,
+) -> Result<(), DomainError> {
+    let mut made = 0;
+    for (order, visit) in jobs.iter_mut() {
+        let Some(signed) = visit.signature.as_ref().map(|s| s.signed_at_ms) else {
+            continue;
+        };
+        if signed < settings.follow_ups_from_ms || signed >= day_start - CALLS_OPEN_DAYS * DAY {
+            continue;
+        }
+        made += 1;
+        let outcome = if made % NO_ANSWER_EVERY == 0 {
+            CallOutcome::NoAnswer
+        } else {
+            CallOutcome::Satisfied
+        };
+        let answer = Answer {
+            call_id: format!("{}-call-1", order.order_id),
+            complaint_id: format!("{}-complaint-1", order.order_id),
+            technician_id: visit.technician_id.clone(),
+            outcome,
+            words: String::new(),
+        };
+        let at = signed + settings.follow_up_within_ms() / 2;
+        followup::record(
+            order,
+            std::slice::from_ref(visit),
+            settings,
+            answer,
+            DISPATCHER,
+            at,
+        )?;
+    }
+    Ok(())
 }

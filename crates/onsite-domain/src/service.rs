@@ -6,6 +6,7 @@
 use autosurgeon::{Hydrate, Reconcile};
 use serde::{Deserialize, Serialize};
 
+use crate::household::{Field, in_field};
 use crate::{DomainError, HOUR, Millis};
 
 /// Schema of the `ref:service` document.
@@ -46,31 +47,56 @@ pub struct ServiceSettings {
 }
 
 impl ServiceSettings {
-    /// Refuse settings the rules cannot work with; nothing is saved from bad settings.
+    /// Refuse settings the rules cannot work with; nothing is saved from bad settings. A refused
+    /// hour or maintenance row names its form field ([`DomainError::InField`]; rows by index).
     pub fn validate(&self) -> Result<(), DomainError> {
         if self.version == 0 {
             return Err(DomainError::ServiceBadVersion);
         }
-        for (hours, what) in [
-            (self.follow_up_within_hours, "follow-up time"),
-            (self.follow_up_retry_hours, "retry time after no answer"),
-            (self.complaint_resolve_hours, "complaint resolution time"),
+        for (hours, field, what) in [
+            (
+                self.follow_up_within_hours,
+                Field::FollowUpWithinHours,
+                "follow-up time",
+            ),
+            (
+                self.follow_up_retry_hours,
+                Field::FollowUpRetryHours,
+                "retry time after no answer",
+            ),
+            (
+                self.complaint_resolve_hours,
+                Field::ComplaintResolveHours,
+                "complaint resolution time",
+            ),
         ] {
             if hours == 0 || hours > MAX_HOURS {
-                return Err(DomainError::ServiceBadHours(what));
+                return Err(in_field(field, None)(DomainError::ServiceBadHours(what)));
             }
         }
         let mut seen = std::collections::BTreeSet::new();
-        for m in &self.maintenance {
+        for (i, m) in self.maintenance.iter().enumerate() {
+            let at = |field| in_field(field, Some(i));
             let category = m.category.trim();
-            if category.is_empty() || m.months == 0 || m.months > MAX_MONTHS {
-                return Err(DomainError::ServiceBadInterval(m.category.clone()));
+            if category.is_empty() {
+                return Err(at(Field::Category)(DomainError::ServiceBadInterval(
+                    m.category.clone(),
+                )));
+            }
+            if m.months == 0 || m.months > MAX_MONTHS {
+                return Err(at(Field::Months)(DomainError::ServiceBadInterval(
+                    m.category.clone(),
+                )));
             }
             if m.task.trim().is_empty() {
-                return Err(DomainError::ServiceTaskMissing(m.category.clone()));
+                return Err(at(Field::Task)(DomainError::ServiceTaskMissing(
+                    m.category.clone(),
+                )));
             }
             if !seen.insert(category) {
-                return Err(DomainError::ServiceDuplicateCategory(category.to_owned()));
+                return Err(at(Field::Category)(DomainError::ServiceDuplicateCategory(
+                    category.to_owned(),
+                )));
             }
         }
         Ok(())
@@ -154,6 +180,41 @@ mod tests {
             code(&s),
             Some(Code::ServiceDuplicateCategory),
             "same category twice"
+        );
+    }
+
+    #[test]
+    fn a_refusal_names_its_form_field() {
+        use crate::household::FieldRef;
+        let field = |s: &ServiceSettings| s.validate().err().and_then(|e| e.field());
+        let at = |field, index| Some(FieldRef { field, index });
+        let good = crate::seed::service_settings(0);
+        let mut s = good.clone();
+        s.follow_up_retry_hours = 0;
+        assert_eq!(
+            field(&s),
+            at(Field::FollowUpRetryHours, None),
+            "retry hours"
+        );
+        let mut s = good.clone();
+        s.complaint_resolve_hours = MAX_HOURS + 1;
+        assert_eq!(
+            field(&s),
+            at(Field::ComplaintResolveHours, None),
+            "complaint"
+        );
+        let mut s = good.clone();
+        s.maintenance[1].months = 0;
+        assert_eq!(field(&s), at(Field::Months, Some(1)), "row 1's months");
+        let mut s = good.clone();
+        s.maintenance[2].task = " ".into();
+        assert_eq!(field(&s), at(Field::Task, Some(2)), "row 2's task");
+        let mut s = good.clone();
+        s.maintenance[2].category = s.maintenance[0].category.clone();
+        assert_eq!(
+            field(&s),
+            at(Field::Category, Some(2)),
+            "the second row naming a category again is the one refused"
         );
     }
 }

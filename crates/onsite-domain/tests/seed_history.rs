@@ -170,3 +170,45 @@ fn the_trend_and_the_star_distribution_recount_the_signed_visits() {
         assert_eq!(tech_a as usize, want_a, "tech.a's ratings in {month:?}");
     }
 }
+
+#[test]
+fn the_follow_up_calls_older_than_a_week_were_made_mostly_to_satisfied_customers() {
+    use onsite_domain::followup::{self, FollowUpState};
+    use seed_history::{CALLS_OPEN_DAYS, NO_ANSWER_EVERY};
+    let (orders, visits) = history();
+    let settings = seed::service_settings(DAY - 90 * 24 * HOUR);
+    let mut jobs: Vec<_> = orders.into_iter().zip(visits).collect();
+    seed_history::answer_calls(&mut jobs, &settings, DAY).expect("every call is recordable");
+    let (orders, visits): (Vec<_>, Vec<_>) = jobs.into_iter().unzip();
+    let all = followup::follow_ups(&orders, &visits, &settings);
+    let week_ago = DAY - CALLS_OPEN_DAYS * 24 * HOUR;
+    let (old, recent): (Vec<_>, Vec<_>) = all.iter().partition(|f| f.signed_at_ms < week_ago);
+    assert!(
+        !recent.is_empty() && recent.iter().all(|f| f.is_open() && f.attempts == 0),
+        "the last week's calls are still to make: {recent:?}"
+    );
+    let satisfied = old
+        .iter()
+        .filter(|f| f.state == FollowUpState::Satisfied)
+        .count();
+    let unanswered: Vec<_> = old.iter().filter(|f| f.is_open()).collect();
+    assert_eq!(
+        satisfied + unanswered.len(),
+        old.len(),
+        "no complaints invented: {old:?}"
+    );
+    assert_eq!(
+        unanswered.len(),
+        old.len() / NO_ANSWER_EVERY,
+        "one call in {NO_ANSWER_EVERY} went unanswered"
+    );
+    assert!(
+        unanswered.iter().all(|f| f.attempts == 1),
+        "an unanswered call counts its attempt and stays open for another try: {unanswered:?}"
+    );
+    assert!(
+        satisfied > 20,
+        "most of the history's customers were satisfied: {satisfied} of {}",
+        old.len()
+    );
+}

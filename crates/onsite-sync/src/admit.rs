@@ -1,11 +1,12 @@
 //! The relay's check of every incoming document change against the domain's rules
 //! ([`onsite_domain::admit`]), on the document as it would be stored: it must read as its kind
-//! and keep the size limits ([`shape`]), and a visit must keep the rules of the technician's own
+//! and keep the size limits ([`shape`]; `ref:bonus` keeps every earlier version), and a visit must keep the rules of the technician's own
 //! edits ([`visit`]: an append-only timeline in order, a frozen signed record, a signature only
 //! on a complete record that hashes to it). A violation refuses the document whole with the
 //! rule's code.
 
 use automerge::AutoCommit;
+use onsite_domain::bonus::BonusVersions;
 use onsite_domain::order::Order;
 use onsite_domain::reference::TemplateLibrary;
 use onsite_domain::visit::Visit;
@@ -14,9 +15,19 @@ use onsite_wire::DocRejection;
 
 use crate::relay::DocStore;
 
-/// `after` reads as the kind `doc_id` names and keeps the size limits.
-pub fn shape(doc_id: &DocId, after: &AutoCommit) -> Result<(), DocRejection> {
-    admit::shape(doc_id, after).map_err(|e| refusal(doc_id, &e))
+/// `after` reads as the kind `doc_id` names and keeps the size limits (for `ref:bonus` and
+/// `ref:service`: their own validation). `bonus_before` is `ref:bonus` as stored, when it is the
+/// document: its versions must all be kept, unchanged ([`admit::bonus`]).
+pub fn shape(
+    doc_id: &DocId,
+    after: &AutoCommit,
+    bonus_before: Option<&BonusVersions>,
+) -> Result<(), DocRejection> {
+    let checked = admit::shape(doc_id, after).and_then(|()| match bonus_before {
+        Some(before) => admit::bonus(Some(before), &doc::read(after)?),
+        None => Ok(()),
+    });
+    checked.map_err(|e| refusal(doc_id, &e))
 }
 
 /// What a visit is checked against when the request itself carries it; otherwise the relay's

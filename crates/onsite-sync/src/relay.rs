@@ -19,6 +19,7 @@ use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 use automerge::sync::{self, MessageFlags, MessageVersion, SyncDoc};
 use automerge::{AutoCommit, ChangeHash};
+use onsite_domain::bonus::BonusVersions;
 use onsite_domain::order::Order;
 use onsite_domain::reference::TechnicianProfile;
 use onsite_domain::visit::Visit;
@@ -480,6 +481,10 @@ fn apply<S: DocStore>(
         (DocId::Visit { .. }, Some(_)) => doc::read::<Visit>(&copy).ok(),
         _ => None,
     };
+    let bonus_before = match (&doc_id, &stored) {
+        (DocId::Bonus, Some(_)) => doc::read::<BonusVersions>(&copy).ok(),
+        _ => None,
+    };
     let mut state = sync::State::new();
     copy.sync()
         .receive_sync_message(&mut state, msg)
@@ -522,7 +527,7 @@ fn apply<S: DocStore>(
             ),
         )));
     }
-    if let Err(refused) = crate::admit::shape(&doc_id, &copy) {
+    if let Err(refused) = crate::admit::shape(&doc_id, &copy, bonus_before.as_ref()) {
         return Ok(Err(refused));
     }
     let loaded = stored.as_ref().map(|s| s.meta.heads.clone());

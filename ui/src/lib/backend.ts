@@ -61,6 +61,8 @@ import type { FollowUpAnswerRequest } from './generated/FollowUpAnswerRequest';
 import type { FollowUpsView } from './generated/FollowUpsView';
 import type { ReminderActionRequest } from './generated/ReminderActionRequest';
 import type { RemindersView } from './generated/RemindersView';
+import type { ServiceSettingsRequest } from './generated/ServiceSettingsRequest';
+import type { ServiceSettingsView } from './generated/ServiceSettingsView';
 import type { ResolveComplaintRequest } from './generated/ResolveComplaintRequest';
 // conflicts:
 import type { ConflictQueueView } from './generated/ConflictQueueView';
@@ -209,6 +211,9 @@ export const backend = {
   orderFromReminder: (request: ReminderActionRequest) =>
     call<DispatchOrderView>('order_from_reminder', { request }),
   dismissReminder: (request: ReminderActionRequest) => call<RemindersView>('dismiss_reminder', { request }),
+  serviceSettings: () => call<ServiceSettingsView>('service_settings'),
+  saveServiceSettings: (request: ServiceSettingsRequest) =>
+    call<ServiceSettingsView>('save_service_settings', { request }),
   // stats: the console's Statistics and Scorecard screens.
   statistics: (request: StatsRequest) => call<StatisticsView>('statistics', { request }),
   scorecard: (request: StatsRequest) => call<ScorecardView>('scorecard', { request }),

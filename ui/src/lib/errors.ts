@@ -132,6 +132,7 @@ export const errorsEn: Record<Code, string> = {
   'bonus.bad_version': 'The bonus formula needs a version of 1 or more.',
   'bonus.effective_in_past': 'A new version takes effect from this month or a later one, not before the version in force. Choose a later month.',
   'bonus.admins_only': 'Only an administrator may change the bonus formula.',
+  'bonus.version_rewritten': 'An earlier version of the bonus formula was changed or removed. Versions are only ever added: add a new one instead.',
   'stats.bad_month': 'That is not a month. Choose a month from the list.',
   // registry: the customer registry and the CSV order import.
   'registry.bad_phone': 'Not a phone number: use an 11-digit mobile (13800000001) or a landline with its area code (021-12345678).',
@@ -186,6 +187,7 @@ export const errorsEn: Record<Code, string> = {
   'service.duplicate_category': 'Two maintenance intervals name the same category.',
   'service.task_missing': 'A maintenance interval needs a task (what the order is about).',
   'service.bad_version': 'The service settings need a version of 1 or more.',
+  'service.admins_only': 'Only an administrator may change the service settings.',
   'followup.not_found': 'This order has no signed visit to follow up. Refresh the list.',
   'followup.already_answered': 'This follow-up was already answered. Refresh the list.',
   'followup.words_required': "Write down the customer's words for a complaint.",
@@ -326,6 +328,7 @@ export const errorsZhCN: Record<Code, string> = {
   'bonus.bad_version': '绩效公式的版本号须为 1 或以上。',
   'bonus.effective_in_past': '新版本只能从本月或以后的月份生效，且不早于现行版本。请选择更晚的月份。',
   'bonus.admins_only': '只有管理员可以修改绩效公式。',
+  'bonus.version_rewritten': '绩效公式的旧版本被修改或删除。版本只能新增：请新建一个版本。',
   'stats.bad_month': '月份无效，请从列表中选择。',
   // registry: the customer registry and the CSV order import.
   'registry.bad_phone': '电话号码无效：请填写 11 位手机号（13800000001）或带区号的固定电话（021-12345678）。',
@@ -380,6 +383,7 @@ export const errorsZhCN: Record<Code, string> = {
   'service.duplicate_category': '两条保养周期为同一品类。',
   'service.task_missing': '保养周期须写明保养内容（工单内容）。',
   'service.bad_version': '服务设置的版本号须不小于 1。',
+  'service.admins_only': '只有管理员可以修改服务设置。',
   'followup.not_found': '此工单没有可回访的签字记录，请刷新列表。',
   'followup.already_answered': '此回访已有结果，请刷新列表。',
   'followup.words_required': '投诉须记录客户原话。',

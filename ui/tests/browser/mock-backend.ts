@@ -29,6 +29,7 @@ import conflictsScript from '../fixtures/conflicts.json';
 import conflictsTechnician from '../fixtures/conflicts-technician.json';
 // followups:
 import followupsScript from '../fixtures/followups.json';
+import serviceSettingsScript from '../fixtures/service-settings.json';
 // stats:
 import statistics from '../fixtures/statistics.json';
 
@@ -36,7 +37,7 @@ type Exchange = { cmd: string; args: Record<string, unknown>; ok?: unknown; err?
 type Fixture = { script: string; exchanges: Exchange[] };
 
 const fixtures: Record<string, Fixture> = {};
-for (const f of [wholeJob, incompleteSign, language, offline, handoverLock, drafts, listsAndSignOut, consoleScript, conflictsScript, conflictsTechnician, followupsScript, statistics] as Fixture[]) {
+for (const f of [wholeJob, incompleteSign, language, offline, handoverLock, drafts, listsAndSignOut, consoleScript, conflictsScript, conflictsTechnician, followupsScript, serviceSettingsScript, statistics] as Fixture[]) {
   fixtures[f.script] = f;
 }
 
@@ -78,6 +79,7 @@ const MUTATIONS = new Set([
   'resolve_complaint',
   'order_from_reminder',
   'dismiss_reminder',
+  'save_service_settings',
   // stats: the bonus formula
   'save_bonus_formula',
 ]);

@@ -416,6 +416,53 @@ async function followUpsAndReminders(size, locale) {
   await page.waitForFunction((sel) => !document.querySelector(sel), tid(`reminder-${fridge(2)}`));
   await checkTouchTargets(page, 'reminders');
   await consoleShot(page, size, lang, 'reminders-handled');
+  // A dispatcher reads the service settings; only an admin edits them.
+  await page.click(tid('console-nav-service'));
+  await page.locator(tid('service-read-only')).waitFor();
+  expect((await page.locator(tid('service-edit')).count()) === 0, 'no edit for a dispatcher');
+  await consoleShot(page, size, lang, 'service-settings-dispatcher');
+  expect(errors.length === 0, `no page errors: ${errors}`);
+  await replayedAll(page);
+  await ctx.close();
+}
+
+/** followups: the Service settings screen (`ref:service`), replaying `service-settings.json`
+ * (recorded as `admin`): read, a row refused by its field, then saved as a new version. */
+async function serviceSettingsScreen(size, locale) {
+  const lang = locale === 'zh-CN' ? 'zh-CN' : 'en';
+  const { ctx, page, errors } = await open(size, 'service-settings', { locale });
+  await page.locator(tid('signin-submit')).waitFor();
+  await page.fill(tid('signin-user'), 'admin');
+  await page.fill(tid('signin-password'), PASSWORD);
+  await page.click(tid('signin-submit'));
+  await page.locator(tid('console')).waitFor();
+  await page.click(tid('console-nav-service'));
+  await page.locator(tid('service-interval-fridge')).waitFor();
+  expect((await page.getAttribute(tid('service-version'), 'data-version')) === '1', 'the seeded version');
+  expect((await page.textContent(tid('service-interval-air-conditioner'))).includes(lang === 'en' ? 'Air-conditioner' : '空调'), 'categories by their label');
+  await consoleShot(page, size, lang, 'service-settings');
+
+  await page.click(tid('service-edit'));
+  await page.locator(tid('service-form')).waitFor();
+  await page.fill(tid('service-form-within'), '24');
+  await page.fill(tid('service-row-months-1'), '0');
+  await page.fill(tid('service-row-months-2'), '12');
+  await page.click(tid('service-add-row'));
+  expect((await page.inputValue(tid('service-row-category-3'))) === 'washer', 'a new row takes the first category not listed');
+  await page.fill(tid('service-row-months-3'), '36');
+  await page.fill(tid('service-row-task-3'), '洗衣机桶清洁 / Washer drum cleaning');
+  await page.click(tid('service-save'));
+  const refused = tid('field-error-months-1');
+  await page.locator(refused).waitFor();
+  expect((await page.getAttribute(refused, 'data-code')) === 'service.bad_interval', 'row 1 is refused by its months');
+  await checkTouchTargets(page, 'service settings');
+  await consoleShot(page, size, lang, 'service-settings-refused');
+  await page.fill(tid('service-row-months-1'), '6');
+  await page.click(tid('service-save'));
+  await page.locator(tid('service-saved')).waitFor();
+  expect((await page.getAttribute(tid('service-version'), 'data-version')) === '2', 'saved as version 2');
+  expect((await page.textContent(tid('service-months-washer'))).includes('36'), 'washers every 36 months');
+  await consoleShot(page, size, lang, 'service-settings-saved');
   expect(errors.length === 0, `no page errors: ${errors}`);
   await replayedAll(page);
   await ctx.close();
@@ -820,6 +867,14 @@ const scenarios = {
 
   async 'follow-ups and reminders (zh-CN)'(size) {
     await followUpsAndReminders(size, 'zh-CN');
+  },
+
+  async 'service settings: a row refused by its field, a new version saved (en)'(size) {
+    await serviceSettingsScreen(size, 'en-US');
+  },
+
+  async 'service settings (zh-CN)'(size) {
+    await serviceSettingsScreen(size, 'zh-CN');
   },
 
   async "the technician's order shows its conflict and the dispatcher's decision"(size) {

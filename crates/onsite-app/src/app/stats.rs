@@ -158,8 +158,9 @@ impl App {
         }
     }
 
-    /// Whether the signed-in user is an admin (the one role that changes the bonus formula).
-    fn is_admin(&self) -> Result<bool, AppError> {
+    /// Whether the signed-in user is an admin (the one role that changes the bonus formula and
+    /// the service settings).
+    pub(super) fn is_admin(&self) -> Result<bool, AppError> {
         let session = onsite_client::Session::load(&self.store)?;
         Ok(session.is_some_and(|s| s.role == onsite_wire::Role::Admin))
     }
