@@ -245,6 +245,7 @@ impl Script {
             relay_url: self.relay_url.clone(),
             user: self.user.to_owned(),
             password: password.to_owned(),
+            allow_plain_http: false,
         };
         let r = self.app.sign_in(request.clone()).await;
         // The UI's relay address is not part of the key (see mock-backend.ts).
@@ -1002,6 +1003,7 @@ async fn faulty_part_taken_out(s: &mut Script) {
         relay_url: s.relay_url.clone(),
         user: "tech.a".to_owned(),
         password: PASSWORD.to_owned(),
+        allow_plain_http: false,
     };
     tech.sign_in(request).await.expect("tech.a signs in");
     wait_for("tech.a's orders", || {
@@ -1241,6 +1243,7 @@ async fn helper_device(dir: &Path, url: &str, user: &str, clock: &Arc<AtomicI64>
         relay_url: url.to_owned(),
         user: user.to_owned(),
         password: PASSWORD.to_owned(),
+        allow_plain_http: false,
     };
     app.sign_in(request).await.expect("helper signs in");
     wait_for("the helper's first sync", || {

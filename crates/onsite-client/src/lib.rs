@@ -12,12 +12,14 @@ mod http;
 mod session;
 mod sync;
 mod task;
+mod transport;
 
 pub use error::ClientError;
 pub use http::{Relay, Traffic};
-pub use session::{Session, SignedOut, sign_in, sign_out, sign_out_locally};
+pub use session::{Session, SignedOut, sign_in, sign_in_with, sign_out, sign_out_locally};
 pub use sync::{SyncReport, fetch_attachment, sync_once};
 pub use task::{SyncConfig, SyncHandle, SyncState, SyncStatus, spawn};
+pub use transport::{Transport, is_loopback, unencrypted};
 
 /// The device store shared by the app's commands and the sync task.
 pub type SharedStore = std::sync::Arc<std::sync::Mutex<onsite_store::Store>>;
