@@ -33,7 +33,8 @@ impl Transport {
     /// Keep these settings on the device; extra roots that are not PEM certificates are refused
     /// and nothing is stored.
     pub fn save(&self, store: &SharedStore) -> Result<(), ClientError> {
-        self.roots()?;
+        // The roots must make a client (a PEM block can hold a certificate that does not parse).
+        crate::Relay::with_transport("https://localhost", self)?;
         let bytes = serde_json::to_vec(self).expect("transport settings serialise");
         lock(store).kv_set(TRANSPORT_KEY, &bytes)?;
         Ok(())
@@ -48,7 +49,12 @@ impl Transport {
         if !pem.contains("-----BEGIN CERTIFICATE-----") {
             return Err(bad("no -----BEGIN CERTIFICATE----- block".into()));
         }
-        reqwest::Certificate::from_pem_bundle(pem.as_bytes()).map_err(|e| bad(e.to_string()))
+        let roots =
+            reqwest::Certificate::from_pem_bundle(pem.as_bytes()).map_err(|e| bad(e.to_string()))?;
+        if roots.is_empty() {
+            return Err(bad("no certificate in the PEM text".into()));
+        }
+        Ok(roots)
     }
 
     /// Whether a request to `url` may go out: HTTPS always, plain HTTP only to this machine or
