@@ -381,10 +381,7 @@ mod tests {
             Config::default().tls_files().unwrap().is_none(),
             "neither set: plain HTTP"
         );
-        let half = Config {
-            tls_key: None,
-            ..c
-        };
+        let half = Config { tls_key: None, ..c };
         let e = half.tls_files().unwrap_err().to_string();
         assert!(
             e.contains("tls_cert") && e.contains("tls_key"),

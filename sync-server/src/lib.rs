@@ -62,7 +62,14 @@ pub enum ServeError {
 pub async fn serve(config: Config, listener: TcpListener) -> Result<(), ServeError> {
     let Setup { app, tls, .. } = setup(config, &listener)?;
     let handle = axum_server::Handle::new();
-    run(listener, app, tls.map(|t| t.config), handle, std::future::pending()).await?;
+    run(
+        listener,
+        app,
+        tls.map(|t| t.config),
+        handle,
+        std::future::pending(),
+    )
+    .await?;
     Ok(())
 }
 
@@ -122,9 +129,15 @@ pub async fn start(config: Config, listener: TcpListener) -> Result<RunningRelay
     let handle = axum_server::Handle::new();
     let scheme = if tls.is_some() { "https" } else { "http" };
     let tls_reloads = tls.as_ref().map(|t| t.reloads.clone());
-    let serving = run(listener, app, tls.map(|t| t.config), handle.clone(), async move {
-        let _ = rx.await;
-    });
+    let serving = run(
+        listener,
+        app,
+        tls.map(|t| t.config),
+        handle.clone(),
+        async move {
+            let _ = rx.await;
+        },
+    );
     Ok(RunningRelay {
         addr,
         storage,

@@ -359,7 +359,11 @@ fn cert(s: &SqliteStorage, config: &Config, command: CertCommand) -> anyhow::Res
         CertCommand::Url { technician, base } => {
             let path = certificate::path_of(s, &technician, now_ms())?
                 .ok_or_else(|| anyhow!("no profile for technician '{technician}' on this relay"))?;
-            let scheme = if config.tls_cert.is_some() { "https" } else { "http" };
+            let scheme = if config.tls_cert.is_some() {
+                "https"
+            } else {
+                "http"
+            };
             let base = base.unwrap_or_else(|| format!("{scheme}://{}", config.listen));
             println!("{}{path}", base.trim_end_matches('/'));
         }

@@ -3,7 +3,6 @@
 //! replaced, new connections get the new certificate; a broken replacement is refused and the
 //! certificate in use stays.
 
-
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -90,7 +89,10 @@ async fn a_replaced_certificate_is_used_for_new_connections_and_a_broken_one_is_
         first.der,
         "the relay shows the certificate it was started with"
     );
-    let reloads = relay.tls_reloads.clone().expect("a TLS relay records reloads");
+    let reloads = relay
+        .tls_reloads
+        .clone()
+        .expect("a TLS relay records reloads");
 
     let second = ca.leaf();
     second.write(&f.cert, &f.key);
@@ -163,5 +165,8 @@ async fn the_relay_refuses_to_start_with_half_a_pair_or_a_file_that_is_not_pem()
     let leaf = TestCa::new().leaf();
     std::fs::write(&f.cert, &leaf.cert_pem).unwrap();
     let e = start(config(dir.path(), &f)).await;
-    assert!(e.contains("relay.key"), "a key that is not PEM is named: {e}");
+    assert!(
+        e.contains("relay.key"),
+        "a key that is not PEM is named: {e}"
+    );
 }

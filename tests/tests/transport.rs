@@ -87,11 +87,17 @@ fn extra_roots_that_are_not_certificates_are_refused_and_not_kept() {
     let store = onsite_store::Store::open_in(dir.path()).unwrap();
     let store = Arc::new(std::sync::Mutex::new(store));
     let bad = Transport {
-        extra_roots_pem: Some("-----BEGIN CERTIFICATE-----\nnot base64!\n-----END CERTIFICATE-----\n".into()),
+        extra_roots_pem: Some(
+            "-----BEGIN CERTIFICATE-----\nnot base64!\n-----END CERTIFICATE-----\n".into(),
+        ),
         ..Transport::default()
     };
     let e = bad.save(&store).expect_err("a damaged certificate");
-    assert_eq!(e.code(), Code::SyncBadTrustedRoot, "refused with its code: {e}");
+    assert_eq!(
+        e.code(),
+        Code::SyncBadTrustedRoot,
+        "refused with its code: {e}"
+    );
     assert_eq!(
         Transport::load(&store).unwrap(),
         Transport::default(),

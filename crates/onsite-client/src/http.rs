@@ -75,8 +75,7 @@ impl Relay {
         transport.check(&parsed)?;
         let roots = transport.roots()?;
         let client = |timeout: Option<Duration>| {
-            let mut b = reqwest::Client::builder()
-                .connect_timeout(Duration::from_secs(5));
+            let mut b = reqwest::Client::builder().connect_timeout(Duration::from_secs(5));
             if let Some(t) = timeout {
                 b = b.timeout(t);
             }

@@ -42,15 +42,19 @@ impl Transport {
 
     /// The extra roots as certificates, or why they cannot be.
     pub(crate) fn roots(&self) -> Result<Vec<reqwest::Certificate>, ClientError> {
-        let Some(pem) = self.extra_roots_pem.as_deref().filter(|p| !p.trim().is_empty()) else {
+        let Some(pem) = self
+            .extra_roots_pem
+            .as_deref()
+            .filter(|p| !p.trim().is_empty())
+        else {
             return Ok(Vec::new());
         };
         let bad = |detail: String| ClientError::BadTrustedRoot(detail);
         if !pem.contains("-----BEGIN CERTIFICATE-----") {
             return Err(bad("no -----BEGIN CERTIFICATE----- block".into()));
         }
-        let roots =
-            reqwest::Certificate::from_pem_bundle(pem.as_bytes()).map_err(|e| bad(e.to_string()))?;
+        let roots = reqwest::Certificate::from_pem_bundle(pem.as_bytes())
+            .map_err(|e| bad(e.to_string()))?;
         if roots.is_empty() {
             return Err(bad("no certificate in the PEM text".into()));
         }
@@ -61,7 +65,9 @@ impl Transport {
     /// when the user allowed it.
     pub(crate) fn check(&self, url: &reqwest::Url) -> Result<(), ClientError> {
         if url.scheme() == "http" && !self.allow_plain_http && !is_loopback(url) {
-            return Err(ClientError::PlainHttp(url.as_str().trim_end_matches('/').into()));
+            return Err(ClientError::PlainHttp(
+                url.as_str().trim_end_matches('/').into(),
+            ));
         }
         Ok(())
     }
@@ -134,7 +140,10 @@ mod tests {
     #[test]
     fn unencrypted_means_plain_http_to_another_machine() {
         assert!(unencrypted("http://relay.example:8080"));
-        assert!(!unencrypted("http://127.0.0.1:8080"), "loopback stays local");
+        assert!(
+            !unencrypted("http://127.0.0.1:8080"),
+            "loopback stays local"
+        );
         assert!(!unencrypted("https://relay.example"));
     }
 
