@@ -249,7 +249,11 @@ impl Script {
         };
         let r = self.app.sign_in(request.clone()).await;
         // The UI's relay address is not part of the key (see mock-backend.ts).
-        let args = json!({ "request": { "user": request.user, "password": request.password } });
+        let args = json!({ "request": {
+            "user": request.user,
+            "password": request.password,
+            "allow_plain_http": request.allow_plain_http,
+        } });
         self.keep("sign_in", args, r)
     }
 
