@@ -3,7 +3,9 @@
 //! pushes that the feed moved, and with exponential backoff plus jitter while offline.
 //!
 //! The protocol logic is `onsite-sync`'s (sans-IO); this crate only moves its messages over HTTP
-//! and persists the results in the device store. Unsynced local work is never dropped: a revoked
+//! and persists the results in the device store. [`Transport`] says how the device may reach its
+//! relay: HTTPS (with extra trusted roots for a centre's own CA), plain HTTP only to this machine
+//! unless the user allowed it. Unsynced local work is never dropped: a revoked
 //! token stops syncing and keeps every edit; a revoked grant removes a document only when it holds
 //! no unsynced change.
 
