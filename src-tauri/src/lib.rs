@@ -564,6 +564,7 @@ async fn sign_in_from_env(app: &App) {
             relay_url,
             user,
             password,
+            allow_plain_http: false,
         };
         if let Err(e) = app.sign_in(request).await {
             eprintln!("onsite: automatic sign-in failed ({}): {e}", e.code());

@@ -40,6 +40,7 @@ fn technician(rt: &tokio::runtime::Runtime, dir: &Path, relay_url: &str) -> App 
         relay_url: relay_url.to_owned(),
         user: "tech.a".to_owned(),
         password: PASSWORD.to_owned(),
+        allow_plain_http: false,
     }))
     .expect("tech.a signs in");
     app

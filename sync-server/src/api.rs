@@ -293,7 +293,10 @@ async fn sign_in(
     body: Body,
 ) -> Result<axum::Json<SignInResponse>, ApiError> {
     let req: SignInRequest = read_json(SIGN_IN_BODY_BYTES, &headers, body).await?;
-    let from = peer.map(|Extension(ConnectInfo(a))| a.ip());
+    // Behind a trusted proxy the client is who the proxy says (`X-Forwarded-For`), else the peer.
+    let from = peer.map(|Extension(ConnectInfo(a))| {
+        crate::forwarded::client_address(a.ip(), &headers, &st.config.trusted_proxies)
+    });
     let turn = password_check_turn(&st).await?;
     let storage = st.storage.clone();
     let ttl = st.config.token_ttl_hours as i64 * 3_600_000;

@@ -2,6 +2,7 @@
 //! ([`Config::layered`]). The binary's argument parser reads the environment and the flags into
 //! one [`Overrides`] (a flag wins over its variable); the layering itself happens here.
 
+use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -36,6 +37,14 @@ pub struct Config {
     pub max_concurrent_requests: u32,
     /// A request (push streams excepted) that takes longer is answered `relay.timeout`, seconds.
     pub request_timeout_secs: u64,
+    /// The relay's TLS certificate chain, a PEM file (with `tls_key`; neither: plain HTTP).
+    /// Reloaded when it changes (`docs/deploy.md`).
+    pub tls_cert: Option<PathBuf>,
+    /// The private key of `tls_cert`, a PEM file.
+    pub tls_key: Option<PathBuf>,
+    /// Addresses of reverse proxies whose `X-Forwarded-For` names the client (sign-in
+    /// throttling); from any other peer the header is ignored.
+    pub trusted_proxies: Vec<IpAddr>,
     /// The outbox: webhook retries and the customer-message sender (TOML table `[outbox]`).
     pub outbox: OutboxSettings,
 }
@@ -112,6 +121,9 @@ impl Default for Config {
             sign_in_wait_secs: 10,
             max_concurrent_requests: 256,
             request_timeout_secs: 60,
+            tls_cert: None,
+            tls_key: None,
+            trusted_proxies: Vec::new(),
             outbox: OutboxSettings::default(),
         }
     }
@@ -131,6 +143,9 @@ pub struct Overrides {
     pub sign_in_wait_secs: Option<u64>,
     pub max_concurrent_requests: Option<u32>,
     pub request_timeout_secs: Option<u64>,
+    pub tls_cert: Option<PathBuf>,
+    pub tls_key: Option<PathBuf>,
+    pub trusted_proxies: Option<Vec<IpAddr>>,
 }
 
 /// A settings file that cannot be used.
@@ -179,6 +194,9 @@ impl Config {
             sign_in_wait_secs,
             max_concurrent_requests,
             request_timeout_secs,
+            tls_cert,
+            tls_key,
+            trusted_proxies,
         } = overrides;
         c.listen = listen.unwrap_or(c.listen);
         c.database = database.unwrap_or(c.database);
@@ -192,6 +210,9 @@ impl Config {
         c.sign_in_wait_secs = sign_in_wait_secs.unwrap_or(c.sign_in_wait_secs);
         c.max_concurrent_requests = max_concurrent_requests.unwrap_or(c.max_concurrent_requests);
         c.request_timeout_secs = request_timeout_secs.unwrap_or(c.request_timeout_secs);
+        c.tls_cert = tls_cert.or(c.tls_cert);
+        c.tls_key = tls_key.or(c.tls_key);
+        c.trusted_proxies = trusted_proxies.unwrap_or(c.trusted_proxies);
         Ok(c)
     }
 
@@ -202,6 +223,11 @@ impl Config {
             listen: "127.0.0.1:0".into(),
             ..Config::default()
         }
+    }
+
+    /// The TLS files: `None` for plain HTTP; an error when only one of the two is set.
+    pub fn tls_files(&self) -> Result<Option<crate::tls::TlsFiles>, crate::tls::TlsError> {
+        crate::tls::TlsFiles::from_settings(self.tls_cert.as_deref(), self.tls_key.as_deref())
     }
 
     pub fn limits(&self) -> onsite_sync::relay::Limits {
@@ -290,6 +316,9 @@ mod tests {
             sign_in_wait_secs: Some(6),
             max_concurrent_requests: Some(7),
             request_timeout_secs: Some(8),
+            tls_cert: Some("c.pem".into()),
+            tls_key: Some("k.pem".into()),
+            trusted_proxies: Some(vec!["10.0.0.2".parse().unwrap()]),
         };
         let c = Config::layered(None, o).unwrap();
         let want = Config {
@@ -304,6 +333,9 @@ mod tests {
             sign_in_wait_secs: 6,
             max_concurrent_requests: 7,
             request_timeout_secs: 8,
+            tls_cert: Some("c.pem".into()),
+            tls_key: Some("k.pem".into()),
+            trusted_proxies: vec!["10.0.0.2".parse().unwrap()],
             outbox: OutboxSettings::default(),
         };
         assert_eq!(c, want, "each override sets its own key and no other");
@@ -329,6 +361,31 @@ mod tests {
             c.outbox.policy().give_up_after_ms,
             24 * 3_600_000,
             "the policy gives up after a day"
+        );
+    }
+
+    #[test]
+    fn tls_files_and_trusted_proxies_come_from_the_file_and_go_together() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("relay.toml");
+        std::fs::write(
+            &p,
+            "tls_cert = \"/etc/onsite/cert.pem\"\ntls_key = \"/etc/onsite/key.pem\"\ntrusted_proxies = [\"10.0.0.2\", \"::1\"]\n",
+        )
+        .unwrap();
+        let c = Config::from_file(&p).unwrap();
+        let files = c.tls_files().unwrap().expect("both files set: TLS");
+        assert_eq!(files.cert, PathBuf::from("/etc/onsite/cert.pem"));
+        assert_eq!(c.trusted_proxies.len(), 2, "both proxies read");
+        assert!(
+            Config::default().tls_files().unwrap().is_none(),
+            "neither set: plain HTTP"
+        );
+        let half = Config { tls_key: None, ..c };
+        let e = half.tls_files().unwrap_err().to_string();
+        assert!(
+            e.contains("tls_cert") && e.contains("tls_key"),
+            "one without the other is refused and named: {e}"
         );
     }
 

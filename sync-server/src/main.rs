@@ -19,8 +19,9 @@ use onsite_wire::Role;
 #[command(name = "onsite-relay", version, about = "The Onsite relay server")]
 struct Cli {
     /// TOML settings file (keys: listen, database, token_ttl_hours, max_body_bytes,
-    /// max_doc_bytes, max_docs_per_response, log_format, …; table `[outbox]`: webhook retries and
-    /// the customer-message sender, see docs/webhooks.md).
+    /// max_doc_bytes, max_docs_per_response, log_format, tls_cert, tls_key, trusted_proxies, …;
+    /// table `[outbox]`: webhook retries and the customer-message sender, see docs/webhooks.md;
+    /// TLS and proxies: docs/deploy.md).
     #[arg(long, global = true, env = "ONSITE_RELAY_CONFIG")]
     config: Option<PathBuf>,
     /// SQLite database file.
@@ -88,6 +89,15 @@ struct ServeArgs {
     /// Time limit of a request (push streams excepted), seconds.
     #[arg(long, env = "ONSITE_RELAY_REQUEST_TIMEOUT_SECS")]
     request_timeout_secs: Option<u64>,
+    /// Serve HTTPS with this certificate chain (PEM); needs --tls-key. Reloaded when it changes.
+    #[arg(long, env = "ONSITE_RELAY_TLS_CERT")]
+    tls_cert: Option<PathBuf>,
+    /// The private key (PEM) of --tls-cert.
+    #[arg(long, env = "ONSITE_RELAY_TLS_KEY")]
+    tls_key: Option<PathBuf>,
+    /// Reverse proxies whose X-Forwarded-For names the client, comma-separated IPs.
+    #[arg(long, env = "ONSITE_RELAY_TRUSTED_PROXIES", value_delimiter = ',')]
+    trusted_proxies: Option<Vec<std::net::IpAddr>>,
 }
 
 #[derive(Subcommand)]
@@ -171,7 +181,7 @@ enum CertCommand {
     /// Print the signed link of a technician's certificate page (what the certificate QR encodes).
     Url {
         technician: String,
-        /// The relay's public base URL (default: `http://<listen>` from the settings).
+        /// The relay's public base URL (default: `http(s)://<listen>` from the settings).
         #[arg(long)]
         base: Option<String>,
     },
@@ -212,6 +222,9 @@ impl ServeArgs {
             sign_in_wait_secs: self.sign_in_wait_secs,
             max_concurrent_requests: self.max_concurrent_requests,
             request_timeout_secs: self.request_timeout_secs,
+            tls_cert: self.tls_cert,
+            tls_key: self.tls_key,
+            trusted_proxies: self.trusted_proxies,
         }
     }
 }
@@ -346,7 +359,12 @@ fn cert(s: &SqliteStorage, config: &Config, command: CertCommand) -> anyhow::Res
         CertCommand::Url { technician, base } => {
             let path = certificate::path_of(s, &technician, now_ms())?
                 .ok_or_else(|| anyhow!("no profile for technician '{technician}' on this relay"))?;
-            let base = base.unwrap_or_else(|| format!("http://{}", config.listen));
+            let scheme = if config.tls_cert.is_some() {
+                "https"
+            } else {
+                "http"
+            };
+            let base = base.unwrap_or_else(|| format!("{scheme}://{}", config.listen));
             println!("{}{path}", base.trim_end_matches('/'));
         }
     }

@@ -212,3 +212,76 @@ async fn a_refresh_exchanges_a_live_token_for_a_fresh_one_and_the_old_one_stops_
         .unwrap();
     assert_eq!(r.status(), StatusCode::OK, "the fresh token syncs");
 }
+
+/// Twenty-one wrong sign-ins (on as many unknown accounts) with `X-Forwarded-For: forwarded`
+/// lock the client address they are counted against.
+async fn guess_from(base: &str, forwarded: &str) {
+    let client = reqwest::Client::new();
+    for n in 0..=onsite_relay::throttle::ADDRESS.free_failures {
+        let r = client
+            .post(format!("{base}/api/v1/sign-in"))
+            .header("x-forwarded-for", forwarded)
+            .json(&attempt(&format!("nobody-{n}"), "guess"))
+            .send()
+            .await
+            .expect("the relay answers");
+        assert_eq!(r.status(), StatusCode::UNAUTHORIZED, "guess {n} is refused");
+    }
+}
+
+/// A right sign-in of tech.a with `X-Forwarded-For: forwarded`: its status.
+async fn sign_in_from(base: &str, forwarded: &str) -> StatusCode {
+    reqwest::Client::new()
+        .post(format!("{base}/api/v1/sign-in"))
+        .header("x-forwarded-for", forwarded)
+        .json(&attempt("tech.a", PASSWORD))
+        .send()
+        .await
+        .expect("the relay answers")
+        .status()
+}
+
+#[tokio::test]
+async fn x_forwarded_for_from_an_untrusted_peer_is_ignored() {
+    let dir = tempfile::tempdir().unwrap();
+    let relay = start_relay(dir.path()).await;
+    common::seed(&relay);
+    let base = relay.url();
+    guess_from(&base, "198.51.100.7").await;
+    assert_eq!(
+        sign_in_from(&base, "198.51.100.8").await,
+        StatusCode::TOO_MANY_REQUESTS,
+        "the peer (127.0.0.1) is locked whatever address it claims to forward for"
+    );
+    relay.stop().await;
+}
+
+#[tokio::test]
+async fn x_forwarded_for_from_a_trusted_proxy_names_the_throttled_client() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = Config {
+        trusted_proxies: vec!["127.0.0.1".parse().unwrap()],
+        ..Config::for_database(dir.path().join("relay.sqlite3"))
+    };
+    let relay = start_relay_with(config).await;
+    common::seed(&relay);
+    let base = relay.url();
+    // The client wrote an address of its own on the left; the proxy appended the real one.
+    guess_from(&base, "203.0.113.1, 198.51.100.7").await;
+    assert_eq!(
+        sign_in_from(&base, "198.51.100.7").await,
+        StatusCode::TOO_MANY_REQUESTS,
+        "the guessing client's address is locked"
+    );
+    assert_eq!(
+        sign_in_from(&base, "203.0.113.1").await,
+        StatusCode::OK,
+        "the address it wrote itself was not counted"
+    );
+    assert_eq!(
+        sign_in_from(&base, "198.51.100.8").await,
+        StatusCode::OK,
+        "another client behind the same proxy signs in"
+    );
+    relay.stop().await;
+}

@@ -8,7 +8,7 @@ pub mod relay_process;
 
 use std::sync::{Arc, Mutex};
 
-use onsite_client::{Session, SharedStore, SyncReport};
+use onsite_client::{Session, SharedStore, SyncReport, Transport};
 use onsite_domain::{DocId, Millis};
 use onsite_store::Store;
 use onsite_testkit::PASSWORD;
@@ -26,13 +26,24 @@ pub struct Device {
 impl Device {
     /// A fresh device that signs in as `user` at `relay_url`.
     pub async fn sign_in(relay_url: &str, user: &str) -> Device {
+        Device::sign_in_with(relay_url, user, &Transport::default()).await
+    }
+
+    /// A fresh device with `transport` (e.g. trusting a centre's CA) that signs in as `user`.
+    pub async fn sign_in_with(relay_url: &str, user: &str, transport: &Transport) -> Device {
         let dir = tempfile::tempdir().expect("temp dir");
         let store = Store::open_in(dir.path()).expect("open device store");
         let store: SharedStore = Arc::new(Mutex::new(store));
-        let session =
-            onsite_client::sign_in(&store, relay_url, user, PASSWORD, &Default::default())
-                .await
-                .unwrap_or_else(|e| panic!("{user} signs in: {e}"));
+        let session = onsite_client::sign_in_with(
+            &store,
+            transport,
+            relay_url,
+            user,
+            PASSWORD,
+            &Default::default(),
+        )
+        .await
+        .unwrap_or_else(|e| panic!("{user} signs in: {e}"));
         Device {
             user: user.to_owned(),
             store,
@@ -66,7 +77,7 @@ impl Device {
 
     /// Sync with the relay (the session's URL) until quiescent.
     pub async fn sync(&self) -> Result<SyncReport, onsite_client::ClientError> {
-        let relay = onsite_client::Relay::new(&self.relay_url)?;
+        let relay = onsite_client::Relay::for_device(&self.store, &self.relay_url)?;
         let session = Session::load(&self.store)?.expect("signed in");
         onsite_client::sync_once(&self.store, &relay, &session, |_, _| {}).await
     }

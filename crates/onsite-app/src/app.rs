@@ -189,9 +189,20 @@ impl App {
         if url.is_empty() || req.user.trim().is_empty() || req.password.is_empty() {
             return Err(AppError::Empty("relay URL, user and password"));
         }
+        let transport = onsite_client::Transport {
+            allow_plain_http: req.allow_plain_http,
+            ..onsite_client::Transport::load(&self.store)?
+        };
         let clock = self.relay_clock.clone().unwrap_or_default();
-        let session =
-            onsite_client::sign_in(&self.store, &url, &req.user, &req.password, &clock).await?;
+        let session = onsite_client::sign_in_with(
+            &self.store,
+            &transport,
+            &url,
+            &req.user,
+            &req.password,
+            &clock,
+        )
+        .await?;
         clock.reload(&self.store);
         self.remember_relay(&session.relay_url)?;
         self.stop_sync();
@@ -205,6 +216,7 @@ impl App {
         Ok(onsite_client::Session::load(&self.store)?.map(|s| Session {
             technician_id: s.user_id,
             technician_name: s.display_name,
+            unencrypted: onsite_client::unencrypted(&s.relay_url),
             relay_url: s.relay_url,
             device_id,
             role: dispatch_read::role_view(s.role),
@@ -539,7 +551,7 @@ impl App {
             }
         };
         let session = onsite_client::Session::load(&self.store)?.ok_or(AppError::NotSignedIn)?;
-        let relay = onsite_client::Relay::new(&session.relay_url)?;
+        let relay = onsite_client::Relay::for_device(&self.store, &session.relay_url)?;
         onsite_client::fetch_attachment(&self.store, &relay, &session, &sha).await?;
         Ok(())
     }

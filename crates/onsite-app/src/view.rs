@@ -36,6 +36,9 @@ pub struct SignInRequest {
     pub relay_url: String,
     pub user: String,
     pub password: String,
+    /// The user allowed plain `http://` to a relay on another machine (unencrypted); kept on the
+    /// device once the sign-in succeeds.
+    pub allow_plain_http: bool,
 }
 
 /// Who is signed in on this device.
@@ -47,6 +50,9 @@ pub struct Session {
     pub device_id: String,
     /// console: technicians get the technician's app, dispatchers and admins the console.
     pub role: RoleView,
+    /// The relay is reached by plain `http://` over a network: passwords and data travel
+    /// unencrypted (the user allowed it at sign-in).
+    pub unencrypted: bool,
 }
 
 /// What the sign-in screen proposes.
@@ -56,6 +62,8 @@ pub struct SignInForm {
     pub relay_url: String,
     /// Where a zero-config relay on this machine listens.
     pub default_relay_url: String,
+    /// Whether plain `http://` to another machine is allowed on this device (the last choice).
+    pub allow_plain_http: bool,
 }
 
 /// Whether the device is in hand-over mode: only this order's hand-over is reachable until the

@@ -246,10 +246,15 @@ impl Script {
             relay_url: self.relay_url.clone(),
             user: self.user.to_owned(),
             password: password.to_owned(),
+            allow_plain_http: false,
         };
         let r = self.app.sign_in(request.clone()).await;
         // The UI's relay address is not part of the key (see mock-backend.ts).
-        let args = json!({ "request": { "user": request.user, "password": request.password } });
+        let args = json!({ "request": {
+            "user": request.user,
+            "password": request.password,
+            "allow_plain_http": request.allow_plain_http,
+        } });
         self.keep("sign_in", args, r)
     }
 
@@ -1003,6 +1008,7 @@ async fn faulty_part_taken_out(s: &mut Script) {
         relay_url: s.relay_url.clone(),
         user: "tech.a".to_owned(),
         password: PASSWORD.to_owned(),
+        allow_plain_http: false,
     };
     tech.sign_in(request).await.expect("tech.a signs in");
     wait_for("tech.a's orders", || {
@@ -1242,6 +1248,7 @@ async fn helper_device(dir: &Path, url: &str, user: &str, clock: &Arc<AtomicI64>
         relay_url: url.to_owned(),
         user: user.to_owned(),
         password: PASSWORD.to_owned(),
+        allow_plain_http: false,
     };
     app.sign_in(request).await.expect("helper signs in");
     wait_for("the helper's first sync", || {

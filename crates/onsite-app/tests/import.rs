@@ -36,6 +36,7 @@ async fn dispatcher(seeded: &Seeded) -> App {
         relay_url: seeded.url.clone(),
         user: "disp".to_owned(),
         password: PASSWORD.to_owned(),
+        allow_plain_http: false,
     })
     .await
     .expect("sign in");

@@ -31,6 +31,14 @@ pub enum ClientError {
     IncompatibleRelay(Vec<u32>),
     #[error("'{0}' is not a valid relay URL; use e.g. http://127.0.0.1:8080")]
     BadUrl(String),
+    /// Plain `http://` to a relay on another machine, not allowed on this device.
+    #[error(
+        "{0} is plain HTTP to another machine: passwords and data would cross the network unencrypted; use https://, or allow unencrypted connections explicitly"
+    )]
+    PlainHttp(String),
+    /// The extra trusted root certificates are not usable PEM certificates.
+    #[error("the trusted root certificates cannot be used ({0}); give PEM certificates")]
+    BadTrustedRoot(String),
     #[error("not signed in; sign in to sync (your work on this device is kept)")]
     NotSignedIn,
     #[error(transparent)]
@@ -48,6 +56,8 @@ impl ClientError {
             ClientError::BadResponse(_) => Code::SyncBadResponse,
             ClientError::IncompatibleRelay(_) => Code::SyncIncompatibleRelay,
             ClientError::BadUrl(_) => Code::SyncBadUrl,
+            ClientError::PlainHttp(_) => Code::SyncPlainHttp,
+            ClientError::BadTrustedRoot(_) => Code::SyncBadTrustedRoot,
             ClientError::NotSignedIn => Code::AuthNotSignedIn,
             ClientError::Store(e) => e.code(),
             ClientError::Sync(e) => e.code(),

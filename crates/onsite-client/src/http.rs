@@ -11,6 +11,7 @@ use onsite_wire::{
 use reqwest::StatusCode;
 
 use crate::ClientError;
+use crate::transport::Transport;
 
 /// Bytes moved by one exchange (request body as sent, response body as received).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
@@ -19,10 +20,14 @@ pub struct Traffic {
     pub down: u64,
 }
 
-/// A relay reached over HTTP.
+/// A relay reached over HTTP(S). Every request goes through a `Relay` built by
+/// [`Relay::with_transport`] (or [`Relay::for_device`]), which refuses plain `http://` to another
+/// machine unless the device allows it, so nothing is ever sent over such a URL.
 #[derive(Debug, Clone)]
 pub struct Relay {
     http: reqwest::Client,
+    /// The push stream's client: no overall time limit.
+    stream: reqwest::Client,
     base: String,
     /// How far the relay's clock was ahead of the device's at its latest answer
     /// (`crate::clock`).
@@ -35,21 +40,65 @@ pub struct Relay {
 const COMPRESS_OVER: usize = 1024;
 
 impl Relay {
-    /// A client for the relay at `base_url` (e.g. `http://127.0.0.1:8080`).
+    /// A client for the relay at `base_url` (e.g. `https://relay.example` or
+    /// `http://127.0.0.1:8080`) with the default transport: built-in roots, plain HTTP only to
+    /// this machine.
     pub fn new(base_url: &str) -> Result<Relay, ClientError> {
+        Relay::with_transport(base_url, &Transport::default())
+    }
+
+    /// A client for the relay at `base_url` with the transport settings stored on this device.
+    pub fn for_device(store: &crate::SharedStore, base_url: &str) -> Result<Relay, ClientError> {
+        Relay::with_transport(base_url, &Transport::load(store)?)
+    }
+
+    /// A client for the relay at `base_url` with `transport`'s rules and extra roots.
+    pub fn with_transport(base_url: &str, transport: &Transport) -> Result<Relay, ClientError> {
+        Relay::build(base_url, transport, None)
+    }
+
+    /// [`Relay::with_transport`], connecting to `addr` whatever the URL's host resolves to (a
+    /// relay known by a name the local resolver does not know; tests on 127.0.0.1).
+    pub fn resolving(
+        base_url: &str,
+        transport: &Transport,
+        addr: std::net::SocketAddr,
+    ) -> Result<Relay, ClientError> {
+        Relay::build(base_url, transport, Some(addr))
+    }
+
+    fn build(
+        base_url: &str,
+        transport: &Transport,
+        addr: Option<std::net::SocketAddr>,
+    ) -> Result<Relay, ClientError> {
         let base = base_url.trim().trim_end_matches('/').to_owned();
         let parsed = reqwest::Url::parse(&base).map_err(|_| ClientError::BadUrl(base.clone()))?;
         if !matches!(parsed.scheme(), "http" | "https") || parsed.host().is_none() {
             return Err(ClientError::BadUrl(base));
         }
-        let http = reqwest::Client::builder()
-            .connect_timeout(Duration::from_secs(5))
-            .timeout(Duration::from_secs(60))
-            .build()
-            .map_err(|e| ClientError::BadUrl(format!("{base}: {e}")))?;
+        transport.check(&parsed)?;
+        let roots = transport.roots()?;
+        let client = |timeout: Option<Duration>| {
+            let mut b = reqwest::Client::builder().connect_timeout(Duration::from_secs(5));
+            if let Some(t) = timeout {
+                b = b.timeout(t);
+            }
+            for root in &roots {
+                b = b.add_root_certificate(root.clone());
+            }
+            if let (Some(addr), Some(host)) = (addr, parsed.host_str()) {
+                b = b.resolve(host, addr);
+            }
+            b.build().map_err(|e| match roots.is_empty() {
+                true => ClientError::BadUrl(format!("{base}: {e}")),
+                false => ClientError::BadTrustedRoot(e.to_string()),
+            })
+        };
         Ok(Relay {
-            http,
-            base,
+            http: client(Some(Duration::from_secs(60)))?,
+            stream: client(None)?,
+            base: base.clone(),
             offset: Default::default(),
             clock: crate::RelayClock::default(),
         })
@@ -265,10 +314,8 @@ impl Relay {
         token: &str,
         mut on_event: impl FnMut(PushEvent),
     ) -> Result<(), ClientError> {
-        let resp = reqwest::Client::builder()
-            .connect_timeout(Duration::from_secs(5))
-            .build()
-            .map_err(|e| self.offline(e))?
+        let resp = self
+            .stream
             .get(self.url("/events"))
             .bearer_auth(token)
             .header(reqwest::header::ACCEPT, "text/event-stream")

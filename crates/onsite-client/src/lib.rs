@@ -3,7 +3,9 @@
 //! pushes that the feed moved, and with exponential backoff plus jitter while offline.
 //!
 //! The protocol logic is `onsite-sync`'s (sans-IO); this crate only moves its messages over HTTP
-//! and persists the results in the device store. Unsynced local work is never dropped: a revoked
+//! and persists the results in the device store. [`Transport`] says how the device may reach its
+//! relay: HTTPS (with extra trusted roots for a centre's own CA), plain HTTP only to this machine
+//! unless the user allowed it. Unsynced local work is never dropped: a revoked
 //! token stops syncing and keeps every edit; a revoked grant removes a document only when it holds
 //! no unsynced change.
 
@@ -13,13 +15,15 @@ mod http;
 mod session;
 mod sync;
 mod task;
+mod transport;
 
 pub use clock::{DEADBAND_MS, DeviceClock, RelayClock};
 pub use error::ClientError;
 pub use http::{Relay, Traffic};
-pub use session::{Session, SignedOut, sign_in, sign_out, sign_out_locally};
+pub use session::{Session, SignedOut, sign_in, sign_in_with, sign_out, sign_out_locally};
 pub use sync::{SyncReport, fetch_attachment, sync_once};
 pub use task::{SyncConfig, SyncHandle, SyncState, SyncStatus, spawn};
+pub use transport::{Transport, is_loopback, unencrypted};
 
 /// The device store shared by the app's commands and the sync task.
 pub type SharedStore = std::sync::Arc<std::sync::Mutex<onsite_store::Store>>;

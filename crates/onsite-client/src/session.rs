@@ -4,7 +4,7 @@
 use onsite_wire::{Code, Role, SignInRequest};
 use serde::{Deserialize, Serialize};
 
-use crate::{ClientError, Relay, SharedStore, lock};
+use crate::{ClientError, Relay, SharedStore, Transport, lock};
 
 const SESSION_KEY: &str = "client.session";
 
@@ -53,9 +53,9 @@ impl Session {
     }
 }
 
-/// Sign in at `relay_url` and keep the session on the device (and the relay's clock offset as
-/// measured against `clock`). Signing in as another user than the
-/// one whose work is on the device is allowed only when nothing is waiting to sync.
+/// Sign in at `relay_url` with the transport settings stored on this device and keep the session
+/// (and the relay's clock offset as measured against `clock`). Signing in as another user than
+/// the one whose work is on the device is allowed only when nothing is waiting to sync.
 pub async fn sign_in(
     store: &SharedStore,
     relay_url: &str,
@@ -63,7 +63,22 @@ pub async fn sign_in(
     password: &str,
     clock: &crate::RelayClock,
 ) -> Result<Session, ClientError> {
-    let relay = Relay::new(relay_url)?.with_clock(clock.clone());
+    let transport = Transport::load(store)?;
+    sign_in_with(store, &transport, relay_url, user_id, password, clock).await
+}
+
+/// [`sign_in`] with `transport` (e.g. the sign-in form's choice about plain HTTP), kept on the
+/// device with the session once the sign-in succeeded. Refused before anything is sent when
+/// `transport` does not allow `relay_url`.
+pub async fn sign_in_with(
+    store: &SharedStore,
+    transport: &Transport,
+    relay_url: &str,
+    user_id: &str,
+    password: &str,
+    clock: &crate::RelayClock,
+) -> Result<Session, ClientError> {
+    let relay = Relay::with_transport(relay_url, transport)?.with_clock(clock.clone());
     relay.capabilities().await?;
     let device_id = lock(store).device_id().to_owned();
     let resp = relay
@@ -97,6 +112,7 @@ pub async fn sign_in(
         order_prefix: Some(resp.order_prefix).filter(|p| !p.is_empty()),
         certificate_path: resp.certificate_path,
     };
+    transport.save(store)?;
     session.save(store)?;
     crate::clock::record(store, relay.observed_offset())?;
     Ok(session)
@@ -167,7 +183,10 @@ pub async fn sign_out(store: &SharedStore) -> Result<SignedOut, ClientError> {
     };
     let outcome = match &session.token {
         None => SignedOut::NoToken,
-        Some(token) => match Relay::new(&session.relay_url)?.sign_out(token).await {
+        Some(token) => match Relay::for_device(store, &session.relay_url)?
+            .sign_out(token)
+            .await
+        {
             Ok(()) => SignedOut::Revoked,
             // A refused token is already dead on the relay.
             Err(e) if e.needs_sign_in() => SignedOut::Revoked,

@@ -153,7 +153,8 @@ async fn run_sync(
             nudge.notified().await;
             continue;
         };
-        let relay = match Relay::new(&session.relay_url) {
+        // Built anew each round, so a transport setting changed meanwhile applies at once.
+        let relay = match Relay::for_device(&store, &session.relay_url) {
             Ok(r) => r.with_clock(config.clock.clone()),
             Err(e) => {
                 tx.send_modify(|s| s.last_error = Some((e.code(), e.to_string())));
@@ -259,7 +260,8 @@ async fn run_events(
         let session = Session::load(&store).ok().flatten();
         let (Some(session), Ok(relay)) = (
             session.clone().filter(|s| s.token.is_some()),
-            Relay::new(
+            Relay::for_device(
+                &store,
                 &session
                     .as_ref()
                     .map(|s| s.relay_url.clone())

@@ -226,6 +226,10 @@ codes! {
     SyncIncompatibleRelay = "sync.incompatible_relay",
     /// Not a valid relay URL.
     SyncBadUrl = "sync.bad_url",
+    /// Plain `http://` to a relay on another machine, not allowed on this device.
+    SyncPlainHttp = "sync.plain_http",
+    /// The extra trusted root certificates given to the device are not PEM certificates.
+    SyncBadTrustedRoot = "sync.bad_trusted_root",
     // --- authentication (client, relay)
     /// Not signed in on this device.
     AuthNotSignedIn = "auth.not_signed_in",

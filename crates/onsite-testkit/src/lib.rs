@@ -6,7 +6,8 @@
 //!   builder and the signed demo job built from [`onsite_domain::seed::job_edits`];
 //! - [`heavy`]: iteration counts of the fault tests and the `ONSITE_HEAVY=1` switch;
 //! - [`sim`]: devices and the relay logic over a simulated in-memory network with a fake clock;
-//! - [`relay`] (feature `relay`): a seeded relay on 127.0.0.1 whose `Drop` stops it.
+//! - [`relay`] (feature `relay`): a seeded relay on 127.0.0.1 whose `Drop` stops it;
+//! - [`tls`] (feature `tls`): a test's own CA and the relay certificates it signs.
 //!
 //! Golden-hash tests (`onsite-domain/tests/record_golden.rs`, `onsite-record/tests/common`) keep
 //! their own fixtures on purpose: a change here must never move a golden hash.
@@ -17,6 +18,8 @@ pub mod job;
 #[cfg(feature = "relay")]
 pub mod relay;
 pub mod sim;
+#[cfg(feature = "tls")]
+pub mod tls;
 
 pub use clock::{Clock, DAY, fixed_clock, ticking_clock};
 pub use job::Reference;

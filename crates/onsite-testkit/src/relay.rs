@@ -61,7 +61,11 @@ async fn bind(addr: SocketAddr) -> tokio::net::TcpListener {
 
 /// Poll `/healthz` (never a fixed sleep), failing after 10 s.
 pub async fn wait_healthy(url: &str) {
-    let client = reqwest::Client::new();
+    wait_healthy_with(&reqwest::Client::new(), url).await
+}
+
+/// [`wait_healthy`] through `client` (e.g. one that trusts a test's CA).
+pub async fn wait_healthy_with(client: &reqwest::Client, url: &str) {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
     loop {
         if let Ok(r) = client.get(format!("{url}/healthz")).send().await

@@ -26,6 +26,8 @@ export const ui = $state({
   sync: { online: false, pending_changes: 0, last_synced_ms: null, progress: null, last_error: null } as SyncStatus,
   error: null as { code: Code; missing: MissingView[]; field?: FieldRef | null } | null,
   technicianName: '',
+  /** The relay is reached by plain http:// over a network (Rust's `Session.unencrypted`). */
+  unencrypted: false,
   /** The order the device is handed over for (kept by Rust, also across restarts). */
   handover: null as string | null,
   /** A one-off note for the next screen (e.g. signed out while the relay was unreachable). */

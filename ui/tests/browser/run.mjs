@@ -555,6 +555,13 @@ const scenarios = {
     const { ctx, page, errors } = await open(size, 'whole-job');
     await page.locator(tid('signin-submit')).waitFor();
     await shot(page, size, '01-sign-in');
+    // Plain http:// to another machine is the user's explicit choice, shown with its warning.
+    expect((await page.locator(tid('signin-plain-http-warning')).count()) === 0, 'no warning while unencrypted connections are not allowed');
+    await page.check(tid('signin-allow-plain-http'));
+    await page.locator(tid('signin-plain-http-warning')).waitFor();
+    await shot(page, size, '01-sign-in-plain-http');
+    await page.uncheck(tid('signin-allow-plain-http'));
+    expect((await page.locator(tid('signin-plain-http-warning')).count()) === 0, 'the warning goes with the choice');
     await page.fill(tid('signin-user'), 'tech.a');
     await page.fill(tid('signin-password'), 'wrong');
     await page.click(tid('signin-submit'));

@@ -9,7 +9,8 @@ const LAST_RELAY_KEY: &str = "app.last_relay_url";
 
 impl App {
     /// What the sign-in screen proposes: the relay last signed in at on this device, or the
-    /// default relay ([`onsite_wire::DEFAULT_RELAY_URL`]) on a fresh device.
+    /// default relay ([`onsite_wire::DEFAULT_RELAY_URL`]) on a fresh device, and whether plain
+    /// HTTP to another machine is allowed here.
     pub fn sign_in_form(&self) -> Result<SignInForm, AppError> {
         let last = lock(&self.store)
             .kv_get(LAST_RELAY_KEY)?
@@ -18,6 +19,7 @@ impl App {
         Ok(SignInForm {
             relay_url: last.unwrap_or_else(|| onsite_wire::DEFAULT_RELAY_URL.to_owned()),
             default_relay_url: onsite_wire::DEFAULT_RELAY_URL.to_owned(),
+            allow_plain_http: onsite_client::Transport::load(&self.store)?.allow_plain_http,
         })
     }
 

@@ -50,6 +50,7 @@ pub async fn sign_in(app: &App, url: &str, user: &str) -> Session {
             relay_url: url.to_owned(),
             user: user.to_owned(),
             password: PASSWORD.to_owned(),
+            allow_plain_http: false,
         })
         .await
         .expect("sign in");

@@ -8,4 +8,9 @@ export type Session = { technician_id: string, technician_name: string, relay_ur
 /**
  * console: technicians get the technician's app, dispatchers and admins the console.
  */
-role: RoleView, };
+role: RoleView, 
+/**
+ * The relay is reached by plain `http://` over a network: passwords and data travel
+ * unencrypted (the user allowed it at sign-in).
+ */
+unencrypted: boolean, };

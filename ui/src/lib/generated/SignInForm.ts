@@ -11,4 +11,8 @@ relay_url: string,
 /**
  * Where a zero-config relay on this machine listens.
  */
-default_relay_url: string, };
+default_relay_url: string, 
+/**
+ * Whether plain `http://` to another machine is allowed on this device (the last choice).
+ */
+allow_plain_http: boolean, };

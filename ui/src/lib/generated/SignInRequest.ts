@@ -3,4 +3,9 @@
 /**
  * Arguments of `sign_in`.
  */
-export type SignInRequest = { relay_url: string, user: string, password: string, };
+export type SignInRequest = { relay_url: string, user: string, password: string, 
+/**
+ * The user allowed plain `http://` to a relay on another machine (unencrypted); kept on the
+ * device once the sign-in succeeds.
+ */
+allow_plain_http: boolean, };
