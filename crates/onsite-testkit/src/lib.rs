@@ -5,12 +5,15 @@
 //! - [`job`]: the demo reference documents, an [`EditContext`](onsite_domain::edit::EditContext)
 //!   builder and the signed demo job built from [`onsite_domain::seed::job_edits`];
 //! - [`sim`]: devices and the relay logic over a simulated in-memory network with a fake clock;
-//! - [`relay`] (feature `relay`): a seeded relay on 127.0.0.1 whose `Drop` stops it.
+//! - [`relay`] (feature `relay`): a seeded relay on 127.0.0.1 whose `Drop` stops it;
+//! - [`fuzz`] (feature `fuzz`): what each fuzz target does with its bytes, and its seed corpus.
 //!
 //! Golden-hash tests (`onsite-domain/tests/record_golden.rs`, `onsite-record/tests/common`) keep
 //! their own fixtures on purpose: a change here must never move a golden hash.
 
 pub mod clock;
+#[cfg(feature = "fuzz")]
+pub mod fuzz;
 pub mod job;
 #[cfg(feature = "relay")]
 pub mod relay;
