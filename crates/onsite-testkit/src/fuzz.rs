@@ -22,8 +22,11 @@ use crate::DAY;
 use crate::job::{Reference, signature_png, signed_job_edits};
 use crate::sim::{Network, SimDevice, order_id, technician_a};
 
+/// What a fuzz target does with its input: the codes of the refusals it met.
+pub type Target = fn(&[u8]) -> Vec<Code>;
+
 /// The fuzz targets by name (`tests/fuzz/fuzz_targets/<name>.rs`, `tests/fuzz/corpus/<name>/`).
-pub const TARGETS: [(&str, fn(&[u8]) -> Vec<Code>); 4] = [
+pub const TARGETS: [(&str, Target); 4] = [
     ("sync_request", sync_request),
     ("document", document),
     ("signature", signature),
