@@ -49,6 +49,15 @@ fn profiles() -> [TechnicianProfile; 3] {
     [technician_a(), technician_b(), technician_c()]
 }
 
+/// `seed` spread over all 64 bits (splitmix64), never 0 (xorshift's fixed point), so that
+/// nearby seeds start unrelated schedules.
+fn mix(seed: u64) -> u64 {
+    let mut z = seed.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    (z ^ (z >> 31)).max(1)
+}
+
 /// A device with its partition state and, for a technician, how far each visit's job went.
 struct Node {
     dev: SimDevice,
@@ -88,7 +97,7 @@ impl World {
             });
         }
         let mut w = World {
-            rng: Rng(seed | 1),
+            rng: Rng(mix(seed)),
             net: Network::in_memory(),
             nodes,
             next_order: FIRST_ORDERS,
