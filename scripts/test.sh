@@ -33,6 +33,7 @@ trap 'rc=$?; [ "$rc" -eq 0 ] || { echo "FAILED in step: ${STEP_NAME:-setup}"; su
 if [ "${ONSITE_HEAVY:-0}" != "0" ]; then
   export ONSITE_HEAVY=1
   export ONSITE_DURABILITY_ITERATIONS="${ONSITE_DURABILITY_ITERATIONS:-2000}"
+  export ONSITE_PARTITION_CASES="${ONSITE_PARTITION_CASES:-10000}"
   echo "heavy variant: ONSITE_HEAVY=1"
 fi
 
@@ -61,6 +62,11 @@ cargo clippy --all-targets -- -D warnings
 
 step "cargo test (core crates, relay, end-to-end)"
 cargo test
+
+if [ "${ONSITE_HEAVY:-0}" != "0" ]; then
+  step "fuzz every target for 240 s (heavy variant; nightly cargo-fuzz)"
+  bash scripts/fuzz.sh 240
+fi
 
 if [ -f ui/package.json ]; then
   step "ui: typecheck, lint, unit tests, build, browser tests"

@@ -7,7 +7,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use onsite_domain::MAX_ATTACHMENT_BYTES;
 use onsite_sync::access::may_read_attachment;
-use onsite_wire::{ATTACHMENT_TYPES, Code, sniff_image};
+use onsite_wire::{ATTACHMENT_TYPES, Code, check_upload};
 use sha2::{Digest, Sha256};
 
 use crate::api::{ApiError, AppState, authenticated, blocking, now_ms};
@@ -65,13 +65,13 @@ pub async fn put(
             format!("attachments are limited to {MAX_ATTACHMENT_BYTES} bytes; take the photo at a lower resolution"),
         )
     })?;
-    if sniff_image(&bytes) != Some(mime.as_str()) {
-        return Err(ApiError::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            Code::AttachmentUnsupportedType,
-            format!("the bytes are not a {mime} image; nothing was stored"),
-        ));
-    }
+    check_upload(&mime, &bytes).map_err(|refusal| {
+        let status = match refusal.code {
+            Code::RequestTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            _ => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        };
+        ApiError::new(status, refusal.code, refusal.message)
+    })?;
     if hex::encode(Sha256::digest(&bytes)) != sha256 {
         return Err(ApiError::new(
             StatusCode::BAD_REQUEST,

@@ -252,6 +252,33 @@ pub fn sniff_image(bytes: &[u8]) -> Option<&'static str> {
     }
 }
 
+/// The relay's check of an attachment upload's declared type and bytes before it stores them:
+/// one of [`ATTACHMENT_TYPES`], at most [`onsite_domain::MAX_ATTACHMENT_BYTES`], and bytes that
+/// [`sniff_image`] finds to be that type. The refusal carries its code
+/// ([`Code::AttachmentUnsupportedType`] or [`Code::RequestTooLarge`]).
+pub fn check_upload(mime: &str, bytes: &[u8]) -> Result<(), ErrorBody> {
+    if !ATTACHMENT_TYPES.contains(&mime) {
+        return Err(ErrorBody::new(
+            Code::AttachmentUnsupportedType,
+            format!("attachments must be one of {ATTACHMENT_TYPES:?}, not '{mime}'"),
+        ));
+    }
+    let max = onsite_domain::MAX_ATTACHMENT_BYTES;
+    if bytes.len() > max {
+        return Err(ErrorBody::new(
+            Code::RequestTooLarge,
+            format!("attachments are limited to {max} bytes; take the photo at a lower resolution"),
+        ));
+    }
+    if sniff_image(bytes) != Some(mime) {
+        return Err(ErrorBody::new(
+            Code::AttachmentUnsupportedType,
+            format!("the bytes are not a {mime} image; nothing was stored"),
+        ));
+    }
+    Ok(())
+}
+
 /// Serde helper: bytes as standard base64 text.
 pub mod b64 {
     use base64::Engine;
