@@ -99,7 +99,7 @@ fn sign_in_today_and_an_edit_through_the_ipc() {
     let bad = invoke::<Session>(
         &w,
         "sign_in",
-        json!({ "request": { "relay_url": url, "user": "tech.a", "password": "nope" } }),
+        json!({ "request": { "relay_url": url, "user": "tech.a", "password": "nope", "allow_plain_http": false } }),
     )
     .unwrap_err();
     assert!(
@@ -110,7 +110,7 @@ fn sign_in_today_and_an_edit_through_the_ipc() {
     let s: Session = invoke(
         &w,
         "sign_in",
-        json!({ "request": { "relay_url": url, "user": "tech.a", "password": PASSWORD } }),
+        json!({ "request": { "relay_url": url, "user": "tech.a", "password": PASSWORD, "allow_plain_http": false } }),
     )
     .expect("sign in");
     assert_eq!(s.technician_id, "tech.a");
