@@ -30,6 +30,8 @@ const DEVICE_EXE: &str = env!("CARGO_BIN_EXE_onsite-fault-device");
 const TECHS: [&str; 2] = ["tech.a", "tech.b"];
 /// Device time of the edits.
 const NOW: i64 = DAY + 9 * HOUR;
+/// Home checks a visit keeps before the oldest is removed for a new one.
+const KEEP_CHECKS: usize = 400;
 
 /// Today's orders of `tech` in the seeded demo (even numbers are `tech.a`'s, odd `tech.b`'s).
 fn todays(tech: &str) -> Vec<String> {
@@ -83,14 +85,27 @@ struct Ledger {
     made: BTreeMap<String, DocId>,
     /// Home checks in a document the device no longer had pending after a sync.
     acked: BTreeSet<String>,
+    /// Home checks removed again (long runs keep each visit's list within its limit).
+    removed: BTreeSet<String>,
     /// Every note the dispatcher wrote per order, in order, and how many were acknowledged.
     notes: BTreeMap<String, (Vec<String>, usize)>,
 }
 
 impl Ledger {
     fn check(&mut self, d: &Device, order: &str, id: String) {
+        let vid = DocId::visit(order, &d.user);
+        let v: Visit = d.with_store(|s| s.read(&vid)).expect("the visit");
+        if v.home_checks.len() >= KEEP_CHECKS {
+            // A visit's lists hold at most `admit::ENTRIES`: long runs remove the oldest check,
+            // which then must not come back.
+            let oldest = v.home_checks[0].id.clone();
+            let edit = VisitEdit::RemoveHomeCheck { id: oldest.clone() };
+            d.with_store(|s| s.apply_visit_edit(order, &d.user, edit, NOW))
+                .unwrap_or_else(|e| panic!("{}: remove home check {oldest}: {e}", d.user));
+            self.removed.insert(oldest);
+        }
         add_check(d, order, &id);
-        self.made.insert(id, DocId::visit(order, &d.user));
+        self.made.insert(id, vid);
     }
 
     fn note(&mut self, d: &Device, order: &str, note: String) {
@@ -138,6 +153,21 @@ impl Ledger {
             true => self.made.keys().collect(),
             false => self.acked.iter().collect(),
         };
+        let must: Vec<&String> = must
+            .into_iter()
+            .filter(|id| !self.removed.contains(*id))
+            .collect();
+        if all {
+            let back: Vec<_> = self
+                .removed
+                .iter()
+                .filter(|id| held.contains_key(*id))
+                .collect();
+            assert!(
+                back.is_empty(),
+                "{context}: removed entries came back: {back:?}"
+            );
+        }
         let lost: Vec<_> = must
             .into_iter()
             .filter(|id| !held.contains_key(*id))
