@@ -63,16 +63,7 @@ async fn until(what: &str, mut done: impl AsyncFnMut() -> bool) {
 }
 
 async fn start(dir: &Path, f: &Files, ca: &TestCa) -> RunningRelay {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let relay = onsite_relay::start(config(dir, f), listener)
-        .await
-        .expect("the relay starts with its certificate");
-    let client = reqwest::Client::builder()
-        .add_root_certificate(reqwest::Certificate::from_pem(ca.cert_pem.as_bytes()).unwrap())
-        .build()
-        .unwrap();
-    onsite_testkit::relay::wait_healthy_with(&client, &relay.url()).await;
-    relay
+    onsite_testkit::relay::start_https(config(dir, f), &ca.cert_pem).await
 }
 
 #[tokio::test]

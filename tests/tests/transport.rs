@@ -11,12 +11,12 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use onsite_client::{ClientError, Relay, Transport};
 use onsite_domain::Code;
 use onsite_relay::{Config, RunningRelay};
-use onsite_testkit::relay::{Seeded, seeded_database, wait_healthy_with};
+use onsite_testkit::relay::{Seeded, seeded_database, start_https};
 use onsite_testkit::tls::TestCa;
 use onsite_testkit::{DAY, PASSWORD};
 use onsite_tests::Device;
 
-/// A seeded relay in `dir` serving TLS with a certificate of `ca`, and a client that trusts `ca`.
+/// A seeded relay in `dir` serving TLS with a certificate of `ca`.
 async fn tls_relay(dir: &std::path::Path, ca: &TestCa) -> RunningRelay {
     let (cert, key) = (dir.join("relay.crt"), dir.join("relay.key"));
     ca.leaf().write(&cert, &key);
@@ -25,16 +25,7 @@ async fn tls_relay(dir: &std::path::Path, ca: &TestCa) -> RunningRelay {
         tls_key: Some(key),
         ..Config::for_database(seeded_database(dir, DAY))
     };
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let relay = onsite_relay::start(config, listener)
-        .await
-        .expect("the relay starts with its certificate");
-    let client = reqwest::Client::builder()
-        .add_root_certificate(reqwest::Certificate::from_pem(ca.cert_pem.as_bytes()).unwrap())
-        .build()
-        .unwrap();
-    wait_healthy_with(&client, &relay.url()).await;
-    relay
+    start_https(config, &ca.cert_pem).await
 }
 
 #[tokio::test]

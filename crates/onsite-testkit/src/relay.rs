@@ -64,6 +64,22 @@ pub async fn wait_healthy(url: &str) {
     wait_healthy_with(&reqwest::Client::new(), url).await
 }
 
+/// Start the relay with `config` (its TLS files set) on a fresh 127.0.0.1 port and wait until
+/// `/healthz` answers over HTTPS to a client that trusts `ca_pem`, the test's own CA.
+pub async fn start_https(config: Config, ca_pem: &str) -> RunningRelay {
+    let listener = bind("127.0.0.1:0".parse().expect("address")).await;
+    let relay = onsite_relay::start(config, listener)
+        .await
+        .expect("the relay starts with its certificate");
+    let ca = reqwest::Certificate::from_pem(ca_pem.as_bytes()).expect("the test CA's PEM");
+    let client = reqwest::Client::builder()
+        .add_root_certificate(ca)
+        .build()
+        .expect("a client trusting the test CA");
+    wait_healthy_with(&client, &relay.url()).await;
+    relay
+}
+
 /// [`wait_healthy`] through `client` (e.g. one that trusts a test's CA).
 pub async fn wait_healthy_with(client: &reqwest::Client, url: &str) {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
