@@ -555,3 +555,61 @@ async fn the_background_task_syncs_by_itself_when_connectivity_returns() {
     })
     .await;
 }
+
+/// A fresh technician's first sync of a few hundred orders, 25 documents an answer: every round
+/// reports "n of N" with the same N, n going up, the last at N — the documents the device holds.
+#[tokio::test]
+async fn a_long_first_sync_reports_n_of_n_documents() {
+    bounded(async {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let db = dir.path().join("relay.sqlite3");
+        let storage = onsite_relay::SqliteStorage::open(&db).expect("open relay database");
+        let mut config = onsite_relay::Config::for_database(&db);
+        config.max_docs_per_response = 25;
+        onsite_relay::seed::seed_demo(&storage, &config, onsite_testkit::PASSWORD, 400, DAY, DAY)
+            .expect("seed 400 orders, half of them for tech.a");
+        drop(storage);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let relay = onsite_relay::start(config, listener)
+            .await
+            .expect("relay starts");
+        onsite_testkit::relay::wait_healthy(&relay.url()).await;
+
+        let a = Device::sign_in(&relay.url(), "tech.a").await;
+        let relay_client = onsite_client::Relay::for_device(&a.store, &relay.url()).unwrap();
+        let mut seen = Vec::new();
+        let report = onsite_client::sync_once(&a.store, &relay_client, &a.session, |r, _| {
+            seen.push(r.progress().expect("the feed brought documents"));
+        })
+        .await
+        .expect("first sync");
+        let held = a.with_store(|s| s.list_doc_ids().unwrap().len()) as u64;
+        assert!(
+            seen.len() >= 8,
+            "200 orders at 25 an answer take several rounds: {seen:?}"
+        );
+        let (_, total) = seen[0];
+        assert!(
+            seen.iter().all(|&(_, t)| t == total),
+            "N stays the same through the sync: {seen:?}"
+        );
+        assert!(
+            seen.windows(2).all(|w| w[0].0 < w[1].0),
+            "n goes up every round: {seen:?}"
+        );
+        assert_eq!(
+            seen.last().copied(),
+            Some((total, total)),
+            "the sync ends at n == N: {seen:?}"
+        );
+        assert_eq!(
+            total, held,
+            "N counts every document the device ends up holding"
+        );
+        assert_eq!(report.feed_received, held, "{report:?}");
+        relay.stop().await;
+    })
+    .await;
+}

@@ -866,7 +866,10 @@ fn sync_view(s: &onsite_client::SyncStatus) -> SyncStatus {
         progress: s
             .progress
             .filter(|(_, total)| *total > 0)
-            .map(|(done, total)| (done as f64 / total as f64).clamp(0.0, 1.0)),
+            .map(|(done, total)| SyncProgress {
+                done: done.min(total),
+                total,
+            }),
         last_error: match s.state {
             SyncState::NeedsSignIn => Some(Code::AuthNotSignedIn),
             _ => s.last_error.as_ref().map(|(code, _)| *code),

@@ -622,10 +622,19 @@ pub struct SyncStatus {
     pub pending_changes: u64,
     #[ts(type = "number | null")]
     pub last_synced_ms: Option<i64>,
-    /// 0–1 while a long catch-up runs, `null` otherwise.
-    pub progress: Option<f64>,
+    /// "n of N" while a sync that takes more than one answer runs, `null` otherwise.
+    pub progress: Option<SyncProgress>,
     /// Stable code of the last sync error, if the last attempt failed.
     pub last_error: Option<Code>,
+}
+
+/// Documents received so far in a long sync (`done`) of the `total` the relay counted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct SyncProgress {
+    #[ts(type = "number")]
+    pub done: u64,
+    #[ts(type = "number")]
+    pub total: u64,
 }
 
 /// UI settings kept on the device.

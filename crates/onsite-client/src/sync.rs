@@ -30,6 +30,20 @@ pub struct SyncReport {
     /// Documents the relay refused, with its code.
     pub rejected: Vec<(DocId, onsite_domain::Code)>,
     pub cursor: u64,
+    /// Documents of the relay's feed applied so far in this sync (answers to the device's own
+    /// messages not counted).
+    pub feed_received: u64,
+    /// What the relay's last answer said is still waiting in the feed beyond it.
+    pub feed_remaining: u64,
+}
+
+impl SyncReport {
+    /// "n of N" of this sync's feed: documents received so far and that plus what the relay
+    /// says is still waiting. `None` while the feed brought nothing.
+    pub fn progress(&self) -> Option<(u64, u64)> {
+        let total = self.feed_received + self.feed_remaining;
+        (total > 0).then_some((self.feed_received, total))
+    }
 }
 
 fn stored_cursor(store: &SharedStore) -> Result<u64, ClientError> {
@@ -144,6 +158,9 @@ fn apply_response(
         }
         s.mark_synced(&m.doc, state.shared_heads())?;
         report.docs_received += 1;
+        if !sent.contains(&m.doc) {
+            report.feed_received += 1;
+        }
     }
     let answered: BTreeSet<&DocId> = resp.docs.iter().map(|m| &m.doc).collect();
     // Sent but not mentioned this round: do not spin on it.
@@ -166,6 +183,7 @@ fn apply_response(
     }
     s.kv_set(CURSOR_KEY, &resp.cursor.to_be_bytes())?;
     report.cursor = resp.cursor;
+    report.feed_remaining = if resp.more { resp.remaining } else { 0 };
     Ok(())
 }
 

@@ -61,7 +61,8 @@ pub struct SyncStatus {
     pub last_synced_ms: Option<i64>,
     /// Code and message of the last failure; `None` after a successful sync.
     pub last_error: Option<(onsite_domain::Code, String)>,
-    /// Feed entries applied and known to exist during a long catch-up (`done`, `total`).
+    /// Documents of the feed received so far in a sync that takes more than one answer, and
+    /// their total as the relay counts it (`n`, `N`); `None` otherwise.
     pub progress: Option<(u64, u64)>,
     pub round_trips: u64,
 }
@@ -114,15 +115,13 @@ pub fn spawn(store: SharedStore, config: SyncConfig) -> SyncHandle {
     });
     let tx = Arc::new(tx);
     let nudge = Arc::new(Notify::new());
-    let feed_head = Arc::new(std::sync::atomic::AtomicU64::new(0));
     let sync_task = tokio::spawn(run_sync(
         store.clone(),
         config.clone(),
         tx.clone(),
         nudge.clone(),
-        feed_head.clone(),
     ));
-    let events_task = tokio::spawn(run_events(store, config, tx, nudge.clone(), feed_head));
+    let events_task = tokio::spawn(run_events(store, config, tx, nudge.clone()));
     SyncHandle {
         nudge,
         status: rx,
@@ -135,7 +134,6 @@ async fn run_sync(
     config: SyncConfig,
     tx: Arc<watch::Sender<SyncStatus>>,
     nudge: Arc<Notify>,
-    feed_head: Arc<std::sync::atomic::AtomicU64>,
 ) {
     let mut backoff = config.backoff_min;
     loop {
@@ -170,12 +168,12 @@ async fn run_sync(
                 Ok(s) => s,
                 Err(_) => session,
             };
-        let start = cursor(&store);
         let result = sync_once(&store, &relay, &session, |report, more| {
-            let head = feed_head.load(std::sync::atomic::Ordering::Relaxed);
+            // Shown once the feed takes more than one answer, up to its last one (n == N).
             tx.send_modify(|s| {
-                s.progress = (more && head > start)
-                    .then(|| (report.cursor.saturating_sub(start), head - start));
+                if more || s.progress.is_some() {
+                    s.progress = report.progress();
+                }
             });
         })
         .await;
@@ -253,7 +251,6 @@ async fn run_events(
     config: SyncConfig,
     tx: Arc<watch::Sender<SyncStatus>>,
     nudge: Arc<Notify>,
-    feed_head: Arc<std::sync::atomic::AtomicU64>,
 ) {
     let mut backoff = config.backoff_min;
     loop {
@@ -275,7 +272,6 @@ async fn run_events(
         let result = relay
             .events(&token, |event| match event {
                 PushEvent::FeedAdvanced { cursor: head } => {
-                    feed_head.store(head, std::sync::atomic::Ordering::Relaxed);
                     if head > cursor(&store) {
                         nudge.notify_one();
                     }

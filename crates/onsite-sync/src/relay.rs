@@ -398,6 +398,7 @@ pub fn finish<S: DocStore>(
         response: SyncResponse {
             cursor: plan.cursor,
             more: plan.more,
+            remaining: plan.remaining,
             docs,
             grants: plan.grants,
             revocations: plan.revocations,
@@ -739,6 +740,8 @@ fn commit<S: DocStore>(
 }
 
 /// Step 4, the feed: what changed for the user in `(cursor, head]`, by current read access.
+/// Read access is looked up (one `meta` per governing order) only for the documents the plan
+/// asks about, each once.
 fn plan<S: DocStore>(
     store: &mut S,
     facts_cache: &mut BTreeMap<String, Option<OrderFacts>>,
@@ -754,27 +757,36 @@ fn plan<S: DocStore>(
     let events = store
         .access_events(&who.user_id, cursor, head)
         .map_err(HandleError::Storage)?;
-    let mut readable = BTreeMap::new();
-    for d in changed
-        .iter()
-        .map(|e| &e.doc)
-        .chain(events.iter().map(|e| &e.doc))
-    {
-        if readable.contains_key(d) {
-            continue;
-        }
-        let f = facts_for(store, facts_cache, d).map_err(HandleError::Storage)?;
-        readable.insert(d.clone(), access(who, d, f.as_ref()).can_read());
-    }
-    Ok(plan_feed(
+    let mut readable: BTreeMap<DocId, bool> = BTreeMap::new();
+    let mut failed = None;
+    let plan = plan_feed(
         cursor,
         head,
         &changed,
         &events,
         mentioned,
-        |d| readable.get(d).copied().unwrap_or(false),
+        |d| {
+            if let Some(r) = readable.get(d) {
+                return *r;
+            }
+            match facts_for(store, facts_cache, d) {
+                Ok(f) => {
+                    let r = access(who, d, f.as_ref()).can_read();
+                    readable.insert(d.clone(), r);
+                    r
+                }
+                Err(e) => {
+                    failed.get_or_insert(e);
+                    false
+                }
+            }
+        },
         limits.max_docs_per_response,
-    ))
+    );
+    match failed {
+        Some(e) => Err(HandleError::Storage(e)),
+        None => Ok(plan),
+    }
 }
 
 /// The feed's documents as sync messages: whole documents or their changes since a sequence.
@@ -828,27 +840,33 @@ pub struct FeedPlan {
     pub revocations: Vec<DocId>,
     pub cursor: u64,
     pub more: bool,
+    /// Documents left for later pages (0 when `more` is false): readable, not answered by the
+    /// request's own messages, each counted once.
+    pub remaining: u64,
 }
 
 /// Decide what the feed sends for `cursor` when the relay is at `head`.
 ///
 /// `changed` lists documents with changes in `(cursor, head]` by first change; `events` the user's
 /// access events in the same range; `mentioned` the documents the request itself covered (their
-/// Automerge reply already carries everything); `can_read` the user's current read access. At most
-/// `max_docs` documents are sent; then `more` is set and the cursor stops before the first
-/// document left out, so the next request picks up there.
+/// Automerge reply already carries everything); `can_read` the user's current read access (asked
+/// at most once per document it needs). At most `max_docs` documents are sent; then `more` is set,
+/// the cursor stops before the first document left out, so the next request picks up there, and
+/// the documents left are counted in `remaining`.
 pub fn plan_feed(
     cursor: u64,
     head: u64,
     changed: &[FeedEntry],
     events: &[AccessEvent],
     mentioned: &BTreeSet<DocId>,
-    can_read: impl Fn(&DocId) -> bool,
+    mut can_read: impl FnMut(&DocId) -> bool,
     max_docs: usize,
 ) -> FeedPlan {
+    // Documents with a grant in range; only those still readable are sent whole (checked below,
+    // where every sent document's access is checked anyway).
     let granted: BTreeSet<&DocId> = events
         .iter()
-        .filter(|e| e.granted && can_read(&e.doc))
+        .filter(|e| e.granted)
         .map(|e| &e.doc)
         .collect();
     // Items in sequence order: (seq, doc, Some(granted) for access events).
@@ -864,29 +882,33 @@ pub fn plan_feed(
         ..FeedPlan::default()
     };
     let mut sent: BTreeSet<&DocId> = BTreeSet::new();
+    let mut left: BTreeSet<&DocId> = BTreeSet::new();
     let mut listed_grant: BTreeSet<&DocId> = BTreeSet::new();
     let mut listed_revoke: BTreeSet<&DocId> = BTreeSet::new();
     for (seq, doc, event) in items {
         if event == Some(false) {
-            if !can_read(doc) && listed_revoke.insert(doc) {
+            if !plan.more && !can_read(doc) && listed_revoke.insert(doc) {
                 plan.revocations.push(doc.clone());
             }
             continue;
         }
-        if !can_read(doc) || sent.contains(doc) {
+        if sent.contains(doc) || left.contains(doc) || !can_read(doc) {
             continue;
         }
         let is_grant = granted.contains(doc);
         if mentioned.contains(doc) {
-            if is_grant && listed_grant.insert(doc) {
+            if !plan.more && is_grant && listed_grant.insert(doc) {
                 plan.grants.push(doc.clone());
             }
             continue;
         }
-        if sent.len() >= max_docs {
-            plan.cursor = seq - 1;
-            plan.more = true;
-            break;
+        if plan.more || sent.len() >= max_docs {
+            if !plan.more {
+                plan.cursor = seq - 1;
+                plan.more = true;
+            }
+            left.insert(doc);
+            continue;
         }
         sent.insert(doc);
         let since = if is_grant || cursor == 0 {
@@ -902,6 +924,7 @@ pub fn plan_feed(
             since,
         });
     }
+    plan.remaining = left.len() as u64;
     plan
 }
 
@@ -982,6 +1005,73 @@ mod tests {
         assert_eq!(
             plan.cursor, 105,
             "o-3's first change is 106; the cursor stays before it"
+        );
+    }
+
+    #[test]
+    fn a_full_page_counts_the_readable_documents_left_once_each() {
+        let changed: Vec<FeedEntry> = (1..=6)
+            .map(|n| FeedEntry {
+                doc: o(n),
+                first_seq: u64::from(n),
+            })
+            .collect();
+        // o-5 was granted later too (an access event after its change), o-4 is unreadable,
+        // o-6 was answered by the request's own message.
+        let events = vec![AccessEvent {
+            seq: 7,
+            doc: o(5),
+            granted: true,
+        }];
+        let mentioned = BTreeSet::from([o(6)]);
+        let plan = plan_feed(0, 7, &changed, &events, &mentioned, |d| *d != o(4), 2);
+        assert_eq!(plan.sends.len(), 2, "o-1 and o-2 fill the page");
+        assert!(plan.more);
+        assert_eq!(
+            plan.remaining, 2,
+            "o-3 and o-5 wait; o-4 is unreadable, o-6 answered, o-5's grant is the same document"
+        );
+        let last = plan_feed(2, 7, &changed[2..], &events, &mentioned, |d| *d != o(4), 2);
+        assert_eq!(
+            (last.sends.len(), last.more, last.remaining),
+            (2, false, 0),
+            "the last page sends what the first one counted and leaves nothing"
+        );
+    }
+
+    #[test]
+    fn read_access_is_asked_once_per_document() {
+        let changed: Vec<FeedEntry> = (1..=50)
+            .map(|n| FeedEntry {
+                doc: o(n),
+                first_seq: u64::from(n),
+            })
+            .collect();
+        let events: Vec<AccessEvent> = (1..=50)
+            .map(|n| AccessEvent {
+                seq: 50 + u64::from(n),
+                doc: o(n),
+                granted: true,
+            })
+            .collect();
+        let mut asked = Vec::new();
+        let plan = plan_feed(
+            0,
+            100,
+            &changed,
+            &events,
+            &BTreeSet::new(),
+            |d| {
+                asked.push(d.clone());
+                true
+            },
+            10,
+        );
+        assert_eq!(plan.remaining, 40, "50 readable documents, 10 on this page");
+        assert_eq!(
+            asked.len(),
+            50,
+            "each document's access is looked up once, its grant event asks nothing more"
         );
     }
 }

@@ -194,6 +194,11 @@ pub struct SyncResponse {
     pub rejected: Vec<DocRejection>,
     /// How many new changes of this request the relay stored (0 for a replay).
     pub stored_changes: u64,
+    /// Documents the feed still holds for this device beyond this answer (0 when `more` is
+    /// false): with the documents received so far, the "n of N" of a long first sync. Absent
+    /// (0) from relays older than this field.
+    #[serde(default)]
+    pub remaining: u64,
 }
 
 /// One server-sent event on `/api/v1/events` (`event:` is [`PushEvent::name`], `data:` the JSON).
