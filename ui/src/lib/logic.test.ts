@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { en, zhCN } from './messages';
 import { detectLang, errorText, translate, normaliseLang, pick } from './i18n';
-import { bytesToBase64, dataUrlPayload, formatDate, formatMoney, missingText, parseReading, windowText, yuan } from './logic';
+import { bytesToBase64, dataUrlPayload, formatCount, formatDate, formatMoney, missingText, parseReading, syncProgressText, windowText, yuan } from './logic';
 import { toBackendError, BackendError } from './backend';
 import type { MissingView } from './generated/MissingView';
 
@@ -33,6 +33,12 @@ describe('i18n', () => {
   it('fills placeholders', () => {
     expect(translate('en', 'sync.pending', { n: 3 })).toBe('3 pending');
     expect(translate('zh-CN', 'sync.pending', { n: 3 })).toBe('3 条待同步');
+  });
+  it('shows a long sync as n of N with thousands separators', () => {
+    const p = { done: 1200, total: 10000 };
+    expect(syncProgressText('en', p)).toBe('Syncing 1,200 of 10,000');
+    expect(syncProgressText('zh-CN', p)).toBe('正在同步 1,200 / 10,000');
+    expect(formatCount(999)).toBe('999');
   });
   it('translates error codes, including the one for codes from a newer relay', () => {
     expect(errorText('en', 'progress.invalid_transition')).toContain('en route');

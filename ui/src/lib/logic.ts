@@ -6,17 +6,28 @@ import { translate, pick } from './i18n';
 import type { MissingView } from './generated/MissingView';
 import { missingLabel } from './labels';
 import type { FigureKind } from './generated/FigureKind';
+import type { SyncProgress } from './generated/SyncProgress';
+
+/** A count with thousands separators: 10000 → "10,000" (the same in both languages). */
+export function formatCount(n: number): string {
+  return n.toLocaleString('en-US');
+}
 
 /** fen → "1,234.50" */
 export function formatMoney(cents: number): string {
   const sign = cents < 0 ? '-' : '';
   const abs = Math.abs(cents);
-  const yuan = Math.floor(abs / 100).toLocaleString('en-US');
+  const yuan = formatCount(Math.floor(abs / 100));
   return `${sign}${yuan}.${String(abs % 100).padStart(2, '0')}`;
 }
 
 export function yuan(lang: Lang, cents: number): string {
   return translate(lang, 'common.yuan', { amount: formatMoney(cents) });
+}
+
+/** The sync bar's "n of N" of a long sync. */
+export function syncProgressText(lang: Lang, p: SyncProgress): string {
+  return translate(lang, 'sync.progress', { n: formatCount(p.done), total: formatCount(p.total) });
 }
 
 const pad = (n: number) => String(n).padStart(2, '0');
