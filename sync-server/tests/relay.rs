@@ -54,6 +54,7 @@ fn ask(cursor: u64, id: DocId) -> SyncRequest {
             doc: id,
             message: device::request_missing(),
         }],
+        count_remaining: false,
     }
 }
 
@@ -386,6 +387,7 @@ async fn bad_input_gets_clear_4xx_and_the_relay_keeps_serving() {
                 message: device::request_missing(),
             },
         ],
+        count_remaining: false,
     };
     let e = c.sync(&dup).await.unwrap_err();
     assert_eq!(e.body.code, Code::SyncDuplicateDocument);
@@ -394,6 +396,7 @@ async fn bad_input_gets_clear_4xx_and_the_relay_keeps_serving() {
         .sync(&SyncRequest {
             cursor: 1 << 40,
             docs: vec![],
+            count_remaining: false,
         })
         .await
         .unwrap_err();

@@ -206,6 +206,7 @@ async fn a_refresh_exchanges_a_live_token_for_a_fresh_one_and_the_old_one_stops_
         .json(&onsite_wire::SyncRequest {
             cursor: 0,
             docs: Vec::new(),
+            count_remaining: false,
         })
         .send()
         .await

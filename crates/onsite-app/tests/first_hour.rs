@@ -220,6 +220,7 @@ async fn reqwest_status(url: &str, token: &str) -> u16 {
             &onsite_wire::SyncRequest {
                 cursor: 0,
                 docs: Vec::new(),
+                count_remaining: false,
             },
         )
         .await

@@ -149,6 +149,10 @@ pub struct FirstSync {
     pub saved_gzip_bytes: u64,
     /// `(n, N)` after every round, as the sync task publishes it.
     pub progress: Vec<(u64, u64)>,
+    /// Wall time of each round (request, relay, applying the answer on the device).
+    pub rounds: Vec<Duration>,
+    /// CPU time this process (the device) used for the sync.
+    pub device_cpu: Duration,
     /// This process's resident memory after the sync (device and bench in one process).
     pub rss_after: u64,
 }
@@ -163,16 +167,25 @@ pub async fn first_sync(relay_url: &str, device_dir: &Path) -> Result<FirstSync,
     let proxy = CountingProxy::start(target).await?;
     let store = Arc::new(Mutex::new(Store::open_in(device_dir)?));
     let clock = onsite_client::RelayClock::default();
+    let cpu_before = ProcStats::read(std::process::id()).unwrap_or_default().cpu;
     let start = Instant::now();
     let session =
         onsite_client::sign_in(&store, &proxy.url(), TECHNICIAN, PASSWORD, &clock).await?;
     let relay = onsite_client::Relay::for_device(&store, &proxy.url())?;
     let mut progress = Vec::new();
+    let mut rounds = Vec::new();
+    let mut round_start = Instant::now();
     let report = onsite_client::sync_once(&store, &relay, &session, |r, _more| {
         progress.extend(r.progress());
+        rounds.push(round_start.elapsed());
+        round_start = Instant::now();
     })
     .await?;
     let time = start.elapsed();
+    let device_cpu = ProcStats::read(std::process::id())
+        .unwrap_or_default()
+        .cpu
+        .saturating_sub(cpu_before);
     let wire = proxy.bytes();
     let (documents, saved_bytes, saved_gzip_bytes) = saved_sizes(&store.lock().expect("store"))?;
     Ok(FirstSync {
@@ -184,6 +197,8 @@ pub async fn first_sync(relay_url: &str, device_dir: &Path) -> Result<FirstSync,
         saved_bytes,
         saved_gzip_bytes,
         progress,
+        rounds,
+        device_cpu,
         rss_after: ProcStats::read(std::process::id()).unwrap_or_default().rss,
     })
 }

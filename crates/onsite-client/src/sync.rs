@@ -33,16 +33,19 @@ pub struct SyncReport {
     /// Documents of the relay's feed applied so far in this sync (answers to the device's own
     /// messages not counted).
     pub feed_received: u64,
-    /// What the relay's last answer said is still waiting in the feed beyond it.
-    pub feed_remaining: u64,
+    /// The feed's documents in this sync as the relay counted them on the first answer (what
+    /// it sent plus what it said was left); raised if more came, and the number received once
+    /// the feed is through. `None` when the relay does not count.
+    pub feed_total: Option<u64>,
 }
 
 impl SyncReport {
-    /// "n of N" of this sync's feed: documents received so far and that plus what the relay
-    /// says is still waiting. `None` while the feed brought nothing.
+    /// "n of N" of this sync's feed: documents received so far of the total. `None` while the
+    /// relay has not counted or the feed brought nothing.
     pub fn progress(&self) -> Option<(u64, u64)> {
-        let total = self.feed_received + self.feed_remaining;
-        (total > 0).then_some((self.feed_received, total))
+        self.feed_total
+            .filter(|t| *t > 0)
+            .map(|t| (self.feed_received, t.max(self.feed_received)))
     }
 }
 
@@ -83,7 +86,10 @@ pub async fn sync_once(
         let outgoing = outgoing(&lock(store), &skip)?;
         report.docs_sent += outgoing.len();
         let sent: BTreeSet<DocId> = outgoing.iter().map(|(id, _)| id.clone()).collect();
-        let req = device::build_request(cursor, outgoing);
+        let mut req = device::build_request(cursor, outgoing);
+        // Counting what the feed holds costs the relay a read of every waiting document's
+        // access: asked once, on the first request of the sync.
+        req.count_remaining = report.round_trips == 0;
         let (resp, traffic) = relay.sync(token, &req).await?;
         report.round_trips += 1;
         report.bytes_up += traffic.up;
@@ -183,7 +189,11 @@ fn apply_response(
     }
     s.kv_set(CURSOR_KEY, &resp.cursor.to_be_bytes())?;
     report.cursor = resp.cursor;
-    report.feed_remaining = if resp.more { resp.remaining } else { 0 };
+    report.feed_total = match (resp.remaining, report.feed_total) {
+        (Some(left), _) => Some(report.feed_received + left),
+        (None, Some(_)) if !resp.more => Some(report.feed_received),
+        (None, total) => total,
+    };
     Ok(())
 }
 

@@ -124,6 +124,7 @@ pub fn build_request(cursor: u64, messages: Vec<(DocId, Vec<u8>)>) -> SyncReques
             .into_iter()
             .map(|(doc, message)| DocMessage { doc, message })
             .collect(),
+        count_remaining: false,
     }
 }
 

@@ -392,13 +392,14 @@ pub fn finish<S: DocStore>(
         head,
         &mentioned,
         limits,
+        req.count_remaining,
     )?;
     docs.extend(feed_docs(store, plan.sends)?);
     Ok(Some(Handled {
         response: SyncResponse {
             cursor: plan.cursor,
             more: plan.more,
-            remaining: plan.remaining,
+            remaining: req.count_remaining.then_some(plan.remaining),
             docs,
             grants: plan.grants,
             revocations: plan.revocations,
@@ -741,7 +742,8 @@ fn commit<S: DocStore>(
 
 /// Step 4, the feed: what changed for the user in `(cursor, head]`, by current read access.
 /// Read access is looked up (one `meta` per governing order) only for the documents the plan
-/// asks about, each once.
+/// asks about, each once: up to a full page, or through the whole range when `count_rest`.
+#[allow(clippy::too_many_arguments)]
 fn plan<S: DocStore>(
     store: &mut S,
     facts_cache: &mut BTreeMap<String, Option<OrderFacts>>,
@@ -750,6 +752,7 @@ fn plan<S: DocStore>(
     head: u64,
     mentioned: &BTreeSet<DocId>,
     limits: &Limits,
+    count_rest: bool,
 ) -> Result<FeedPlan, HandleError<S::Error>> {
     let changed = store
         .changed_docs(cursor, head)
@@ -781,7 +784,10 @@ fn plan<S: DocStore>(
                 }
             }
         },
-        limits.max_docs_per_response,
+        Paging {
+            max_docs: limits.max_docs_per_response,
+            count_rest,
+        },
     );
     match failed {
         Some(e) => Err(HandleError::Storage(e)),
@@ -841,8 +847,18 @@ pub struct FeedPlan {
     pub cursor: u64,
     pub more: bool,
     /// Documents left for later pages (0 when `more` is false): readable, not answered by the
-    /// request's own messages, each counted once.
+    /// request's own messages, each counted once. Counted only when [`Paging::count_rest`].
     pub remaining: u64,
+}
+
+/// How much of the feed one answer plans.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Paging {
+    /// Most documents sent in one answer.
+    pub max_docs: usize,
+    /// Go on past a full page to count the documents left (every one's read access is looked
+    /// up); else stop at the first document that does not fit.
+    pub count_rest: bool,
 }
 
 /// Decide what the feed sends for `cursor` when the relay is at `head`.
@@ -850,9 +866,9 @@ pub struct FeedPlan {
 /// `changed` lists documents with changes in `(cursor, head]` by first change; `events` the user's
 /// access events in the same range; `mentioned` the documents the request itself covered (their
 /// Automerge reply already carries everything); `can_read` the user's current read access (asked
-/// at most once per document it needs). At most `max_docs` documents are sent; then `more` is set,
-/// the cursor stops before the first document left out, so the next request picks up there, and
-/// the documents left are counted in `remaining`.
+/// at most once per document it needs). At most `paging.max_docs` documents are sent; then `more`
+/// is set and the cursor stops before the first document left out, so the next request picks up
+/// there; with `paging.count_rest` the documents left are counted in `remaining`.
 pub fn plan_feed(
     cursor: u64,
     head: u64,
@@ -860,7 +876,7 @@ pub fn plan_feed(
     events: &[AccessEvent],
     mentioned: &BTreeSet<DocId>,
     mut can_read: impl FnMut(&DocId) -> bool,
-    max_docs: usize,
+    paging: Paging,
 ) -> FeedPlan {
     // Documents with a grant in range; only those still readable are sent whole (checked below,
     // where every sent document's access is checked anyway).
@@ -902,10 +918,13 @@ pub fn plan_feed(
             }
             continue;
         }
-        if plan.more || sent.len() >= max_docs {
+        if plan.more || sent.len() >= paging.max_docs {
             if !plan.more {
                 plan.cursor = seq - 1;
                 plan.more = true;
+            }
+            if !paging.count_rest {
+                break;
             }
             left.insert(doc);
             continue;
@@ -936,6 +955,20 @@ mod tests {
         DocId::Order(format!("o-{n}"))
     }
 
+    fn page(max_docs: usize) -> Paging {
+        Paging {
+            max_docs,
+            count_rest: false,
+        }
+    }
+
+    fn counting(max_docs: usize) -> Paging {
+        Paging {
+            max_docs,
+            count_rest: true,
+        }
+    }
+
     #[test]
     fn feed_sends_changes_since_cursor_and_skips_unreadable_and_mentioned() {
         let changed = vec![
@@ -953,7 +986,7 @@ mod tests {
             },
         ];
         let mentioned = BTreeSet::from([o(3)]);
-        let plan = plan_feed(10, 20, &changed, &[], &mentioned, |d| *d != o(2), 10);
+        let plan = plan_feed(10, 20, &changed, &[], &mentioned, |d| *d != o(2), page(10));
         assert_eq!(
             plan.sends,
             vec![FeedSend {
@@ -979,7 +1012,15 @@ mod tests {
                 granted: false,
             },
         ];
-        let plan = plan_feed(4, 9, &[], &events, &BTreeSet::new(), |d| *d == o(7), 10);
+        let plan = plan_feed(
+            4,
+            9,
+            &[],
+            &events,
+            &BTreeSet::new(),
+            |d| *d == o(7),
+            page(10),
+        );
         assert_eq!(
             plan.sends,
             vec![FeedSend {
@@ -999,7 +1040,7 @@ mod tests {
                 first_seq: 100 + u64::from(n) * 2,
             })
             .collect();
-        let plan = plan_feed(100, 200, &changed, &[], &BTreeSet::new(), |_| true, 2);
+        let plan = plan_feed(100, 200, &changed, &[], &BTreeSet::new(), |_| true, page(2));
         assert_eq!(plan.sends.len(), 2);
         assert!(plan.more);
         assert_eq!(
@@ -1024,14 +1065,30 @@ mod tests {
             granted: true,
         }];
         let mentioned = BTreeSet::from([o(6)]);
-        let plan = plan_feed(0, 7, &changed, &events, &mentioned, |d| *d != o(4), 2);
+        let plan = plan_feed(
+            0,
+            7,
+            &changed,
+            &events,
+            &mentioned,
+            |d| *d != o(4),
+            counting(2),
+        );
         assert_eq!(plan.sends.len(), 2, "o-1 and o-2 fill the page");
         assert!(plan.more);
         assert_eq!(
             plan.remaining, 2,
             "o-3 and o-5 wait; o-4 is unreadable, o-6 answered, o-5's grant is the same document"
         );
-        let last = plan_feed(2, 7, &changed[2..], &events, &mentioned, |d| *d != o(4), 2);
+        let last = plan_feed(
+            2,
+            7,
+            &changed[2..],
+            &events,
+            &mentioned,
+            |d| *d != o(4),
+            counting(2),
+        );
         assert_eq!(
             (last.sends.len(), last.more, last.remaining),
             (2, false, 0),
@@ -1040,7 +1097,7 @@ mod tests {
     }
 
     #[test]
-    fn read_access_is_asked_once_per_document() {
+    fn read_access_is_asked_once_per_document_and_only_for_the_page_unless_counting() {
         let changed: Vec<FeedEntry> = (1..=50)
             .map(|n| FeedEntry {
                 doc: o(n),
@@ -1054,24 +1111,31 @@ mod tests {
                 granted: true,
             })
             .collect();
-        let mut asked = Vec::new();
-        let plan = plan_feed(
-            0,
-            100,
-            &changed,
-            &events,
-            &BTreeSet::new(),
-            |d| {
-                asked.push(d.clone());
-                true
-            },
-            10,
-        );
-        assert_eq!(plan.remaining, 40, "50 readable documents, 10 on this page");
+        let asked = |paging: Paging| {
+            let mut asked = 0;
+            let plan = plan_feed(
+                0,
+                100,
+                &changed,
+                &events,
+                &BTreeSet::new(),
+                |_| {
+                    asked += 1;
+                    true
+                },
+                paging,
+            );
+            (plan.sends.len(), plan.remaining, asked)
+        };
         assert_eq!(
-            asked.len(),
-            50,
-            "each document's access is looked up once, its grant event asks nothing more"
+            asked(counting(10)),
+            (10, 40, 50),
+            "counting: each of the 50 documents' access is looked up once, its grant asks nothing more"
+        );
+        assert_eq!(
+            asked(page(10)),
+            (10, 0, 11),
+            "not counting: the plan stops at the first document that does not fit"
         );
     }
 }

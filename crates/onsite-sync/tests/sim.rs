@@ -288,6 +288,7 @@ fn forbidden_writes_are_refused_whole_and_unreadable_docs_look_missing() {
             doc: id,
             message: device::request_missing(),
         }],
+        count_remaining: false,
     };
     let theirs = net.serve(&a.caller, &ask(order_id(1)));
     let missing = net.serve(&a.caller, &ask(order_id(999)));

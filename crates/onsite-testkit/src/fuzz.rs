@@ -143,6 +143,7 @@ pub fn sync_request(bytes: &[u8]) -> Vec<Code> {
                     doc,
                     message: message.to_vec(),
                 }],
+                count_remaining: false,
             }
         }
     };

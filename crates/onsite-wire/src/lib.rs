@@ -162,6 +162,11 @@ pub struct SyncRequest {
     /// The `cursor` of the last response the device applied and stored; 0 on first sync.
     pub cursor: u64,
     pub docs: Vec<DocMessage>,
+    /// Ask the relay to count the feed's documents left beyond its answer
+    /// ([`SyncResponse::remaining`]). Counting reads every waiting document's access, so a
+    /// device asks on the first request of a sync only; absent means no.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub count_remaining: bool,
 }
 
 /// A document of the request the relay refused; nothing of it was stored or forwarded.
@@ -194,11 +199,11 @@ pub struct SyncResponse {
     pub rejected: Vec<DocRejection>,
     /// How many new changes of this request the relay stored (0 for a replay).
     pub stored_changes: u64,
-    /// Documents the feed still holds for this device beyond this answer (0 when `more` is
-    /// false): with the documents received so far, the "n of N" of a long first sync. Absent
-    /// (0) from relays older than this field.
-    #[serde(default)]
-    pub remaining: u64,
+    /// When the request asked (`count_remaining`): documents the feed still holds for this
+    /// device beyond this answer (0 when `more` is false) — with the documents received so far,
+    /// the "n of N" of a long sync. Absent when not asked, and from relays older than this field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub remaining: Option<u64>,
 }
 
 /// One server-sent event on `/api/v1/events` (`event:` is [`PushEvent::name`], `data:` the JSON).
@@ -361,6 +366,7 @@ mod tests {
                 doc: DocId::visit("o-1", "tech.a"),
                 message: vec![0x42, 0, 1, 255],
             }],
+            count_remaining: false,
         };
         let json = serde_json::to_string(&req).unwrap();
         assert!(

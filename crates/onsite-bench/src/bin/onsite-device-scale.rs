@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
 use onsite_bench::device_scale::{self, FirstSync, TodayFigures};
-use onsite_bench::proc_stats::mib;
+use onsite_bench::proc_stats::{ProcStats, mib};
 use onsite_bench::relay_child::RelayChild;
 
 #[derive(Parser)]
@@ -60,14 +60,21 @@ async fn main() -> anyhow::Result<()> {
     let db = dir.join("relay.sqlite3");
     let device_dir = dir.join("device");
     let now = chrono::Utc::now().timestamp_millis();
-    let t = Instant::now();
-    let changes = device_scale::prepare_relay(&db, args.orders, now)?;
-    println!(
-        "relay prepared: {} orders for {} + the demo company, {changes} changes, {:.1} s",
-        args.orders,
-        device_scale::TECHNICIAN,
-        t.elapsed().as_secs_f64()
-    );
+    if db.exists() {
+        println!("reusing the relay database {}", db.display());
+    } else {
+        let t = Instant::now();
+        let changes = device_scale::prepare_relay(&db, args.orders, now)?;
+        println!(
+            "relay prepared: {} orders for {} + the demo company, {changes} changes, {:.1} s",
+            args.orders,
+            device_scale::TECHNICIAN,
+            t.elapsed().as_secs_f64()
+        );
+    }
+    if device_dir.exists() {
+        std::fs::remove_dir_all(&device_dir)?;
+    }
     let page = args.page.map(|p| p.to_string());
     let extra: Vec<&str> = match &page {
         Some(p) => vec!["--max-docs-per-response", p],
@@ -76,7 +83,7 @@ async fn main() -> anyhow::Result<()> {
     let relay = RelayChild::start(&db, &extra).await?;
     let sync = device_scale::first_sync(&relay.url, &device_dir).await?;
     device_scale::check_first_sync(&sync, args.orders)?;
-    print_sync(&sync, relay.stats().peak_rss);
+    print_sync(&sync, relay.stats());
     drop(relay);
 
     let cold = today_process(&device_dir)?;
@@ -124,7 +131,7 @@ fn today_process(device_dir: &std::path::Path) -> anyhow::Result<(Duration, Toda
     ))
 }
 
-fn print_sync(s: &FirstSync, relay_peak: u64) {
+fn print_sync(s: &FirstSync, relay: ProcStats) {
     let wire = s.wire_up + s.wire_down;
     println!("first sync of a fresh device:");
     println!(
@@ -152,10 +159,18 @@ fn print_sync(s: &FirstSync, relay_peak: u64) {
         shown.len(),
         abbreviate(&shown)
     );
+    let ms = |d: &Duration| format!("{:.0}", d.as_secs_f64() * 1000.0);
+    let rounds: Vec<String> = s.rounds.iter().map(ms).collect();
+    println!("  round times (ms): {}", abbreviate(&rounds));
+    println!(
+        "  CPU: device (bench process) {:.2} s, relay {:.2} s",
+        s.device_cpu.as_secs_f64(),
+        relay.cpu_secs()
+    );
     println!(
         "  bench process RSS after it {:.0} MiB; relay peak RSS {:.0} MiB",
         mib(s.rss_after),
-        mib(relay_peak)
+        mib(relay.peak_rss)
     );
 }
 
