@@ -15,8 +15,11 @@ use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::StoreError;
 
-/// How many documents the cache keeps before evicting the least recently used.
-const CACHE_DOCS: usize = 512;
+/// How many documents the cache keeps before evicting the least recently used. Enough for a
+/// day's work (the Today orders, their visits, the reference documents); an order as Automerge
+/// holds it in memory takes about 0.6 MB, so 512 of them kept a device at 370 MiB through a
+/// first sync of 10,000 orders (`onsite-device-scale`, docs/benchmarks.md).
+const CACHE_DOCS: usize = 128;
 
 /// A document as loaded from the store.
 pub(crate) struct Loaded {
