@@ -351,7 +351,7 @@ pub fn signature_png(rng: &mut StdRng, target: usize) -> Vec<u8> {
     let mut strokes = 0;
     loop {
         strokes += 1;
-        let phase: f64 = rng.random_range(0.0..6.28);
+        let phase: f64 = rng.random_range(0.0..std::f64::consts::TAU);
         let amp: f64 = rng.random_range(10.0..50.0);
         let freq: f64 = rng.random_range(0.01..0.08);
         for x in 10..w - 10 {
