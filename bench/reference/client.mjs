@@ -20,12 +20,17 @@ const w = JSON.parse(readFileSync(workloadPath, "utf8"))
 const n = w.sizes.orders
 /** How long a device may wait for the server before the wait is reported as a failure. */
 const DEADLINE_MS = Number(process.env.COMPARE_DEADLINE_MS ?? 900_000)
+/** A wait for confirmations gives up after this long without one more document confirmed. */
+const STALL_MS = Number(process.env.COMPARE_STALL_MS ?? 30_000)
 
 const stdin = createInterface({ input: process.stdin })[Symbol.asyncIterator]()
 const say = (o) => process.stdout.write(JSON.stringify(o) + "\n")
 async function mark(event, scenario) {
-  say({ event, scenario })
+  // A window that ended by a stall reports the time of its last progress, not of giving up.
+  const stalled = event === "end" && lastProgressAt > windowStart
+  say(stalled ? { event, scenario, wall_ms: lastProgressAt - windowStart } : { event, scenario })
   await stdin.next()
+  if (event === "start") { windowStart = Date.now(); lastProgressAt = 0 }
 }
 const check = (scenario, compared, problems, unavailable = 0) =>
   say({ event: "check", scenario, check: { compared, problems, unavailable } })
@@ -51,6 +56,10 @@ async function until(done, deadline = DEADLINE_MS) {
   return true
 }
 
+/** Time of the last progress of the measured wait, for the harness (see `confirmedAll`). */
+let lastProgressAt = 0
+let windowStart = 0
+
 /** The server's storage id once the device is connected to it. */
 async function server(repo) {
   let sid
@@ -63,12 +72,24 @@ const same = (a, b) => !!a && !!b && a.length === b.length && a.every((h, i) => 
 /** The server has confirmed this handle's heads. */
 const confirmed = (sid) => (h) => same(h.getSyncInfo(sid)?.lastHeads, h.heads())
 
-/** Wait until the server confirmed every handle; the problems if not. */
+/** Wait until the server confirmed every handle (and `extra` holds); the problems if not. The
+ * wait gives up after STALL_MS without one more document confirmed, and remembers when the last
+ * one was (the harness reports that as the window's time). */
 async function confirmedAll(handles, sid, extra = () => true) {
   const isConfirmed = confirmed(sid)
-  if (await until(() => handles.every(isConfirmed) && extra())) return []
-  const left = handles.filter((h) => !isConfirmed(h)).length
-  return [`${left} of ${handles.length} documents not confirmed by the server within ${DEADLINE_MS} ms`]
+  let count = -1
+  let progressAt = Date.now()
+  const done = () => {
+    const now = handles.filter(isConfirmed).length
+    if (now !== count) { count = now; progressAt = Date.now() }
+    return (now === handles.length && extra()) || Date.now() - progressAt > STALL_MS
+  }
+  await until(done)
+  if (count === handles.length && extra()) return []
+  lastProgressAt = progressAt
+  const left = handles.length - count
+  log(`${left} of ${handles.length} documents not confirmed by the server; none more for ${STALL_MS} ms`)
+  return [`${left} of ${handles.length} documents never confirmed by the server (no progress for ${STALL_MS} ms)`]
 }
 
 /** Find every url; handles by index, and how many the repo reported unavailable. */

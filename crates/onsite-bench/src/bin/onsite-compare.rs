@@ -99,6 +99,7 @@ async fn run(path: &std::path::Path, onsite_only: bool) -> anyhow::Result<()> {
         .map_err(anyhow::Error::msg)?;
     drop(proxy);
     drop(relay);
+    println!("Onsite half done:\n{}", table(&ours, &SideRun::default()));
     let theirs = if onsite_only {
         SideRun::default()
     } else {

@@ -27,8 +27,16 @@ pub fn reference_dir() -> PathBuf {
 #[serde(tag = "event", rename_all = "snake_case")]
 enum Event {
     Start,
-    End { scenario: Scenario },
-    Check { scenario: Scenario, check: Check },
+    /// `wall_ms`: a window that ended by a stall (no progress for a while) reports when its
+    /// last progress was, measured by the client.
+    End {
+        scenario: Scenario,
+        wall_ms: Option<f64>,
+    },
+    Check {
+        scenario: Scenario,
+        check: Check,
+    },
     Done,
 }
 
@@ -109,11 +117,11 @@ pub async fn run(workload: &Path, server: &Server) -> Result<SideRun, String> {
         let ack = matches!(event, Event::Start | Event::End { .. });
         match event {
             Event::Start => at_start = (proxy.bytes(), server.stats(), Instant::now()),
-            Event::End { scenario } => {
+            Event::End { scenario, wall_ms } => {
                 let wall = at_start.2.elapsed();
                 let (b, s) = (proxy.bytes().since(at_start.0), server.stats());
                 let figures = Figures {
-                    wall_ms: wall.as_secs_f64() * 1000.0,
+                    wall_ms: wall_ms.unwrap_or(wall.as_secs_f64() * 1000.0),
                     up: b.up,
                     down: b.down,
                     round_trips: None,
@@ -128,6 +136,7 @@ pub async fn run(workload: &Path, server: &Server) -> Result<SideRun, String> {
                         "the client checked {scenario:?} before measuring it"
                     ));
                 };
+                eprintln!("reference {scenario:?}: {figures:?} {check:?}");
                 out.push(scenario, figures, check);
             }
             Event::Done => break,
