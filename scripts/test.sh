@@ -73,6 +73,11 @@ if [ -f ui/package.json ]; then
   (cd ui && npm run check && npm run lint && npm test && npm run test:browser)
 fi
 
+# issue 13 §1: both halves of the comparison with tiny numbers and the debug relay; fails when
+# either side does not converge (it installs bench/reference with npm ci itself).
+step "bench: side by side with automerge-repo, smoke (bench/compare.sh --smoke)"
+bash bench/compare.sh --smoke
+
 if [ -f src-tauri/Cargo.toml ]; then
   step "src-tauri: clippy"
   onsite_install_tauri_driver
