@@ -157,7 +157,7 @@ fn apply_response(
             // Nothing of the document arrived (e.g. an answer to a probe); keep no empty doc.
             continue;
         }
-        s.save_doc(&m.doc, &mut doc)?;
+        s.adopt_doc(&m.doc, doc)?;
         s.set_sync_state(&m.doc, &state.encode())?;
         if !resp.rejected.iter().any(|r| r.doc == m.doc) {
             s.clear_refusal(&m.doc)?;

@@ -610,6 +610,28 @@ impl Store {
         })
     }
 
+    /// Store `doc` as document `id`, taking it whole when the device does not hold `id` yet —
+    /// a first sync receives thousands of documents, and merging each into an empty one would
+    /// replay its whole history a second time — else merging it like [`Store::save_doc`]. The
+    /// stored document keeps this store's actor. Returns whether anything new arrived.
+    pub fn adopt_doc(&mut self, id: &DocId, doc: AutoCommit) -> Result<bool, StoreError> {
+        let key = id.to_string();
+        self.write(id, Presence::Any, move |l| {
+            let before = l.doc.get_heads();
+            let mut doc = doc;
+            if before.is_empty() && l.persisted.is_empty() {
+                let actor = l.doc.get_actor().clone();
+                l.doc = doc.with_actor(actor);
+                return Ok(!l.doc.get_heads().is_empty());
+            }
+            l.doc.merge(&mut doc).map_err(|e| StoreError::BadRemoteData {
+                doc_id: key.clone(),
+                detail: e.to_string(),
+            })?;
+            Ok(l.doc.get_heads() != before)
+        })
+    }
+
     /// Storage facts about document `id`.
     pub fn doc_info(&self, id: &DocId) -> Result<DocInfo, StoreError> {
         let key = id.to_string();

@@ -857,3 +857,45 @@ fn rebuilding_the_indexes_reproduces_the_same_rows() {
     );
     assert_eq!(store.household_history("hh-3").unwrap(), history);
 }
+
+#[test]
+fn adopt_doc_takes_a_new_document_whole_and_merges_a_held_one() {
+    let (_d1, mut dispatch) = seeded(&["t1"]);
+    let (_d2, mut device) = fresh();
+    let order_id = create_order(&mut dispatch, 1, DAY, "t1");
+    let oid = DocId::Order(order_id.clone());
+
+    // First arrival: the received copy (the dispatcher's actor) is stored as it is.
+    let received = dispatch.load_doc(&oid).unwrap();
+    assert!(device.adopt_doc(&oid, received).unwrap(), "a new document is news");
+    let info = device.doc_info(&oid).unwrap();
+    assert_eq!(info.local_changes, 0, "nothing of a received document is this device's own work");
+    assert!(
+        device.order_row(&order_id).unwrap().is_some(),
+        "an adopted order is indexed like a merged one"
+    );
+    // The device's own edit afterwards is made with the store's actor, so it counts as local.
+    device
+        .update(&oid, |o: &mut Order| {
+            o.problem = "adopted, then edited".into();
+            Ok(())
+        })
+        .unwrap();
+    assert_eq!(
+        device.doc_info(&oid).unwrap().local_changes,
+        1,
+        "an edit after adopting is the device's own change, to upload"
+    );
+
+    // A later arrival merges: the local edit survives the dispatcher's change.
+    dispatch
+        .update(&oid, |o: &mut Order| {
+            o.set_status(DispatchStatus::OnHold, "parts on order", DAY)
+        })
+        .unwrap();
+    let later = dispatch.load_doc(&oid).unwrap();
+    assert!(device.adopt_doc(&oid, later).unwrap(), "the dispatcher's change is news");
+    let order: Order = device.read(&oid).unwrap();
+    assert_eq!(order.problem, "adopted, then edited", "the local edit is kept");
+    assert_eq!(order.status, DispatchStatus::OnHold, "the remote edit is merged");
+}
