@@ -105,6 +105,8 @@ pub async fn run(
     sampler.mark(window.measure_start);
     let (devices, measured, all) = drive_all(&relay, devices, &shared, plan, &window).await;
     let relay_after = relay_pid.and_then(ProcStats::read);
+    // The window plus the last bursts' tail (a request may outlast the window).
+    let measured_for = window.measure_start.elapsed();
     let events_measured = pushes.events.load(Ordering::Relaxed) - events_before;
     streams.abort_all();
     let me_after = ProcStats::read(std::process::id());
@@ -122,6 +124,7 @@ pub async fn run(
         push_events: pushes.events.load(Ordering::Relaxed),
         push_events_measured: events_measured,
         relay: relay_before.zip(relay_after),
+        measured_for,
         generator: me_before.zip(me_after),
         samples: sampler.stop().await,
     }))

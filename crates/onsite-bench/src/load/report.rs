@@ -50,7 +50,8 @@ pub struct RelayFigures {
     pub peak_rss_mib: f64,
     /// Peak RSS since the relay started (`VmHWM`: sign-ins and first syncs included), MiB.
     pub hwm_mib: f64,
-    /// CPU seconds used in the measured window, and per second of it (2.0 = both cores).
+    /// CPU seconds used from the measured window's start until the last burst ended, and per
+    /// second of that time (2.0 = both cores).
     pub cpu_secs: f64,
     pub cpu_per_sec: f64,
 }
@@ -106,6 +107,8 @@ pub struct Inputs<'a> {
     pub push_events: u64,
     pub push_events_measured: u64,
     pub relay: Option<(ProcStats, ProcStats)>,
+    /// From the measured window's start until the last device finished.
+    pub measured_for: Duration,
     pub generator: Option<(ProcStats, ProcStats)>,
     pub samples: Vec<[f64; 2]>,
 }
@@ -124,7 +127,7 @@ impl Report {
                 peak_rss_mib: in_window.fold(mib(after.rss), f64::max),
                 hwm_mib: mib(after.peak_rss),
                 cpu_secs: cpu,
-                cpu_per_sec: cpu / secs,
+                cpu_per_sec: cpu / i.measured_for.as_secs_f64(),
             }
         });
         Report {
