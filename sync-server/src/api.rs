@@ -49,6 +49,16 @@ pub struct AppState {
     /// Turns for password checks (Argon2id is memory-hard: a burst of sign-ins must not take the
     /// relay's memory).
     password_checks: Arc<Semaphore>,
+    /// Turns for a sync request's storage work ([`sync_turns`]).
+    syncs: Arc<Semaphore>,
+}
+
+/// Sync requests whose storage work (loading, merging and checking Automerge documents, then
+/// committing) runs at once: twice the CPU cores. The work is CPU-bound, so more at once only
+/// adds memory — each holds its documents loaded — and blocking threads; further requests wait
+/// for a turn (within the request time limit). Measured in `docs/benchmarks.md` (issue 13 §2).
+pub fn sync_turns() -> usize {
+    std::thread::available_parallelism().map_or(2, |n| n.get()) * 2
 }
 
 impl AppState {
@@ -60,6 +70,7 @@ impl AppState {
             config: Arc::new(config),
             events,
             password_checks: Arc::new(Semaphore::new(checks)),
+            syncs: Arc::new(Semaphore::new(sync_turns())),
         }
     }
 
@@ -404,7 +415,14 @@ async fn sync(
     };
     let storage = st.storage.clone();
     let limits = st.config.limits();
+    let turn = st
+        .syncs
+        .clone()
+        .acquire_owned()
+        .await
+        .map_err(|_| internal("the relay is shutting down"))?;
     let (caller, sent, result) = blocking(move || {
+        let _turn = turn;
         let r = storage.sync(&caller, &req, &limits, now_ms());
         (caller, req.docs.len(), r)
     })

@@ -178,6 +178,12 @@ CREATE TABLE delivery_attempts(
     FOREIGN KEY(event, destination) REFERENCES deliveries(event, destination)
 );
 "#,
+    // A document's metadata without its bytes, from the index alone: `record_hash` is stored after
+    // the bytes in the table's rows, so reading it there walks the document's overflow pages
+    // (every access check and every commit reads metadata; issue 13, the relay under load).
+    r#"
+CREATE INDEX docs_meta ON docs(doc_id, heads, size, order_no, assignee, assignees_ever, record_hash);
+"#,
 ];
 
 /// The migration that added the back-office tables: the orders stored before it get their facts
@@ -190,14 +196,87 @@ const RECORD_HASH_MIGRATION: usize = 5;
 /// The SQLite storage. One writing connection behind a mutex: SQLite has one writer anyway, and
 /// every commit with its feed answer goes through it, which keeps the feed cursor consistent with
 /// the commits. A sync request's expensive part — loading and merging Automerge documents — runs
-/// first on a read-only connection of its own (WAL readers never wait for the writer), and the
-/// mutex is taken only to check that nothing it loaded changed meanwhile and to commit
-/// ([`relay::prepare`], [`relay::finish`]).
+/// first on a read-only connection ([`relay::prepare`]; WAL readers never wait for the writer),
+/// and the mutex is taken only to check that nothing it loaded changed meanwhile and to commit
+/// ([`relay::finish`]). Token and user look-ups (every request, every push stream's re-check)
+/// and the feed head read on read-only connections too, so they never queue behind a commit.
+/// Read-only connections are kept in a small pool ([`Readers`]) instead of opened per request.
 pub struct SqliteStorage {
     conn: Mutex<Connection>,
-    path: std::path::PathBuf,
+    readers: Readers,
     /// Told after every sync that may have committed: the outbox task wakes up.
     committed: Arc<Notify>,
+}
+
+/// Idle read-only connections, reused (each keeps its prepared statements); at most
+/// [`READERS_KEPT`] are kept, more are opened when many requests read at once.
+struct Readers {
+    path: std::path::PathBuf,
+    idle: Mutex<Vec<Connection>>,
+}
+
+/// Idle read-only connections kept open.
+const READERS_KEPT: usize = 16;
+
+/// A read-only connection taken from [`Readers`]; back to the pool when dropped. Between two
+/// statements it holds no transaction, so every statement reads the latest commit.
+struct Reader<'a> {
+    conn: Option<Connection>,
+    pool: &'a Readers,
+}
+
+impl std::ops::Deref for Reader<'_> {
+    type Target = Connection;
+    fn deref(&self) -> &Connection {
+        self.conn
+            .as_ref()
+            .expect("a reader holds its connection until dropped")
+    }
+}
+
+impl std::ops::DerefMut for Reader<'_> {
+    fn deref_mut(&mut self) -> &mut Connection {
+        self.conn
+            .as_mut()
+            .expect("a reader holds its connection until dropped")
+    }
+}
+
+impl Drop for Reader<'_> {
+    fn drop(&mut self) {
+        let Some(conn) = self.conn.take() else { return };
+        // A connection left inside a transaction (a panic mid-read) is not reused.
+        if !conn.is_autocommit() {
+            return;
+        }
+        if let Ok(mut idle) = self.pool.idle.lock()
+            && idle.len() < READERS_KEPT
+        {
+            idle.push(conn);
+        }
+    }
+}
+
+impl Readers {
+    fn take(&self) -> Result<Reader<'_>, StorageError> {
+        let idle = self.idle.lock().map_err(|_| StorageError::Poisoned)?.pop();
+        let conn = match idle {
+            Some(c) => c,
+            None => {
+                let conn = Connection::open_with_flags(
+                    &self.path,
+                    rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY
+                        | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+                )?;
+                conn.busy_timeout(std::time::Duration::from_secs(5))?;
+                conn
+            }
+        };
+        Ok(Reader {
+            conn: Some(conn),
+            pool: self,
+        })
+    }
 }
 
 impl SqliteStorage {
@@ -223,19 +302,17 @@ impl SqliteStorage {
         tx.commit()?;
         Ok(SqliteStorage {
             conn: Mutex::new(conn),
-            path: path.to_owned(),
+            readers: Readers {
+                path: path.to_owned(),
+                idle: Mutex::new(Vec::new()),
+            },
             committed: Arc::new(Notify::new()),
         })
     }
 
-    /// A read-only connection of its own, for a request's work before the commit.
-    fn reader(&self) -> Result<Connection, StorageError> {
-        let conn = Connection::open_with_flags(
-            &self.path,
-            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
-        )?;
-        conn.busy_timeout(std::time::Duration::from_secs(5))?;
-        Ok(conn)
+    /// A read-only connection from the pool, for reads that need no lock.
+    fn reader(&self) -> Result<Reader<'_>, StorageError> {
+        self.readers.take()
     }
 
     /// What the outbox task waits on: notified after every handled sync request.
@@ -326,6 +403,13 @@ fn backfill_record_hashes(tx: &rusqlite::Transaction<'_>) -> Result<(), StorageE
     Ok(())
 }
 
+/// The key range `[from, to)` of order `order_id`'s visits (`visit:<order>:<technician>`): every
+/// id starting `visit:<order>:` and nothing else, so the primary key's index finds them (a
+/// `LIKE` reads the whole table; it also ignores case, which ids do not).
+fn visits_of(order_id: &str) -> (String, String) {
+    (format!("visit:{order_id}:"), format!("visit:{order_id};"))
+}
+
 /// [`DocStore`] over a locked connection, for the duration of one request.
 struct Docs<'a>(&'a mut Connection);
 
@@ -338,7 +422,7 @@ impl Docs<'_> {
         let sql = if with_bytes {
             "SELECT heads, size, order_no, assignee, assignees_ever, bytes, record_hash FROM docs WHERE doc_id = ?1"
         } else {
-            "SELECT heads, size, order_no, assignee, assignees_ever, x'', record_hash FROM docs WHERE doc_id = ?1"
+            "SELECT heads, size, order_no, assignee, assignees_ever, x'', record_hash FROM docs INDEXED BY docs_meta WHERE doc_id = ?1"
         };
         let row = self
             .0
@@ -593,7 +677,7 @@ impl RelayStorage for SqliteStorage {
     }
 
     fn user(&self, user_id: &str) -> Result<Option<User>, StorageError> {
-        let conn = self.conn()?;
+        let conn = self.reader()?;
         conn.query_row(
             "SELECT user_id, display_name, role, password_hash, disabled, created_at_ms FROM users WHERE user_id = ?1",
             [user_id],
@@ -639,7 +723,7 @@ impl RelayStorage for SqliteStorage {
     }
 
     fn token(&self, token_sha256: &str) -> Result<Option<TokenRecord>, StorageError> {
-        let conn = self.conn()?;
+        let conn = self.reader()?;
         Ok(conn
             .query_row(
                 "SELECT token_sha256, user_id, device_id, created_at_ms, expires_at_ms, revoked_at_ms FROM tokens WHERE token_sha256 = ?1",
@@ -696,17 +780,17 @@ impl RelayStorage for SqliteStorage {
     }
 
     fn head_seq(&self) -> Result<u64, StorageError> {
-        let mut conn = self.conn()?;
+        let mut conn = self.reader()?;
         Docs(&mut conn).head_seq()
     }
 
     fn doc(&self, doc: &DocId) -> Result<Option<Vec<u8>>, StorageError> {
-        let mut conn = self.conn()?;
+        let mut conn = self.reader()?;
         Ok(Docs(&mut conn).load(doc)?.map(|d| d.bytes))
     }
 
     fn signed_record_exists(&self, order_no: &str, hash: &str) -> Result<bool, StorageError> {
-        let conn = self.conn()?;
+        let conn = self.reader()?;
         let mut st = conn.prepare_cached(
             "SELECT 1 FROM docs AS v JOIN docs AS o
                ON o.doc_id = 'order:' || substr(v.doc_id, 7, instr(substr(v.doc_id, 7), ':') - 1)
@@ -717,7 +801,7 @@ impl RelayStorage for SqliteStorage {
     }
 
     fn order_record(&self, order_no: &str) -> Result<Option<OrderRecord>, StorageError> {
-        let conn = self.conn()?;
+        let conn = self.reader()?;
         let mut found = conn.prepare_cached(
             "SELECT doc_id, bytes FROM docs WHERE order_no = ?1 AND doc_id LIKE 'order:%' ORDER BY doc_id LIMIT 2",
         )?;
@@ -739,11 +823,11 @@ impl RelayStorage for SqliteStorage {
             }
         };
         let order_id = order_doc.trim_start_matches("order:").to_owned();
-        let mut st = conn.prepare(
-            "SELECT doc_id, bytes FROM docs WHERE doc_id LIKE ?1 ESCAPE '\\' ORDER BY doc_id",
+        let mut st = conn.prepare_cached(
+            "SELECT doc_id, bytes FROM docs WHERE doc_id >= ?1 AND doc_id < ?2 ORDER BY doc_id",
         )?;
-        let pattern = format!("visit:{}:%", order_id.replace('_', "\\_"));
-        let rows = st.query_map([pattern], |r| {
+        let (from, to) = visits_of(&order_id);
+        let rows = st.query_map([from, to], |r| {
             Ok((r.get::<_, String>(0)?, r.get::<_, Vec<u8>>(1)?))
         })?;
         let mut visits = Vec::new();

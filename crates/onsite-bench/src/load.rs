@@ -1,1 +1,331 @@
 //! The relay under load (issue 13 §2): many simulated devices over real HTTP.
+//!
+//! One process drives a relay at `url` with `N` technicians' devices ([`device::Device`]):
+//! each signs in (bounded concurrency, timed apart), keeps a push stream (`/api/v1/events`) open
+//! for the whole run, syncs its assigned orders once and starts a visit of each, then every
+//! `burst_every` changes all its visits (a burst of `orders_per_device` changed documents) and
+//! syncs — push, then pull the feed until `more` is false. Figures cover the measured window
+//! after a warm-up; nothing here asserts a speed.
+
+pub mod device;
+pub mod prepare;
+pub mod report;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use onsite_client::Relay;
+use onsite_domain::{seed, templates};
+use onsite_wire::SignInRequest;
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
+
+use crate::proc_stats::ProcStats;
+use device::{Device, Shared, Tally};
+pub use prepare::{Fleet, prepare};
+pub use report::Report;
+
+/// A load run could not be carried out (distinct from errors the relay answered, which are
+/// counted in the report).
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    #[error("preparing the relay database failed: {0}")]
+    Setup(String),
+    #[error("relay storage: {0}")]
+    Storage(#[from] onsite_relay::storage::StorageError),
+    #[error("client: {0}")]
+    Client(#[from] onsite_client::ClientError),
+    #[error("{0}")]
+    Run(String),
+}
+
+/// The size and pace of a run.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    pub devices: u32,
+    /// Orders assigned to each device: each burst changes that many visits.
+    pub orders_per_device: u32,
+    /// Each device starts a burst this often (slots spread evenly over the devices).
+    pub burst_every: Duration,
+    /// Bursts before the measured window (not counted).
+    pub warm_up: Duration,
+    pub measure: Duration,
+    /// Sign-ins (Argon2 on the relay) and first syncs at once.
+    pub setup_concurrency: usize,
+    /// A request with no answer after this long counts as a timeout.
+    pub request_timeout: Duration,
+}
+
+impl Plan {
+    /// Changes per second all devices offer together.
+    pub fn offered_changes_per_sec(&self) -> f64 {
+        self.devices as f64 * self.orders_per_device as f64 / self.burst_every.as_secs_f64()
+    }
+}
+
+/// Event counters of the push streams.
+#[derive(Default)]
+struct Pushes {
+    streams: AtomicU64,
+    events: AtomicU64,
+}
+
+/// Drive the relay at `url` (process `relay_pid`, for its memory and CPU, when it is a child)
+/// with `fleet`'s technicians, all signed in with `password`, as `plan` says.
+pub async fn run(
+    url: &str,
+    relay_pid: Option<u32>,
+    fleet: &Fleet,
+    password: &str,
+    plan: &Plan,
+) -> Result<Report, LoadError> {
+    let relay = Relay::new(url)?;
+    let shared = Arc::new(Shared {
+        library: templates::builtin_library(),
+        fees: seed::fee_schedule(fleet.day - seed::YEAR),
+        parts: seed::parts_catalogue(),
+    });
+    let sampler = report::Sampler::start(relay_pid);
+    let started = Instant::now();
+    let devices = sign_in_all(&relay, fleet, password, plan.setup_concurrency).await?;
+    let sign_in_secs = prepare::secs(started);
+
+    let pushes = Arc::new(Pushes::default());
+    let mut streams = open_streams(&relay, &devices, &pushes).await?;
+
+    let started = Instant::now();
+    let (devices, setup_tally) = first_syncs(&relay, devices, &shared, plan).await?;
+    let first_sync_secs = prepare::secs(started);
+
+    let window = Window::after(plan.warm_up, plan.measure);
+    let relay_before = relay_pid.and_then(ProcStats::read);
+    let events_before = pushes.events.load(Ordering::Relaxed);
+    let me_before = ProcStats::read(std::process::id());
+    sampler.mark(window.measure_start);
+    let (devices, measured, all) = drive_all(&relay, devices, &shared, plan, &window).await;
+    let relay_after = relay_pid.and_then(ProcStats::read);
+    // The window plus the last bursts' tail (a request may outlast the window).
+    let measured_for = window.measure_start.elapsed();
+    let events_measured = pushes.events.load(Ordering::Relaxed) - events_before;
+    streams.abort_all();
+    let me_after = ProcStats::read(std::process::id());
+    let mut everything = setup_tally;
+    everything.add(all);
+    Ok(Report::new(report::Inputs {
+        plan,
+        sign_in_secs,
+        first_sync_secs,
+        measured,
+        everything,
+        edits: devices.iter().map(|d| d.edits).sum(),
+        unsynced: devices.into_iter().map(|mut d| d.sim.unsynced()).sum(),
+        push_streams: pushes.streams.load(Ordering::Relaxed),
+        push_events: pushes.events.load(Ordering::Relaxed),
+        push_events_measured: events_measured,
+        relay: relay_before.zip(relay_after),
+        measured_for,
+        generator: me_before.zip(me_after),
+        samples: sampler.stop().await,
+    }))
+}
+
+/// Sign every technician in over HTTP, `concurrency` at once.
+async fn sign_in_all(
+    relay: &Relay,
+    fleet: &Fleet,
+    password: &str,
+    concurrency: usize,
+) -> Result<Vec<Device>, LoadError> {
+    let turns = Arc::new(Semaphore::new(concurrency.max(1)));
+    let mut set = JoinSet::new();
+    for (i, t) in fleet.technicians.iter().enumerate() {
+        let (relay, turns, t) = (relay.clone(), turns.clone(), t.clone());
+        let password = password.to_owned();
+        set.spawn(async move {
+            let _turn = turns
+                .acquire_owned()
+                .await
+                .expect("the semaphore stays open");
+            let mut device = Device::new(&t.user_id, String::new(), t.profile.clone());
+            let req = SignInRequest {
+                user_id: t.user_id.clone(),
+                password,
+                device_id: device.sim.caller.device_id.clone(),
+            };
+            let signed = relay.sign_in(&req).await?;
+            device.token = signed.token;
+            Ok::<_, LoadError>((i, device))
+        });
+    }
+    let mut devices: Vec<(usize, Device)> = Vec::with_capacity(fleet.technicians.len());
+    while let Some(r) = set.join_next().await {
+        devices.push(r.map_err(|e| LoadError::Run(format!("sign-in task: {e}")))??);
+    }
+    devices.sort_by_key(|(i, _)| *i);
+    Ok(devices.into_iter().map(|(_, d)| d).collect())
+}
+
+/// One push stream per device, counting events; returns once every stream has delivered its
+/// first event (the relay sends the feed head at once), failing after 120 s.
+async fn open_streams(
+    relay: &Relay,
+    devices: &[Device],
+    pushes: &Arc<Pushes>,
+) -> Result<JoinSet<()>, LoadError> {
+    let mut set = JoinSet::new();
+    for d in devices {
+        let (relay, token, pushes) = (relay.clone(), d.token.clone(), pushes.clone());
+        set.spawn(async move {
+            let mut first = true;
+            let _ = relay
+                .events(&token, |_| {
+                    if std::mem::take(&mut first) {
+                        pushes.streams.fetch_add(1, Ordering::Relaxed);
+                    }
+                    pushes.events.fetch_add(1, Ordering::Relaxed);
+                })
+                .await;
+        });
+    }
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while pushes.streams.load(Ordering::Relaxed) < devices.len() as u64 {
+        if Instant::now() > deadline {
+            return Err(LoadError::Run(format!(
+                "only {} of {} push streams opened within 120 s",
+                pushes.streams.load(Ordering::Relaxed),
+                devices.len()
+            )));
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    Ok(set)
+}
+
+/// Every device's first sync (orders down, new visits up), `plan.setup_concurrency` at once.
+async fn first_syncs(
+    relay: &Relay,
+    devices: Vec<Device>,
+    shared: &Arc<Shared>,
+    plan: &Plan,
+) -> Result<(Vec<Device>, Tally), LoadError> {
+    let turns = Arc::new(Semaphore::new(plan.setup_concurrency.max(1)));
+    let mut set = JoinSet::new();
+    for (i, mut d) in devices.into_iter().enumerate() {
+        let (relay, turns, shared) = (relay.clone(), turns.clone(), shared.clone());
+        let timeout = plan.request_timeout;
+        set.spawn(async move {
+            let _turn = turns
+                .acquire_owned()
+                .await
+                .expect("the semaphore stays open");
+            let tally = d.first_sync(&relay, &shared, timeout).await;
+            (i, d, tally)
+        });
+    }
+    let mut out = Vec::new();
+    let mut total = Tally::default();
+    while let Some(r) = set.join_next().await {
+        let (i, d, tally) = r.map_err(|e| LoadError::Run(format!("first sync task: {e}")))?;
+        let tally = tally.map_err(|e| LoadError::Run(format!("first sync of {i}: {e}")))?;
+        if d.jobs() != plan.orders_per_device as usize {
+            return Err(LoadError::Run(format!(
+                "device {i} received {} of its {} orders",
+                d.jobs(),
+                plan.orders_per_device
+            )));
+        }
+        total.add(tally);
+        out.push((i, d));
+    }
+    out.sort_by_key(|(i, _)| *i);
+    Ok((out.into_iter().map(|(_, d)| d).collect(), total))
+}
+
+/// The warm-up and measured window, from now.
+#[derive(Debug, Clone, Copy)]
+pub struct Window {
+    pub start: Instant,
+    pub measure_start: Instant,
+    pub measure_end: Instant,
+}
+
+impl Window {
+    fn after(warm_up: Duration, measure: Duration) -> Window {
+        let start = Instant::now();
+        Window {
+            start,
+            measure_start: start + warm_up,
+            measure_end: start + warm_up + measure,
+        }
+    }
+}
+
+/// Run every device's bursts until the window ends; returns the devices, the measured tally and
+/// the tally of every burst (warm-up and the final catch-up included).
+async fn drive_all(
+    relay: &Relay,
+    devices: Vec<Device>,
+    shared: &Arc<Shared>,
+    plan: &Plan,
+    window: &Window,
+) -> (Vec<Device>, Tally, Tally) {
+    let n = devices.len().max(1) as u32;
+    let mut set = JoinSet::new();
+    for (i, d) in devices.into_iter().enumerate() {
+        let offset = plan.burst_every * i as u32 / n;
+        let (relay, shared, window) = (relay.clone(), shared.clone(), *window);
+        let (every, timeout) = (plan.burst_every, plan.request_timeout);
+        set.spawn(drive(d, relay, shared, window, offset, every, timeout));
+    }
+    let (mut out, mut measured, mut all) = (Vec::new(), Tally::default(), Tally::default());
+    while let Some(r) = set.join_next().await {
+        let (d, m, a) = r.expect("device tasks do not panic");
+        out.push(d);
+        measured.add(m);
+        all.add(a);
+    }
+    (out, measured, all)
+}
+
+/// One device's bursts: one every `every` from `window.start + offset`, while the window lasts
+/// (a burst that could not start on time starts at once and counts as late); then one more
+/// exchange if something is still unsent after an error.
+async fn drive(
+    mut d: Device,
+    relay: Relay,
+    shared: Arc<Shared>,
+    window: Window,
+    offset: Duration,
+    every: Duration,
+    timeout: Duration,
+) -> (Device, Tally, Tally) {
+    let (mut measured, mut all) = (Tally::default(), Tally::default());
+    let mut slot = window.start + offset;
+    let mut k = 0u64;
+    while slot < window.measure_end {
+        tokio::time::sleep_until(slot.into()).await;
+        let started = Instant::now();
+        let mut t = Tally {
+            bursts: 1,
+            late_bursts: (started > slot + every / 10) as u64,
+            ..Tally::default()
+        };
+        k += 1;
+        match d.edit_all(&shared, &format!("burst {k}"), onsite_relay::api::now_ms()) {
+            Ok(()) => {
+                let _ = d.exchange(&relay, timeout, &mut t).await;
+            }
+            Err(e) => *t.errors.entry(format!("edit: {e}")).or_default() += 1,
+        }
+        if started >= window.measure_start && started < window.measure_end {
+            measured.add(t.clone());
+        }
+        all.add(t);
+        slot = (slot + every).max(Instant::now());
+    }
+    if d.sim.unsynced() > 0 {
+        let _ = d.exchange(&relay, timeout, &mut all).await;
+    }
+    (d, measured, all)
+}

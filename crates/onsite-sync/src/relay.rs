@@ -21,7 +21,7 @@ use automerge::sync::{self, MessageFlags, MessageVersion, SyncDoc};
 use automerge::{AutoCommit, ChangeHash};
 use onsite_domain::bonus::BonusVersions;
 use onsite_domain::order::Order;
-use onsite_domain::reference::TechnicianProfile;
+use onsite_domain::reference::{TechnicianProfile, TemplateLibrary};
 use onsite_domain::visit::Visit;
 use onsite_domain::{DocId, admit, doc};
 use onsite_wire::{Code, DocMessage, DocRejection, SyncRequest, SyncResponse};
@@ -601,6 +601,18 @@ fn visit_refusals<S: DocStore>(
         .iter()
         .find(|a| a.write.is_some() && a.applied.doc == DocId::Templates)
         .and_then(|a| doc::read(&a.applied.copy).ok());
+    let writes_visits = accepted
+        .iter()
+        .any(|a| a.write.is_some() && matches!(a.applied.doc, DocId::Visit { .. }));
+    // The stored library is read once per request, not once per visit: hydrating it is the
+    // most expensive part of checking a visit.
+    let request_library = match request_library {
+        None if writes_visits => Some(
+            crate::admit::stored::<S, TemplateLibrary>(store, &DocId::Templates)?
+                .unwrap_or_else(onsite_domain::templates::builtin_library),
+        ),
+        library => library,
+    };
     let mut refused = Vec::new();
     for a in accepted.iter().filter(|a| a.write.is_some()) {
         let DocId::Visit { order_id, .. } = &a.applied.doc else {

@@ -46,16 +46,12 @@ fn load_order(
     else {
         return Ok(None);
     };
-    let mut st = tx.prepare_cached("SELECT bytes FROM docs WHERE doc_id LIKE ?1 ESCAPE '\\'")?;
-    let pattern = format!(
-        "visit:{}:%",
-        order_id
-            .replace('\\', "\\\\")
-            .replace('_', "\\_")
-            .replace('%', "\\%")
-    );
+    // A key range, not `LIKE`: the primary key's index finds the order's visits without reading
+    // every stored document (a `LIKE` scans the whole table, under the writer's lock).
+    let mut st = tx.prepare_cached("SELECT bytes FROM docs WHERE doc_id >= ?1 AND doc_id < ?2")?;
+    let (from, to) = super::visits_of(order_id);
     let visits = st
-        .query_map([pattern], |r| r.get::<_, Vec<u8>>(0))?
+        .query_map([from, to], |r| r.get::<_, Vec<u8>>(0))?
         .collect::<Result<Vec<_>, _>>()?
         .into_iter()
         .filter_map(|b| doc::load(&b).ok().and_then(|d| doc::read::<Visit>(&d).ok()))
