@@ -624,10 +624,12 @@ impl Store {
                 l.doc = doc.with_actor(actor);
                 return Ok(!l.doc.get_heads().is_empty());
             }
-            l.doc.merge(&mut doc).map_err(|e| StoreError::BadRemoteData {
-                doc_id: key.clone(),
-                detail: e.to_string(),
-            })?;
+            l.doc
+                .merge(&mut doc)
+                .map_err(|e| StoreError::BadRemoteData {
+                    doc_id: key.clone(),
+                    detail: e.to_string(),
+                })?;
             Ok(l.doc.get_heads() != before)
         })
     }

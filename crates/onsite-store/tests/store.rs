@@ -867,9 +867,15 @@ fn adopt_doc_takes_a_new_document_whole_and_merges_a_held_one() {
 
     // First arrival: the received copy (the dispatcher's actor) is stored as it is.
     let received = dispatch.load_doc(&oid).unwrap();
-    assert!(device.adopt_doc(&oid, received).unwrap(), "a new document is news");
+    assert!(
+        device.adopt_doc(&oid, received).unwrap(),
+        "a new document is news"
+    );
     let info = device.doc_info(&oid).unwrap();
-    assert_eq!(info.local_changes, 0, "nothing of a received document is this device's own work");
+    assert_eq!(
+        info.local_changes, 0,
+        "nothing of a received document is this device's own work"
+    );
     assert!(
         device.order_row(&order_id).unwrap().is_some(),
         "an adopted order is indexed like a merged one"
@@ -894,8 +900,18 @@ fn adopt_doc_takes_a_new_document_whole_and_merges_a_held_one() {
         })
         .unwrap();
     let later = dispatch.load_doc(&oid).unwrap();
-    assert!(device.adopt_doc(&oid, later).unwrap(), "the dispatcher's change is news");
+    assert!(
+        device.adopt_doc(&oid, later).unwrap(),
+        "the dispatcher's change is news"
+    );
     let order: Order = device.read(&oid).unwrap();
-    assert_eq!(order.problem, "adopted, then edited", "the local edit is kept");
-    assert_eq!(order.status, DispatchStatus::OnHold, "the remote edit is merged");
+    assert_eq!(
+        order.problem, "adopted, then edited",
+        "the local edit is kept"
+    );
+    assert_eq!(
+        order.status,
+        DispatchStatus::OnHold,
+        "the remote edit is merged"
+    );
 }
