@@ -16,8 +16,11 @@ target="${CARGO_TARGET_DIR:-target}"
 
 if [ ! -d bench/reference/node_modules ] ||
    [ bench/reference/package-lock.json -nt bench/reference/node_modules/.package-lock.json ]; then
-  echo "==> npm ci (bench/reference)"
-  (cd bench/reference && npm ci --no-audit --no-fund)
+  echo "==> npm install (bench/reference, the versions pinned in package-lock.json)"
+  # Not `npm ci`: npm 11 records cbor-extract's per-platform optional packages without their
+  # entries, and `npm ci` then refuses the lock as out of sync; `install --no-save` follows the
+  # lock and leaves it untouched.
+  (cd bench/reference && npm install --no-audit --no-fund --no-save)
 fi
 
 if [ "$mode" = smoke ]; then

@@ -74,7 +74,7 @@ if [ -f ui/package.json ]; then
 fi
 
 # issue 13 §1: both halves of the comparison with tiny numbers and the debug relay; fails when
-# either side does not converge (it installs bench/reference with npm ci itself).
+# either side does not converge (it installs bench/reference itself, at the versions its lockfile pins).
 step "bench: side by side with automerge-repo, smoke (bench/compare.sh --smoke)"
 bash bench/compare.sh --smoke
 
