@@ -201,8 +201,8 @@ fn day_orders(
 }
 
 /// Store `docs` through the relay's own sync path, as the admin's "seed" device: the same rules
-/// as any device's upload; a refusal fails the seed.
-fn commit_as_admin(
+/// as any device's upload; a refusal fails the seed (and a benchmark's setup, which uses it too).
+pub fn commit_as_admin(
     storage: &dyn RelayStorage,
     config: &Config,
     docs: &mut [(DocId, AutoCommit)],

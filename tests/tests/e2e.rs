@@ -569,13 +569,7 @@ async fn a_long_first_sync_reports_n_of_n_documents() {
         onsite_relay::seed::seed_demo(&storage, &config, onsite_testkit::PASSWORD, 400, DAY, DAY)
             .expect("seed 400 orders, half of them for tech.a");
         drop(storage);
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
-        let relay = onsite_relay::start(config, listener)
-            .await
-            .expect("relay starts");
-        onsite_testkit::relay::wait_healthy(&relay.url()).await;
+        let relay = onsite_testkit::relay::start_with(config).await;
 
         let a = Device::sign_in(&relay.url(), "tech.a").await;
         let relay_client = onsite_client::Relay::for_device(&a.store, &relay.url()).unwrap();

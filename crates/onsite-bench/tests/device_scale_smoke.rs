@@ -17,13 +17,7 @@ async fn first_sync_and_today_of_a_few_hundred_orders() {
         device_scale::prepare_relay(&db, ORDERS, now).expect("prepare the relay database");
         let mut config = onsite_relay::Config::for_database(&db);
         config.max_docs_per_response = 40;
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
-        let relay = onsite_relay::start(config, listener)
-            .await
-            .expect("relay starts");
-        onsite_testkit::relay::wait_healthy(&relay.url()).await;
+        let relay = onsite_testkit::relay::start_with(config).await;
 
         let device_dir = dir.path().join("device");
         let sync = device_scale::first_sync(&relay.url(), &device_dir)

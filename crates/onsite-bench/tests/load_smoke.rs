@@ -31,12 +31,7 @@ async fn five_devices_store_every_change_without_errors() {
         onsite_relay::api::now_ms(),
     )
     .expect("the database is prepared");
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let relay = onsite_relay::start(Config::for_database(&db), listener)
-        .await
-        .expect("relay starts");
+    let relay = onsite_testkit::relay::start_with(Config::for_database(&db)).await;
     let url = relay.url();
     let report = load::run(&url, None, &fleet, PASSWORD, &plan)
         .await

@@ -33,8 +33,18 @@ pub fn seeded_database(dir: &Path, day: Millis) -> PathBuf {
 
 /// Start the relay on `addr` (`127.0.0.1:0` for a fresh port) and wait until `/healthz` answers.
 pub async fn start_relay(db: &Path, addr: SocketAddr) -> RunningRelay {
+    start_on(Config::for_database(db), addr).await
+}
+
+/// Start the relay with `config` (e.g. a smaller `max_docs_per_response`) on a fresh 127.0.0.1
+/// port and wait until `/healthz` answers.
+pub async fn start_with(config: Config) -> RunningRelay {
+    start_on(config, "127.0.0.1:0".parse().expect("address")).await
+}
+
+async fn start_on(config: Config, addr: SocketAddr) -> RunningRelay {
     let listener = bind(addr).await;
-    let relay = onsite_relay::start(Config::for_database(db), listener)
+    let relay = onsite_relay::start(config, listener)
         .await
         .expect("relay starts");
     wait_healthy(&relay.url()).await;

@@ -18,11 +18,8 @@ use onsite_domain::reference::{Confirmation, ServiceType};
 use onsite_domain::sla::SlaPolicy;
 use onsite_domain::visit::{CheckResult, Outcome, StockSource, Visit};
 use onsite_domain::{DocId, doc, seed};
-use onsite_relay::{Config, RelayStorage, SqliteStorage};
+use onsite_relay::{Config, SqliteStorage};
 use onsite_store::Store;
-use onsite_sync::access::Principal;
-use onsite_sync::device::{self, PeerState};
-use onsite_sync::relay::Caller;
 use onsite_wire::Role;
 
 use super::workload::{Answer, WorkOrder, Workload};
@@ -80,28 +77,8 @@ pub fn prepare_database(path: &Path, technician: &str) -> Result<(), Failure> {
             doc::create(&profile).map_err(fail("profile"))?,
         ),
     ];
-    let messages = docs
-        .iter_mut()
-        .filter_map(|(id, d)| device::outgoing(d, &PeerState::new()).map(|m| (id.clone(), m)))
-        .collect();
-    let caller = Caller {
-        principal: Principal {
-            user_id: ADMIN.to_owned(),
-            role: Role::Admin,
-        },
-        device_id: "compare-setup".to_owned(),
-    };
-    let req = device::build_request(0, messages);
-    let handled = storage
-        .sync(&caller, &req, &Config::default().limits(), now)
-        .map_err(|e| format!("store the reference documents: {e:?}"))?;
-    match handled.response.rejected.first() {
-        Some(r) => Err(format!(
-            "reference document refused: {}: {}",
-            r.code, r.message
-        )),
-        None => Ok(()),
-    }
+    onsite_relay::seed::commit_as_admin(&storage, &Config::default(), &mut docs, now)
+        .map_err(|e| format!("store the reference documents: {e}"))
 }
 
 /// One device: its store (through the dispatcher's `App` when it is a dispatcher's), its session.
