@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use automerge::ChangeHash;
 use onsite_domain::DocId;
 use onsite_sync::access::OrderFacts;
+use onsite_sync::views::Views;
 use onsite_sync::relay::{
     self, AccessEvent, Caller, DocMeta, DocStore, DocWrite, FeedEntry, HandleError, Handled,
     Limits, Origin, StoredDoc,
@@ -206,6 +207,8 @@ pub struct SqliteStorage {
     readers: Readers,
     /// Told after every sync that may have committed: the outbox task wakes up.
     committed: Arc<Notify>,
+    /// Orders, visits and the template library as last read, for every request.
+    views: Views,
 }
 
 /// Idle read-only connections, reused (each keeps its prepared statements); at most
@@ -307,6 +310,7 @@ impl SqliteStorage {
                 idle: Mutex::new(Vec::new()),
             },
             committed: Arc::new(Notify::new()),
+            views: Views::default(),
         })
     }
 
@@ -411,7 +415,7 @@ fn visits_of(order_id: &str) -> (String, String) {
 }
 
 /// [`DocStore`] over a locked connection, for the duration of one request.
-struct Docs<'a>(&'a mut Connection);
+struct Docs<'a>(&'a mut Connection, &'a Views);
 
 impl Docs<'_> {
     fn meta_row(
@@ -546,7 +550,8 @@ impl DocStore for Docs<'_> {
             .iter()
             .filter_map(|w| back_office::order_of(&w.doc).map(str::to_owned))
             .collect();
-        back_office::record_outward(&tx, &orders, seq, origin.at_ms, true)?;
+        let written = back_office::Written::of(writes, self.1);
+        back_office::record_outward(&tx, &orders, &written, seq, origin.at_ms, true)?;
         tx.commit()?;
         Ok(seq as u64)
     }
@@ -595,6 +600,10 @@ impl DocStore for Docs<'_> {
             });
         }
         Ok(out)
+    }
+
+    fn views(&self) -> Option<&Views> {
+        Some(self.1)
     }
 
     fn orders_numbered(&mut self, order_no: &str) -> Result<Vec<DocId>, StorageError> {
@@ -763,11 +772,11 @@ impl RelayStorage for SqliteStorage {
     ) -> Result<Handled, HandleError<StorageError>> {
         for _ in 0..relay::PREPARE_ATTEMPTS {
             let mut reader = self.reader().map_err(HandleError::Storage)?;
-            let prepared = relay::prepare(&mut Docs(&mut reader), caller, req, limits, now_ms)?;
+            let prepared = relay::prepare(&mut Docs(&mut reader, &self.views), caller, req, limits, now_ms)?;
             drop(reader);
             let mut conn = self.conn().map_err(HandleError::Storage)?;
             let finished =
-                relay::finish(&mut Docs(&mut conn), caller, req, prepared, limits, now_ms)?;
+                relay::finish(&mut Docs(&mut conn, &self.views), caller, req, prepared, limits, now_ms)?;
             drop(conn);
             if let Some(handled) = finished {
                 if handled.committed.is_some() {
@@ -781,12 +790,12 @@ impl RelayStorage for SqliteStorage {
 
     fn head_seq(&self) -> Result<u64, StorageError> {
         let mut conn = self.reader()?;
-        Docs(&mut conn).head_seq()
+        Docs(&mut conn, &self.views).head_seq()
     }
 
     fn doc(&self, doc: &DocId) -> Result<Option<Vec<u8>>, StorageError> {
         let mut conn = self.reader()?;
-        Ok(Docs(&mut conn).load(doc)?.map(|d| d.bytes))
+        Ok(Docs(&mut conn, &self.views).load(doc)?.map(|d| d.bytes))
     }
 
     fn signed_record_exists(&self, order_no: &str, hash: &str) -> Result<bool, StorageError> {

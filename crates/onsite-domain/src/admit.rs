@@ -55,7 +55,7 @@ pub fn shape(id: &DocId, document: &AutoCommit) -> Result<(), DomainError> {
     }
     match id {
         DocId::Order(_) => read::<Order>(document, true),
-        DocId::Visit { .. } => read::<Visit>(document, true),
+        DocId::Visit { .. } => visit_sizes(&doc::read::<Visit>(document)?),
         DocId::Templates => read::<TemplateLibrary>(document, false),
         DocId::FeeSchedule => read::<FeeSchedule>(document, false),
         DocId::PartsCatalogue => read::<PartsCatalogue>(document, false),
@@ -83,6 +83,12 @@ pub fn bonus(
     after: &crate::bonus::BonusVersions,
 ) -> Result<(), DomainError> {
     Ok(after.check_change(before)?)
+}
+
+/// A visit keeps the size limits (entries limited: its lists do not grow with time); what
+/// [`shape`] checks of a `visit:` document, for a visit already read.
+pub fn visit_sizes(visit: &Visit) -> Result<(), DomainError> {
+    sizes(visit, true)
 }
 
 /// Every text of `value` (a document as JSON) within [`TEXT_CHARS`] and, when `limit_entries`,

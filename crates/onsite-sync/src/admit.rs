@@ -5,6 +5,8 @@
 //! on a complete record that hashes to it). A violation refuses the document whole with the
 //! rule's code.
 
+use std::sync::Arc;
+
 use automerge::AutoCommit;
 use onsite_domain::bonus::BonusVersions;
 use onsite_domain::order::Order;
@@ -14,6 +16,7 @@ use onsite_domain::{DocId, DomainError, admit, doc, templates};
 use onsite_wire::DocRejection;
 
 use crate::relay::DocStore;
+use crate::views;
 
 /// `after` reads as the kind `doc_id` names and keeps the size limits (for `ref:bonus` and
 /// `ref:service`: their own validation). `bonus_before` is `ref:bonus` as stored, when it is the
@@ -34,8 +37,16 @@ pub fn shape(
 /// stored copies are used (the built-in templates when it holds none).
 #[derive(Debug, Default)]
 pub struct VisitContext {
-    pub order: Option<Order>,
-    pub library: Option<TemplateLibrary>,
+    pub order: Option<Arc<Order>>,
+    pub library: Option<Arc<TemplateLibrary>>,
+}
+
+/// `after` read as a visit that keeps the size limits: read once per incoming visit, it serves
+/// the shape check, the visit rules ([`visit`]) and the facts the relay derives at commit.
+pub fn visit_shape(doc_id: &DocId, after: &AutoCommit) -> Result<Visit, DocRejection> {
+    doc::read::<Visit>(after)
+        .and_then(|v| admit::visit_sizes(&v).map(|()| v))
+        .map_err(|e| refusal(doc_id, &e))
 }
 
 /// The domain's visit rules for `after`, the visit `doc_id` would become, given the visit as
@@ -44,19 +55,15 @@ pub fn visit<S: DocStore>(
     store: &mut S,
     doc_id: &DocId,
     before: Option<&Visit>,
-    after: &AutoCommit,
+    after: &Visit,
     context: VisitContext,
 ) -> Result<Result<(), DocRejection>, S::Error> {
     let DocId::Visit { order_id, .. } = doc_id else {
         return Ok(Ok(()));
     };
-    let after: Visit = match doc::read(after) {
-        Ok(v) => v,
-        Err(e) => return Ok(Err(refusal(doc_id, &e))),
-    };
     let order = match context.order {
         Some(o) => Some(o),
-        None => stored::<S, Order>(store, &DocId::Order(order_id.clone()))?,
+        None => views::stored::<S, Order>(store, &DocId::Order(order_id.clone()))?,
     };
     let Some(order) = order else {
         let e = DomainError::Hydrate(format!(
@@ -66,10 +73,15 @@ pub fn visit<S: DocStore>(
     };
     let library = match context.library {
         Some(l) => l,
-        None => stored::<S, TemplateLibrary>(store, &DocId::Templates)?
-            .unwrap_or_else(templates::builtin_library),
+        None => stored_library(store)?,
     };
-    Ok(admit::visit(before, &after, &order, &library).map_err(|e| refusal(doc_id, &e)))
+    Ok(admit::visit(before, after, &order, &library).map_err(|e| refusal(doc_id, &e)))
+}
+
+/// The template library as stored, or the built-in one when the relay holds none.
+pub fn stored_library<S: DocStore>(store: &mut S) -> Result<Arc<TemplateLibrary>, S::Error> {
+    Ok(views::stored::<S, TemplateLibrary>(store, &DocId::Templates)?
+        .unwrap_or_else(|| Arc::new(templates::builtin_library())))
 }
 
 fn refusal(doc_id: &DocId, e: &DomainError) -> DocRejection {

@@ -29,5 +29,6 @@ pub mod error;
 pub mod memory;
 pub mod orders;
 pub mod relay;
+pub mod views;
 
 pub use error::SyncError;

@@ -3,11 +3,13 @@
 
 use std::collections::{BTreeMap, HashSet};
 use std::convert::Infallible;
+use std::sync::Arc;
 
 use automerge::ChangeHash;
 use onsite_domain::DocId;
 
 use crate::relay::{AccessEvent, DocMeta, DocStore, DocWrite, FeedEntry, Origin, StoredDoc};
+use crate::views::Views;
 
 /// One stored change.
 #[derive(Debug, Clone)]
@@ -26,6 +28,8 @@ pub struct MemoryStore {
     events: Vec<(String, AccessEvent)>,
     /// How many commits were made (for tests).
     pub commits: u64,
+    /// Hydrated documents kept between requests, as the relay keeps them.
+    views: Arc<Views>,
 }
 
 impl MemoryStore {
@@ -62,6 +66,10 @@ impl DocStore for MemoryStore {
 
     fn load(&mut self, doc: &DocId) -> Result<Option<StoredDoc>, Infallible> {
         Ok(self.docs.get(doc).cloned())
+    }
+
+    fn views(&self) -> Option<&Views> {
+        Some(&self.views)
     }
 
     fn commit(&mut self, writes: &[DocWrite], _origin: &Origin) -> Result<u64, Infallible> {

@@ -16,6 +16,7 @@
 //!    paged by `max_docs_per_response`.
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::sync::Arc;
 
 use automerge::sync::{self, MessageFlags, MessageVersion, SyncDoc};
 use automerge::{AutoCommit, ChangeHash};
@@ -29,6 +30,7 @@ use onsite_wire::{Code, DocMessage, DocRejection, SyncRequest, SyncResponse};
 use crate::SyncError;
 use crate::access::{Access, OrderFacts, Principal, access, governing_order, order_access_changes};
 use crate::orders::{self, OrderChange};
+use crate::views::{View, Views};
 
 /// What the relay keeps about a document besides its content.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -71,6 +73,9 @@ pub struct DocWrite {
     pub meta: DocMeta,
     /// Users gaining (`true`) or losing read access through this write.
     pub access: Vec<(String, bool)>,
+    /// The document after the write as the domain reads it, for an order or a visit: what
+    /// the store derives the order's facts from at commit without loading it again.
+    pub view: Option<View>,
 }
 
 /// Who wrote a commit.
@@ -122,6 +127,10 @@ pub trait DocStore {
     fn changes_after(&mut self, doc: &DocId, after: u64) -> Result<Vec<Vec<u8>>, Self::Error>;
     /// The stored `order:` documents whose order number is `order_no`.
     fn orders_numbered(&mut self, order_no: &str) -> Result<Vec<DocId>, Self::Error>;
+    /// The relay's cache of hydrated documents ([`Views`]), when this store keeps one.
+    fn views(&self) -> Option<&Views> {
+        None
+    }
 }
 
 /// Limits applied while handling a request.
@@ -269,7 +278,7 @@ struct Accepted {
     write: Option<DocWrite>,
     order: Option<OrderChange>,
     /// For a visit: as stored before the request (`None` when new).
-    visit_before: Option<Visit>,
+    visit_before: Option<Arc<Visit>>,
     /// The stored heads the copy was loaded from (`None`: the document was new).
     loaded: Option<Vec<ChangeHash>>,
 }
@@ -480,7 +489,7 @@ fn apply<S: DocStore>(
         _ => None,
     };
     let visit_before = match (&doc_id, &stored) {
-        (DocId::Visit { .. }, Some(_)) => doc::read::<Visit>(&copy).ok(),
+        (DocId::Visit { .. }, Some(s)) => visit_as_stored(store, &doc_id, &copy, &s.meta.heads),
         _ => None,
     };
     let bonus_before = match (&doc_id, &stored) {
@@ -529,13 +538,20 @@ fn apply<S: DocStore>(
             ),
         )));
     }
-    if let Err(refused) = crate::admit::shape(&doc_id, &copy, bonus_before.as_ref()) {
-        return Ok(Err(refused));
-    }
+    let visit_after = match &doc_id {
+        DocId::Visit { .. } => match crate::admit::visit_shape(&doc_id, &copy) {
+            Ok(v) => Some(Arc::new(v)),
+            Err(refused) => return Ok(Err(refused)),
+        },
+        _ => match crate::admit::shape(&doc_id, &copy, bonus_before.as_ref()) {
+            Ok(()) => None,
+            Err(refused) => return Ok(Err(refused)),
+        },
+    };
     let loaded = stored.as_ref().map(|s| s.meta.heads.clone());
     let before_order = stored.and_then(|s| s.meta.order);
     Ok(
-        write_of(&doc_id, &mut copy, new, before_order.as_ref(), limits).map(|(write, after)| {
+        write_of(&doc_id, &mut copy, new, before_order.as_ref(), visit_after, limits).map(|(write, after)| {
             Accepted {
                 order: after.map(|after| OrderChange {
                     doc: doc_id.clone(),
@@ -592,25 +608,23 @@ fn visit_refusals<S: DocStore>(
     store: &mut S,
     accepted: &[Accepted],
 ) -> Result<Vec<DocRejection>, S::Error> {
-    let request_orders: BTreeMap<&str, &Order> = accepted
+    let request_orders: BTreeMap<&str, Arc<Order>> = accepted
         .iter()
         .filter_map(|a| a.order.as_ref())
-        .map(|o| (o.after.order_id.as_str(), &o.after))
+        .map(|o| (o.after.order_id.as_str(), Arc::new(o.after.clone())))
         .collect();
     let request_library = accepted
         .iter()
         .find(|a| a.write.is_some() && a.applied.doc == DocId::Templates)
-        .and_then(|a| doc::read(&a.applied.copy).ok());
+        .and_then(|a| doc::read::<TemplateLibrary>(&a.applied.copy).ok())
+        .map(Arc::new);
     let writes_visits = accepted
         .iter()
         .any(|a| a.write.is_some() && matches!(a.applied.doc, DocId::Visit { .. }));
-    // The stored library is read once per request, not once per visit: hydrating it is the
-    // most expensive part of checking a visit.
+    // The stored library is read once per request (and kept between requests, [`Views`]):
+    // hydrating it is the most expensive part of checking a visit.
     let request_library = match request_library {
-        None if writes_visits => Some(
-            crate::admit::stored::<S, TemplateLibrary>(store, &DocId::Templates)?
-                .unwrap_or_else(onsite_domain::templates::builtin_library),
-        ),
+        None if writes_visits => Some(crate::admit::stored_library(store)?),
         library => library,
     };
     let mut refused = Vec::new();
@@ -618,15 +632,18 @@ fn visit_refusals<S: DocStore>(
         let DocId::Visit { order_id, .. } = &a.applied.doc else {
             continue;
         };
+        let Some(View::Visit(after)) = a.write.as_ref().and_then(|w| w.view.as_ref()) else {
+            continue;
+        };
         let context = crate::admit::VisitContext {
-            order: request_orders.get(order_id.as_str()).map(|o| (*o).clone()),
+            order: request_orders.get(order_id.as_str()).cloned(),
             library: request_library.clone(),
         };
         if let Err(r) = crate::admit::visit(
             store,
             &a.applied.doc,
-            a.visit_before.as_ref(),
-            &a.applied.copy,
+            a.visit_before.as_deref(),
+            after,
             context,
         )? {
             refused.push(r);
@@ -645,12 +662,13 @@ fn not_found(doc: &DocId) -> DocRejection {
 
 /// The write storing `new` changes of `copy`, or why it is refused: too large, or (for an order)
 /// no longer an order. Carries the read-access changes an order's new facts imply, and returns
-/// the order as it will be stored.
+/// the order as it will be stored. `visit` is `copy` read as a visit, when it is one.
 fn write_of(
     doc_id: &DocId,
     copy: &mut AutoCommit,
     new: Vec<NewChange>,
     before_order: Option<&OrderFacts>,
+    visit: Option<Arc<Visit>>,
     limits: &Limits,
 ) -> Result<(DocWrite, Option<Order>), DocRejection> {
     let bytes = copy.save();
@@ -669,7 +687,10 @@ fn write_of(
         heads: copy.get_heads(),
         size: bytes.len() as u64,
         order: None,
-        record_hash: signed_record_hash(doc_id, copy),
+        record_hash: visit
+            .as_ref()
+            .and_then(|v| v.signature.as_ref())
+            .map(|s| s.record_hash.clone()),
     };
     let mut access_changes = Vec::new();
     let mut order = None;
@@ -688,6 +709,11 @@ fn write_of(
         meta.order = Some(f);
         order = Some(o);
     }
+    let view = match (&order, visit) {
+        (Some(o), _) => Some(View::Order(Arc::new(o.clone()))),
+        (None, Some(v)) => Some(View::Visit(v)),
+        (None, None) => None,
+    };
     Ok((
         DocWrite {
             doc: doc_id.clone(),
@@ -695,20 +721,24 @@ fn write_of(
             bytes,
             meta,
             access: access_changes,
+            view,
         },
         order,
     ))
 }
 
-/// The record hash a `visit:` document's signature carries, if it is signed.
-fn signed_record_hash(doc_id: &DocId, copy: &AutoCommit) -> Option<String> {
-    match doc_id {
-        DocId::Visit { .. } => doc::read::<onsite_domain::visit::Visit>(copy)
-            .ok()?
-            .signature
-            .map(|s| s.record_hash),
-        _ => None,
+/// The visit `doc_id` as stored at `heads` (loaded as `copy`): from the store's cache when it
+/// kept it (the visit written by the device's previous sync), else read from `copy`.
+fn visit_as_stored<S: DocStore>(
+    store: &S,
+    doc_id: &DocId,
+    copy: &AutoCommit,
+    heads: &[ChangeHash],
+) -> Option<Arc<Visit>> {
+    if let Some(hit) = store.views().and_then(|v| v.get::<Visit>(doc_id, heads)) {
+        return Some(hit);
     }
+    doc::read::<Visit>(copy).ok().map(Arc::new)
 }
 
 /// Step 3: store every accepted write in one commit; `None` when there is nothing to store.
@@ -730,6 +760,13 @@ fn commit<S: DocStore>(
     let head = store
         .commit(writes, &origin)
         .map_err(HandleError::Storage)?;
+    if let Some(views) = store.views() {
+        for w in writes {
+            if let Some(view) = &w.view {
+                views.put(w.doc.clone(), w.meta.heads.clone(), view.clone());
+            }
+        }
+    }
     Ok(Some(Committed {
         head,
         docs: writes
