@@ -8,11 +8,11 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use automerge::ChangeHash;
 use onsite_domain::DocId;
 use onsite_sync::access::OrderFacts;
-use onsite_sync::views::Views;
 use onsite_sync::relay::{
     self, AccessEvent, Caller, DocMeta, DocStore, DocWrite, FeedEntry, HandleError, Handled,
     Limits, Origin, StoredDoc,
 };
+use onsite_sync::views::Views;
 use onsite_wire::{Role, SyncRequest};
 use rusqlite::{Connection, OptionalExtension, params};
 use tokio::sync::Notify;
@@ -23,6 +23,7 @@ use crate::storage::{
 use crate::throttle::{Attempts, Policy};
 
 mod back_office;
+mod feed;
 
 /// Append-only: never edit an entry, add a new one.
 const MIGRATIONS: &[&str] = &[
@@ -185,7 +186,20 @@ CREATE TABLE delivery_attempts(
     r#"
 CREATE INDEX docs_meta ON docs(doc_id, heads, size, order_no, assignee, assignees_ever, record_hash);
 "#,
+    // The technicians' feed index (`sqlite::feed`), filled from the stored changes when it runs.
+    r#"
+CREATE TABLE feed(
+    reader TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    doc_id TEXT NOT NULL,
+    PRIMARY KEY(reader, seq)
+) WITHOUT ROWID;
+"#,
 ];
+
+/// The migration that added the technicians' feed index: the changes stored before it are
+/// indexed when it runs.
+const FEED_MIGRATION: usize = 8;
 
 /// The migration that added the back-office tables: the orders stored before it get their facts
 /// and record snapshots when it runs.
@@ -300,6 +314,9 @@ impl SqliteStorage {
             }
             if i + 1 == BACK_OFFICE_MIGRATION {
                 back_office::backfill(&tx)?;
+            }
+            if i + 1 == FEED_MIGRATION {
+                feed::backfill(&tx)?;
             }
         }
         tx.commit()?;
@@ -519,6 +536,7 @@ impl DocStore for Docs<'_> {
                         continue;
                     }
                     seq += 1;
+                    feed::insert(&tx, seq, &id, &w.readers)?;
                     ins.execute(params![
                         seq,
                         id,
@@ -572,6 +590,15 @@ impl DocStore for Docs<'_> {
             });
         }
         Ok(out)
+    }
+
+    fn changed_docs_for(
+        &mut self,
+        technician: &str,
+        after: u64,
+        upto: u64,
+    ) -> Result<Vec<FeedEntry>, StorageError> {
+        feed::changed_docs_for(self.0, technician, after, upto)
     }
 
     fn access_events(
@@ -772,11 +799,23 @@ impl RelayStorage for SqliteStorage {
     ) -> Result<Handled, HandleError<StorageError>> {
         for _ in 0..relay::PREPARE_ATTEMPTS {
             let mut reader = self.reader().map_err(HandleError::Storage)?;
-            let prepared = relay::prepare(&mut Docs(&mut reader, &self.views), caller, req, limits, now_ms)?;
+            let prepared = relay::prepare(
+                &mut Docs(&mut reader, &self.views),
+                caller,
+                req,
+                limits,
+                now_ms,
+            )?;
             drop(reader);
             let mut conn = self.conn().map_err(HandleError::Storage)?;
-            let finished =
-                relay::finish(&mut Docs(&mut conn, &self.views), caller, req, prepared, limits, now_ms)?;
+            let finished = relay::finish(
+                &mut Docs(&mut conn, &self.views),
+                caller,
+                req,
+                prepared,
+                limits,
+                now_ms,
+            )?;
             drop(conn);
             if let Some(handled) = finished {
                 if handled.committed.is_some() {

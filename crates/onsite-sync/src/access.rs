@@ -119,6 +119,50 @@ pub fn access(who: &Principal, doc: &DocId, order: Option<&OrderFacts>) -> Acces
     }
 }
 
+/// The technicians who may read a document: a technician's changes feed lists only documents
+/// whose readers include them (dispatchers and admins read everything and need no list).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Readers {
+    /// Every technician (the reference documents they work from).
+    AllTechnicians,
+    /// These technicians only (none for the registry, the bonus formula, the settings).
+    Technicians(Vec<String>),
+}
+
+/// Who of the technicians may read `doc` given its governing order's `order` facts, decided by
+/// [`access`] itself: asked for an arbitrary technician (then all may), else for each technician
+/// the document or its order names — the only ones it could answer yes for.
+pub fn technician_readers(doc: &DocId, order: Option<&OrderFacts>) -> Readers {
+    let reads = |id: &str| {
+        let who = Principal {
+            user_id: id.to_owned(),
+            role: Role::Technician,
+        };
+        access(&who, doc, order).can_read()
+    };
+    if reads("") {
+        return Readers::AllTechnicians;
+    }
+    let mut named: Vec<String> = order
+        .map(|o| {
+            o.assignees_ever
+                .iter()
+                .chain(&o.assignee)
+                .cloned()
+                .collect()
+        })
+        .unwrap_or_default();
+    match doc {
+        DocId::Visit { technician_id, .. } => named.push(technician_id.clone()),
+        DocId::Profile(t) | DocId::Ledger(t) => named.push(t.clone()),
+        _ => {}
+    }
+    named.sort();
+    named.dedup();
+    named.retain(|t| reads(t));
+    Readers::Technicians(named)
+}
+
 /// Who gains and who loses read access to an order when its facts change from `before` to
 /// `after`: `(user id, granted)` pairs. Only technicians' access depends on order facts.
 pub fn order_access_changes(
@@ -165,6 +209,47 @@ mod tests {
             order_no: "WO-1".into(),
             assignee: assignee.map(str::to_owned),
             assignees_ever: ever.iter().map(|s| s.to_string()).collect(),
+        }
+    }
+
+    #[test]
+    fn a_technician_is_among_a_documents_readers_exactly_when_they_may_read_it() {
+        let techs = ["tech.a", "tech.b", "tech.c"];
+        let docs = [
+            DocId::Order("o-1".into()),
+            DocId::visit("o-1", "tech.a"),
+            DocId::visit("o-1", "tech.c"),
+            DocId::Profile("tech.b".into()),
+            DocId::Ledger("tech.a".into()),
+            DocId::Household("h-1".into()),
+            DocId::Templates,
+            DocId::FeeSchedule,
+            DocId::PartsCatalogue,
+            DocId::Bonus,
+            DocId::ServiceSettings,
+        ];
+        let all_facts = [
+            None,
+            Some(facts(None, &[])),
+            Some(facts(Some("tech.a"), &["tech.a"])),
+            Some(facts(Some("tech.b"), &["tech.a", "tech.b"])),
+            Some(facts(None, &["tech.c"])),
+        ];
+        for doc in &docs {
+            for f in &all_facts {
+                let readers = technician_readers(doc, f.as_ref());
+                for t in techs {
+                    let may = access(&who(t, Role::Technician), doc, f.as_ref()).can_read();
+                    let listed = match &readers {
+                        Readers::AllTechnicians => true,
+                        Readers::Technicians(ts) => ts.iter().any(|x| x == t),
+                    };
+                    assert_eq!(
+                        listed, may,
+                        "{t} on {doc} with {f:?}: the feed must list a document for exactly the technicians who may read it ({readers:?})"
+                    );
+                }
+            }
         }
     }
 

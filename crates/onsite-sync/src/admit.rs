@@ -80,8 +80,10 @@ pub fn visit<S: DocStore>(
 
 /// The template library as stored, or the built-in one when the relay holds none.
 pub fn stored_library<S: DocStore>(store: &mut S) -> Result<Arc<TemplateLibrary>, S::Error> {
-    Ok(views::stored::<S, TemplateLibrary>(store, &DocId::Templates)?
-        .unwrap_or_else(|| Arc::new(templates::builtin_library())))
+    Ok(
+        views::stored::<S, TemplateLibrary>(store, &DocId::Templates)?
+            .unwrap_or_else(|| Arc::new(templates::builtin_library())),
+    )
 }
 
 fn refusal(doc_id: &DocId, e: &DomainError) -> DocRejection {

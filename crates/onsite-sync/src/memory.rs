@@ -8,6 +8,7 @@ use std::sync::Arc;
 use automerge::ChangeHash;
 use onsite_domain::DocId;
 
+use crate::access::Readers;
 use crate::relay::{AccessEvent, DocMeta, DocStore, DocWrite, FeedEntry, Origin, StoredDoc};
 use crate::views::Views;
 
@@ -17,6 +18,8 @@ struct Row {
     seq: u64,
     doc: DocId,
     bytes: Vec<u8>,
+    /// The technicians whose feed lists this change.
+    readers: Readers,
 }
 
 /// The in-memory store.
@@ -51,6 +54,20 @@ impl MemoryStore {
     pub fn doc_ids(&self) -> impl Iterator<Item = &DocId> {
         self.docs.keys()
     }
+
+    /// Documents with a change in `(after, upto]` that `listed` keeps, by first such change.
+    fn feed(&self, after: u64, upto: u64, listed: impl Fn(&Row) -> bool) -> Vec<FeedEntry> {
+        let mut seen = HashSet::new();
+        self.rows
+            .iter()
+            .filter(|r| r.seq > after && r.seq <= upto && listed(r))
+            .filter(|r| seen.insert(r.doc.clone()))
+            .map(|r| FeedEntry {
+                doc: r.doc.clone(),
+                first_seq: r.seq,
+            })
+            .collect()
+    }
 }
 
 impl DocStore for MemoryStore {
@@ -82,6 +99,7 @@ impl DocStore for MemoryStore {
                         seq,
                         doc: w.doc.clone(),
                         bytes: c.bytes.clone(),
+                        readers: w.readers.clone(),
                     });
                 }
             }
@@ -108,17 +126,19 @@ impl DocStore for MemoryStore {
     }
 
     fn changed_docs(&mut self, after: u64, upto: u64) -> Result<Vec<FeedEntry>, Infallible> {
-        let mut seen = HashSet::new();
-        Ok(self
-            .rows
-            .iter()
-            .filter(|r| r.seq > after && r.seq <= upto)
-            .filter(|r| seen.insert(r.doc.clone()))
-            .map(|r| FeedEntry {
-                doc: r.doc.clone(),
-                first_seq: r.seq,
-            })
-            .collect())
+        Ok(self.feed(after, upto, |_| true))
+    }
+
+    fn changed_docs_for(
+        &mut self,
+        technician: &str,
+        after: u64,
+        upto: u64,
+    ) -> Result<Vec<FeedEntry>, Infallible> {
+        Ok(self.feed(after, upto, |r| match &r.readers {
+            Readers::AllTechnicians => true,
+            Readers::Technicians(ts) => ts.iter().any(|t| t == technician),
+        }))
     }
 
     fn access_events(

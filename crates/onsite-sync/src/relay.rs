@@ -25,10 +25,13 @@ use onsite_domain::order::Order;
 use onsite_domain::reference::{TechnicianProfile, TemplateLibrary};
 use onsite_domain::visit::Visit;
 use onsite_domain::{DocId, admit, doc};
-use onsite_wire::{Code, DocMessage, DocRejection, SyncRequest, SyncResponse};
+use onsite_wire::{Code, DocMessage, DocRejection, Role, SyncRequest, SyncResponse};
 
 use crate::SyncError;
-use crate::access::{Access, OrderFacts, Principal, access, governing_order, order_access_changes};
+use crate::access::{
+    Access, OrderFacts, Principal, Readers, access, governing_order, order_access_changes,
+    technician_readers,
+};
 use crate::orders::{self, OrderChange};
 use crate::views::{View, Views};
 
@@ -76,6 +79,9 @@ pub struct DocWrite {
     /// The document after the write as the domain reads it, for an order or a visit: what
     /// the store derives the order's facts from at commit without loading it again.
     pub view: Option<View>,
+    /// The technicians whose feed lists these changes ([`technician_readers`] by the
+    /// governing order's facts after the commit); set by the commit step.
+    pub readers: Readers,
 }
 
 /// Who wrote a commit.
@@ -116,6 +122,15 @@ pub trait DocStore {
     fn commit(&mut self, writes: &[DocWrite], origin: &Origin) -> Result<u64, Self::Error>;
     /// Documents with a change in `(after, upto]`, ordered by their first such change.
     fn changed_docs(&mut self, after: u64, upto: u64) -> Result<Vec<FeedEntry>, Self::Error>;
+    /// [`DocStore::changed_docs`] of only the changes whose [`DocWrite::readers`] included
+    /// `technician` when they were committed — a technician's feed no longer reads every
+    /// change of every device.
+    fn changed_docs_for(
+        &mut self,
+        technician: &str,
+        after: u64,
+        upto: u64,
+    ) -> Result<Vec<FeedEntry>, Self::Error>;
     /// Access events of `user_id` in `(after, upto]`, ordered by sequence.
     fn access_events(
         &mut self,
@@ -379,6 +394,7 @@ pub fn finish<S: DocStore>(
         writes.extend(a.write);
     }
     // 3. commit
+    set_readers(store, &mut facts_cache, &mut writes).map_err(HandleError::Storage)?;
     let committed = commit(store, caller, &writes, &facts_cache, now_ms)?;
     let head = committed.as_ref().map_or(head_before, |c| c.head);
     // 4. answer: replies for the documents sent, then the feed
@@ -550,25 +566,29 @@ fn apply<S: DocStore>(
     };
     let loaded = stored.as_ref().map(|s| s.meta.heads.clone());
     let before_order = stored.and_then(|s| s.meta.order);
-    Ok(
-        write_of(&doc_id, &mut copy, new, before_order.as_ref(), visit_after, limits).map(|(write, after)| {
-            Accepted {
-                order: after.map(|after| OrderChange {
-                    doc: doc_id.clone(),
-                    before: order_before,
-                    after,
-                }),
-                visit_before,
-                loaded,
-                applied: Applied {
-                    doc: doc_id,
-                    copy,
-                    state,
-                },
-                write: Some(write),
-            }
-        }),
+    Ok(write_of(
+        &doc_id,
+        &mut copy,
+        new,
+        before_order.as_ref(),
+        visit_after,
+        limits,
     )
+    .map(|(write, after)| Accepted {
+        order: after.map(|after| OrderChange {
+            doc: doc_id.clone(),
+            before: order_before,
+            after,
+        }),
+        visit_before,
+        loaded,
+        applied: Applied {
+            doc: doc_id,
+            copy,
+            state,
+        },
+        write: Some(write),
+    }))
 }
 
 /// Step 2b: the relay's rules on the request's order documents ([`crate::orders`]), with the
@@ -722,6 +742,7 @@ fn write_of(
             meta,
             access: access_changes,
             view,
+            readers: Readers::Technicians(Vec::new()),
         },
         order,
     ))
@@ -739,6 +760,30 @@ fn visit_as_stored<S: DocStore>(
         return Some(hit);
     }
     doc::read::<Visit>(copy).ok().map(Arc::new)
+}
+
+/// Who of the technicians reads each write: by the facts its governing order has after the
+/// commit (the request's own order write, else the order as stored).
+fn set_readers<S: DocStore>(
+    store: &mut S,
+    facts_cache: &mut BTreeMap<String, Option<OrderFacts>>,
+    writes: &mut [DocWrite],
+) -> Result<(), S::Error> {
+    let written: BTreeMap<String, OrderFacts> = writes
+        .iter()
+        .filter_map(|w| match (&w.doc, &w.meta.order) {
+            (DocId::Order(id), Some(f)) => Some((id.clone(), f.clone())),
+            _ => None,
+        })
+        .collect();
+    for w in writes.iter_mut() {
+        let facts = match governing_order(&w.doc).and_then(|o| written.get(o)) {
+            Some(f) => Some(f.clone()),
+            None => facts_for(store, facts_cache, &w.doc)?,
+        };
+        w.readers = technician_readers(&w.doc, facts.as_ref());
+    }
+    Ok(())
 }
 
 /// Step 3: store every accepted write in one commit; `None` when there is nothing to store.
@@ -803,9 +848,11 @@ fn plan<S: DocStore>(
     limits: &Limits,
     count_rest: bool,
 ) -> Result<FeedPlan, HandleError<S::Error>> {
-    let changed = store
-        .changed_docs(cursor, head)
-        .map_err(HandleError::Storage)?;
+    let changed = match who.role {
+        Role::Technician => store.changed_docs_for(&who.user_id, cursor, head),
+        Role::Dispatcher | Role::Admin => store.changed_docs(cursor, head),
+    }
+    .map_err(HandleError::Storage)?;
     let events = store
         .access_events(&who.user_id, cursor, head)
         .map_err(HandleError::Storage)?;

@@ -113,7 +113,10 @@ impl Views {
 
 /// The stored document `id` read as `T`, through the store's cache when it keeps one: `None`
 /// when it is absent or does not read as `T`.
-pub fn stored<S: DocStore, T: Viewed>(store: &mut S, id: &DocId) -> Result<Option<Arc<T>>, S::Error> {
+pub fn stored<S: DocStore, T: Viewed>(
+    store: &mut S,
+    id: &DocId,
+) -> Result<Option<Arc<T>>, S::Error> {
     if store.views().is_some() {
         let Some(meta) = store.meta(id)? else {
             return Ok(None);
@@ -157,11 +160,15 @@ mod tests {
         let at = heads(&d);
         views.put(DocId::Templates, at.clone(), View::Templates(lib.clone()));
         assert!(
-            views.get::<TemplateLibrary>(&DocId::Templates, &at).is_some(),
+            views
+                .get::<TemplateLibrary>(&DocId::Templates, &at)
+                .is_some(),
             "the library read at these heads is kept"
         );
         assert!(
-            views.get::<TemplateLibrary>(&DocId::Templates, &[]).is_none(),
+            views
+                .get::<TemplateLibrary>(&DocId::Templates, &[])
+                .is_none(),
             "other heads are other content: the entry must not answer for them"
         );
         assert!(

@@ -60,7 +60,11 @@ impl<'a> Written<'a> {
     }
 
     /// Document `id` read as `T`: as written, else as kept at its stored heads, else loaded.
-    fn read<T: Viewed>(&self, tx: &Transaction<'_>, id: &DocId) -> Result<Option<Arc<T>>, StorageError> {
+    fn read<T: Viewed>(
+        &self,
+        tx: &Transaction<'_>,
+        id: &DocId,
+    ) -> Result<Option<Arc<T>>, StorageError> {
         if let Some(v) = self.views.get(id).and_then(T::unwrap) {
             return Ok(Some(v));
         }

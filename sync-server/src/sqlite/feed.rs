@@ -1,0 +1,105 @@
+//! The technicians' feed index: for every stored change, the technicians whose feed lists it
+//! (`feed(reader, seq, doc_id)`, `reader = '*'` for every technician). A technician's feed reads
+//! its own rows instead of every change of every device since its cursor — with a thousand
+//! devices syncing, that scan was most of each request (docs/benchmarks.md, the relay under
+//! load). Who reads what is decided once, by [`technician_readers`]; the feed answer still
+//! checks current access for every document it sends.
+
+use onsite_domain::DocId;
+use onsite_sync::access::{OrderFacts, Readers, governing_order, technician_readers};
+use onsite_sync::relay::FeedEntry;
+use rusqlite::{Connection, OptionalExtension, Transaction, params};
+
+use crate::storage::StorageError;
+
+/// The `reader` of a change every technician may read.
+const EVERY_TECHNICIAN: &str = "*";
+
+/// Record that the change numbered `seq` of `doc` is listed in `readers`' feeds.
+pub(super) fn insert(
+    tx: &Connection,
+    seq: i64,
+    doc: &str,
+    readers: &Readers,
+) -> Result<(), StorageError> {
+    let mut st =
+        tx.prepare_cached("INSERT OR IGNORE INTO feed(reader, seq, doc_id) VALUES (?1, ?2, ?3)")?;
+    match readers {
+        Readers::AllTechnicians => {
+            st.execute(params![EVERY_TECHNICIAN, seq, doc])?;
+        }
+        Readers::Technicians(ts) => {
+            for t in ts {
+                st.execute(params![t, seq, doc])?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Documents with a change in `(after, upto]` listed for `technician`, by first such change.
+pub(super) fn changed_docs_for(
+    conn: &Connection,
+    technician: &str,
+    after: u64,
+    upto: u64,
+) -> Result<Vec<FeedEntry>, StorageError> {
+    let mut st = conn.prepare_cached(
+        "SELECT doc_id, MIN(seq) AS first FROM feed
+         WHERE reader IN (?1, ?2) AND seq > ?3 AND seq <= ?4
+         GROUP BY doc_id ORDER BY first",
+    )?;
+    let rows = st.query_map(
+        params![technician, EVERY_TECHNICIAN, after as i64, upto as i64],
+        |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)),
+    )?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (doc, first) = row?;
+        out.push(FeedEntry {
+            doc: super::parse_doc_id(&doc)?,
+            first_seq: first as u64,
+        });
+    }
+    Ok(out)
+}
+
+/// Index every change stored before the feed index existed, by the facts its governing order
+/// has now (the feed answer checks current access anyway, and a technician granted an order
+/// later receives it whole).
+pub(super) fn backfill(tx: &Transaction<'_>) -> Result<(), StorageError> {
+    let changes: Vec<(i64, String)> = tx
+        .prepare("SELECT seq, doc_id FROM changes ORDER BY seq")?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<Result<_, _>>()?;
+    for (seq, doc) in changes {
+        let id = super::parse_doc_id(&doc)?;
+        let facts = match governing_order(&id) {
+            Some(order) => order_facts(tx, order)?,
+            None => None,
+        };
+        insert(tx, seq, &doc, &technician_readers(&id, facts.as_ref()))?;
+    }
+    Ok(())
+}
+
+fn order_facts(tx: &Transaction<'_>, order_id: &str) -> Result<Option<OrderFacts>, StorageError> {
+    let row: Option<(Option<String>, Option<String>, Option<String>)> = tx
+        .prepare_cached("SELECT order_no, assignee, assignees_ever FROM docs WHERE doc_id = ?1")?
+        .query_row([DocId::Order(order_id.to_owned()).to_string()], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })
+        .optional()?;
+    Ok(row.and_then(|(no, assignee, ever)| {
+        Some(OrderFacts {
+            order_no: no?,
+            assignee,
+            assignees_ever: ever
+                .unwrap_or_default()
+                .split(',')
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+                .collect(),
+        })
+    }))
+}
