@@ -15,8 +15,7 @@ use axum::{Extension, Router};
 use futures_util::{Stream, StreamExt, stream};
 use onsite_domain::Code;
 use onsite_sync::SyncError;
-use onsite_sync::access::access;
-use onsite_sync::relay::{Caller, Committed, HandleError};
+use onsite_sync::relay::{Caller, HandleError};
 use onsite_wire::{
     API_VERSION, Capabilities, ErrorBody, PushEvent, Role, SYNC_PROTOCOL, SignInRequest,
     SignInResponse, SyncRequest,
@@ -30,6 +29,7 @@ use tower_http::trace::TraceLayer;
 use crate::accounts::{self, AuthError, Authenticated};
 use crate::certificate;
 use crate::config::Config;
+use crate::push::PushHub;
 use crate::storage::{RelayStorage, StorageError};
 
 /// Milliseconds since the Unix epoch, relay time.
@@ -45,7 +45,7 @@ pub fn now_ms() -> i64 {
 pub struct AppState {
     storage: Arc<dyn RelayStorage>,
     config: Arc<Config>,
-    events: broadcast::Sender<Arc<Committed>>,
+    events: Arc<PushHub>,
     /// Turns for password checks (Argon2id is memory-hard: a burst of sign-ins must not take the
     /// relay's memory).
     password_checks: Arc<Semaphore>,
@@ -63,12 +63,11 @@ pub fn sync_turns() -> usize {
 
 impl AppState {
     pub fn new(storage: Arc<dyn RelayStorage>, config: Config) -> Self {
-        let (events, _) = broadcast::channel(256);
         let checks = config.max_concurrent_password_checks.max(1) as usize;
         AppState {
             storage,
             config: Arc::new(config),
-            events,
+            events: Arc::new(PushHub::default()),
             password_checks: Arc::new(Semaphore::new(checks)),
             syncs: Arc::new(Semaphore::new(sync_turns())),
         }
@@ -451,9 +450,8 @@ async fn sync(
         more = r.more,
         "sync"
     );
-    if let Some(c) = handled.committed {
-        // No receiver is fine: nobody is listening for pushes.
-        let _ = st.events.send(Arc::new(c));
+    if let Some(c) = &handled.committed {
+        st.events.send(c);
     }
     Ok(axum::Json(handled.response).into_response())
 }
@@ -464,18 +462,10 @@ fn sse_event(e: &PushEvent) -> Event {
         .data(serde_json::to_string(e).expect("push events serialise"))
 }
 
-/// Whether `c` advanced `auth`'s feed.
-fn concerns(auth: &Authenticated, c: &Committed) -> bool {
-    c.access_users.contains(&auth.principal.user_id)
-        || c.docs
-            .iter()
-            .any(|(d, f)| access(&auth.principal, d, f.as_ref()).can_read())
-}
-
 struct Listener {
     st: AppState,
     auth: Authenticated,
-    rx: broadcast::Receiver<Arc<Committed>>,
+    rx: broadcast::Receiver<u64>,
     done: bool,
 }
 
@@ -495,8 +485,7 @@ async fn next_push(mut l: Listener) -> Option<(Result<Event, Infallible>, Listen
         };
         let head = match received {
             None => None,
-            Some(Ok(c)) if concerns(&l.auth, &c) => Some(c.head),
-            Some(Ok(_)) => continue,
+            Some(Ok(head)) => Some(head),
             Some(Err(broadcast::error::RecvError::Lagged(_))) => {
                 let storage = l.st.storage.clone();
                 match blocking(move || storage.head_seq()).await {
@@ -532,7 +521,7 @@ async fn events(
     headers: HeaderMap,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
     let auth = authenticated(&st, &headers).await?;
-    let rx = st.events.subscribe();
+    let rx = st.events.subscribe(&auth.principal);
     let storage = st.storage.clone();
     let head = blocking(move || storage.head_seq()).await??;
     tracing::info!(user = %auth.principal.user_id, device = %auth.device_id, "push stream opened");

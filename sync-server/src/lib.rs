@@ -23,6 +23,7 @@ pub mod forwarded;
 pub mod limits;
 pub mod outbox;
 pub mod outward;
+pub mod push;
 pub mod reminders;
 pub mod seed;
 pub mod sender;
