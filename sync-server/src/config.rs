@@ -14,7 +14,8 @@ use serde::{Deserialize, Serialize};
 pub struct Config {
     /// Address to listen on.
     pub listen: String,
-    /// The SQLite database file (created if missing).
+    /// The SQLite database file (created if missing), or a `postgres://…` URL: several relay
+    /// instances share one PostgreSQL database ([`crate::storage::Database::of`]).
     pub database: PathBuf,
     /// How long a sign-in token stays valid, hours (7 days by default). A device that syncs
     /// exchanges its token for a fresh one when less than half of that is left

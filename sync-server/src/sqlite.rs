@@ -16,12 +16,21 @@ use onsite_wire::{Role, SyncRequest};
 use rusqlite::{Connection, OptionalExtension, params};
 use tokio::sync::Notify;
 
+use onsite_sync::relay::Committed;
+use tokio::sync::broadcast;
+
 use crate::storage::{
     DocBytes, OrderRecord, RelayStorage, StorageError, StoredAttachment, TokenRecord, User,
 };
 use crate::throttle::{Attempts, Policy};
 
 mod back_office;
+
+impl From<rusqlite::Error> for StorageError {
+    fn from(e: rusqlite::Error) -> Self {
+        StorageError::db(e)
+    }
+}
 
 /// Append-only: never edit an entry, add a new one.
 const MIGRATIONS: &[&str] = &[
@@ -313,11 +322,6 @@ impl SqliteStorage {
     /// A read-only connection from the pool, for reads that need no lock.
     fn reader(&self) -> Result<Reader<'_>, StorageError> {
         self.readers.take()
-    }
-
-    /// What the outbox task waits on: notified after every handled sync request.
-    pub fn committed(&self) -> Arc<Notify> {
-        self.committed.clone()
     }
 
     fn conn(&self) -> Result<MutexGuard<'_, Connection>, StorageError> {
@@ -958,5 +962,14 @@ impl RelayStorage for SqliteStorage {
         let conn = self.conn()?;
         let n: i64 = conn.query_row("SELECT COUNT(*) FROM changes", [], |r| r.get(0))?;
         Ok(n as u64)
+    }
+
+    fn committed(&self) -> Arc<Notify> {
+        self.committed.clone()
+    }
+
+    /// One relay process owns a SQLite file: every commit is its own, pushed by the API.
+    fn foreign_commits(&self) -> Option<broadcast::Receiver<Arc<Committed>>> {
+        None
     }
 }
