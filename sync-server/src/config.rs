@@ -244,6 +244,20 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_postgres_url_in_the_file_selects_postgres() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("relay.toml");
+        let url = "postgres://relay@db.internal:5432/onsite";
+        std::fs::write(&p, format!("database = \"{url}\"\n")).unwrap();
+        let c = Config::from_file(&p).unwrap();
+        assert_eq!(
+            crate::storage::Database::of(&c.database),
+            crate::storage::Database::Postgres(url),
+            "a postgres:// URL is not a SQLite path"
+        );
+    }
+
+    #[test]
     fn file_overrides_only_the_keys_it_sets() {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("relay.toml");
