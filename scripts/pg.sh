@@ -38,10 +38,11 @@ onsite_pg_free_port() {
   return 1
 }
 
-# Run a PostgreSQL program as the cluster's owner.
+# Run a PostgreSQL program as the cluster's owner (from /: the caller's directory, e.g. under
+# /root, may be closed to that user).
 onsite_pg_as_owner() {
   if [ "$(id -u)" -eq 0 ]; then
-    runuser -u postgres -- "$@"
+    (cd / && runuser -u postgres -- "$@")
   else
     "$@"
   fi
