@@ -38,34 +38,42 @@ pub(super) struct Commit {
     pub access_users: Vec<String>,
 }
 
-/// `OrderFacts` on the wire of a notification.
+/// A commit as a notification's payload (JSON).
 #[derive(Serialize, Deserialize)]
-#[serde(remote = "OrderFacts")]
-struct FactsDef {
+struct Payload {
+    from: String,
+    head: u64,
+    docs: Vec<(String, Option<Facts>)>,
+    access_users: Vec<String>,
+}
+
+/// An order's facts in a payload.
+#[derive(Serialize, Deserialize)]
+struct Facts {
     order_no: String,
     assignee: Option<String>,
     assignees_ever: Vec<String>,
 }
 
-impl Serialize for Wire<'_> {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let docs: Vec<(String, Option<Facts>)> = self
-            .0
-            .docs
-            .iter()
-            .map(|(d, f)| (d.to_string(), f.clone().map(Facts)))
-            .collect();
-        (&self.0.from, self.0.head, docs, &self.0.access_users).serialize(s)
+impl From<&OrderFacts> for Facts {
+    fn from(f: &OrderFacts) -> Self {
+        Facts {
+            order_no: f.order_no.clone(),
+            assignee: f.assignee.clone(),
+            assignees_ever: f.assignees_ever.clone(),
+        }
     }
 }
 
-/// A commit as serialised into a payload.
-struct Wire<'a>(&'a Commit);
-
-#[derive(Serialize, Deserialize)]
-struct Facts(#[serde(with = "FactsDef")] OrderFacts);
-
-type WireTuple = (String, u64, Vec<(String, Option<Facts>)>, Vec<String>);
+impl From<Facts> for OrderFacts {
+    fn from(f: Facts) -> Self {
+        OrderFacts {
+            order_no: f.order_no,
+            assignee: f.assignee,
+            assignees_ever: f.assignees_ever,
+        }
+    }
+}
 
 impl Commit {
     /// The payloads to notify, each under [`PAYLOAD_BYTES`].
@@ -96,20 +104,31 @@ impl Commit {
 }
 
 fn encode(c: &Commit) -> String {
-    serde_json::to_string(&Wire(c)).expect("a commit serialises")
+    let payload = Payload {
+        from: c.from.clone(),
+        head: c.head,
+        docs: c
+            .docs
+            .iter()
+            .map(|(d, f)| (d.to_string(), f.as_ref().map(Facts::from)))
+            .collect(),
+        access_users: c.access_users.clone(),
+    };
+    serde_json::to_string(&payload).expect("a commit serialises")
 }
 
-fn decode(payload: &str) -> Option<Commit> {
-    let (from, head, docs, access_users): WireTuple = serde_json::from_str(payload).ok()?;
-    let docs = docs
+fn decode(text: &str) -> Option<Commit> {
+    let p: Payload = serde_json::from_str(text).ok()?;
+    let docs = p
+        .docs
         .into_iter()
-        .map(|(d, f)| Some((d.parse().ok()?, f.map(|f| f.0))))
+        .map(|(d, f)| Some((d.parse().ok()?, f.map(OrderFacts::from))))
         .collect::<Option<_>>()?;
     Some(Commit {
-        from,
-        head,
+        from: p.from,
+        head: p.head,
         docs,
-        access_users,
+        access_users: p.access_users,
     })
 }
 
