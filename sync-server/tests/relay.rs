@@ -792,12 +792,10 @@ async fn order_numbers_stay_unique_and_verify_resolves_exactly_one_order() {
 
     // A number two orders share (stored before the relay refused duplicates) verifies nothing.
     drop(d1);
-    let conn = rusqlite::Connection::open(dir.path().join("relay.sqlite3")).unwrap();
-    conn.execute(
+    onsite_testkit::backend::sql(
+        dir.path(),
         "UPDATE docs SET order_no = 'WO-00001' WHERE doc_id = 'order:o-00002'",
-        [],
-    )
-    .unwrap();
+    );
     assert!(
         s.order_record("WO-00001").unwrap().is_none(),
         "an ambiguous number resolves to no order"
@@ -805,8 +803,7 @@ async fn order_numbers_stay_unique_and_verify_resolves_exactly_one_order() {
     relay.stop().await;
 }
 
-// The same behaviour on PostgreSQL (the tests not listed read or write the SQLite file
-// directly: migrations from older SQLite schemas, damaged rows).
+// The same behaviour on PostgreSQL.
 onsite_testkit::on_postgres!(
     capabilities_sign_in_and_first_sync,
     acl_matrix_refuses_and_leaks_nothing,
@@ -817,4 +814,5 @@ onsite_testkit::on_postgres!(
     sign_out_and_disabled_accounts_stop_sync,
     order_record_lookup_finds_the_order_and_its_visits_for_the_verify_page,
     a_forged_assignment_from_a_modified_client_is_refused,
+    order_numbers_stay_unique_and_verify_resolves_exactly_one_order,
 );

@@ -537,14 +537,10 @@ async fn signing_completion_cancellation_and_conflict_are_derived_at_commit_in_o
         ["order.cancelled"],
         "one cancellation, not two"
     );
-    let queued: i64 = rusqlite::Connection::open(dir.path().join("relay.sqlite3"))
-        .unwrap()
-        .query_row(
-            "SELECT COUNT(*) FROM deliveries WHERE destination = 'webhook:1'",
-            [],
-            |r| r.get(0),
-        )
-        .unwrap();
+    let queued = onsite_testkit::backend::sql(
+        dir.path(),
+        "SELECT COUNT(*) FROM deliveries WHERE destination = 'webhook:1'",
+    );
     assert_eq!(
         (events.len(), queued),
         (4, 4),
@@ -558,4 +554,5 @@ async fn signing_completion_cancellation_and_conflict_are_derived_at_commit_in_o
 onsite_testkit::on_postgres!(
     events_of_one_order_go_in_order_and_a_failed_one_holds_the_next_until_it_is_settled,
     a_500_then_a_200_is_one_delivered_event_with_two_attempts_and_a_valid_signature,
+    signing_completion_cancellation_and_conflict_are_derived_at_commit_in_order_per_order,
 );

@@ -84,6 +84,35 @@ pub fn open(dir: &Path) -> Arc<dyn RelayStorage> {
     opened.unwrap_or_else(|e| panic!("open the relay database {}: {e}", db.display()))
 }
 
+/// Run `sql` (portable between SQLite and PostgreSQL) on `dir`'s relay database directly, as
+/// damage or a legacy row would get there, and return the first column of its first row as a
+/// number (0 when it returns none): a test's look behind the storage.
+pub fn sql(dir: &Path, sql: &str) -> i64 {
+    match current() {
+        Backend::Sqlite => {
+            let conn = rusqlite::Connection::open(dir.join("relay.sqlite3"))
+                .expect("open the relay's SQLite file");
+            let mut st = conn.prepare(sql).unwrap_or_else(|e| panic!("{sql}: {e}"));
+            let mut rows = st.query([]).unwrap_or_else(|e| panic!("{sql}: {e}"));
+            let first = rows.next().unwrap_or_else(|e| panic!("{sql}: {e}"));
+            first.map_or(0, |r| r.get(0).unwrap_or(0))
+        }
+        Backend::Postgres => {
+            let (url, sql) = (postgres_database(dir), sql.to_owned());
+            std::thread::spawn(move || {
+                let mut client = postgres::Client::connect(&url, postgres::NoTls)
+                    .unwrap_or_else(|e| panic!("connect to {url}: {e}"));
+                let rows = client
+                    .query(sql.as_str(), &[])
+                    .unwrap_or_else(|e| panic!("{sql}: {e}"));
+                rows.first().map_or(0, |r| r.try_get(0).unwrap_or(0))
+            })
+            .join()
+            .unwrap_or_else(|p| std::panic::resume_unwind(p))
+        }
+    }
+}
+
 /// The URL of `dir`'s PostgreSQL database, created (kept in `dir/postgres-url`) on first use.
 fn postgres_database(dir: &Path) -> String {
     let kept = dir.join("postgres-url");
