@@ -68,8 +68,14 @@ impl From<r2d2_postgres::r2d2::Error> for StorageError {
     }
 }
 
-/// Most connections one instance keeps to PostgreSQL.
-const POOL_SIZE: u32 = 16;
+/// Most connections one instance keeps to PostgreSQL: one per sync request doing storage work
+/// at once ([`crate::api::sync_turns`]; a request keeps its connection from prepare to answer)
+/// and [`SPARE_CONNECTIONS`] for the look-ups every request makes (tokens, users).
+fn pool_size() -> u32 {
+    crate::api::sync_turns() as u32 + SPARE_CONNECTIONS
+}
+
+const SPARE_CONNECTIONS: u32 = 8;
 
 /// The PostgreSQL storage of one relay instance.
 pub struct PostgresStorage {
@@ -93,7 +99,7 @@ impl PostgresStorage {
     fn connect(url: &str) -> Result<PostgresStorage, StorageError> {
         let config: postgres::Config = url.parse()?;
         let pool = Pool::builder()
-            .max_size(POOL_SIZE)
+            .max_size(pool_size())
             .min_idle(Some(1))
             .connection_timeout(Duration::from_secs(10))
             .build(PostgresConnectionManager::new(config.clone(), NoTls))?;
