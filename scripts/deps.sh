@@ -13,6 +13,8 @@ ONSITE_APT_PACKAGES=(
   xvfb xauth webkit2gtk-driver chromium
   # service record: CJK font for the PDF, pdftoppm to check it
   fonts-noto-cjk poppler-utils
+  # the relay's PostgreSQL storage tests (a throw-away cluster, scripts/pg.sh)
+  postgresql
 )
 
 onsite_install_apt() {

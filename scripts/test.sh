@@ -3,6 +3,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/deps.sh
+source scripts/pg.sh
 export CARGO_TERM_COLOR=never
 
 # Each step prints its duration when the next one starts; a summary of all of them ends the run.
@@ -25,7 +26,7 @@ summary() {
   printf '  %s\n' "${TIMINGS[@]}"
   echo "  $(duration "$SECONDS")  total"
 }
-trap 'rc=$?; [ "$rc" -eq 0 ] || { echo "FAILED in step: ${STEP_NAME:-setup}"; summary; }' EXIT
+trap 'rc=$?; onsite_pg_stop; [ "$rc" -eq 0 ] || { echo "FAILED in step: ${STEP_NAME:-setup}"; summary; }' EXIT
 
 # The heavy variant (docs/reliability.md): `ONSITE_HEAVY=1 bash scripts/test.sh` runs the fault
 # and property tests at full size (1,000 relay kills, 10,000 partition schedules, …) and fuzzes
@@ -60,7 +61,9 @@ echo "ok"
 step "cargo clippy (core crates, relay, tests) -D warnings"
 cargo clippy --all-targets -- -D warnings
 
-step "cargo test (core crates, relay, end-to-end)"
+step "cargo test (core crates, relay on SQLite and PostgreSQL, end-to-end)"
+# A throw-away PostgreSQL cluster for the relay's storage suite (stopped by the EXIT trap).
+onsite_pg_start
 cargo test
 
 if [ "${ONSITE_HEAVY:-0}" != "0" ]; then

@@ -81,6 +81,26 @@ impl AppState {
     pub fn config(&self) -> &Config {
         &self.config
     }
+
+    /// Pass the commits other relay instances made ([`RelayStorage::foreign_commits`]) to this
+    /// instance's push streams, as if they were its own.
+    pub fn push_foreign(
+        &self,
+        mut foreign: broadcast::Receiver<Arc<onsite_sync::relay::Committed>>,
+    ) -> tokio::task::JoinHandle<()> {
+        let events = self.events.clone();
+        tokio::spawn(async move {
+            loop {
+                match foreign.recv().await {
+                    Ok(c) => events.send(&c),
+                    Err(broadcast::error::RecvError::Lagged(n)) => {
+                        tracing::warn!(n, "push: other instances' commits were dropped")
+                    }
+                    Err(broadcast::error::RecvError::Closed) => return,
+                }
+            }
+        })
+    }
 }
 
 /// An error answer: status plus [`ErrorBody`].

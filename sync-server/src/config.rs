@@ -14,7 +14,8 @@ use serde::{Deserialize, Serialize};
 pub struct Config {
     /// Address to listen on.
     pub listen: String,
-    /// The SQLite database file (created if missing).
+    /// The SQLite database file (created if missing), or a `postgres://…` URL: several relay
+    /// instances share one PostgreSQL database ([`crate::storage::Database::of`]).
     pub database: PathBuf,
     /// How long a sign-in token stays valid, hours (7 days by default). A device that syncs
     /// exchanges its token for a fresh one when less than half of that is left
@@ -241,6 +242,20 @@ impl Config {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_postgres_url_in_the_file_selects_postgres() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("relay.toml");
+        let url = "postgres://relay@db.internal:5432/onsite";
+        std::fs::write(&p, format!("database = \"{url}\"\n")).unwrap();
+        let c = Config::from_file(&p).unwrap();
+        assert_eq!(
+            crate::storage::Database::of(&c.database),
+            crate::storage::Database::Postgres(url),
+            "a postgres:// URL is not a SQLite path"
+        );
+    }
 
     #[test]
     fn file_overrides_only_the_keys_it_sets() {

@@ -23,6 +23,7 @@ pub mod forwarded;
 pub mod limits;
 pub mod outbox;
 pub mod outward;
+pub mod postgres;
 pub mod push;
 pub mod reminders;
 pub mod seed;
@@ -34,6 +35,7 @@ pub mod tls;
 pub mod tokens;
 pub mod verify;
 pub mod webhooks;
+pub mod written;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -41,6 +43,7 @@ use std::time::Duration;
 
 pub use api::{AppState, router};
 pub use config::Config;
+pub use postgres::PostgresStorage;
 pub use sqlite::SqliteStorage;
 pub use storage::RelayStorage;
 use tokio::net::TcpListener;
@@ -103,7 +106,7 @@ async fn run(
 /// A relay running in this process (tests, demo).
 pub struct RunningRelay {
     pub addr: SocketAddr,
-    pub storage: Arc<SqliteStorage>,
+    pub storage: Arc<dyn RelayStorage>,
     /// `https` when serving TLS, else `http`.
     scheme: &'static str,
     /// The certificate reloads, when serving TLS.
@@ -160,7 +163,7 @@ fn with_peer(
 
 /// What [`setup`] gives: the storage, the routes, the background tasks and the TLS in use.
 struct Setup {
-    storage: Arc<SqliteStorage>,
+    storage: Arc<dyn RelayStorage>,
     app: axum::Router,
     background: Vec<tokio::task::JoinHandle<()>>,
     tls: Option<tls::Tls>,
@@ -171,10 +174,10 @@ struct Setup {
 /// (outbox deliveries, reminders, the certificate watcher).
 fn setup(config: Config, listener: &TcpListener) -> Result<Setup, ServeError> {
     let tls = config.tls_files()?.map(tls::Tls::load).transpose()?;
-    let storage = Arc::new(SqliteStorage::open(&config.database)?);
+    let storage = storage::open(&config.database)?;
     // The certificate-link key exists from the first start on (kept in the database for good).
     certificate::signing_key(storage.as_ref(), api::now_ms())?;
-    tracing::info!(addr = %listener.local_addr()?, database = %config.database.display(), tls = tls.is_some(), "relay serving");
+    tracing::info!(addr = %listener.local_addr()?, database = %storage::Database::of(&config.database).shown(), tls = tls.is_some(), "relay serving");
     let policy = config.outbox.policy();
     let clock = Arc::new(api::now_ms);
     let outbox = outbox::Outbox {
@@ -188,10 +191,11 @@ fn setup(config: Config, listener: &TcpListener) -> Result<Setup, ServeError> {
     let every = Duration::from_secs(config.outbox.reminders_every_secs.max(1));
     let reminders = reminders::spawn(storage.clone(), every, clock, storage.committed());
     let state = AppState::new(storage.clone(), config);
+    let mut background = vec![outbox, reminders];
+    background.extend(storage.foreign_commits().map(|rx| state.push_foreign(rx)));
     let app = router(state.clone())
         .merge(verify::routes(state.clone()))
         .merge(cert_page::routes(state));
-    let mut background = vec![outbox, reminders];
     background.extend(tls.as_ref().map(|t| t.watch(tls::RELOAD_CHECK_EVERY)));
     Ok(Setup {
         storage,

@@ -6,13 +6,14 @@
 
 use std::io::BufRead;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use anyhow::{Context, anyhow};
 use clap::{Args, Parser, Subcommand};
 use onsite_relay::accounts;
 use onsite_relay::api::now_ms;
 use onsite_relay::config::Overrides;
-use onsite_relay::{Config, RelayStorage, SqliteStorage};
+use onsite_relay::{Config, RelayStorage};
 use onsite_wire::Role;
 
 #[derive(Parser)]
@@ -24,7 +25,7 @@ struct Cli {
     /// TLS and proxies: docs/deploy.md).
     #[arg(long, global = true, env = "ONSITE_RELAY_CONFIG")]
     config: Option<PathBuf>,
-    /// SQLite database file.
+    /// SQLite database file, or a `postgres://…` URL (several relay instances on one database).
     #[arg(long, global = true, env = "ONSITE_RELAY_DATABASE")]
     database: Option<PathBuf>,
     #[command(subcommand)]
@@ -246,12 +247,12 @@ fn main() -> anyhow::Result<()> {
     let database = cli.database;
     match cli.command {
         Command::Serve(a) => serve(Config::layered(file, a.overrides(database))?),
-        Command::User(u) => user(&open(file, database)?.1, u),
-        Command::Token(t) => token(&open(file, database)?.1, t),
-        Command::Webhook(w) => webhook(&open(file, database)?.1, w),
+        Command::User(u) => user(open(file, database)?.1.as_ref(), u),
+        Command::Token(t) => token(open(file, database)?.1.as_ref(), t),
+        Command::Webhook(w) => webhook(open(file, database)?.1.as_ref(), w),
         Command::Cert(c) => {
             let (config, s) = open(file, database)?;
-            cert(&s, &config, c)
+            cert(s.as_ref(), &config, c)
         }
         Command::Seed {
             password_file,
@@ -259,19 +260,22 @@ fn main() -> anyhow::Result<()> {
         } => {
             let (config, s) = open(file, database)?;
             let pw = password_input(password_file, "ONSITE_RELAY_SEED_PASSWORD")?;
-            seed(&s, &config, &pw, orders)
+            seed(s.as_ref(), &config, &pw, orders)
         }
     }
 }
 
 /// The settings (file and `--database`) and the database of an administration command.
-fn open(file: Option<&Path>, database: Option<PathBuf>) -> anyhow::Result<(Config, SqliteStorage)> {
+fn open(
+    file: Option<&Path>,
+    database: Option<PathBuf>,
+) -> anyhow::Result<(Config, Arc<dyn RelayStorage>)> {
     let overrides = Overrides {
         database,
         ..Overrides::default()
     };
     let config = Config::layered(file, overrides)?;
-    let storage = SqliteStorage::open(&config.database)?;
+    let storage = onsite_relay::storage::open(&config.database)?;
     Ok((config, storage))
 }
 
@@ -287,7 +291,7 @@ fn serve(config: Config) -> anyhow::Result<()> {
     })
 }
 
-fn user(s: &SqliteStorage, command: UserCommand) -> anyhow::Result<()> {
+fn user(s: &dyn RelayStorage, command: UserCommand) -> anyhow::Result<()> {
     let no_user = |user_id: &str| anyhow!("no user '{user_id}'; see `onsite-relay user list`");
     match command {
         UserCommand::Add {
@@ -343,7 +347,7 @@ fn user(s: &SqliteStorage, command: UserCommand) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn cert(s: &SqliteStorage, config: &Config, command: CertCommand) -> anyhow::Result<()> {
+fn cert(s: &dyn RelayStorage, config: &Config, command: CertCommand) -> anyhow::Result<()> {
     use onsite_relay::certificate::{self, Withdrawal};
     match command {
         CertCommand::Withdraw { technician } => {
@@ -371,7 +375,7 @@ fn cert(s: &SqliteStorage, config: &Config, command: CertCommand) -> anyhow::Res
     Ok(())
 }
 
-fn seed(s: &SqliteStorage, config: &Config, pw: &str, orders: u32) -> anyhow::Result<()> {
+fn seed(s: &dyn RelayStorage, config: &Config, pw: &str, orders: u32) -> anyhow::Result<()> {
     let now = now_ms();
     let day = now - now.rem_euclid(24 * onsite_domain::HOUR);
     let summary = onsite_relay::seed::seed_demo(s, config, pw, orders, day, now)?;
@@ -387,8 +391,8 @@ fn seed(s: &SqliteStorage, config: &Config, pw: &str, orders: u32) -> anyhow::Re
     Ok(())
 }
 
-fn token(s: &SqliteStorage, command: TokenCommand) -> anyhow::Result<()> {
-    use onsite_relay::tokens::{self, ApiTokenStore};
+fn token(s: &dyn RelayStorage, command: TokenCommand) -> anyhow::Result<()> {
+    use onsite_relay::tokens;
     match command {
         TokenCommand::Create { scopes, name } => {
             let (clear, t) = tokens::create(s, &name, &scopes, now_ms())?;
@@ -430,8 +434,7 @@ fn token(s: &SqliteStorage, command: TokenCommand) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn webhook(s: &SqliteStorage, command: WebhookCommand) -> anyhow::Result<()> {
-    use onsite_relay::outbox::OutboxStore;
+fn webhook(s: &dyn RelayStorage, command: WebhookCommand) -> anyhow::Result<()> {
     match command {
         WebhookCommand::Add { url, secret_file } => {
             let secret = password_input(secret_file, "ONSITE_RELAY_WEBHOOK_SECRET")?;

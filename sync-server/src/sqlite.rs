@@ -17,6 +17,9 @@ use onsite_wire::{Role, SyncRequest};
 use rusqlite::{Connection, OptionalExtension, params};
 use tokio::sync::Notify;
 
+use onsite_sync::relay::Committed;
+use tokio::sync::broadcast;
+
 use crate::storage::{
     DocBytes, OrderRecord, RelayStorage, StorageError, StoredAttachment, TokenRecord, User,
 };
@@ -24,6 +27,12 @@ use crate::throttle::{Attempts, Policy};
 
 mod back_office;
 mod feed;
+
+impl From<rusqlite::Error> for StorageError {
+    fn from(e: rusqlite::Error) -> Self {
+        StorageError::db(e)
+    }
+}
 
 /// Append-only: never edit an entry, add a new one.
 const MIGRATIONS: &[&str] = &[
@@ -336,11 +345,6 @@ impl SqliteStorage {
         self.readers.take()
     }
 
-    /// What the outbox task waits on: notified after every handled sync request.
-    pub fn committed(&self) -> Arc<Notify> {
-        self.committed.clone()
-    }
-
     fn conn(&self) -> Result<MutexGuard<'_, Connection>, StorageError> {
         self.conn.lock().map_err(|_| StorageError::Poisoned)
     }
@@ -568,7 +572,7 @@ impl DocStore for Docs<'_> {
             .iter()
             .filter_map(|w| back_office::order_of(&w.doc).map(str::to_owned))
             .collect();
-        let written = back_office::Written::of(writes, self.1);
+        let written = crate::written::Written::of(writes, self.1);
         back_office::record_outward(&tx, &orders, &written, seq, origin.at_ms, true)?;
         tx.commit()?;
         Ok(seq as u64)
@@ -1006,5 +1010,14 @@ impl RelayStorage for SqliteStorage {
         let conn = self.conn()?;
         let n: i64 = conn.query_row("SELECT COUNT(*) FROM changes", [], |r| r.get(0))?;
         Ok(n as u64)
+    }
+
+    fn committed(&self) -> Arc<Notify> {
+        self.committed.clone()
+    }
+
+    /// One relay process owns a SQLite file: every commit is its own, pushed by the API.
+    fn foreign_commits(&self) -> Option<broadcast::Receiver<Arc<Committed>>> {
+        None
     }
 }

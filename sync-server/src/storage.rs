@@ -1,23 +1,94 @@
-//! What the relay stores, behind [`RelayStorage`] (SQLite now, PostgreSQL later): accounts,
-//! tokens, documents with their numbered change log, and access events.
+//! What the relay stores, behind [`RelayStorage`] (embedded SQLite, [`crate::sqlite`], or
+//! PostgreSQL for several relay instances, [`crate::postgres`]): accounts, tokens, documents with
+//! their numbered change log, and access events. Nothing outside the two backends names a
+//! database driver's types.
+
+use std::path::Path;
+use std::sync::Arc;
 
 use onsite_domain::DocId;
-use onsite_sync::relay::{Caller, HandleError, Handled, Limits};
+use onsite_sync::relay::{Caller, Committed, HandleError, Handled, Limits};
 use onsite_wire::{Role, SyncRequest};
+use tokio::sync::{Notify, broadcast};
 
 use crate::throttle::{Attempts, Policy};
 
 /// A storage failure. Nothing of the failed operation was acknowledged.
 #[derive(Debug, thiserror::Error)]
 pub enum StorageError {
-    #[error("database error: {0}; check the database file, disk space and permissions")]
-    Db(#[from] rusqlite::Error),
+    /// The database refused or failed an operation; `source` is the driver's error.
+    #[error("database error: {message}; check the database, disk space and permissions")]
+    Db {
+        message: String,
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync + 'static>,
+    },
     #[error("user '{0}' already exists; pick another id or use reset-password")]
     UserExists(String),
     #[error("stored data is damaged: {0}")]
     Corrupt(String),
     #[error("the storage lock was poisoned by a crash in another request; restart the relay")]
     Poisoned,
+}
+
+impl StorageError {
+    /// A driver's error as a [`StorageError::Db`] (the backends' `From` conversions).
+    pub(crate) fn db(source: impl std::error::Error + Send + Sync + 'static) -> StorageError {
+        StorageError::Db {
+            message: source.to_string(),
+            source: Box::new(source),
+        }
+    }
+}
+
+/// Which database a relay uses, from its `database` setting: a `postgres://` (or
+/// `postgresql://`) URL selects PostgreSQL, anything else is the path of a SQLite file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Database<'a> {
+    Sqlite(&'a Path),
+    Postgres(&'a str),
+}
+
+impl<'a> Database<'a> {
+    pub fn of(setting: &'a Path) -> Database<'a> {
+        match setting.to_str() {
+            Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
+                Database::Postgres(url)
+            }
+            _ => Database::Sqlite(setting),
+        }
+    }
+
+    /// How logs name it: the SQLite path, or the PostgreSQL URL without its password.
+    pub fn shown(&self) -> String {
+        match self {
+            Database::Sqlite(path) => path.display().to_string(),
+            Database::Postgres(url) => hide_password(url),
+        }
+    }
+}
+
+/// `postgres://user:secret@host/db` → `postgres://user:***@host/db`.
+fn hide_password(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    match rest.split_once('@') {
+        Some((who, host)) if who.contains(':') => {
+            let user = who.split(':').next().unwrap_or_default();
+            format!("{scheme}://{user}:***@{host}")
+        }
+        _ => url.to_owned(),
+    }
+}
+
+/// Open (creating and migrating if needed) the relay's database as its `database` setting names
+/// it ([`Database::of`]).
+pub fn open(setting: &Path) -> Result<Arc<dyn RelayStorage>, StorageError> {
+    Ok(match Database::of(setting) {
+        Database::Sqlite(path) => Arc::new(crate::sqlite::SqliteStorage::open(path)?),
+        Database::Postgres(url) => Arc::new(crate::postgres::PostgresStorage::open(url)?),
+    })
 }
 
 /// One account.
@@ -156,4 +227,35 @@ pub trait RelayStorage:
     /// Forget `key`'s failures and lock (a successful sign-in, or an administrator lifting the
     /// lock); whether there were any.
     fn clear_sign_in_failures(&self, key: &str) -> Result<bool, StorageError>;
+
+    /// Notified after every commit this storage learns of (this relay's, and with PostgreSQL
+    /// another instance's): the outbox and reminder tasks wait on it.
+    fn committed(&self) -> Arc<Notify>;
+    /// Commits made through other relay instances on the same database, as they become visible,
+    /// for the push streams of devices connected to this one. `None` when no other instance can
+    /// write the database (SQLite: one relay process owns the file).
+    fn foreign_commits(&self) -> Option<broadcast::Receiver<Arc<Committed>>>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_postgres_url_selects_postgres_and_anything_else_is_a_sqlite_path() {
+        let url = Path::new("postgres://relay:s3cret@db.internal:5432/onsite");
+        assert_eq!(
+            Database::of(url),
+            Database::Postgres("postgres://relay:s3cret@db.internal:5432/onsite")
+        );
+        assert_eq!(
+            Database::of(url).shown(),
+            "postgres://relay:***@db.internal:5432/onsite",
+            "logs never show the password"
+        );
+        let other = Path::new("postgresql://localhost/onsite");
+        assert!(matches!(Database::of(other), Database::Postgres(_)));
+        let file = Path::new("data/postgres.sqlite3");
+        assert_eq!(Database::of(file), Database::Sqlite(file));
+    }
 }

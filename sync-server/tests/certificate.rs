@@ -175,3 +175,11 @@ async fn a_withdrawal_synced_by_a_dispatcher_shows_on_the_page_at_once() {
     );
     relay.stop().await;
 }
+
+// The same behaviour on PostgreSQL.
+onsite_testkit::on_postgres!(
+    the_page_shows_name_stars_and_state_and_nothing_personal,
+    a_withdrawal_shows_at_once_and_a_bad_signature_is_an_unknown_certificate,
+    the_signing_key_survives_a_restart,
+    a_withdrawal_synced_by_a_dispatcher_shows_on_the_page_at_once,
+);

@@ -30,7 +30,7 @@ fn ok(o: Output) -> String {
 #[test]
 fn seed_user_and_token_commands_work_on_one_database_file() {
     let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("relay.sqlite3");
+    let db = onsite_testkit::backend::database(dir.path());
     let out = ok(relay(
         &db,
         &[
@@ -129,7 +129,7 @@ fn a_bad_settings_file_is_refused_with_its_name() {
 #[test]
 fn cert_commands_print_a_stable_signed_link_and_withdraw_once() {
     let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("relay.sqlite3");
+    let db = onsite_testkit::backend::database(dir.path());
     ok(relay(
         &db,
         &[
@@ -174,7 +174,7 @@ fn cert_commands_print_a_stable_signed_link_and_withdraw_once() {
 #[test]
 fn api_tokens_and_webhooks_are_managed_from_the_command_line() {
     let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("relay.sqlite3");
+    let db = onsite_testkit::backend::database(dir.path());
     let created = ok(relay(
         &db,
         &["token", "create", "--scope", "export", "--name", "erp"],
@@ -281,3 +281,10 @@ fn api_tokens_and_webhooks_are_managed_from_the_command_line() {
         "nothing delivered yet"
     );
 }
+
+// The same commands with `--database postgres://…`.
+onsite_testkit::on_postgres!(
+    seed_user_and_token_commands_work_on_one_database_file,
+    cert_commands_print_a_stable_signed_link_and_withdraw_once,
+    api_tokens_and_webhooks_are_managed_from_the_command_line,
+);

@@ -8,7 +8,6 @@ use std::collections::BTreeMap;
 use common::*;
 use onsite_domain::order::DispatchStatus;
 use onsite_domain::{DocId, HOUR};
-use onsite_relay::tokens::ApiTokenStore;
 use onsite_relay::tokens::{self, Scope};
 use onsite_wire::back_office::{ExportLine, MORE_HEADER, NEXT_CURSOR_HEADER, RecordState};
 use onsite_wire::{Code, ErrorBody};
@@ -283,3 +282,11 @@ async fn records_signed_before_the_export_existed_are_exported_after_the_migrati
     assert_eq!(events, 0, "and announces none of them as new events");
     relay.stop().await;
 }
+
+// The same behaviour on PostgreSQL (the tests not listed read or write the SQLite file
+// directly: migrations from older SQLite schemas, damaged rows).
+onsite_testkit::on_postgres!(
+    only_admins_and_export_tokens_may_export_and_a_revoked_token_is_refused,
+    paging_while_records_are_added_and_changed_skips_and_repeats_nothing,
+    csv_export_has_a_bom_a_header_and_one_row_per_record,
+);

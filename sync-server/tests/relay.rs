@@ -11,7 +11,6 @@ use common::*;
 use onsite_domain::order::{DispatchStatus, Order};
 use onsite_domain::visit::Visit;
 use onsite_domain::{DocId, doc, templates};
-use onsite_relay::RelayStorage;
 use onsite_relay::accounts::token_sha256;
 use onsite_relay::storage::TokenRecord;
 use onsite_sync::device::{self, PeerState};
@@ -254,7 +253,8 @@ async fn acl_matrix_refuses_and_leaks_nothing() {
 #[tokio::test]
 async fn bad_input_gets_clear_4xx_and_the_relay_keeps_serving() {
     let dir = tempfile::tempdir().unwrap();
-    let mut config = onsite_relay::Config::for_database(dir.path().join("relay.sqlite3"));
+    let mut config =
+        onsite_relay::Config::for_database(onsite_testkit::backend::database(dir.path()));
     config.max_body_bytes = 64 * 1024;
     config.max_doc_bytes = 8 * 1024;
     let relay = start_relay_with(config).await;
@@ -424,7 +424,8 @@ async fn bad_input_gets_clear_4xx_and_the_relay_keeps_serving() {
 #[tokio::test]
 async fn relay_restart_mid_sync_loses_and_duplicates_nothing() {
     let dir = tempfile::tempdir().unwrap();
-    let mut config = onsite_relay::Config::for_database(dir.path().join("relay.sqlite3"));
+    let mut config =
+        onsite_relay::Config::for_database(onsite_testkit::backend::database(dir.path()));
     config.max_docs_per_response = 3;
     let relay = start_relay_with(config.clone()).await;
     seed(&relay);
@@ -791,15 +792,27 @@ async fn order_numbers_stay_unique_and_verify_resolves_exactly_one_order() {
 
     // A number two orders share (stored before the relay refused duplicates) verifies nothing.
     drop(d1);
-    let conn = rusqlite::Connection::open(dir.path().join("relay.sqlite3")).unwrap();
-    conn.execute(
+    onsite_testkit::backend::sql(
+        dir.path(),
         "UPDATE docs SET order_no = 'WO-00001' WHERE doc_id = 'order:o-00002'",
-        [],
-    )
-    .unwrap();
+    );
     assert!(
         s.order_record("WO-00001").unwrap().is_none(),
         "an ambiguous number resolves to no order"
     );
     relay.stop().await;
 }
+
+// The same behaviour on PostgreSQL.
+onsite_testkit::on_postgres!(
+    capabilities_sign_in_and_first_sync,
+    acl_matrix_refuses_and_leaks_nothing,
+    bad_input_gets_clear_4xx_and_the_relay_keeps_serving,
+    relay_restart_mid_sync_loses_and_duplicates_nothing,
+    push_stream_tells_the_dispatcher_about_a_completion,
+    an_open_push_stream_ends_soon_after_its_token_is_revoked_even_when_nothing_happens,
+    sign_out_and_disabled_accounts_stop_sync,
+    order_record_lookup_finds_the_order_and_its_visits_for_the_verify_page,
+    a_forged_assignment_from_a_modified_client_is_refused,
+    order_numbers_stay_unique_and_verify_resolves_exactly_one_order,
+);

@@ -13,7 +13,7 @@ use axum::http::{HeaderMap, StatusCode};
 use common::*;
 use onsite_domain::HOUR;
 use onsite_relay::config::{MessageSender, OutboxSettings};
-use onsite_relay::outbox::{Next, Outbox, OutboxStore};
+use onsite_relay::outbox::{Next, Outbox};
 use onsite_relay::{reminders, webhooks};
 use onsite_wire::back_office::{CustomerMessage, SIGNATURE_HEADER, TIMESTAMP_HEADER};
 
@@ -130,3 +130,8 @@ async fn due_reminders_are_sent_once_each_through_the_gateway_however_often_they
     );
     relay.stop().await;
 }
+
+// The same behaviour on PostgreSQL.
+onsite_testkit::on_postgres!(
+    due_reminders_are_sent_once_each_through_the_gateway_however_often_they_are_computed,
+);

@@ -95,7 +95,7 @@ async fn an_oversized_sign_in_is_refused_before_any_password_is_checked() {
 #[tokio::test]
 async fn a_burst_of_sign_ins_waits_for_a_turn_and_those_that_wait_too_long_are_told_busy() {
     let dir = tempfile::tempdir().unwrap();
-    let mut config = Config::for_database(dir.path().join("relay.sqlite3"));
+    let mut config = Config::for_database(onsite_testkit::backend::database(dir.path()));
     config.max_concurrent_password_checks = 1;
     config.sign_in_wait_secs = 0;
     let relay = start_relay_with(config).await;
@@ -262,7 +262,7 @@ async fn x_forwarded_for_from_a_trusted_proxy_names_the_throttled_client() {
     let dir = tempfile::tempdir().unwrap();
     let config = Config {
         trusted_proxies: vec!["127.0.0.1".parse().unwrap()],
-        ..Config::for_database(dir.path().join("relay.sqlite3"))
+        ..Config::for_database(onsite_testkit::backend::database(dir.path()))
     };
     let relay = start_relay_with(config).await;
     common::seed(&relay);
@@ -286,3 +286,14 @@ async fn x_forwarded_for_from_a_trusted_proxy_names_the_throttled_client() {
     );
     relay.stop().await;
 }
+
+// The same behaviour on PostgreSQL.
+onsite_testkit::on_postgres!(
+    guessing_a_password_is_throttled_with_retry_after_until_an_admin_lifts_it,
+    an_oversized_sign_in_is_refused_before_any_password_is_checked,
+    a_burst_of_sign_ins_waits_for_a_turn_and_those_that_wait_too_long_are_told_busy,
+    every_error_answer_carries_a_json_error_body,
+    a_refresh_exchanges_a_live_token_for_a_fresh_one_and_the_old_one_stops_working,
+    x_forwarded_for_from_an_untrusted_peer_is_ignored,
+    x_forwarded_for_from_a_trusted_proxy_names_the_throttled_client,
+);

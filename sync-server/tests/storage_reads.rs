@@ -6,7 +6,6 @@ use onsite_domain::order::Order;
 use onsite_domain::sla::SlaPolicy;
 use onsite_domain::{DocId, HOUR, seed, templates};
 use onsite_relay::storage::TokenRecord;
-use onsite_relay::{RelayStorage, SqliteStorage};
 use onsite_testkit::DAY;
 use onsite_testkit::sim::{Network, SimDevice, technician_a};
 use onsite_wire::Role;
@@ -25,7 +24,7 @@ fn order(id: &str, no: &str) -> Order {
 #[test]
 fn an_orders_visits_are_exactly_those_under_its_id() {
     let dir = tempfile::tempdir().unwrap();
-    let storage = SqliteStorage::open(&dir.path().join("relay.sqlite3")).unwrap();
+    let storage = onsite_testkit::backend::open(dir.path());
     let mut net = Network::new(storage);
     let mut disp = SimDevice::new("disp", Role::Dispatcher);
     disp.put(DocId::Templates, &templates::builtin_library());
@@ -61,9 +60,9 @@ fn an_orders_visits_are_exactly_those_under_its_id() {
 #[test]
 fn a_revoked_token_is_seen_at_once_by_the_pooled_readers() {
     let dir = tempfile::tempdir().unwrap();
-    let storage = SqliteStorage::open(&dir.path().join("relay.sqlite3")).unwrap();
+    let storage = onsite_testkit::backend::open(dir.path());
     onsite_relay::accounts::add_user(
-        &storage,
+        storage.as_ref(),
         "tech.a",
         "A",
         Role::Technician,
@@ -95,3 +94,9 @@ fn a_revoked_token_is_seen_at_once_by_the_pooled_readers() {
         );
     }
 }
+
+// The same behaviour on PostgreSQL.
+onsite_testkit::on_postgres!(
+    an_orders_visits_are_exactly_those_under_its_id,
+    a_revoked_token_is_seen_at_once_by_the_pooled_readers,
+);

@@ -25,7 +25,7 @@ fn config(dir: &Path, f: &Files) -> Config {
     Config {
         tls_cert: Some(f.cert.clone()),
         tls_key: Some(f.key.clone()),
-        ..Config::for_database(dir.join("relay.sqlite3"))
+        ..Config::for_database(onsite_testkit::backend::database(dir))
     }
 }
 

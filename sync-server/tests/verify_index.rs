@@ -80,3 +80,7 @@ async fn visits_signed_before_the_index_existed_are_indexed_by_the_migration() {
         "the record signed before the migration is found after it"
     );
 }
+
+// The same behaviour on PostgreSQL (the tests not listed read or write the SQLite file
+// directly: migrations from older SQLite schemas, damaged rows).
+onsite_testkit::on_postgres!(a_record_is_found_by_number_and_signed_hash_only,);

@@ -107,10 +107,10 @@ fn kind_of(due_body: &str) -> String {
 #[test]
 fn events_of_one_order_go_in_order_and_a_failed_one_holds_the_next_until_it_is_settled() {
     let dir = tempfile::tempdir().unwrap();
-    let storage = SqliteStorage::open(&dir.path().join("relay.sqlite3")).unwrap();
-    onsite_relay::webhooks::add(&storage, "http://127.0.0.1:9/hook", SECRET, DAY).unwrap();
+    let storage = onsite_testkit::backend::open(dir.path());
+    onsite_relay::webhooks::add(storage.as_ref(), "http://127.0.0.1:9/hook", SECRET, DAY).unwrap();
     let seeded = onsite_relay::seed::seed_demo(
-        &storage,
+        storage.as_ref(),
         &Config::default(),
         PASSWORD,
         4,
@@ -205,7 +205,7 @@ async fn a_500_then_a_200_is_one_delivered_event_with_two_attempts_and_a_valid_s
     let dir = tempfile::tempdir().unwrap();
     let relay = start_relay_with(Config {
         outbox: fast_outbox(),
-        ..Config::for_database(dir.path().join("relay.sqlite3"))
+        ..Config::for_database(onsite_testkit::backend::database(dir.path()))
     })
     .await;
     seed(&relay);
@@ -477,7 +477,7 @@ async fn signing_completion_cancellation_and_conflict_are_derived_at_commit_in_o
     let dir = tempfile::tempdir().unwrap();
     let relay = start_relay_with(Config {
         outbox: fast_outbox(),
-        ..Config::for_database(dir.path().join("relay.sqlite3"))
+        ..Config::for_database(onsite_testkit::backend::database(dir.path()))
     })
     .await;
     seed(&relay);
@@ -537,14 +537,10 @@ async fn signing_completion_cancellation_and_conflict_are_derived_at_commit_in_o
         ["order.cancelled"],
         "one cancellation, not two"
     );
-    let queued: i64 = rusqlite::Connection::open(dir.path().join("relay.sqlite3"))
-        .unwrap()
-        .query_row(
-            "SELECT COUNT(*) FROM deliveries WHERE destination = 'webhook:1'",
-            [],
-            |r| r.get(0),
-        )
-        .unwrap();
+    let queued = onsite_testkit::backend::sql(
+        dir.path(),
+        "SELECT COUNT(*) FROM deliveries WHERE destination = 'webhook:1'",
+    );
     assert_eq!(
         (events.len(), queued),
         (4, 4),
@@ -552,3 +548,11 @@ async fn signing_completion_cancellation_and_conflict_are_derived_at_commit_in_o
     );
     relay.stop().await;
 }
+
+// The same behaviour on PostgreSQL (the tests not listed run the relay's command line on a
+// SQLite file, or read it directly).
+onsite_testkit::on_postgres!(
+    events_of_one_order_go_in_order_and_a_failed_one_holds_the_next_until_it_is_settled,
+    a_500_then_a_200_is_one_delivered_event_with_two_attempts_and_a_valid_signature,
+    signing_completion_cancellation_and_conflict_are_derived_at_commit_in_order_per_order,
+);

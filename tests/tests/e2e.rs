@@ -10,7 +10,6 @@ use onsite_domain::reference::TechnicianProfile;
 use onsite_domain::status::{Conflict, EffectiveStatus};
 use onsite_domain::visit::Visit;
 use onsite_domain::{DocId, HOUR, record, seed, seed_history};
-use onsite_relay::RelayStorage;
 use onsite_store::VisitVerification;
 use onsite_testkit::DAY;
 use onsite_testkit::relay::{ORDERS, Seeded};

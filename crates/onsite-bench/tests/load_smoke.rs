@@ -6,7 +6,7 @@ use std::time::Duration;
 use onsite_bench::load::{self, Plan};
 use onsite_domain::DocId;
 use onsite_domain::visit::Visit;
-use onsite_relay::{Config, RelayStorage};
+use onsite_relay::Config;
 
 const PASSWORD: &str = "smoke-password-1";
 

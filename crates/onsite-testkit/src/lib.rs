@@ -7,12 +7,16 @@
 //! - [`heavy`]: iteration counts of the fault tests and the `ONSITE_HEAVY=1` switch;
 //! - [`sim`]: devices and the relay logic over a simulated in-memory network with a fake clock;
 //! - [`relay`] (feature `relay`): a seeded relay on 127.0.0.1 whose `Drop` stops it;
+//! - [`backend`] (feature `relay`): whether a relay test's database is SQLite or PostgreSQL,
+//!   and [`on_postgres!`] to run a test on both;
 //! - [`tls`] (feature `tls`): a test's own CA and the relay certificates it signs;
 //! - [`fuzz`] (feature `fuzz`): what each fuzz target does with its bytes, and its seed corpus.
 //!
 //! Golden-hash tests (`onsite-domain/tests/record_golden.rs`, `onsite-record/tests/common`) keep
 //! their own fixtures on purpose: a change here must never move a golden hash.
 
+#[cfg(feature = "relay")]
+pub mod backend;
 pub mod clock;
 #[cfg(feature = "fuzz")]
 pub mod fuzz;

@@ -7,20 +7,21 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use onsite_domain::{HOUR, Millis};
-use onsite_relay::{Config, RunningRelay, SqliteStorage};
+use onsite_relay::{Config, RunningRelay};
 
 use crate::{DAY, PASSWORD};
 
 /// Orders the seeded relay starts with (even numbers assigned to `tech.a`, odd to `tech.b`).
 pub const ORDERS: u32 = 6;
 
-/// A relay database in `dir` seeded with the demo company: every account has [`PASSWORD`],
-/// [`ORDERS`] orders are scheduled on `day`.
+/// A relay database for `dir` ([`crate::backend::database`]: SQLite unless the test runs on
+/// PostgreSQL) seeded with the demo company: every account has [`PASSWORD`], [`ORDERS`] orders
+/// are scheduled on `day`.
 pub fn seeded_database(dir: &Path, day: Millis) -> PathBuf {
-    let db = dir.join("relay.sqlite3");
-    let storage = SqliteStorage::open(&db).expect("open relay database");
+    let db = crate::backend::database(dir);
+    let storage = crate::backend::open(dir);
     onsite_relay::seed::seed_demo(
-        &storage,
+        storage.as_ref(),
         &Config::for_database(&db),
         PASSWORD,
         ORDERS,

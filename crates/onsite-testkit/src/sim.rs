@@ -218,6 +218,22 @@ impl Endpoint for onsite_relay::SqliteStorage {
     }
 }
 
+/// The relay's storage whichever the backend ([`crate::backend::open`]).
+#[cfg(feature = "relay")]
+impl Endpoint for std::sync::Arc<dyn onsite_relay::RelayStorage> {
+    fn serve(
+        &mut self,
+        caller: &Caller,
+        req: &SyncRequest,
+        limits: &Limits,
+        now: Millis,
+    ) -> SyncResponse {
+        self.sync(caller, req, limits, now)
+            .expect("valid requests are handled")
+            .response
+    }
+}
+
 /// The network between devices and one relay endpoint, with the relay's fake clock.
 pub struct Network<E> {
     pub relay: E,

@@ -2,14 +2,12 @@
 //! export's snapshots, and the outbox (webhooks, events, deliveries, attempts). The snapshots and
 //! events are written by [`record_outward`] inside the transaction that commits the documents.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::sync::Arc;
 
+use onsite_domain::DocId;
 use onsite_domain::order::Order;
 use onsite_domain::visit::Visit;
-use onsite_domain::{DocId, doc};
-use onsite_sync::relay::DocWrite;
-use onsite_sync::views::{View, Viewed, Views};
 use onsite_wire::back_office::{CustomerMessage, RecordState, WebhookEvent};
 use rand::RngCore;
 use rusqlite::{OptionalExtension, Transaction, params};
@@ -22,6 +20,7 @@ use crate::reminders::ReminderStore;
 use crate::sender::Sent;
 use crate::storage::{DocBytes, StorageError};
 use crate::tokens::{ApiToken, ApiTokenStore, Scope};
+use crate::written::{Stored, Written};
 
 /// The order a document belongs to, if any.
 pub(super) fn order_of(doc: &DocId) -> Option<&str> {
@@ -32,65 +31,6 @@ pub(super) fn order_of(doc: &DocId) -> Option<&str> {
     }
 }
 
-/// The documents one commit writes as the domain reads them, and the relay's cache of what it
-/// read before: the facts of every touched order are derived from these, so the commit (which
-/// holds the writer) loads and hydrates only what neither holds.
-pub(super) struct Written<'a> {
-    views: BTreeMap<DocId, View>,
-    cache: Option<&'a Views>,
-}
-
-impl<'a> Written<'a> {
-    pub(super) fn of(writes: &[DocWrite], cache: &'a Views) -> Written<'a> {
-        Written {
-            views: writes
-                .iter()
-                .filter_map(|w| Some((w.doc.clone(), w.view.clone()?)))
-                .collect(),
-            cache: Some(cache),
-        }
-    }
-
-    /// Nothing written and no cache (the migration that derives every stored order's facts).
-    pub(super) fn nothing() -> Written<'static> {
-        Written {
-            views: BTreeMap::new(),
-            cache: None,
-        }
-    }
-
-    /// Document `id` read as `T`: as written, else as kept at its stored heads, else loaded.
-    fn read<T: Viewed>(
-        &self,
-        tx: &Transaction<'_>,
-        id: &DocId,
-    ) -> Result<Option<Arc<T>>, StorageError> {
-        if let Some(v) = self.views.get(id).and_then(T::unwrap) {
-            return Ok(Some(v));
-        }
-        let key = id.to_string();
-        let row: Option<(Vec<u8>, Vec<u8>)> = tx
-            .prepare_cached("SELECT heads, bytes FROM docs WHERE doc_id = ?1")?
-            .query_row([&key], |r| Ok((r.get(0)?, r.get(1)?)))
-            .optional()?;
-        let Some((heads, bytes)) = row else {
-            return Ok(None);
-        };
-        let heads = super::decode_heads(&heads)?;
-        if let Some(hit) = self.cache.and_then(|c| c.get::<T>(id, &heads)) {
-            return Ok(Some(hit));
-        }
-        let value = doc::load(&bytes)
-            .ok()
-            .and_then(|d| doc::read::<T>(&d).ok())
-            .map(Arc::new);
-        if let (Some(cache), Some(v)) = (self.cache, &value) {
-            cache.put(id.clone(), heads, T::wrap(v.clone()));
-        }
-        Ok(value)
-    }
-}
-
 /// The order and its visits as stored in `tx` (the commit's own documents as `written` holds
 /// them); `None` when the order is missing or damaged.
 fn load_order(
@@ -98,9 +38,6 @@ fn load_order(
     order_id: &str,
     written: &Written<'_>,
 ) -> Result<Option<(Arc<Order>, Vec<Visit>)>, StorageError> {
-    let Some(order) = written.read::<Order>(tx, &DocId::Order(order_id.to_owned()))? else {
-        return Ok(None);
-    };
     // A key range, not `LIKE`: the primary key's index finds the order's visits without reading
     // every stored document (a `LIKE` scans the whole table, under the writer's lock).
     let (from, to) = super::visits_of(order_id);
@@ -108,14 +45,21 @@ fn load_order(
         .prepare_cached("SELECT doc_id FROM docs WHERE doc_id >= ?1 AND doc_id < ?2")?
         .query_map([from, to], |r| r.get::<_, String>(0))?
         .collect::<Result<_, _>>()?;
-    let mut visits = Vec::with_capacity(ids.len());
-    for id in ids {
-        let id = super::parse_doc_id(&id)?;
-        if let Some(v) = written.read::<Visit>(tx, &id)? {
-            visits.push(Visit::clone(&v));
-        }
-    }
-    Ok(Some((order, visits)))
+    let ids = ids
+        .iter()
+        .map(|id| super::parse_doc_id(id))
+        .collect::<Result<Vec<_>, _>>()?;
+    written.order_with_visits(order_id, ids, |id| stored(tx, id))
+}
+
+/// A stored document's heads and bytes.
+fn stored(tx: &Transaction<'_>, id: &DocId) -> Result<Option<Stored>, StorageError> {
+    let row: Option<(Vec<u8>, Vec<u8>)> = tx
+        .prepare_cached("SELECT heads, bytes FROM docs WHERE doc_id = ?1")?
+        .query_row([id.to_string()], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
+    row.map(|(heads, bytes)| Ok((super::decode_heads(&heads)?, bytes)))
+        .transpose()
 }
 
 /// For each order in `orders` (touched by the commit numbered `seq` at `at_ms`): keep its facts,

@@ -30,7 +30,7 @@ pub async fn start_relay_with(config: Config) -> RunningRelay {
 }
 
 pub async fn start_relay(dir: &Path) -> RunningRelay {
-    start_relay_with(Config::for_database(dir.join("relay.sqlite3"))).await
+    start_relay_with(Config::for_database(onsite_testkit::backend::database(dir))).await
 }
 
 /// Seed the demo company with 6 orders (o-00000, o-00002, o-00004 → tech.a; others → tech.b).
