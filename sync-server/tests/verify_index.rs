@@ -67,7 +67,7 @@ async fn visits_signed_before_the_index_existed_are_indexed_by_the_migration() {
         // As a database of the previous version: no column contents, version 4.
         let conn = rusqlite::Connection::open(&db).unwrap();
         conn.execute_batch(
-            "DROP INDEX docs_meta; DROP INDEX docs_by_record_hash; ALTER TABLE docs DROP COLUMN record_hash;
+            "DROP TABLE feed; DROP INDEX docs_meta; DROP INDEX docs_by_record_hash; ALTER TABLE docs DROP COLUMN record_hash;
              DROP TABLE delivery_attempts; DROP TABLE deliveries; DROP TABLE outbox_events;
              DROP TABLE webhooks; DROP TABLE export_records; DROP TABLE order_facts;
              DROP TABLE api_tokens; PRAGMA user_version = 4;",
