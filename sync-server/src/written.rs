@@ -19,6 +19,9 @@ use crate::storage::StorageError;
 /// A stored document's heads and saved bytes.
 pub type Stored = (Vec<ChangeHash>, Vec<u8>);
 
+/// An order and its visits as the domain reads them.
+pub type OrderWithVisits = (Arc<Order>, Vec<Visit>);
+
 pub struct Written<'a> {
     views: BTreeMap<DocId, View>,
     cache: Option<&'a Views>,
@@ -76,7 +79,7 @@ impl<'a> Written<'a> {
         order_id: &str,
         visit_ids: Vec<DocId>,
         mut stored: impl FnMut(&DocId) -> Result<Option<Stored>, StorageError>,
-    ) -> Result<Option<(Arc<Order>, Vec<Visit>)>, StorageError> {
+    ) -> Result<Option<OrderWithVisits>, StorageError> {
         let order_doc = DocId::Order(order_id.to_owned());
         let Some(order) = self.read::<Order>(&order_doc, &mut stored)? else {
             return Ok(None);

@@ -3,18 +3,15 @@
 //! (the PostgreSQL side of [`crate::outward`]).
 
 use std::collections::BTreeSet;
-use std::sync::Arc;
 
 use onsite_domain::DocId;
-use onsite_domain::order::Order;
-use onsite_domain::visit::Visit;
 use onsite_wire::back_office::{ExportedRecord, RecordState, WebhookEvent};
 use postgres::Client;
 use rand::RngCore;
 
 use crate::outward::{self, Facts};
 use crate::storage::StorageError;
-use crate::written::{Stored, Written};
+use crate::written::{OrderWithVisits, Stored, Written};
 
 /// The order and its visits as stored (the commit's own documents as `written` holds them);
 /// `None` when the order is missing or damaged.
@@ -22,7 +19,7 @@ fn load_order(
     client: &mut Client,
     order_id: &str,
     written: &Written<'_>,
-) -> Result<Option<(Arc<Order>, Vec<Visit>)>, StorageError> {
+) -> Result<Option<OrderWithVisits>, StorageError> {
     let rows = client.query(
         "SELECT doc_id FROM docs WHERE doc_id >= $1 AND doc_id < $2",
         &[&format!("visit:{order_id}:"), &format!("visit:{order_id};")],

@@ -3,11 +3,8 @@
 //! events are written by [`record_outward`] inside the transaction that commits the documents.
 
 use std::collections::BTreeSet;
-use std::sync::Arc;
 
 use onsite_domain::DocId;
-use onsite_domain::order::Order;
-use onsite_domain::visit::Visit;
 use onsite_wire::back_office::{CustomerMessage, RecordState, WebhookEvent};
 use rand::RngCore;
 use rusqlite::{OptionalExtension, Transaction, params};
@@ -20,7 +17,7 @@ use crate::reminders::ReminderStore;
 use crate::sender::Sent;
 use crate::storage::{DocBytes, StorageError};
 use crate::tokens::{ApiToken, ApiTokenStore, Scope};
-use crate::written::{Stored, Written};
+use crate::written::{OrderWithVisits, Stored, Written};
 
 /// The order a document belongs to, if any.
 pub(super) fn order_of(doc: &DocId) -> Option<&str> {
@@ -37,7 +34,7 @@ fn load_order(
     tx: &Transaction<'_>,
     order_id: &str,
     written: &Written<'_>,
-) -> Result<Option<(Arc<Order>, Vec<Visit>)>, StorageError> {
+) -> Result<Option<OrderWithVisits>, StorageError> {
     // A key range, not `LIKE`: the primary key's index finds the order's visits without reading
     // every stored document (a `LIKE` scans the whole table, under the writer's lock).
     let (from, to) = super::visits_of(order_id);
