@@ -34,6 +34,38 @@ pub enum Destination {
     Messages,
 }
 
+impl Destination {
+    /// The destination a delivery row names (`webhook:<id>` with the webhook's URL and secret,
+    /// or `messages`), as either backend stores it.
+    pub fn from_stored(
+        text: &str,
+        url: Option<String>,
+        secret: Option<Vec<u8>>,
+    ) -> Result<Destination, StorageError> {
+        if text == "messages" {
+            return Ok(Destination::Messages);
+        }
+        let id = text
+            .strip_prefix("webhook:")
+            .and_then(|n| n.parse().ok())
+            .ok_or_else(|| StorageError::Corrupt(format!("delivery destination '{text}'")))?;
+        match (url, secret) {
+            (Some(url), Some(secret)) => Ok(Destination::Webhook { id, url, secret }),
+            _ => Err(StorageError::Corrupt(format!(
+                "webhook {id} of a pending delivery"
+            ))),
+        }
+    }
+
+    /// How a delivery row names this destination.
+    pub fn stored_text(&self) -> String {
+        match self {
+            Destination::Webhook { id, .. } => format!("webhook:{id}"),
+            Destination::Messages => "messages".into(),
+        }
+    }
+}
+
 /// A registered webhook.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Webhook {

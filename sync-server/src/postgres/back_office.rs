@@ -106,33 +106,6 @@ impl RecordExport for PostgresStorage {
     }
 }
 
-fn destination_of(
-    text: &str,
-    url: Option<String>,
-    secret: Option<Vec<u8>>,
-) -> Result<Destination, StorageError> {
-    if text == "messages" {
-        return Ok(Destination::Messages);
-    }
-    let id = text
-        .strip_prefix("webhook:")
-        .and_then(|n| n.parse().ok())
-        .ok_or_else(|| StorageError::Corrupt(format!("delivery destination '{text}'")))?;
-    match (url, secret) {
-        (Some(url), Some(secret)) => Ok(Destination::Webhook { id, url, secret }),
-        _ => Err(StorageError::Corrupt(format!(
-            "webhook {id} of a pending delivery"
-        ))),
-    }
-}
-
-fn destination_text(d: &Destination) -> String {
-    match d {
-        Destination::Webhook { id, .. } => format!("webhook:{id}"),
-        Destination::Messages => "messages".into(),
-    }
-}
-
 /// Mark one due delivery (a row of the claiming query) in flight with an attempt row.
 fn claim_one(
     tx: &mut postgres::Transaction<'_>,
@@ -157,7 +130,7 @@ fn claim_one(
         event_id: r.get(3),
         body: r.get(4),
         event_created_at_ms: r.get(5),
-        destination: destination_of(&dest, r.get(6), r.get(7))?,
+        destination: Destination::from_stored(&dest, r.get(6), r.get(7))?,
         attempt: attempt as u32,
         attempt_row,
     })
@@ -276,7 +249,7 @@ impl OutboxStore for PostgresStorage {
                 "UPDATE deliveries SET in_flight = false,
                    state = CASE WHEN state = 'pending' THEN $3 ELSE state END, next_attempt_ms = $4
                  WHERE event = $1 AND destination = $2",
-                &[&due.event, &destination_text(&due.destination), &state, &at],
+                &[&due.event, &due.destination.stored_text(), &state, &at],
             )?;
             tx.commit()?;
             Ok(())

@@ -277,33 +277,6 @@ impl RecordExport for SqliteStorage {
     }
 }
 
-fn destination_of(
-    text: &str,
-    url: Option<String>,
-    secret: Option<Vec<u8>>,
-) -> Result<Destination, StorageError> {
-    if text == "messages" {
-        return Ok(Destination::Messages);
-    }
-    let id = text
-        .strip_prefix("webhook:")
-        .and_then(|n| n.parse().ok())
-        .ok_or_else(|| StorageError::Corrupt(format!("delivery destination '{text}'")))?;
-    match (url, secret) {
-        (Some(url), Some(secret)) => Ok(Destination::Webhook { id, url, secret }),
-        _ => Err(StorageError::Corrupt(format!(
-            "webhook {id} of a pending delivery"
-        ))),
-    }
-}
-
-fn destination_text(d: &Destination) -> String {
-    match d {
-        Destination::Webhook { id, .. } => format!("webhook:{id}"),
-        Destination::Messages => "messages".into(),
-    }
-}
-
 impl OutboxStore for SqliteStorage {
     fn add_webhook(&self, url: &str, secret: &[u8], now_ms: i64) -> Result<i64, StorageError> {
         let conn = self.conn()?;
@@ -406,7 +379,7 @@ impl OutboxStore for SqliteStorage {
                 event_id,
                 body,
                 event_created_at_ms: created,
-                destination: destination_of(&dest, url, secret)?,
+                destination: Destination::from_stored(&dest, url, secret)?,
                 attempt,
                 attempt_row: tx.last_insert_rowid(),
             });
@@ -442,7 +415,7 @@ impl OutboxStore for SqliteStorage {
             "UPDATE deliveries SET in_flight = 0, state = CASE WHEN state = 'pending' THEN ?3 ELSE state END,
                next_attempt_ms = ?4
              WHERE event = ?1 AND destination = ?2",
-            params![due.event, destination_text(&due.destination), state, at],
+            params![due.event, due.destination.stored_text(), state, at],
         )?;
         tx.commit()?;
         Ok(())
