@@ -119,6 +119,18 @@ impl Drop for Docs<'_> {
     }
 }
 
+/// Rows of `(doc_id, first seq)` as feed entries.
+fn feed_entries(rows: &[postgres::Row]) -> Result<Vec<FeedEntry>, StorageError> {
+    rows.iter()
+        .map(|r| {
+            Ok(FeedEntry {
+                doc: parse_doc_id(r.get(0))?,
+                first_seq: r.get::<_, i64>(1) as u64,
+            })
+        })
+        .collect()
+}
+
 /// `assignees_ever` as stored: comma-separated user ids.
 pub(super) fn split_ever(text: Option<String>) -> Vec<String> {
     text.unwrap_or_default()
@@ -184,14 +196,7 @@ impl DocStore for Docs<'_> {
              GROUP BY doc_id ORDER BY first",
             &[&(after as i64), &(upto as i64)],
         )?;
-        rows.iter()
-            .map(|r| {
-                Ok(FeedEntry {
-                    doc: parse_doc_id(r.get(0))?,
-                    first_seq: r.get::<_, i64>(1) as u64,
-                })
-            })
-            .collect()
+        feed_entries(&rows)
     }
 
     fn changed_docs_for(
@@ -211,14 +216,7 @@ impl DocStore for Docs<'_> {
                 &(upto as i64),
             ],
         )?;
-        rows.iter()
-            .map(|r| {
-                Ok(FeedEntry {
-                    doc: parse_doc_id(r.get(0))?,
-                    first_seq: r.get::<_, i64>(1) as u64,
-                })
-            })
-            .collect()
+        feed_entries(&rows)
     }
 
     fn views(&self) -> Option<&Views> {
