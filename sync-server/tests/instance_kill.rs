@@ -355,8 +355,16 @@ impl Dev {
             {
                 // The relay's documented "send it again" (`SyncError::Contended`: the request's
                 // documents changed under it in every attempt): not acknowledged, so sent again.
-                self.busy
-                    .push(format!("request {n} through {} ({status})", NAMES[i]));
+                let other = if shared.up[1 - i].load(Ordering::SeqCst) {
+                    "both up"
+                } else {
+                    "the other one down"
+                };
+                self.busy.push(format!(
+                    "request {n} through {} ({status}, {other}, {} edits in)",
+                    NAMES[i],
+                    shared.edits.load(Ordering::SeqCst)
+                ));
                 None
             }
             Ok((status, body)) => {
