@@ -37,15 +37,16 @@ const B: usize = 1;
 const NAMES: [&str; 2] = ["A", "B"];
 /// Orders the seed schedules (even ones `tech.a`'s, odd ones `tech.b`'s).
 const ORDERS: u32 = 6;
-/// Edits each device makes at least (more while the kill, the run on B alone and the restart
-/// are still under way).
+/// Edits each device makes at least (more while the kills, the runs on one instance alone and
+/// the restarts are still under way).
 const ROUNDS: usize = 12;
 /// Documents per sync answer: small, so a first sync takes many requests and a feed reading
 /// many pages.
 const PAGE: u32 = 8;
 /// Requests one sync may take before the test gives up on its becoming quiet.
 const SYNC_REQUESTS: usize = 400;
-/// Answers each phase needs: instance B alone after the kill, A again after its restart.
+/// Answers each phase needs: the other instance alone after a kill, the killed one again after
+/// its restart.
 const PHASE_ANSWERS: usize = 20;
 /// The whole test's bound.
 const BOUND: Duration = Duration::from_secs(50);
