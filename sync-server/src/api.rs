@@ -449,12 +449,7 @@ async fn sync(
     let handled = result.map_err(|e| match e {
         HandleError::Refused(e) => {
             tracing::warn!(user = %caller.principal.user_id, code = %e.code(), error = %e, "sync refused");
-            let status = match e {
-                SyncError::CursorAhead { .. } => StatusCode::CONFLICT,
-                SyncError::BadState { .. } => StatusCode::INTERNAL_SERVER_ERROR,
-                _ => StatusCode::BAD_REQUEST,
-            };
-            ApiError::new(status, e.code(), e.to_string())
+            refused(&e)
         }
         HandleError::Storage(s) => ApiError::from(s),
     })?;
@@ -474,6 +469,23 @@ async fn sync(
         st.events.send(c);
     }
     Ok(axum::Json(handled.response).into_response())
+}
+
+/// The answer to a refused sync request. A request whose documents kept changing while it was
+/// handled (`relay.busy`) stored nothing and is to be sent again: 503 with `Retry-After`, as a
+/// busy sign-in, so proxies and clients retry it rather than treat it as a bad request.
+fn refused(e: &SyncError) -> ApiError {
+    let status = match e {
+        SyncError::CursorAhead { .. } => StatusCode::CONFLICT,
+        SyncError::BadState { .. } => StatusCode::INTERNAL_SERVER_ERROR,
+        SyncError::Contended => StatusCode::SERVICE_UNAVAILABLE,
+        _ => StatusCode::BAD_REQUEST,
+    };
+    let answer = ApiError::new(status, e.code(), e.to_string());
+    match e {
+        SyncError::Contended => answer.retry_after(1),
+        _ => answer,
+    }
 }
 
 fn sse_event(e: &PushEvent) -> Event {
@@ -558,4 +570,39 @@ async fn events(
         next_push,
     );
     Ok(Sse::new(first.chain(rest)).keep_alive(KeepAlive::default()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_contended_sync_is_answered_as_busy_and_to_be_retried() {
+        let busy = refused(&SyncError::Contended).into_response();
+        assert_eq!(
+            busy.status(),
+            StatusCode::SERVICE_UNAVAILABLE,
+            "nothing was stored and the request is to be sent again: not a bad request"
+        );
+        assert!(
+            busy.headers().contains_key(header::RETRY_AFTER),
+            "a busy answer says when to come back"
+        );
+        let ahead = refused(&SyncError::CursorAhead { cursor: 9, head: 3 }).into_response();
+        assert_eq!(
+            ahead.status(),
+            StatusCode::CONFLICT,
+            "a cursor ahead is a conflict"
+        );
+        assert!(
+            !ahead.headers().contains_key(header::RETRY_AFTER),
+            "sending the same request again cannot help"
+        );
+        let dup = refused(&SyncError::DuplicateDoc(onsite_domain::DocId::Templates));
+        assert_eq!(
+            dup.into_response().status(),
+            StatusCode::BAD_REQUEST,
+            "a malformed request stays a bad request"
+        );
+    }
 }
