@@ -22,11 +22,10 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use automerge::AutoCommit;
-use common::{DAY, Device, PASSWORD, decode, sign_in};
+use common::{Device, decode, sign_in};
 use onsite_domain::order::Order;
 use onsite_domain::visit::Visit;
-use onsite_domain::{DocId, HOUR, doc, templates};
-use onsite_relay::Config;
+use onsite_domain::{DocId, doc, templates};
 use onsite_sync::device::{self, PeerState};
 use onsite_wire::{Code, SyncRequest, SyncResponse};
 use reqwest::StatusCode;
@@ -611,17 +610,7 @@ async fn scenario(dir: &std::path::Path, progress: Arc<Mutex<String>>) {
     let at = |what: &str| *progress.lock().unwrap() = what.to_owned();
     let started = Instant::now();
     at("seeding the database");
-    let db = onsite_testkit::backend::postgres(dir);
-    let storage = onsite_relay::storage::open(&db).expect("open the PostgreSQL database");
-    onsite_relay::seed::seed_demo(
-        storage.as_ref(),
-        &Config::default(),
-        PASSWORD,
-        ORDERS,
-        DAY,
-        DAY + 8 * HOUR,
-    )
-    .expect("seed the demo company");
+    let (db, storage) = common::seeded_postgres(dir, ORDERS);
     let seeded = storage.head_seq().expect("the seeded head");
     drop(storage);
     let db = db.to_str().expect("a URL").to_owned();

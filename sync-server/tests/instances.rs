@@ -12,10 +12,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use automerge::AutoCommit;
-use common::{DAY, Device, PASSWORD, sign_in};
+use common::{Device, sign_in};
 use onsite_domain::order::Order;
 use onsite_domain::visit::Visit;
-use onsite_domain::{DocId, HOUR, doc, templates};
+use onsite_domain::{DocId, doc, templates};
 use onsite_relay::{Config, RunningRelay};
 use onsite_sync::device::PeerState;
 use reqwest::StatusCode;
@@ -25,17 +25,7 @@ const ROUNDS: usize = 12;
 
 /// A seeded PostgreSQL database and two relay instances on it.
 async fn two_instances(dir: &std::path::Path) -> (PathBuf, RunningRelay, RunningRelay) {
-    let db = onsite_testkit::backend::postgres(dir);
-    let storage = onsite_relay::storage::open(&db).expect("open the PostgreSQL database");
-    onsite_relay::seed::seed_demo(
-        storage.as_ref(),
-        &Config::default(),
-        PASSWORD,
-        6,
-        DAY,
-        DAY + 8 * HOUR,
-    )
-    .expect("seed the demo company");
+    let (db, storage) = common::seeded_postgres(dir, 6);
     drop(storage);
     let a = onsite_testkit::relay::start_with(Config::for_database(db.clone())).await;
     let b = onsite_testkit::relay::start_with(Config::for_database(db.clone())).await;

@@ -21,6 +21,29 @@ pub use onsite_testkit::PASSWORD;
 pub use onsite_testkit::relay::wait_healthy;
 pub const DAY: Millis = 1_790_000_000_000;
 
+/// A fresh PostgreSQL database of the test's own (`onsite_testkit::backend::postgres`) with the
+/// demo company and `orders` orders seeded: its URL, and the storage that seeded it.
+pub fn seeded_postgres(
+    dir: &Path,
+    orders: u32,
+) -> (
+    std::path::PathBuf,
+    std::sync::Arc<dyn onsite_relay::RelayStorage>,
+) {
+    let db = onsite_testkit::backend::postgres(dir);
+    let storage = onsite_relay::storage::open(&db).expect("open the PostgreSQL database");
+    seed_demo(
+        storage.as_ref(),
+        &Config::default(),
+        PASSWORD,
+        orders,
+        DAY,
+        DAY + 8 * onsite_domain::HOUR,
+    )
+    .expect("seed the demo company");
+    (db, storage)
+}
+
 /// Start a relay on the database in `dir` and wait until `/healthz` answers.
 pub async fn start_relay_with(config: Config) -> RunningRelay {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
