@@ -435,6 +435,25 @@ fn visits_of(order_id: &str) -> (String, String) {
     (format!("visit:{order_id}:"), format!("visit:{order_id};"))
 }
 
+/// An order's facts from its `docs` columns (`assignees_ever` comma-separated); `None` for a
+/// document that is not an order (no number).
+fn order_facts(
+    order_no: Option<String>,
+    assignee: Option<String>,
+    ever: Option<String>,
+) -> Option<OrderFacts> {
+    Some(OrderFacts {
+        order_no: order_no?,
+        assignee,
+        assignees_ever: ever
+            .unwrap_or_default()
+            .split(',')
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect(),
+    })
+}
+
 /// [`DocStore`] over a locked connection, for the duration of one request.
 struct Docs<'a>(&'a mut Connection, &'a Views);
 
@@ -467,16 +486,7 @@ impl Docs<'_> {
         let Some((heads, size, order_no, assignee, ever, bytes, record_hash)) = row else {
             return Ok(None);
         };
-        let order = order_no.map(|order_no| OrderFacts {
-            order_no,
-            assignee,
-            assignees_ever: ever
-                .unwrap_or_default()
-                .split(',')
-                .filter(|s| !s.is_empty())
-                .map(str::to_owned)
-                .collect(),
-        });
+        let order = order_facts(order_no, assignee, ever);
         Ok(Some((
             DocMeta {
                 heads: decode_heads(&heads)?,

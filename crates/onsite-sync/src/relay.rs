@@ -489,16 +489,7 @@ fn apply<S: DocStore>(
     if ops > admit::MESSAGE_OPS as u64 {
         return Ok(Err(too_costly(&doc_id, ops)));
     }
-    let stored = store.load(&doc_id).map_err(HandleError::Storage)?;
-    let mut copy = match &stored {
-        Some(s) => AutoCommit::load(&s.bytes).map_err(|e| {
-            HandleError::Refused(SyncError::BadState {
-                doc: doc_id.to_string(),
-                reason: format!("stored document does not load: {e}"),
-            })
-        })?,
-        None => AutoCommit::new(),
-    };
+    let (stored, mut copy) = stored_copy(store, &doc_id)?;
     let before = copy.get_heads();
     let order_before = match (&doc_id, &stored) {
         (DocId::Order(_), Some(_)) => doc::read::<Order>(&copy).ok(),
@@ -519,14 +510,7 @@ fn apply<S: DocStore>(
             doc: doc_id.to_string(),
             reason: e.to_string(),
         })?;
-    let new: Vec<NewChange> = copy
-        .get_changes(&before)
-        .into_iter()
-        .map(|c| NewChange {
-            hash: c.hash(),
-            bytes: c.raw_bytes().to_vec(),
-        })
-        .collect();
+    let new = new_changes(&mut copy, &before);
     if new.is_empty() {
         if stored.is_none() {
             return Ok(Err(not_found(&doc_id)));
@@ -746,6 +730,35 @@ fn write_of(
         },
         order,
     ))
+}
+
+/// Document `doc_id` as stored and an in-memory copy of it (empty when it is new).
+fn stored_copy<S: DocStore>(
+    store: &mut S,
+    doc_id: &DocId,
+) -> Result<(Option<StoredDoc>, AutoCommit), HandleError<S::Error>> {
+    let stored = store.load(doc_id).map_err(HandleError::Storage)?;
+    let copy = match &stored {
+        Some(s) => AutoCommit::load(&s.bytes).map_err(|e| {
+            HandleError::Refused(SyncError::BadState {
+                doc: doc_id.to_string(),
+                reason: format!("stored document does not load: {e}"),
+            })
+        })?,
+        None => AutoCommit::new(),
+    };
+    Ok((stored, copy))
+}
+
+/// The changes `copy` holds beyond `before`, in causal order.
+fn new_changes(copy: &mut AutoCommit, before: &[ChangeHash]) -> Vec<NewChange> {
+    copy.get_changes(before)
+        .into_iter()
+        .map(|c| NewChange {
+            hash: c.hash(),
+            bytes: c.raw_bytes().to_vec(),
+        })
+        .collect()
 }
 
 /// The visit `doc_id` as stored at `heads` (loaded as `copy`): from the store's cache when it

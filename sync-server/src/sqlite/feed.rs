@@ -90,16 +90,5 @@ fn order_facts(tx: &Transaction<'_>, order_id: &str) -> Result<Option<OrderFacts
             Ok((r.get(0)?, r.get(1)?, r.get(2)?))
         })
         .optional()?;
-    Ok(row.and_then(|(no, assignee, ever)| {
-        Some(OrderFacts {
-            order_no: no?,
-            assignee,
-            assignees_ever: ever
-                .unwrap_or_default()
-                .split(',')
-                .filter(|s| !s.is_empty())
-                .map(str::to_owned)
-                .collect(),
-        })
-    }))
+    Ok(row.and_then(|(no, assignee, ever)| super::order_facts(no, assignee, ever)))
 }
