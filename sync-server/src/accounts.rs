@@ -13,7 +13,7 @@ use onsite_wire::Role;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 
-use crate::storage::{RelayStorage, StorageError, TokenRecord, User};
+use crate::storage::{Centre, DEFAULT_CENTRE, RelayStorage, StorageError, TokenRecord, User};
 use crate::throttle::Key;
 
 /// Why a request or sign-in was not authenticated. Each has a wire [`Code`].
@@ -97,7 +97,7 @@ pub fn new_token() -> String {
     )
 }
 
-/// Create an account.
+/// Create an account in the default centre ([`DEFAULT_CENTRE`]: a single-centre deployment).
 pub fn add_user(
     storage: &dyn RelayStorage,
     user_id: &str,
@@ -106,6 +106,38 @@ pub fn add_user(
     password: &str,
     now_ms: i64,
 ) -> Result<User, AuthError> {
+    let new = NewUser {
+        user_id,
+        display_name,
+        role,
+        centre: DEFAULT_CENTRE,
+    };
+    add_user_in(storage, &new, password, now_ms)
+}
+
+/// Who a new account is for.
+#[derive(Debug, Clone, Copy)]
+pub struct NewUser<'a> {
+    pub user_id: &'a str,
+    pub display_name: &'a str,
+    pub role: Role,
+    /// An existing service centre.
+    pub centre: &'a str,
+}
+
+/// Create an account in its service centre.
+pub fn add_user_in(
+    storage: &dyn RelayStorage,
+    new: &NewUser<'_>,
+    password: &str,
+    now_ms: i64,
+) -> Result<User, AuthError> {
+    let NewUser {
+        user_id,
+        display_name,
+        role,
+        centre,
+    } = *new;
     if !onsite_domain::ids::is_valid_id(user_id) {
         return Err(AuthError::Input(format!(
             "'{user_id}' is not a valid user id: use 1–64 letters, digits, '-', '_' or '.'"
@@ -118,9 +150,36 @@ pub fn add_user(
         password_hash: hash_password(password)?,
         disabled: false,
         created_at_ms: now_ms,
+        centre: centre.to_owned(),
     };
     storage.add_user(&user)?;
     Ok(user)
+}
+
+/// Add a service centre (tenancy: its users and documents are kept from every other centre's).
+pub fn add_centre(
+    storage: &dyn RelayStorage,
+    centre_id: &str,
+    name: &str,
+    now_ms: i64,
+) -> Result<Centre, AuthError> {
+    if !onsite_domain::ids::is_valid_id(centre_id) {
+        return Err(AuthError::Input(format!(
+            "'{centre_id}' is not a valid centre id: use 1–64 letters, digits, '-', '_' or '.'"
+        )));
+    }
+    if name.trim().is_empty() {
+        return Err(AuthError::Input(format!(
+            "centre '{centre_id}' needs a name (--name)"
+        )));
+    }
+    let centre = Centre {
+        centre_id: centre_id.to_owned(),
+        name: name.trim().to_owned(),
+        created_at_ms: now_ms,
+    };
+    storage.add_centre(&centre)?;
+    Ok(centre)
 }
 
 /// Disable an account and revoke all its tokens, so no device of it can sync any more. Returns how
@@ -365,6 +424,7 @@ pub fn authenticate(
         principal: Principal {
             user_id: user.user_id,
             role: user.role,
+            centre: user.centre,
         },
         device_id: t.device_id,
         token_sha256: hash,

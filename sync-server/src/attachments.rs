@@ -84,6 +84,7 @@ pub async fn put(
         mime,
         bytes: bytes.to_vec(),
         uploaders: vec![auth.principal.user_id],
+        uploader_centres: Vec::new(),
     };
     let storage = st.storage().clone();
     // Always 201: whether someone else already stored these bytes is not the uploader's to know.
@@ -102,7 +103,7 @@ pub async fn get(
     let storage = st.storage().clone();
     let found = blocking(move || storage.attachment(&sha256)).await??;
     match found {
-        Some(a) if may_read_attachment(&auth.principal, &a.uploaders) => Ok((
+        Some(a) if may_read_attachment(&auth.principal, &a.uploaders, &a.uploader_centres) => Ok((
             [
                 (header::CONTENT_TYPE, a.mime),
                 (header::X_CONTENT_TYPE_OPTIONS, "nosniff".to_owned()),

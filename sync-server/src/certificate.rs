@@ -21,7 +21,7 @@ use onsite_wire::Role;
 use rand::RngCore;
 use sha2::Sha256;
 
-use crate::storage::{RelayStorage, StorageError};
+use crate::storage::{DEFAULT_CENTRE, RelayStorage, StorageError};
 
 /// Name of the signing key in `relay_keys`.
 pub const KEY_NAME: &str = "certificate-url";
@@ -165,6 +165,7 @@ pub fn withdraw(
         principal: Principal {
             user_id: "admin".to_owned(),
             role: Role::Admin,
+            centre: DEFAULT_CENTRE.to_owned(),
         },
         device_id: "onsite-relay-cli".to_owned(),
     };

@@ -39,6 +39,9 @@ enum Command {
     /// Manage accounts.
     #[command(subcommand)]
     User(UserCommand),
+    /// Service centres: each keeps its users and documents from every other centre's.
+    #[command(subcommand)]
+    Centre(CentreCommand),
     /// Manage API tokens and sign-in tokens.
     #[command(subcommand)]
     Token(TokenCommand),
@@ -111,6 +114,9 @@ enum UserCommand {
         /// Display name (defaults to the user id).
         #[arg(long)]
         name: Option<String>,
+        /// The service centre the account belongs to (an admin's reaches every centre).
+        #[arg(long, default_value = onsite_relay::storage::DEFAULT_CENTRE)]
+        centre: String,
         /// A file whose first line is the password; without it `ONSITE_RELAY_PASSWORD`, else stdin.
         #[arg(long)]
         password_file: Option<PathBuf>,
@@ -129,6 +135,19 @@ enum UserCommand {
     /// Lift an account's sign-in lock (after too many failed sign-ins) at once.
     Unlock { user_id: String },
     /// List accounts.
+    List,
+}
+
+#[derive(Subcommand)]
+enum CentreCommand {
+    /// Add a service centre.
+    Add {
+        centre_id: String,
+        /// The centre's name, e.g. 青岛市南服务中心.
+        #[arg(long)]
+        name: String,
+    },
+    /// List the service centres.
     List,
 }
 
@@ -248,6 +267,7 @@ fn main() -> anyhow::Result<()> {
     match cli.command {
         Command::Serve(a) => serve(Config::layered(file, a.overrides(database))?),
         Command::User(u) => user(open(file, database)?.1.as_ref(), u),
+        Command::Centre(c) => centre(open(file, database)?.1.as_ref(), c),
         Command::Token(t) => token(open(file, database)?.1.as_ref(), t),
         Command::Webhook(w) => webhook(open(file, database)?.1.as_ref(), w),
         Command::Cert(c) => {
@@ -298,12 +318,19 @@ fn user(s: &dyn RelayStorage, command: UserCommand) -> anyhow::Result<()> {
             user_id,
             role,
             name,
+            centre,
             password_file,
         } => {
             let pw = password_input(password_file, "ONSITE_RELAY_PASSWORD")?;
             let name = name.unwrap_or_else(|| user_id.clone());
-            accounts::add_user(s, &user_id, &name, role, &pw, now_ms())?;
-            println!("added {user_id} ({role})");
+            let new = accounts::NewUser {
+                user_id: &user_id,
+                display_name: &name,
+                role,
+                centre: &centre,
+            };
+            accounts::add_user_in(s, &new, &pw, now_ms())?;
+            println!("added {user_id} ({role}, centre {centre})");
         }
         UserCommand::Disable { user_id } => {
             let n =
@@ -335,12 +362,28 @@ fn user(s: &dyn RelayStorage, command: UserCommand) -> anyhow::Result<()> {
         UserCommand::List => {
             for u in s.users()? {
                 println!(
-                    "{}\t{}\t{}\t{}",
+                    "{}\t{}\t{}\t{}\t{}",
                     u.user_id,
                     u.role,
+                    u.centre,
                     if u.disabled { "disabled" } else { "active" },
                     u.display_name
                 );
+            }
+        }
+    }
+    Ok(())
+}
+
+fn centre(s: &dyn RelayStorage, cmd: CentreCommand) -> anyhow::Result<()> {
+    match cmd {
+        CentreCommand::Add { centre_id, name } => {
+            accounts::add_centre(s, &centre_id, &name, now_ms())?;
+            println!("added centre {centre_id} ({name})");
+        }
+        CentreCommand::List => {
+            for c in s.centres()? {
+                println!("{}\t{}", c.centre_id, c.name);
             }
         }
     }

@@ -44,7 +44,7 @@ use r2d2_postgres::r2d2::Pool;
 use tokio::sync::{Notify, broadcast};
 
 use crate::storage::{
-    DocBytes, OrderRecord, RelayStorage, StorageError, StoredAttachment, TokenRecord, User,
+    Centre, DocBytes, OrderRecord, RelayStorage, StorageError, StoredAttachment, TokenRecord, User,
 };
 use crate::throttle::{Attempts, Policy};
 
@@ -209,6 +209,14 @@ fn sync_on(
 impl RelayStorage for PostgresStorage {
     fn add_user(&self, user: &User) -> Result<(), StorageError> {
         self.with(|c| accounts::add_user(c, user))
+    }
+
+    fn add_centre(&self, centre: &Centre) -> Result<(), StorageError> {
+        self.with(|c| accounts::add_centre(c, centre))
+    }
+
+    fn centres(&self) -> Result<Vec<Centre>, StorageError> {
+        self.with(accounts::centres)
     }
 
     fn user(&self, user_id: &str) -> Result<Option<User>, StorageError> {

@@ -93,6 +93,7 @@ mod tests {
         Principal {
             user_id: id.into(),
             role,
+            centre: "main".into(),
         }
     }
 

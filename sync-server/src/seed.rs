@@ -22,7 +22,7 @@ use onsite_wire::Role;
 
 use crate::accounts::{self, AuthError};
 use crate::config::Config;
-use crate::storage::{RelayStorage, StorageError, StoredAttachment};
+use crate::storage::{DEFAULT_CENTRE, RelayStorage, StorageError, StoredAttachment};
 
 /// What `seed` created.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -216,6 +216,7 @@ pub fn commit_as_admin(
         principal: Principal {
             user_id: ADMIN.to_owned(),
             role: Role::Admin,
+            centre: DEFAULT_CENTRE.to_owned(),
         },
         device_id: "seed".to_owned(),
     };
@@ -266,6 +267,7 @@ fn past_jobs(
                 mime: "image/png".to_owned(),
                 bytes: past_signature.png.clone(),
                 uploaders: vec![profile.technician_id.clone()],
+                uploader_centres: Vec::new(),
             },
             now,
         )?;
@@ -342,6 +344,7 @@ fn history(
             mime: "image/png".to_owned(),
             bytes: signature.png.clone(),
             uploaders: profiles.iter().map(|p| p.technician_id.clone()).collect(),
+            uploader_centres: Vec::new(),
         },
         now,
     )?;

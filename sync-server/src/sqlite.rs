@@ -9,8 +9,8 @@ use automerge::ChangeHash;
 use onsite_domain::DocId;
 use onsite_sync::access::OrderFacts;
 use onsite_sync::relay::{
-    self, AccessEvent, Caller, DocMeta, DocStore, DocWrite, FeedEntry, HandleError, Handled,
-    Limits, Origin, StoredDoc,
+    self, AccessEvent, Caller, DocMeta, DocStore, DocWrite, FeedEntry, FeedReader, HandleError,
+    Handled, Limits, Origin, StoredDoc,
 };
 use onsite_sync::views::Views;
 use onsite_wire::{Role, SyncRequest};
@@ -21,7 +21,7 @@ use onsite_sync::relay::Committed;
 use tokio::sync::broadcast;
 
 use crate::storage::{
-    DocBytes, OrderRecord, RelayStorage, StorageError, StoredAttachment, TokenRecord, User,
+    Centre, DocBytes, OrderRecord, RelayStorage, StorageError, StoredAttachment, TokenRecord, User,
 };
 use crate::throttle::{Attempts, Policy};
 
@@ -204,6 +204,26 @@ CREATE TABLE feed(
     PRIMARY KEY(reader, seq)
 ) WITHOUT ROWID;
 "#,
+    // Tenancy (issue 14): service centres; every user and every document but the company-wide
+    // reference documents belongs to one. What was stored before belongs to the default centre,
+    // and every stored change is listed in its centre's dispatchers' feed (`relay::centre_key`).
+    // The metadata index is rebuilt with the centre so access checks still read no document bytes.
+    r#"
+CREATE TABLE centres(
+    centre_id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    created_at_ms INTEGER NOT NULL
+);
+INSERT INTO centres(centre_id, name, created_at_ms) VALUES ('main', 'Service centre', 0);
+ALTER TABLE users ADD COLUMN centre TEXT NOT NULL DEFAULT 'main';
+ALTER TABLE docs ADD COLUMN centre TEXT;
+UPDATE docs SET centre = 'main' WHERE doc_id NOT LIKE 'ref:%';
+INSERT OR IGNORE INTO feed(reader, seq, doc_id)
+    SELECT CASE WHEN doc_id LIKE 'ref:%' THEN '@*' ELSE '@main' END, seq, doc_id FROM changes;
+DROP INDEX docs_meta;
+CREATE INDEX docs_meta_centre
+    ON docs(doc_id, heads, size, order_no, assignee, assignees_ever, record_hash, centre);
+"#,
 ];
 
 /// The migration that added the technicians' feed index: the changes stored before it are
@@ -365,6 +385,7 @@ fn user_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(User, String)> {
             password_hash: r.get(3)?,
             disabled: r.get::<_, i64>(4)? != 0,
             created_at_ms: r.get(5)?,
+            centre: r.get(6)?,
         },
         role,
     ))
@@ -464,9 +485,9 @@ impl Docs<'_> {
         with_bytes: bool,
     ) -> Result<Option<(DocMeta, Vec<u8>)>, StorageError> {
         let sql = if with_bytes {
-            "SELECT heads, size, order_no, assignee, assignees_ever, bytes, record_hash FROM docs WHERE doc_id = ?1"
+            "SELECT heads, size, order_no, assignee, assignees_ever, bytes, record_hash, centre FROM docs WHERE doc_id = ?1"
         } else {
-            "SELECT heads, size, order_no, assignee, assignees_ever, x'', record_hash FROM docs INDEXED BY docs_meta WHERE doc_id = ?1"
+            "SELECT heads, size, order_no, assignee, assignees_ever, x'', record_hash, centre FROM docs INDEXED BY docs_meta_centre WHERE doc_id = ?1"
         };
         let row = self
             .0
@@ -480,10 +501,11 @@ impl Docs<'_> {
                     r.get::<_, Option<String>>(4)?,
                     r.get::<_, Vec<u8>>(5)?,
                     r.get::<_, Option<String>>(6)?,
+                    r.get::<_, Option<String>>(7)?,
                 ))
             })
             .optional()?;
-        let Some((heads, size, order_no, assignee, ever, bytes, record_hash)) = row else {
+        let Some((heads, size, order_no, assignee, ever, bytes, record_hash, centre)) = row else {
             return Ok(None);
         };
         let order = order_facts(order_no, assignee, ever);
@@ -492,6 +514,7 @@ impl Docs<'_> {
                 heads: decode_heads(&heads)?,
                 size: size as u64,
                 order,
+                centre,
                 record_hash,
             },
             bytes,
@@ -536,8 +559,8 @@ impl DocStore for Docs<'_> {
                 "INSERT INTO access_events(seq, user_id, doc_id, granted) VALUES (?1, ?2, ?3, ?4)",
             )?;
             let mut put = tx.prepare_cached(
-                "INSERT INTO docs(doc_id, bytes, heads, size, order_no, assignee, assignees_ever, updated_seq, record_hash)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+                "INSERT INTO docs(doc_id, bytes, heads, size, order_no, assignee, assignees_ever, updated_seq, record_hash, centre)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
                  ON CONFLICT(doc_id) DO UPDATE SET bytes = excluded.bytes, heads = excluded.heads,
                    size = excluded.size, order_no = excluded.order_no, assignee = excluded.assignee,
                    assignees_ever = excluded.assignees_ever, updated_seq = excluded.updated_seq,
@@ -550,7 +573,7 @@ impl DocStore for Docs<'_> {
                         continue;
                     }
                     seq += 1;
-                    feed::insert(&tx, seq, &id, &w.readers)?;
+                    feed::insert(&tx, seq, &id, &w.readers, w.meta.centre.as_deref())?;
                     ins.execute(params![
                         seq,
                         id,
@@ -574,7 +597,8 @@ impl DocStore for Docs<'_> {
                     o.and_then(|o| o.assignee.as_deref()),
                     o.map(|o| o.assignees_ever.join(",")),
                     seq,
-                    w.meta.record_hash
+                    w.meta.record_hash,
+                    w.meta.centre
                 ])?;
             }
         }
@@ -608,11 +632,19 @@ impl DocStore for Docs<'_> {
 
     fn changed_docs_for(
         &mut self,
-        technician: &str,
+        reader: FeedReader<'_>,
         after: u64,
         upto: u64,
     ) -> Result<Vec<FeedEntry>, StorageError> {
-        feed::changed_docs_for(self.0, technician, after, upto)
+        feed::changed_docs_for(self.0, reader, after, upto)
+    }
+
+    fn user_centre(&mut self, user_id: &str) -> Result<Option<String>, StorageError> {
+        Ok(self
+            .0
+            .prepare_cached("SELECT centre FROM users WHERE user_id = ?1")?
+            .query_row([user_id], |r| r.get(0))
+            .optional()?)
     }
 
     fn access_events(
@@ -706,30 +738,71 @@ impl RelayStorage for SqliteStorage {
         let uploaders = q
             .query_map([sha256], |r| r.get(0))?
             .collect::<Result<Vec<String>, _>>()?;
+        let uploader_centres = conn
+            .prepare(
+                "SELECT DISTINCT u.centre FROM attachment_uploaders a JOIN users u USING (user_id)
+                 WHERE a.sha256 = ?1 ORDER BY u.centre",
+            )?
+            .query_map([sha256], |r| r.get(0))?
+            .collect::<Result<Vec<String>, _>>()?;
         Ok(Some(StoredAttachment {
             sha256: sha256.to_owned(),
             mime,
             bytes,
             uploaders,
+            uploader_centres,
         }))
     }
 
     fn add_user(&self, u: &User) -> Result<(), StorageError> {
-        let conn = self.conn()?;
-        let n = conn.execute(
-            "INSERT OR IGNORE INTO users(user_id, display_name, role, password_hash, disabled, created_at_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            params![u.user_id, u.display_name, u.role.as_str(), u.password_hash, u.disabled as i64, u.created_at_ms],
+        let mut conn = self.conn()?;
+        let tx = conn.transaction()?;
+        let centre_exists = tx
+            .prepare("SELECT 1 FROM centres WHERE centre_id = ?1")?
+            .exists([&u.centre])?;
+        if !centre_exists {
+            return Err(StorageError::NoSuchCentre(u.centre.clone()));
+        }
+        let n = tx.execute(
+            "INSERT OR IGNORE INTO users(user_id, display_name, role, password_hash, disabled, created_at_ms, centre) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![u.user_id, u.display_name, u.role.as_str(), u.password_hash, u.disabled as i64, u.created_at_ms, u.centre],
         )?;
         if n == 0 {
             return Err(StorageError::UserExists(u.user_id.clone()));
         }
+        tx.commit()?;
         Ok(())
+    }
+
+    fn add_centre(&self, c: &Centre) -> Result<(), StorageError> {
+        let n = self.conn()?.execute(
+            "INSERT OR IGNORE INTO centres(centre_id, name, created_at_ms) VALUES (?1, ?2, ?3)",
+            params![c.centre_id, c.name, c.created_at_ms],
+        )?;
+        if n == 0 {
+            return Err(StorageError::CentreExists(c.centre_id.clone()));
+        }
+        Ok(())
+    }
+
+    fn centres(&self) -> Result<Vec<Centre>, StorageError> {
+        let conn = self.reader()?;
+        let mut st =
+            conn.prepare("SELECT centre_id, name, created_at_ms FROM centres ORDER BY centre_id")?;
+        let rows = st.query_map([], |r| {
+            Ok(Centre {
+                centre_id: r.get(0)?,
+                name: r.get(1)?,
+                created_at_ms: r.get(2)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
     }
 
     fn user(&self, user_id: &str) -> Result<Option<User>, StorageError> {
         let conn = self.reader()?;
         conn.query_row(
-            "SELECT user_id, display_name, role, password_hash, disabled, created_at_ms FROM users WHERE user_id = ?1",
+            "SELECT user_id, display_name, role, password_hash, disabled, created_at_ms, centre FROM users WHERE user_id = ?1",
             [user_id],
             user_row,
         )
@@ -741,7 +814,7 @@ impl RelayStorage for SqliteStorage {
     fn users(&self) -> Result<Vec<User>, StorageError> {
         let conn = self.conn()?;
         let mut st = conn.prepare(
-            "SELECT user_id, display_name, role, password_hash, disabled, created_at_ms FROM users ORDER BY user_id",
+            "SELECT user_id, display_name, role, password_hash, disabled, created_at_ms, centre FROM users ORDER BY user_id",
         )?;
         let rows = st.query_map([], user_row)?;
         rows.map(|r| finish_user(r?)).collect()

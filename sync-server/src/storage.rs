@@ -25,6 +25,10 @@ pub enum StorageError {
     },
     #[error("user '{0}' already exists; pick another id or use reset-password")]
     UserExists(String),
+    #[error("service centre '{0}' already exists; pick another id")]
+    CentreExists(String),
+    #[error("there is no service centre '{0}'; add it first (`onsite-relay centre add`)")]
+    NoSuchCentre(String),
     #[error("stored data is damaged: {0}")]
     Corrupt(String),
     #[error("the storage lock was poisoned by a crash in another request; restart the relay")]
@@ -97,6 +101,9 @@ pub struct User {
     pub user_id: String,
     pub display_name: String,
     pub role: Role,
+    /// The service centre the user belongs to (for an admin: their home centre; admins reach
+    /// every centre).
+    pub centre: String,
     /// Argon2id PHC string.
     pub password_hash: String,
     pub disabled: bool,
@@ -137,7 +144,22 @@ pub struct StoredAttachment {
     /// Every user who uploaded these bytes (a technician may read back only what they uploaded;
     /// two users uploading the same bytes both may).
     pub uploaders: Vec<String>,
+    /// The service centres of the uploaders (filled when read; a dispatcher reads the records
+    /// of their own centre).
+    pub uploader_centres: Vec<String>,
 }
+
+/// One service centre of the company.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Centre {
+    pub centre_id: String,
+    pub name: String,
+    pub created_at_ms: i64,
+}
+
+/// The centre every account and document stored before tenancy belongs to, and the one
+/// `user add` uses when none is named: a single-centre deployment never names one.
+pub const DEFAULT_CENTRE: &str = "main";
 
 /// Everything the relay stores; the back office's parts are their own traits (API tokens, the
 /// records export, the outbox).
@@ -150,7 +172,11 @@ pub trait RelayStorage:
     + Sync
     + 'static
 {
+    /// Fails with [`StorageError::NoSuchCentre`] when the user's centre does not exist.
     fn add_user(&self, user: &User) -> Result<(), StorageError>;
+    /// Fails with [`StorageError::CentreExists`] when the id is taken.
+    fn add_centre(&self, centre: &Centre) -> Result<(), StorageError>;
+    fn centres(&self) -> Result<Vec<Centre>, StorageError>;
     fn user(&self, user_id: &str) -> Result<Option<User>, StorageError>;
     fn users(&self) -> Result<Vec<User>, StorageError>;
     /// Returns false when there is no such user.

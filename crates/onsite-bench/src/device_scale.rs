@@ -84,6 +84,7 @@ pub fn prepare_relay(db: &Path, orders: u32, now: Millis) -> Result<u64, ScaleEr
         principal: Principal {
             user_id: onsite_relay::seed::DISPATCHER.to_owned(),
             role: Role::Dispatcher,
+            centre: onsite_relay::storage::DEFAULT_CENTRE.to_owned(),
         },
         device_id: "device-scale".to_owned(),
     };

@@ -280,6 +280,9 @@ codes! {
     /// Per document: the order's new assignee has no profile on the relay, or their certificate
     /// is expired or withdrawn, or does not cover the service type; nothing of it was stored.
     AssignmentNotQualified = "assignment.not_qualified",
+    /// Per document: the order's new assignee belongs to another service centre than the order;
+    /// nothing of it was stored.
+    AssignmentOtherCentre = "assignment.other_centre",
     /// Per document: another order already uses this order number; nothing of it was stored.
     OrderDuplicateNumber = "order.duplicate_number",
     // --- dispatch: order numbers and parts issue/return (domain, app)

@@ -1,15 +1,22 @@
-//! Per-document access control as pure functions of (role, user id, document id, the order's
-//! current and former assignees). The relay enforces these; a device may use them to hide
-//! actions the relay would refuse.
+//! Per-document access control as pure functions of (role, user id, service centre, document
+//! id, the document's centre, the order's current and former assignees). The relay enforces
+//! these; a device may use them to hide actions the relay would refuse.
+//!
+//! Tenancy: a company has service centres. Every user belongs to one; every document but the
+//! company-wide reference documents (templates, fees, parts, the bonus formula, the service
+//! settings — [`company_wide`]) belongs to one, recorded by the relay when it is first stored
+//! ([`centre_of_new`]) and never changed. Dispatchers and technicians never read or write another
+//! centre's documents; admins are the company's and read and write everything, in every centre.
 //!
 //! - technician: reads orders currently assigned to them; reads and writes their own visits
 //!   (`visit:<order>:<self>`, writable while they are or were assigned to the order, so work done
 //!   offline before a reassignment still uploads); reads their own ledger and profile; reads
 //!   reference documents but the bonus formula (`ref:bonus`). Households are not theirs to read: an order carries a copy of its
 //!   customer and appliances.
-//! - dispatcher: reads and writes orders, reference documents, ledgers, profiles and the
-//!   registry (`household:<id>`); reads all visits, the bonus formula (`ref:bonus`) and the
-//!   service settings (`ref:service`), which only admins change.
+//! - dispatcher: reads and writes their centre's orders, ledgers, profiles and registry
+//!   (`household:<id>`); reads their centre's visits and the company-wide reference documents,
+//!   which only admins change (one centre's dispatcher must not change what every centre
+//!   works from).
 //! - admin: reads and writes everything.
 //!
 //! A document a user may not read does not exist for them.
@@ -41,6 +48,40 @@ impl Access {
 pub struct Principal {
     pub user_id: String,
     pub role: Role,
+    /// The service centre the user belongs to.
+    pub centre: String,
+}
+
+/// Whether `doc` is one of the company-wide reference documents every centre works from; every
+/// other document belongs to one centre.
+pub fn company_wide(doc: &DocId) -> bool {
+    matches!(
+        doc,
+        DocId::Templates
+            | DocId::FeeSchedule
+            | DocId::PartsCatalogue
+            | DocId::Bonus
+            | DocId::ServiceSettings
+    )
+}
+
+/// The centre a document gets when it is first stored (`None`: company-wide): a visit its
+/// order's (`order_centre`), a technician's profile and ledger the technician's
+/// (`technician_centre`, when the relay knows the technician), anything else the centre of the
+/// user who creates it.
+pub fn centre_of_new(
+    doc: &DocId,
+    creator: &Principal,
+    order_centre: Option<&str>,
+    technician_centre: Option<&str>,
+) -> Option<String> {
+    let own = Some(creator.centre.clone());
+    match doc {
+        d if company_wide(d) => None,
+        DocId::Visit { .. } => order_centre.map(str::to_owned).or(own),
+        DocId::Profile(_) | DocId::Ledger(_) => technician_centre.map(str::to_owned).or(own),
+        _ => own,
+    }
 }
 
 /// What access control needs to know about an order (read from the stored order document).
@@ -78,15 +119,31 @@ pub fn governing_order(doc: &DocId) -> Option<&str> {
 }
 
 /// What `who` may do with `doc`. `order` are the facts of [`governing_order`]`(doc)` as stored on
-/// the relay (`None` when that order does not exist).
-pub fn access(who: &Principal, doc: &DocId, order: Option<&OrderFacts>) -> Access {
+/// the relay (`None` when that order does not exist); `centre` is the centre `doc` belongs to
+/// (as stored, or [`centre_of_new`] for a document not stored yet; ignored for a
+/// [`company_wide`] one). A centre's document without a centre is nobody's but the admins'.
+pub fn access(
+    who: &Principal,
+    doc: &DocId,
+    order: Option<&OrderFacts>,
+    centre: Option<&str>,
+) -> Access {
+    if who.role != Role::Admin && !company_wide(doc) && centre != Some(who.centre.as_str()) {
+        return Access::None;
+    }
+    role_access(who, doc, order)
+}
+
+/// [`access`] within the user's own centre (or on a company-wide document).
+fn role_access(who: &Principal, doc: &DocId, order: Option<&OrderFacts>) -> Access {
     let me = who.user_id.as_str();
     match who.role {
         Role::Admin => Access::ReadWrite,
         Role::Dispatcher => match doc {
             DocId::Visit { .. } => Access::Read,
-            // stats, followups: what the centre pays and how it follows up are the admins' to set.
-            DocId::Bonus | DocId::ServiceSettings => Access::Read,
+            // stats, followups, tenancy: the company-wide reference documents — what every
+            // centre pays, charges and follows up with — are the admins' to set.
+            d if company_wide(d) => Access::Read,
             _ => Access::ReadWrite,
         },
         Role::Technician => match doc {
@@ -131,14 +188,17 @@ pub enum Readers {
 
 /// Who of the technicians may read `doc` given its governing order's `order` facts, decided by
 /// [`access`] itself: asked for an arbitrary technician (then all may), else for each technician
-/// the document or its order names — the only ones it could answer yes for.
+/// the document or its order names — the only ones it could answer yes for. Technicians are
+/// asked as members of the document's own centre; a technician of another centre is listed in
+/// no feed but a company-wide document's (and the feed answer checks access again anyway).
 pub fn technician_readers(doc: &DocId, order: Option<&OrderFacts>) -> Readers {
     let reads = |id: &str| {
         let who = Principal {
             user_id: id.to_owned(),
             role: Role::Technician,
+            centre: String::new(),
         };
-        access(&who, doc, order).can_read()
+        role_access(&who, doc, order).can_read()
     };
     if reads("") {
         return Readers::AllTechnicians;
@@ -184,11 +244,17 @@ pub fn order_access_changes(
     out
 }
 
-/// Whether `who` may fetch an attachment (photo, signature image) uploaded by `uploaders`:
-/// dispatchers and admins review every record; a technician reads back what they uploaded.
-pub fn may_read_attachment(who: &Principal, uploaders: &[String]) -> bool {
+/// Whether `who` may fetch an attachment (photo, signature image) uploaded by `uploaders`, who
+/// belong to `uploader_centres`: dispatchers review every record of their centre, admins every
+/// record; a technician reads back what they uploaded.
+pub fn may_read_attachment(
+    who: &Principal,
+    uploaders: &[String],
+    uploader_centres: &[String],
+) -> bool {
     match who.role {
-        Role::Dispatcher | Role::Admin => true,
+        Role::Admin => true,
+        Role::Dispatcher => uploader_centres.contains(&who.centre),
         Role::Technician => uploaders.contains(&who.user_id),
     }
 }
@@ -197,11 +263,20 @@ pub fn may_read_attachment(who: &Principal, uploaders: &[String]) -> bool {
 mod tests {
     use super::*;
 
+    /// The centre every user and document of the single-centre tests belongs to.
+    const CENTRE: &str = "qd";
+
     fn who(id: &str, role: Role) -> Principal {
         Principal {
             user_id: id.into(),
             role,
+            centre: CENTRE.into(),
         }
+    }
+
+    /// [`super::access`] on a document of the users' own centre.
+    fn access(who: &Principal, doc: &DocId, order: Option<&OrderFacts>) -> Access {
+        super::access(who, doc, order, Some(CENTRE))
     }
 
     fn facts(assignee: Option<&str>, ever: &[&str]) -> OrderFacts {
@@ -327,12 +402,105 @@ mod tests {
         assert_eq!(access(&adm, &v, None), Access::ReadWrite);
         for doc in [
             DocId::Order("o-1".into()),
-            DocId::Templates,
             DocId::Ledger("tech.a".into()),
             DocId::Profile("tech.a".into()),
         ] {
             assert_eq!(access(&d, &doc, None), Access::ReadWrite, "{doc}");
         }
+        for doc in [DocId::Templates, DocId::FeeSchedule, DocId::PartsCatalogue] {
+            assert_eq!(
+                access(&d, &doc, None),
+                Access::Read,
+                "{doc} is company-wide: one centre's dispatcher must not change what every centre works from"
+            );
+            assert_eq!(access(&adm, &doc, None), Access::ReadWrite, "{doc}");
+        }
+    }
+
+    // tenancy:
+    #[test]
+    fn nobody_but_an_admin_reaches_another_centres_documents() {
+        let f = facts(Some("tech.a"), &["tech.a"]);
+        let docs = [
+            DocId::Order("o-1".into()),
+            DocId::visit("o-1", "tech.a"),
+            DocId::Household("hh-1".into()),
+            DocId::Profile("tech.a".into()),
+            DocId::Ledger("tech.a".into()),
+        ];
+        for doc in &docs {
+            for role in [Role::Dispatcher, Role::Technician] {
+                let other = Principal {
+                    centre: "sh".into(),
+                    ..who("tech.a", role)
+                };
+                assert_eq!(
+                    super::access(&other, doc, Some(&f), Some(CENTRE)),
+                    Access::None,
+                    "a {role:?} of centre sh on {doc} of centre {CENTRE}, even as its assignee"
+                );
+            }
+            assert_eq!(
+                super::access(&who("disp", Role::Dispatcher), doc, Some(&f), None),
+                Access::None,
+                "{doc} stored without a centre is nobody's but the admins'"
+            );
+            let admin = Principal {
+                centre: "sh".into(),
+                ..who("root", Role::Admin)
+            };
+            assert_eq!(
+                super::access(&admin, doc, Some(&f), Some(CENTRE)),
+                Access::ReadWrite,
+                "the company's admin reads and writes {doc} in every centre"
+            );
+        }
+        let sh_tech = Principal {
+            centre: "sh".into(),
+            ..who("tech.z", Role::Technician)
+        };
+        assert_eq!(
+            super::access(&sh_tech, &DocId::Templates, None, None),
+            Access::Read,
+            "the company-wide templates are every centre's"
+        );
+    }
+
+    #[test]
+    fn a_new_document_takes_its_order_s_technician_s_or_creator_s_centre() {
+        let disp = who("disp", Role::Dispatcher);
+        let new = |doc: DocId| centre_of_new(&doc, &disp, Some("sh"), Some("bj"));
+        assert_eq!(new(DocId::Templates), None, "company-wide");
+        assert_eq!(new(DocId::Bonus), None, "company-wide");
+        assert_eq!(new(DocId::visit("o-1", "t")).as_deref(), Some("sh"));
+        assert_eq!(new(DocId::Profile("t".into())).as_deref(), Some("bj"));
+        assert_eq!(new(DocId::Ledger("t".into())).as_deref(), Some("bj"));
+        assert_eq!(new(DocId::Order("o-2".into())).as_deref(), Some(CENTRE));
+        assert_eq!(new(DocId::Household("h".into())).as_deref(), Some(CENTRE));
+        assert_eq!(
+            centre_of_new(&DocId::Profile("t".into()), &disp, None, None).as_deref(),
+            Some(CENTRE),
+            "a technician the relay does not know yet: the creator's centre"
+        );
+    }
+
+    #[test]
+    fn dispatchers_read_attachments_of_their_centre_technicians_their_own() {
+        let d = who("disp", Role::Dispatcher);
+        let t = who("tech.a", Role::Technician);
+        let up = |u: &str| vec![u.to_owned()];
+        assert!(may_read_attachment(&d, &up("tech.a"), &up(CENTRE)));
+        assert!(
+            !may_read_attachment(&d, &up("tech.z"), &up("sh")),
+            "another centre's photo"
+        );
+        assert!(may_read_attachment(&t, &up("tech.a"), &up(CENTRE)));
+        assert!(
+            !may_read_attachment(&t, &up("tech.b"), &up(CENTRE)),
+            "a colleague's photo"
+        );
+        let admin = who("root", Role::Admin);
+        assert!(may_read_attachment(&admin, &up("tech.z"), &up("sh")));
     }
 
     // registry:

@@ -9,7 +9,9 @@ use automerge::ChangeHash;
 use onsite_domain::DocId;
 
 use crate::access::Readers;
-use crate::relay::{AccessEvent, DocMeta, DocStore, DocWrite, FeedEntry, Origin, StoredDoc};
+use crate::relay::{
+    AccessEvent, DocMeta, DocStore, DocWrite, FeedEntry, FeedReader, Origin, StoredDoc,
+};
 use crate::views::Views;
 
 /// One stored change.
@@ -20,6 +22,8 @@ struct Row {
     bytes: Vec<u8>,
     /// The technicians whose feed lists this change.
     readers: Readers,
+    /// Its document's centre (`None`: company-wide).
+    centre: Option<String>,
 }
 
 /// The in-memory store.
@@ -33,6 +37,8 @@ pub struct MemoryStore {
     pub commits: u64,
     /// Hydrated documents kept between requests, as the relay keeps them.
     views: Arc<Views>,
+    /// The service centre of each user the store knows (the relay's accounts).
+    pub user_centres: BTreeMap<String, String>,
 }
 
 impl MemoryStore {
@@ -100,6 +106,7 @@ impl DocStore for MemoryStore {
                         doc: w.doc.clone(),
                         bytes: c.bytes.clone(),
                         readers: w.readers.clone(),
+                        centre: w.meta.centre.clone(),
                     });
                 }
             }
@@ -131,14 +138,19 @@ impl DocStore for MemoryStore {
 
     fn changed_docs_for(
         &mut self,
-        technician: &str,
+        reader: FeedReader<'_>,
         after: u64,
         upto: u64,
     ) -> Result<Vec<FeedEntry>, Infallible> {
-        Ok(self.feed(after, upto, |r| match &r.readers {
-            Readers::AllTechnicians => true,
-            Readers::Technicians(ts) => ts.iter().any(|t| t == technician),
+        Ok(self.feed(after, upto, |r| match (reader, &r.readers) {
+            (FeedReader::Technician(_), Readers::AllTechnicians) => true,
+            (FeedReader::Technician(t), Readers::Technicians(ts)) => ts.iter().any(|x| x == t),
+            (FeedReader::Centre(c), _) => r.centre.as_deref().is_none_or(|x| x == c),
         }))
+    }
+
+    fn user_centre(&mut self, user_id: &str) -> Result<Option<String>, Infallible> {
+        Ok(self.user_centres.get(user_id).cloned())
     }
 
     fn access_events(

@@ -5,6 +5,8 @@
 //!   assignee (or adds a transfer), the assignee's `profile:` — from the same request if it
 //!   carries one, else from the relay's store — must qualify them for the order's service type at
 //!   relay time ([`TechnicianProfile::not_qualified_for`]); no profile at all does not qualify;
+//! - an order is assigned within its service centre: an assignee the relay knows as a member of
+//!   another centre is refused (tenancy);
 //! - an order number is used by one order only: a new order, or one whose number changed, is
 //!   refused when another stored order (or another order of the same request) has that number.
 //!
@@ -25,6 +27,8 @@ pub struct OrderChange {
     pub doc: DocId,
     pub before: Option<Order>,
     pub after: Order,
+    /// The centre the order belongs to ([`crate::relay::DocMeta::centre`]).
+    pub centre: Option<String>,
 }
 
 /// The technician `after` newly assigns, if the change assigns anyone new: the assignee differs
@@ -79,6 +83,10 @@ pub fn refusals<S: DocStore>(
             refused.push(rejection(&c.doc, Code::AssignmentNotQualified, message));
             continue;
         }
+        if let Some(message) = other_centre(store, c)? {
+            refused.push(rejection(&c.doc, Code::AssignmentOtherCentre, message));
+            continue;
+        }
         let no = c.after.order_no.as_str();
         let renumbered = c.before.as_ref().is_none_or(|b| b.order_no != no);
         if renumbered {
@@ -120,6 +128,23 @@ fn assignment<S: DocStore>(
         }
     };
     Ok(assignment_refusal(&c.after, tech, profile.as_ref(), now))
+}
+
+/// The refusal message when the order's new assignee belongs to another centre than the order.
+fn other_centre<S: DocStore>(store: &mut S, c: &OrderChange) -> Result<Option<String>, S::Error> {
+    let Some(tech) = newly_assigned(c.before.as_ref(), &c.after) else {
+        return Ok(None);
+    };
+    let Some(theirs) = store.user_centre(tech)? else {
+        return Ok(None);
+    };
+    Ok((c.centre.as_deref() != Some(theirs.as_str())).then(|| {
+        format!(
+            "order {} belongs to service centre '{}' and cannot be assigned to '{tech}' of centre '{theirs}'; nothing of it was stored — assign a technician of the order's centre, or ask an admin to move the work",
+            c.after.order_no,
+            c.centre.as_deref().unwrap_or("-")
+        )
+    }))
 }
 
 fn rejection(doc: &DocId, code: Code, message: String) -> DocRejection {

@@ -29,8 +29,8 @@ use onsite_wire::{Code, DocMessage, DocRejection, Role, SyncRequest, SyncRespons
 
 use crate::SyncError;
 use crate::access::{
-    Access, OrderFacts, Principal, Readers, access, governing_order, order_access_changes,
-    technician_readers,
+    Access, OrderFacts, Principal, Readers, access, centre_of_new, company_wide, governing_order,
+    order_access_changes, technician_readers,
 };
 use crate::orders::{self, OrderChange};
 use crate::views::{View, Views};
@@ -44,6 +44,9 @@ pub struct DocMeta {
     pub size: u64,
     /// For `order:` documents: what access control needs.
     pub order: Option<OrderFacts>,
+    /// The service centre the document belongs to (`None`: company-wide), set when it is first
+    /// stored ([`centre_of_new`]) and kept.
+    pub centre: Option<String>,
     /// For `visit:` documents the customer signed: the record hash they signed, so the public
     /// verify page finds a record by number and hash without loading any document (and answers
     /// a wrong hash for a real number as fast as an unknown number).
@@ -108,6 +111,37 @@ pub struct AccessEvent {
     pub granted: bool,
 }
 
+/// Whose rows of the feed index a feed reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FeedReader<'a> {
+    /// A technician: the changes listed for them ([`DocWrite::readers`]) and for every
+    /// technician.
+    Technician(&'a str),
+    /// A centre's dispatchers: the changes of the centre's documents and of the company-wide ones.
+    Centre(&'a str),
+}
+
+impl FeedReader<'_> {
+    /// The two `reader` keys of the feed index this reader's feed reads. Technicians are listed
+    /// by user id (`*` for all of them), centres as `@<centre>` (`@*` for a company-wide
+    /// document); user ids never start with `@` or equal `*`.
+    pub fn keys(&self) -> [String; 2] {
+        match self {
+            FeedReader::Technician(t) => [(*t).to_owned(), EVERY_TECHNICIAN.to_owned()],
+            FeedReader::Centre(c) => [centre_key(Some(c)), centre_key(None)],
+        }
+    }
+}
+
+/// The feed index's `reader` of a change every technician may read.
+pub const EVERY_TECHNICIAN: &str = "*";
+
+/// The feed index's `reader` for the dispatchers of `centre` (`None`: of every centre, a
+/// company-wide document); every stored change is listed under its document's.
+pub fn centre_key(centre: Option<&str>) -> String {
+    format!("@{}", centre.unwrap_or("*"))
+}
+
 /// Storage of documents and the numbered change log. Implemented by the relay's SQLite storage
 /// and by [`crate::memory::MemoryStore`].
 pub trait DocStore {
@@ -122,15 +156,17 @@ pub trait DocStore {
     fn commit(&mut self, writes: &[DocWrite], origin: &Origin) -> Result<u64, Self::Error>;
     /// Documents with a change in `(after, upto]`, ordered by their first such change.
     fn changed_docs(&mut self, after: u64, upto: u64) -> Result<Vec<FeedEntry>, Self::Error>;
-    /// [`DocStore::changed_docs`] of only the changes whose [`DocWrite::readers`] included
-    /// `technician` when they were committed — a technician's feed no longer reads every
-    /// change of every device.
+    /// [`DocStore::changed_docs`] of only the changes listed for `reader` when they were
+    /// committed ([`FeedReader::keys`]: a technician by [`DocWrite::readers`], a centre by
+    /// [`DocMeta::centre`]) — a feed does not read every change of every device and centre.
     fn changed_docs_for(
         &mut self,
-        technician: &str,
+        reader: FeedReader<'_>,
         after: u64,
         upto: u64,
     ) -> Result<Vec<FeedEntry>, Self::Error>;
+    /// The service centre of the account `user_id`, when the relay has one.
+    fn user_centre(&mut self, user_id: &str) -> Result<Option<String>, Self::Error>;
     /// Access events of `user_id` in `(after, upto]`, ordered by sequence.
     fn access_events(
         &mut self,
@@ -260,23 +296,83 @@ fn reject(doc: &DocId, code: Code, message: String) -> DocRejection {
     }
 }
 
+/// What access control looked up during one request, each at most once: the facts of orders
+/// and the centres of documents.
+#[derive(Debug, Default)]
+struct Lookups {
+    orders: BTreeMap<String, Option<OrderFacts>>,
+    centres: BTreeMap<DocId, Option<String>>,
+}
+
 /// Facts of the order governing `doc`, looked up once per request.
 fn facts_for<S: DocStore>(
     store: &mut S,
-    cache: &mut BTreeMap<String, Option<OrderFacts>>,
+    cache: &mut Lookups,
     doc: &DocId,
 ) -> Result<Option<OrderFacts>, S::Error> {
     let Some(order_id) = governing_order(doc) else {
         return Ok(None);
     };
-    if let Some(f) = cache.get(order_id) {
+    if let Some(f) = cache.orders.get(order_id) {
         return Ok(f.clone());
     }
-    let f = store
-        .meta(&DocId::Order(order_id.to_owned()))?
-        .and_then(|m| m.order);
-    cache.insert(order_id.to_owned(), f.clone());
+    let order = DocId::Order(order_id.to_owned());
+    let meta = store.meta(&order)?;
+    let f = meta.as_ref().and_then(|m| m.order.clone());
+    cache.orders.insert(order_id.to_owned(), f.clone());
+    if let Some(m) = meta {
+        cache.centres.insert(order, m.centre);
+    }
     Ok(f)
+}
+
+/// The centre `doc` belongs to as stored, or the one it gets from `who` when first stored
+/// ([`centre_of_new`]); a visit's is its order's. Looked up once per request.
+fn centre_for<S: DocStore>(
+    store: &mut S,
+    cache: &mut Lookups,
+    who: &Principal,
+    doc: &DocId,
+) -> Result<Option<String>, S::Error> {
+    if company_wide(doc) {
+        return Ok(None);
+    }
+    if let Some(c) = cache.centres.get(doc) {
+        return Ok(c.clone());
+    }
+    let order_centre = match doc {
+        DocId::Visit { order_id, .. } => {
+            let order = DocId::Order(order_id.clone());
+            facts_for(store, cache, doc)?;
+            cache.centres.get(&order).cloned().flatten()
+        }
+        _ => None,
+    };
+    let centre = match (order_centre, store.meta(doc)?) {
+        (Some(c), _) => Some(c),
+        (None, Some(m)) => m.centre,
+        (None, None) => {
+            let technician = match doc {
+                DocId::Profile(t) | DocId::Ledger(t) => store.user_centre(t)?,
+                _ => None,
+            };
+            centre_of_new(doc, who, None, technician.as_deref())
+        }
+    };
+    cache.centres.insert(doc.clone(), centre.clone());
+    Ok(centre)
+}
+
+/// What `who` may do with `doc` (its order's facts and its centre looked up through `cache`).
+fn access_to<S: DocStore>(
+    store: &mut S,
+    cache: &mut Lookups,
+    who: &Principal,
+    doc: &DocId,
+) -> Result<Access, S::Error> {
+    let facts = facts_for(store, cache, doc)?;
+    let centre = centre_for(store, cache, who, doc)?;
+    Ok(access(who, doc, facts.as_ref(), centre.as_deref()))
 }
 
 /// A document the request covered, with its sync state for the Automerge reply.
@@ -347,7 +443,7 @@ pub fn prepare<S: DocStore>(
     // 1. decode
     let incoming = decode_request(req)?;
     // 2. apply
-    let mut facts_cache = BTreeMap::new();
+    let mut facts_cache = Lookups::default();
     let mut rejected = Vec::new();
     let mut accepted = Vec::new();
     for msg in incoming {
@@ -374,7 +470,7 @@ pub fn finish<S: DocStore>(
     limits: &Limits,
     now_ms: i64,
 ) -> Result<Option<Handled>, HandleError<S::Error>> {
-    let mut facts_cache = BTreeMap::new();
+    let mut facts_cache = Lookups::default();
     if !still_current(
         store,
         &mut facts_cache,
@@ -440,15 +536,14 @@ pub fn finish<S: DocStore>(
 /// gives out is still free.
 fn still_current<S: DocStore>(
     store: &mut S,
-    facts_cache: &mut BTreeMap<String, Option<OrderFacts>>,
+    facts_cache: &mut Lookups,
     who: &Principal,
     accepted: &[Accepted],
 ) -> Result<bool, S::Error> {
     for a in accepted.iter().filter(|a| a.write.is_some()) {
         let doc = &a.applied.doc;
         let heads = store.meta(doc)?.map(|m| m.heads);
-        let facts = facts_for(store, facts_cache, doc)?;
-        if heads != a.loaded || !access(who, doc, facts.as_ref()).can_write() {
+        if heads != a.loaded || !access_to(store, facts_cache, who, doc)?.can_write() {
             return Ok(false);
         }
         if let Some(o) = &a.order
@@ -471,7 +566,7 @@ fn still_current<S: DocStore>(
 /// longer an order (the inner `Err`).
 fn apply<S: DocStore>(
     store: &mut S,
-    facts_cache: &mut BTreeMap<String, Option<OrderFacts>>,
+    facts_cache: &mut Lookups,
     who: &Principal,
     incoming: Incoming,
     limits: &Limits,
@@ -481,8 +576,7 @@ fn apply<S: DocStore>(
         message: msg,
         ops,
     } = incoming;
-    let facts = facts_for(store, facts_cache, &doc_id).map_err(HandleError::Storage)?;
-    let acc = access(who, &doc_id, facts.as_ref());
+    let acc = access_to(store, facts_cache, who, &doc_id).map_err(HandleError::Storage)?;
     if acc == Access::None {
         return Ok(Err(not_found(&doc_id)));
     }
@@ -550,12 +644,14 @@ fn apply<S: DocStore>(
     };
     let loaded = stored.as_ref().map(|s| s.meta.heads.clone());
     let before_order = stored.and_then(|s| s.meta.order);
+    let centre = centre_for(store, facts_cache, who, &doc_id).map_err(HandleError::Storage)?;
     Ok(write_of(
         &doc_id,
         &mut copy,
         new,
         before_order.as_ref(),
         visit_after,
+        centre,
         limits,
     )
     .map(|(write, after)| Accepted {
@@ -563,6 +659,7 @@ fn apply<S: DocStore>(
             doc: doc_id.clone(),
             before: order_before,
             after,
+            centre: write.meta.centre.clone(),
         }),
         visit_before,
         loaded,
@@ -673,6 +770,7 @@ fn write_of(
     new: Vec<NewChange>,
     before_order: Option<&OrderFacts>,
     visit: Option<Arc<Visit>>,
+    centre: Option<String>,
     limits: &Limits,
 ) -> Result<(DocWrite, Option<Order>), DocRejection> {
     let bytes = copy.save();
@@ -691,6 +789,7 @@ fn write_of(
         heads: copy.get_heads(),
         size: bytes.len() as u64,
         order: None,
+        centre,
         record_hash: visit
             .as_ref()
             .and_then(|v| v.signature.as_ref())
@@ -779,7 +878,7 @@ fn visit_as_stored<S: DocStore>(
 /// commit (the request's own order write, else the order as stored).
 fn set_readers<S: DocStore>(
     store: &mut S,
-    facts_cache: &mut BTreeMap<String, Option<OrderFacts>>,
+    facts_cache: &mut Lookups,
     writes: &mut [DocWrite],
 ) -> Result<(), S::Error> {
     let written: BTreeMap<String, OrderFacts> = writes
@@ -804,7 +903,7 @@ fn commit<S: DocStore>(
     store: &mut S,
     caller: &Caller,
     writes: &[DocWrite],
-    facts_cache: &BTreeMap<String, Option<OrderFacts>>,
+    facts_cache: &Lookups,
     now_ms: i64,
 ) -> Result<Option<Committed>, HandleError<S::Error>> {
     if writes.is_empty() {
@@ -833,7 +932,7 @@ fn commit<S: DocStore>(
                 let f = match &w.doc {
                     DocId::Order(_) => w.meta.order.clone(),
                     DocId::Visit { order_id, .. } => {
-                        facts_cache.get(order_id.as_str()).cloned().flatten()
+                        facts_cache.orders.get(order_id.as_str()).cloned().flatten()
                     }
                     _ => None,
                 };
@@ -853,7 +952,7 @@ fn commit<S: DocStore>(
 #[allow(clippy::too_many_arguments)]
 fn plan<S: DocStore>(
     store: &mut S,
-    facts_cache: &mut BTreeMap<String, Option<OrderFacts>>,
+    facts_cache: &mut Lookups,
     who: &Principal,
     cursor: u64,
     head: u64,
@@ -862,8 +961,11 @@ fn plan<S: DocStore>(
     count_rest: bool,
 ) -> Result<FeedPlan, HandleError<S::Error>> {
     let changed = match who.role {
-        Role::Technician => store.changed_docs_for(&who.user_id, cursor, head),
-        Role::Dispatcher | Role::Admin => store.changed_docs(cursor, head),
+        Role::Technician => {
+            store.changed_docs_for(FeedReader::Technician(&who.user_id), cursor, head)
+        }
+        Role::Dispatcher => store.changed_docs_for(FeedReader::Centre(&who.centre), cursor, head),
+        Role::Admin => store.changed_docs(cursor, head),
     }
     .map_err(HandleError::Storage)?;
     let events = store
@@ -881,9 +983,9 @@ fn plan<S: DocStore>(
             if let Some(r) = readable.get(d) {
                 return *r;
             }
-            match facts_for(store, facts_cache, d) {
-                Ok(f) => {
-                    let r = access(who, d, f.as_ref()).can_read();
+            match access_to(store, facts_cache, who, d) {
+                Ok(a) => {
+                    let r = a.can_read();
                     readable.insert(d.clone(), r);
                     r
                 }

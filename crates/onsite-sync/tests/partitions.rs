@@ -25,7 +25,7 @@ use onsite_domain::{DocId, HOUR, MINUTE, Millis, doc, seed};
 use onsite_sync::access::{OrderFacts, access, governing_order};
 use onsite_sync::memory::MemoryStore;
 use onsite_testkit::job::{Reference, signed_job_edits};
-use onsite_testkit::sim::{Network, Rng, SimDevice, order_id, technician_a, technician_b};
+use onsite_testkit::sim::{CENTRE, Network, Rng, SimDevice, order_id, technician_a, technician_b};
 use onsite_testkit::{DAY, heavy};
 use onsite_wire::{DocRejection, Role};
 
@@ -305,7 +305,7 @@ fn assert_converged(w: &mut World, seed: u64) {
     for node in &mut w.nodes {
         let who = node.dev.caller.principal.clone();
         for id in &relay_ids {
-            if !access(&who, id, facts(&w.net, id).as_ref()).can_read() {
+            if !access(&who, id, facts(&w.net, id).as_ref(), Some(CENTRE)).can_read() {
                 continue;
             }
             let held = node.dev.docs.get_mut(id).map(|(d, _)| d.get_heads());
@@ -322,7 +322,9 @@ fn assert_converged(w: &mut World, seed: u64) {
             .keys()
             .filter(|id| matches!(id, DocId::Order(_)))
         {
-            if !relay_ids.contains(id) || !access(&who, id, facts(&w.net, id).as_ref()).can_read() {
+            if !relay_ids.contains(id)
+                || !access(&who, id, facts(&w.net, id).as_ref(), Some(CENTRE)).can_read()
+            {
                 continue;
             }
             let order: Order = node.dev.read(id);

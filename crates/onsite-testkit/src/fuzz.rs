@@ -118,6 +118,7 @@ fn caller(user: &str, role: Role) -> Caller {
         principal: Principal {
             user_id: user.into(),
             role,
+            centre: crate::sim::CENTRE.into(),
         },
         device_id: format!("dev-{user}"),
     }

@@ -28,6 +28,9 @@ use crate::clock::FakeClock;
 /// Round trips [`Network::sync_until_quiet`] allows before it fails the test.
 pub const MAX_ROUNDS: usize = 10;
 
+/// The service centre of every simulated user and document.
+pub const CENTRE: &str = "qd";
+
 /// A device: its documents with per-document peer state, its feed cursor and the documents the
 /// relay revoked.
 pub struct SimDevice {
@@ -45,6 +48,7 @@ impl SimDevice {
                 principal: Principal {
                     user_id: user.into(),
                     role,
+                    centre: CENTRE.into(),
                 },
                 device_id: format!("dev-{user}"),
             },
@@ -54,12 +58,11 @@ impl SimDevice {
         }
     }
 
-    /// A dispatcher device holding the template library, the profiles of [`technician_a`] and
-    /// [`technician_b`] and `n` orders assigned alternately to them (see
-    /// [`SimDevice::add_orders`]).
+    /// A dispatcher device holding the profiles of [`technician_a`] and [`technician_b`] and
+    /// `n` orders assigned alternately to them (see [`SimDevice::add_orders`]). The template
+    /// library is the company's, stored by an admin when the [`Network`] is made.
     pub fn dispatcher_with_orders(n: u32) -> SimDevice {
         let mut d = SimDevice::new("disp", Role::Dispatcher);
-        d.put(DocId::Templates, &templates::builtin_library());
         d.put(DocId::Profile("tech.a".into()), &technician_a());
         d.put(DocId::Profile("tech.b".into()), &technician_b());
         d.add_orders(0..n, DAY + HOUR);
@@ -249,13 +252,18 @@ impl Network<MemoryStore> {
 }
 
 impl<E: Endpoint> Network<E> {
-    /// A network to `relay` with default limits and the clock at [`DAY`].
+    /// A network to `relay` with default limits and the clock at [`DAY`], the company's template
+    /// library stored by an admin (company-wide reference documents are the admins' to write).
     pub fn new(relay: E) -> Network<E> {
-        Network {
+        let mut net = Network {
             relay,
             limits: Limits::default(),
             clock: FakeClock::new(),
-        }
+        };
+        let mut admin = SimDevice::new("admin", Role::Admin);
+        admin.put(DocId::Templates, &templates::builtin_library());
+        net.sync_until_quiet(&mut admin);
+        net
     }
 
     /// Deliver `req` from `caller` and return the relay's answer (not applied anywhere).

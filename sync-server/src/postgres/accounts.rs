@@ -3,10 +3,11 @@
 
 use postgres::{Client, Row};
 
-use crate::storage::{StorageError, TokenRecord, User};
+use crate::storage::{Centre, StorageError, TokenRecord, User};
 use crate::throttle::{Attempts, Policy};
 
-const USER_COLUMNS: &str = "user_id, display_name, role, password_hash, disabled, created_at_ms";
+const USER_COLUMNS: &str =
+    "user_id, display_name, role, password_hash, disabled, created_at_ms, centre";
 const TOKEN_COLUMNS: &str =
     "token_sha256, user_id, device_id, created_at_ms, expires_at_ms, revoked_at_ms";
 
@@ -21,6 +22,7 @@ fn user_of(r: &Row) -> Result<User, StorageError> {
         password_hash: r.get(3),
         disabled: r.get(4),
         created_at_ms: r.get(5),
+        centre: r.get(6),
     })
 }
 
@@ -36,9 +38,13 @@ fn token_of(r: &Row) -> TokenRecord {
 }
 
 pub(super) fn add_user(c: &mut Client, u: &User) -> Result<(), StorageError> {
+    let centre = c.query_opt("SELECT 1 FROM centres WHERE centre_id = $1", &[&u.centre])?;
+    if centre.is_none() {
+        return Err(StorageError::NoSuchCentre(u.centre.clone()));
+    }
     let n = c.execute(
         &format!(
-            "INSERT INTO users({USER_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6)
+            "INSERT INTO users({USER_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7)
              ON CONFLICT(user_id) DO NOTHING"
         ),
         &[
@@ -48,12 +54,40 @@ pub(super) fn add_user(c: &mut Client, u: &User) -> Result<(), StorageError> {
             &u.password_hash,
             &u.disabled,
             &u.created_at_ms,
+            &u.centre,
         ],
     )?;
     if n == 0 {
         return Err(StorageError::UserExists(u.user_id.clone()));
     }
     Ok(())
+}
+
+pub(super) fn add_centre(c: &mut Client, centre: &Centre) -> Result<(), StorageError> {
+    let n = c.execute(
+        "INSERT INTO centres(centre_id, name, created_at_ms) VALUES ($1, $2, $3)
+         ON CONFLICT(centre_id) DO NOTHING",
+        &[&centre.centre_id, &centre.name, &centre.created_at_ms],
+    )?;
+    if n == 0 {
+        return Err(StorageError::CentreExists(centre.centre_id.clone()));
+    }
+    Ok(())
+}
+
+pub(super) fn centres(c: &mut Client) -> Result<Vec<Centre>, StorageError> {
+    let rows = c.query(
+        "SELECT centre_id, name, created_at_ms FROM centres ORDER BY centre_id",
+        &[],
+    )?;
+    Ok(rows
+        .iter()
+        .map(|r| Centre {
+            centre_id: r.get(0),
+            name: r.get(1),
+            created_at_ms: r.get(2),
+        })
+        .collect())
 }
 
 pub(super) fn user(c: &mut Client, user_id: &str) -> Result<Option<User>, StorageError> {

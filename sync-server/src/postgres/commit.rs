@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 
 use onsite_domain::DocId;
 use onsite_sync::access::{OrderFacts, Readers, governing_order};
-use onsite_sync::relay::{DocWrite, Origin};
+use onsite_sync::relay::{DocWrite, EVERY_TECHNICIAN, Origin, centre_key};
 use postgres::Client;
 
 use super::docs::{encode_heads, split_ever};
@@ -69,7 +69,7 @@ fn write_doc(
             continue;
         }
         seq += 1;
-        feed(client, seq, &id, &w.readers)?;
+        feed(client, seq, &id, &w.readers, w.meta.centre.as_deref())?;
         client.execute(
             "INSERT INTO changes(seq, doc_id, hash, bytes, user_id, device_id, at_ms)
              VALUES ($1, $2, $3, $4, $5, $6, $7)",
@@ -92,8 +92,8 @@ fn write_doc(
     }
     let o = w.meta.order.as_ref();
     client.execute(
-        "INSERT INTO docs(doc_id, bytes, heads, size, order_no, assignee, assignees_ever, updated_seq, record_hash)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+        "INSERT INTO docs(doc_id, bytes, heads, size, order_no, assignee, assignees_ever, updated_seq, record_hash, centre)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
          ON CONFLICT(doc_id) DO UPDATE SET bytes = excluded.bytes, heads = excluded.heads,
            size = excluded.size, order_no = excluded.order_no, assignee = excluded.assignee,
            assignees_ever = excluded.assignees_ever, updated_seq = excluded.updated_seq,
@@ -108,24 +108,27 @@ fn write_doc(
             &o.map(|o| o.assignees_ever.join(",")),
             &seq,
             &w.meta.record_hash,
+            &w.meta.centre,
         ],
     )?;
     Ok(seq)
 }
 
-/// The `reader` of the technicians' feed index (`feed`) for a change every technician may read
-/// (`*` is never a user id).
-pub(super) const EVERY_TECHNICIAN: &str = "*";
-
-/// List the change numbered `seq` of `id` in its readers' feeds (the technicians' feed index:
-/// a technician's feed reads its own rows, not every change since its cursor).
-fn feed(client: &mut Client, seq: i64, id: &str, readers: &Readers) -> Result<(), StorageError> {
-    let one = [EVERY_TECHNICIAN.to_owned()];
-    let names: &[String] = match readers {
-        Readers::AllTechnicians => &one,
-        Readers::Technicians(ts) => ts,
-    };
-    for reader in names {
+/// List the change numbered `seq` of `id` in its readers' feeds and its centre's (the feed
+/// index, [`FeedReader::keys`]: a feed reads its own rows, not every change since its cursor).
+fn feed(
+    client: &mut Client,
+    seq: i64,
+    id: &str,
+    readers: &Readers,
+    centre: Option<&str>,
+) -> Result<(), StorageError> {
+    let mut names = vec![centre_key(centre)];
+    match readers {
+        Readers::AllTechnicians => names.push(EVERY_TECHNICIAN.to_owned()),
+        Readers::Technicians(ts) => names.extend(ts.iter().cloned()),
+    }
+    for reader in &names {
         client.execute(
             "INSERT INTO feed(reader, seq, doc_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
             &[reader, &seq, &id],

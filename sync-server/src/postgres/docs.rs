@@ -4,7 +4,9 @@
 use automerge::ChangeHash;
 use onsite_domain::DocId;
 use onsite_sync::access::OrderFacts;
-use onsite_sync::relay::{AccessEvent, DocMeta, DocStore, DocWrite, FeedEntry, Origin, StoredDoc};
+use onsite_sync::relay::{
+    AccessEvent, DocMeta, DocStore, DocWrite, FeedEntry, FeedReader, Origin, StoredDoc,
+};
 use onsite_sync::views::Views;
 use postgres::Client;
 
@@ -87,9 +89,9 @@ impl<'a> Docs<'a> {
     fn meta_row(&mut self, doc: &DocId, bytes: bool) -> Result<Option<StoredDoc>, StorageError> {
         self.lock()?;
         let sql = if bytes {
-            "SELECT heads, size, order_no, assignee, assignees_ever, record_hash, bytes FROM docs WHERE doc_id = $1"
+            "SELECT heads, size, order_no, assignee, assignees_ever, record_hash, bytes, centre FROM docs WHERE doc_id = $1"
         } else {
-            "SELECT heads, size, order_no, assignee, assignees_ever, record_hash, ''::bytea FROM docs WHERE doc_id = $1"
+            "SELECT heads, size, order_no, assignee, assignees_ever, record_hash, ''::bytea, centre FROM docs WHERE doc_id = $1"
         };
         let Some(row) = self.client.query_opt(sql, &[&doc.to_string()])? else {
             return Ok(None);
@@ -103,6 +105,7 @@ impl<'a> Docs<'a> {
             heads: decode_heads(row.get(0))?,
             size: row.get::<_, i64>(1) as u64,
             order,
+            centre: row.get(7),
             record_hash: row.get(5),
         };
         Ok(Some(StoredDoc {
@@ -201,22 +204,26 @@ impl DocStore for Docs<'_> {
 
     fn changed_docs_for(
         &mut self,
-        technician: &str,
+        reader: FeedReader<'_>,
         after: u64,
         upto: u64,
     ) -> Result<Vec<FeedEntry>, StorageError> {
+        let [own, shared] = reader.keys();
         let rows = self.client.query(
             "SELECT doc_id, MIN(seq) AS first FROM feed
              WHERE reader IN ($1, $2) AND seq > $3 AND seq <= $4
              GROUP BY doc_id ORDER BY first",
-            &[
-                &technician,
-                &super::commit::EVERY_TECHNICIAN,
-                &(after as i64),
-                &(upto as i64),
-            ],
+            &[&own, &shared, &(after as i64), &(upto as i64)],
         )?;
         feed_entries(&rows)
+    }
+
+    fn user_centre(&mut self, user_id: &str) -> Result<Option<String>, StorageError> {
+        self.lock()?;
+        Ok(self
+            .client
+            .query_opt("SELECT centre FROM users WHERE user_id = $1", &[&user_id])?
+            .map(|r| r.get(0)))
     }
 
     fn views(&self) -> Option<&Views> {

@@ -10,7 +10,8 @@ use crate::storage::StorageError;
 /// `feed_head`, the one row that numbers the changes feed (see the module docs of
 /// [`crate::postgres`]). `doc_id` and `record_id` compare bytewise (`COLLATE "C"`) so key ranges
 /// and orderings match SQLite's whatever the database's locale.
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE users(
     user_id TEXT PRIMARY KEY,
     display_name TEXT NOT NULL,
@@ -157,7 +158,25 @@ CREATE TABLE delivery_attempts(
     UNIQUE(event, destination, attempt),
     FOREIGN KEY(event, destination) REFERENCES deliveries(event, destination)
 );
-"#];
+"#,
+    // Tenancy (issue 14): service centres; every user and every document but the company-wide
+    // reference documents belongs to one. What was stored before belongs to the default centre,
+    // and every stored change is listed in its centre's dispatchers' feed (`relay::centre_key`).
+    r#"
+CREATE TABLE centres(
+    centre_id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    created_at_ms BIGINT NOT NULL
+);
+INSERT INTO centres(centre_id, name, created_at_ms) VALUES ('main', 'Service centre', 0);
+ALTER TABLE users ADD COLUMN centre TEXT NOT NULL DEFAULT 'main' REFERENCES centres(centre_id);
+ALTER TABLE docs ADD COLUMN centre TEXT;
+UPDATE docs SET centre = 'main' WHERE doc_id NOT LIKE 'ref:%';
+INSERT INTO feed(reader, seq, doc_id)
+    SELECT CASE WHEN doc_id LIKE 'ref:%' THEN '@*' ELSE '@main' END, seq, doc_id FROM changes
+    ON CONFLICT DO NOTHING;
+"#,
+];
 
 /// The advisory lock key the migrating transaction holds ("onsite" in ASCII).
 const MIGRATION_LOCK: i64 = 0x6f6e_7369_7465;

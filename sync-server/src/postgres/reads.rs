@@ -116,10 +116,20 @@ pub(super) fn attachment(
         .iter()
         .map(|r| r.get(0))
         .collect();
+    let uploader_centres = c
+        .query(
+            "SELECT DISTINCT u.centre FROM attachment_uploaders a JOIN users u USING (user_id)
+             WHERE a.sha256 = $1 ORDER BY u.centre",
+            &[&sha256],
+        )?
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
     Ok(Some(StoredAttachment {
         sha256: sha256.to_owned(),
         mime: row.get(0),
         bytes: row.get(1),
         uploaders,
+        uploader_centres,
     }))
 }

@@ -1,22 +1,36 @@
-//! The technicians' feed index: for every stored change, the technicians whose feed lists it
-//! (`feed(reader, seq, doc_id)`, `reader = '*'` for every technician). A technician's feed reads
-//! its own rows instead of every change of every device since its cursor — with a thousand
-//! devices syncing, that scan was most of each request (docs/benchmarks.md, the relay under
-//! load). Who reads what is decided once, by [`technician_readers`]; the feed answer still
-//! checks current access for every document it sends.
+//! The feed index: for every stored change, the technicians whose feed lists it
+//! (`feed(reader, seq, doc_id)`, `reader = '*'` for every technician) and the centre whose
+//! dispatchers' feed lists it (`@<centre>`, `@*` for a company-wide document:
+//! [`FeedReader::keys`]). A technician's or a dispatcher's feed reads its own rows instead of
+//! every change of every device since its cursor — with a thousand devices syncing, that scan was
+//! most of each request (docs/benchmarks.md, the relay under load); with many centres, a
+//! dispatcher reads only their own. Who reads what is decided once, by [`technician_readers`]
+//! and the document's centre; the feed answer still checks current access for every document
+//! it sends.
 
 use onsite_domain::DocId;
 use onsite_sync::access::{OrderFacts, Readers, governing_order, technician_readers};
-use onsite_sync::relay::FeedEntry;
+use onsite_sync::relay::{EVERY_TECHNICIAN, FeedEntry, FeedReader, centre_key};
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
 use crate::storage::StorageError;
 
-/// The `reader` of a change every technician may read.
-const EVERY_TECHNICIAN: &str = "*";
+/// Record that the change numbered `seq` of `doc` is listed in `readers`' feeds and in the feed
+/// of `centre`'s dispatchers (`None`: every centre's).
+pub(super) fn insert(
+    tx: &Connection,
+    seq: i64,
+    doc: &str,
+    readers: &Readers,
+    centre: Option<&str>,
+) -> Result<(), StorageError> {
+    tx.prepare_cached("INSERT OR IGNORE INTO feed(reader, seq, doc_id) VALUES (?1, ?2, ?3)")?
+        .execute(params![centre_key(centre), seq, doc])?;
+    insert_technicians(tx, seq, doc, readers)
+}
 
 /// Record that the change numbered `seq` of `doc` is listed in `readers`' feeds.
-pub(super) fn insert(
+fn insert_technicians(
     tx: &Connection,
     seq: i64,
     doc: &str,
@@ -37,22 +51,22 @@ pub(super) fn insert(
     Ok(())
 }
 
-/// Documents with a change in `(after, upto]` listed for `technician`, by first such change.
+/// Documents with a change in `(after, upto]` listed for `reader`, by first such change.
 pub(super) fn changed_docs_for(
     conn: &Connection,
-    technician: &str,
+    reader: FeedReader<'_>,
     after: u64,
     upto: u64,
 ) -> Result<Vec<FeedEntry>, StorageError> {
+    let [own, shared] = reader.keys();
     let mut st = conn.prepare_cached(
         "SELECT doc_id, MIN(seq) AS first FROM feed
          WHERE reader IN (?1, ?2) AND seq > ?3 AND seq <= ?4
          GROUP BY doc_id ORDER BY first",
     )?;
-    let rows = st.query_map(
-        params![technician, EVERY_TECHNICIAN, after as i64, upto as i64],
-        |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)),
-    )?;
+    let rows = st.query_map(params![own, shared, after as i64, upto as i64], |r| {
+        Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))
+    })?;
     let mut out = Vec::new();
     for row in rows {
         let (doc, first) = row?;
@@ -78,7 +92,7 @@ pub(super) fn backfill(tx: &Transaction<'_>) -> Result<(), StorageError> {
             Some(order) => order_facts(tx, order)?,
             None => None,
         };
-        insert(tx, seq, &doc, &technician_readers(&id, facts.as_ref()))?;
+        insert_technicians(tx, seq, &doc, &technician_readers(&id, facts.as_ref()))?;
     }
     Ok(())
 }

@@ -115,6 +115,7 @@ export const errorsEn: Record<Code, string> = {
   'relay.unexpected': 'The relay gave an unexpected answer. Check the relay URL; your work is kept.',
   // relay:
   'assignment.not_qualified': 'The relay refused the assignment: the technician is not qualified for this service or their certificate is expired or withdrawn.',
+  'assignment.other_centre': 'The relay refused the assignment: the technician belongs to another service centre. Assign a technician of this centre, or ask an admin to move the work.',
   'order.duplicate_number': 'The relay refused the order: another order already has this order number.',
   // dispatch: order numbers and parts issue/return
   'order_no.malformed': 'That is not an order number (WO-YYYYMMDD-PREFIX-0001).',
@@ -313,6 +314,7 @@ export const errorsZhCN: Record<Code, string> = {
   'relay.unexpected': '服务器应答异常，请检查服务器地址；您的工作已保留。',
   // relay:
   'assignment.not_qualified': '服务器拒绝了派单：该技师没有此类服务的资质，或证件已过期或已被吊销。',
+  'assignment.other_centre': '服务器拒绝了派单：该技师属于其他服务网点。请派给本网点的技师，或请管理员调整。',
   'order.duplicate_number': '服务器拒绝了该工单：工单号已被其他工单使用。',
   // dispatch: order numbers and parts issue/return
   'order_no.malformed': '这不是工单号（WO-年月日-前缀-0001）。',

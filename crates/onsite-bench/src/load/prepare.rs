@@ -60,6 +60,7 @@ pub fn prepare(
         password_hash: hash.clone(),
         disabled: false,
         created_at_ms: now,
+        centre: onsite_relay::storage::DEFAULT_CENTRE.to_owned(),
     };
     storage.add_user(&user("disp".into(), Role::Dispatcher))?;
     let day = now - now.rem_euclid(24 * onsite_domain::HOUR);
