@@ -277,12 +277,21 @@ impl Device {
         id: &DocId,
         f: impl FnOnce(&mut onsite_domain::order::Order),
     ) {
+        self.edit_order_unsynced(id, f);
+        self.sync().await;
+    }
+
+    /// Change the order `id` through `f` on the device only.
+    pub fn edit_order_unsynced(
+        &mut self,
+        id: &DocId,
+        f: impl FnOnce(&mut onsite_domain::order::Order),
+    ) {
         use onsite_domain::doc;
         let d = self.doc(id);
         let mut o: onsite_domain::order::Order = doc::read(d).unwrap();
         f(&mut o);
         doc::write(d, &o).unwrap();
         d.commit();
-        self.sync().await;
     }
 }
