@@ -85,9 +85,9 @@ fn seed_user_and_token_commands_work_on_one_database_file() {
     ));
     let list = ok(relay(&db, &["user", "list"]));
     for want in [
-        "admin\tadmin\tactive",
-        "disp2\tdispatcher\tactive",
-        "tech.b\ttechnician\tdisabled",
+        "admin\tadmin\tmain\tactive",
+        "disp2\tdispatcher\tmain\tactive",
+        "tech.b\ttechnician\tmain\tdisabled",
     ] {
         assert!(list.contains(want), "'{want}' in:\n{list}");
     }

@@ -256,8 +256,9 @@ async fn records_signed_before_the_export_existed_are_exported_after_the_migrati
     {
         // As a database of that version: no `docs_meta` index, none of the back office's tables, version 5.
         let conn = rusqlite::Connection::open(&db).unwrap();
+        conn.execute_batch(BEFORE_TENANCY).unwrap();
         conn.execute_batch(
-            "DROP TABLE feed; DROP INDEX docs_meta; DROP TABLE delivery_attempts; DROP TABLE deliveries;
+            "DROP TABLE feed; DROP TABLE delivery_attempts; DROP TABLE deliveries;
              DROP TABLE outbox_events; DROP TABLE webhooks; DROP TABLE export_records;
              DROP TABLE order_facts; DROP TABLE api_tokens; PRAGMA user_version = 5;",
         )

@@ -6,7 +6,7 @@ mod common;
 
 use std::collections::BTreeSet;
 
-use common::{Device, seed, start_relay};
+use common::{BEFORE_TENANCY, Device, seed, start_relay};
 use onsite_domain::DocId;
 use onsite_wire::Role;
 
@@ -38,8 +38,13 @@ async fn changes_stored_before_the_index_existed_reach_the_same_technicians_afte
     {
         // As a database of version 7: no feed index.
         let conn = rusqlite::Connection::open(dir.path().join("relay.sqlite3")).unwrap();
-        conn.execute_batch("DROP TABLE feed; PRAGMA user_version = 7;")
-            .unwrap();
+        conn.execute_batch(BEFORE_TENANCY).unwrap();
+        conn.execute_batch(
+            "CREATE INDEX docs_meta
+                 ON docs(doc_id, heads, size, order_no, assignee, assignees_ever, record_hash);
+             DROP TABLE feed; PRAGMA user_version = 7;",
+        )
+        .unwrap();
     }
     let relay = start_relay(dir.path()).await;
     let after = first_syncs(&relay.url(), &technicians).await;

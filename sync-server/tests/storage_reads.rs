@@ -4,7 +4,7 @@
 
 use onsite_domain::order::Order;
 use onsite_domain::sla::SlaPolicy;
-use onsite_domain::{DocId, HOUR, seed, templates};
+use onsite_domain::{DocId, HOUR, seed};
 use onsite_relay::storage::TokenRecord;
 use onsite_testkit::DAY;
 use onsite_testkit::sim::{Network, SimDevice, technician_a};
@@ -27,7 +27,6 @@ fn an_orders_visits_are_exactly_those_under_its_id() {
     let storage = onsite_testkit::backend::open(dir.path());
     let mut net = Network::new(storage);
     let mut disp = SimDevice::new("disp", Role::Dispatcher);
-    disp.put(DocId::Templates, &templates::builtin_library());
     disp.put(DocId::Profile("tech.a".into()), &technician_a());
     // "o_1" would match "o-1" in a LIKE pattern unless escaped; "o-10" starts with "o-1".
     for (id, no) in [("o-1", "WO-1"), ("o-10", "WO-10"), ("o_1", "WO-U1")] {

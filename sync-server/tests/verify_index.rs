@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{seed, start_relay};
+use common::{BEFORE_TENANCY, seed, start_relay};
 use onsite_domain::DocId;
 use onsite_domain::order::Order;
 use onsite_domain::visit::Visit;
@@ -66,8 +66,9 @@ async fn visits_signed_before_the_index_existed_are_indexed_by_the_migration() {
     {
         // As a database of the previous version: no column contents, version 4.
         let conn = rusqlite::Connection::open(&db).unwrap();
+        conn.execute_batch(BEFORE_TENANCY).unwrap();
         conn.execute_batch(
-            "DROP TABLE feed; DROP INDEX docs_meta; DROP INDEX docs_by_record_hash; ALTER TABLE docs DROP COLUMN record_hash;
+            "DROP TABLE feed; DROP INDEX docs_by_record_hash; ALTER TABLE docs DROP COLUMN record_hash;
              DROP TABLE delivery_attempts; DROP TABLE deliveries; DROP TABLE outbox_events;
              DROP TABLE webhooks; DROP TABLE export_records; DROP TABLE order_facts;
              DROP TABLE api_tokens; PRAGMA user_version = 4;",

@@ -71,9 +71,11 @@ fn build_demo() -> Demo {
     let mut net = Network::in_memory();
     let mut requests = Vec::new();
     let mut messages = Vec::new();
+    let mut admin = SimDevice::new("admin", Role::Admin);
+    admin.put(DocId::FeeSchedule, &seed::fee_schedule(DAY - HOUR));
+    admin.put(DocId::PartsCatalogue, &seed::parts_catalogue());
+    net.sync_until_quiet(&mut admin);
     let mut disp = SimDevice::dispatcher_with_orders(3);
-    disp.put(DocId::FeeSchedule, &seed::fee_schedule(DAY - HOUR));
-    disp.put(DocId::PartsCatalogue, &seed::parts_catalogue());
     let first = disp.request();
     requests.push(serde_json::to_vec(&first).expect("a request serialises"));
     let resp = net.serve(&disp.caller, &first);

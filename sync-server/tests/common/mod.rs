@@ -14,6 +14,12 @@ use onsite_sync::device::{self, PeerState};
 use onsite_wire::{ErrorBody, SignInRequest, SignInResponse, SyncRequest, SyncResponse};
 use reqwest::StatusCode;
 
+/// SQL that takes a SQLite relay database back to before tenancy (migration 9): what tests of
+/// older migrations run first.
+pub const BEFORE_TENANCY: &str = "DROP INDEX docs_meta_centre; DROP TABLE centres;
+    ALTER TABLE docs DROP COLUMN centre; ALTER TABLE users DROP COLUMN centre;
+    DELETE FROM feed WHERE reader LIKE '@%';";
+
 /// Most round trips [`Device::sync`] makes before it gives up.
 const SYNC_ROUNDS: usize = 60;
 

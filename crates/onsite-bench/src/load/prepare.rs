@@ -80,13 +80,14 @@ pub fn prepare(
         });
     }
     let limits = onsite_relay::Config::default().limits();
-    let mut disp = dispatcher(&storage)?;
-    disp.put(DocId::Templates, &templates::builtin_library());
-    disp.put(DocId::FeeSchedule, &seed::fee_schedule(day - seed::YEAR));
-    disp.put(DocId::PartsCatalogue, &seed::parts_catalogue());
-    upload(&storage, &mut disp, &limits, now)?;
+    // The company-wide reference documents are the admins' to write.
+    let mut admin = device(&storage, "admin", Role::Admin)?;
+    admin.put(DocId::Templates, &templates::builtin_library());
+    admin.put(DocId::FeeSchedule, &seed::fee_schedule(day - seed::YEAR));
+    admin.put(DocId::PartsCatalogue, &seed::parts_catalogue());
+    upload(&storage, &mut admin, &limits, now)?;
     for chunk in technicians.chunks(CHUNK) {
-        let mut disp = dispatcher(&storage)?;
+        let mut disp = device(&storage, "disp", Role::Dispatcher)?;
         for t in chunk {
             disp.put(DocId::Profile(t.user_id.clone()), &t.profile);
             for (k, id) in t.orders.iter().enumerate() {
@@ -98,10 +99,11 @@ pub fn prepare(
     Ok(Fleet { day, technicians })
 }
 
-/// A fresh dispatcher device whose cursor is the relay's head, so its answers carry only what it
-/// sends (not the whole feed again).
-fn dispatcher(storage: &SqliteStorage) -> Result<SimDevice, LoadError> {
-    let mut d = SimDevice::new("disp", Role::Dispatcher);
+/// A fresh device of `user` in the default centre whose cursor is the relay's head, so its
+/// answers carry only what it sends (not the whole feed again).
+fn device(storage: &SqliteStorage, user: &str, role: Role) -> Result<SimDevice, LoadError> {
+    let mut d = SimDevice::new(user, role);
+    d.caller.principal.centre = onsite_relay::storage::DEFAULT_CENTRE.to_owned();
     d.cursor = storage.head_seq()?;
     Ok(d)
 }
