@@ -25,6 +25,7 @@ mod error;
 mod index;
 mod queries;
 mod registry;
+mod resync;
 mod rejections;
 mod schema;
 mod store;
