@@ -5,7 +5,7 @@
 
 use std::path::Path;
 
-use rusqlite::{Connection, DatabaseName, OpenFlags};
+use rusqlite::{Connection, MAIN_DB, OpenFlags};
 
 use crate::storage::StorageError;
 
@@ -70,7 +70,7 @@ pub(crate) fn copy_back(from: &Path, db: &Path) -> Result<(), StorageError> {
     let mut conn = Connection::open(db)?;
     conn.busy_timeout(std::time::Duration::from_secs(30))?;
     conn.restore(
-        DatabaseName::Main,
+        MAIN_DB,
         from,
         None::<fn(rusqlite::backup::Progress)>,
     )?;
