@@ -79,7 +79,11 @@ fn fresh_epoch() -> [u8; 16] {
 
 /// The database's epoch (made on first use), as devices see it.
 pub fn epoch(storage: &dyn RelayStorage, now_ms: i64) -> Result<String, StorageError> {
-    Ok(hex::encode(storage.relay_key(EPOCH_KEY, &fresh_epoch(), now_ms)?))
+    Ok(hex::encode(storage.relay_key(
+        EPOCH_KEY,
+        &fresh_epoch(),
+        now_ms,
+    )?))
 }
 
 /// Give the database a new epoch: every device resumes as after a restore at its next sync.

@@ -69,7 +69,9 @@ impl Phone {
     }
 
     fn cursor(&self) -> u64 {
-        let bytes = self.with(|s| s.kv_get("client.cursor")).expect("read the cursor");
+        let bytes = self
+            .with(|s| s.kv_get("client.cursor"))
+            .expect("read the cursor");
         bytes
             .and_then(|b| <[u8; 8]>::try_from(b.as_slice()).ok())
             .map_or(0, u64::from_be_bytes)
@@ -202,7 +204,11 @@ async fn a_backup_taken_while_devices_sync_restores_to_a_relay_devices_resume_ag
     )
     .expect("the backup restores into a new database");
     if let Some(head) = backup_head {
-        assert_eq!(restored.head, Some(head), "the restored feed ends where the backup did");
+        assert_eq!(
+            restored.head,
+            Some(head),
+            "the restored feed ends where the backup did"
+        );
     }
     let restored_head = restored.head.expect("a restore reads its head");
     let relay = start_relay(new_dir.path()).await;
@@ -215,25 +221,49 @@ async fn a_backup_taken_while_devices_sync_restores_to_a_relay_devices_resume_ag
     );
     resume(&relay, &phones, &mut ledger).await;
     let epoch = backup::epoch(relay.storage.as_ref(), 0).unwrap();
-    assert_ne!(epoch, old_epoch, "a restored database has an epoch of its own");
+    assert_ne!(
+        epoch, old_epoch,
+        "a restored database has an epoch of its own"
+    );
     check_converged(relay.storage.as_ref(), &phones);
     check_ledger(relay.storage.as_ref(), &ledger);
     check_change_log(new_dir.path(), relay.storage.head_seq().unwrap());
     relay.stop().await;
 }
 
-/// Every device syncs with the restored relay (and notices the restore on its first sync), then
-/// keeps editing; passes until the last one stores nothing new.
+/// The devices resume against the restored relay. All but the last first (each notices the
+/// restore on its first sync) and work on until the restored feed has passed the last device's
+/// cursor: then nothing but the epoch tells that device that the numbers up to its cursor are
+/// another history — without it, it would skip them and never send what it uploaded after the
+/// backup. Then everyone syncs until a pass stores nothing.
 async fn resume(relay: &RunningRelay, phones: &[Phone], ledger: &mut Ledger) {
     let url = relay.url();
-    for (p, report) in phones.iter().zip(sync_all(phones, &url).await) {
+    let (early, late) = phones.split_at(phones.len() - 1);
+    let late = &late[0];
+    for (p, report) in early.iter().zip(sync_all(early, &url).await) {
         assert!(
             report.resumed_after_restore,
-            "{} must notice the restored relay (another epoch) on its first sync",
+            "{} must notice the restored relay on its first sync",
             p.user
         );
     }
-    ledger.edit(phones, 100);
+    let mut round = 100;
+    while relay.storage.head_seq().unwrap() < late.cursor() {
+        assert!(
+            round < 140,
+            "the restored feed must pass {}'s cursor",
+            late.user
+        );
+        ledger.edit(early, round);
+        sync_all(early, &url).await;
+        round += 1;
+    }
+    assert!(
+        late.sync(&url).await.resumed_after_restore,
+        "{} must notice the restore by the epoch alone: the feed is already past its cursor",
+        late.user
+    );
+    ledger.edit(phones, round);
     for pass in 0.. {
         assert!(pass < 5, "the devices must become quiet within 5 passes");
         let before = relay.storage.head_seq().unwrap();
@@ -265,8 +295,16 @@ fn check_converged(storage: &dyn RelayStorage, phones: &[Phone]) {
                 s.pending_attachments().unwrap(),
             )
         });
-        assert!(pending.is_empty(), "{} still waits to send {pending:?}", p.user);
-        assert!(photos.is_empty(), "{} still waits to upload {photos:?}", p.user);
+        assert!(
+            pending.is_empty(),
+            "{} still waits to send {pending:?}",
+            p.user
+        );
+        assert!(
+            photos.is_empty(),
+            "{} still waits to upload {photos:?}",
+            p.user
+        );
         for id in ids {
             let mut mine = p.with(|s| s.load_doc(&id)).unwrap();
             let mut theirs = relay_doc(storage, &id, &p.user);
@@ -326,7 +364,11 @@ fn check_change_log(dir: &Path, head: u64) {
     let head = head as i64;
     let q = |sql: &str| backend::sql(dir, sql);
     assert_eq!(q("SELECT MIN(seq) FROM changes"), 1, "the log starts at 1");
-    assert_eq!(q("SELECT MAX(seq) FROM changes"), head, "the log ends at the head");
+    assert_eq!(
+        q("SELECT MAX(seq) FROM changes"),
+        head,
+        "the log ends at the head"
+    );
     assert_eq!(
         q("SELECT COUNT(*) FROM changes"),
         head,

@@ -287,7 +287,11 @@ fn api_tokens_and_webhooks_are_managed_from_the_command_line() {
 fn backup_never_overwrites_and_restore_gives_a_new_epoch() {
     let dir = tempfile::tempdir().unwrap();
     let db = onsite_testkit::backend::database(dir.path());
-    let seeded = &["seed", "--password-file", &password_file(dir.path(), "cli-pass-9")];
+    let seeded = &[
+        "seed",
+        "--password-file",
+        &password_file(dir.path(), "cli-pass-9"),
+    ];
     ok(relay(&db, seeded));
     let file = dir.path().join("relay.backup");
     let file_arg = file.display().to_string();
@@ -295,7 +299,8 @@ fn backup_never_overwrites_and_restore_gives_a_new_epoch() {
     assert!(out.contains("backed up to"), "the backup says where: {out}");
     let again = relay(&db, &["backup", "--to", &file_arg]);
     assert!(
-        !again.status.success() && String::from_utf8_lossy(&again.stderr).contains("already exists"),
+        !again.status.success()
+            && String::from_utf8_lossy(&again.stderr).contains("already exists"),
         "a second backup to the same file must refuse, not overwrite it"
     );
     // Into a new database of the same backend (SQLite: a new file; PostgreSQL: an empty one).

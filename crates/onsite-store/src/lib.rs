@@ -25,8 +25,8 @@ mod error;
 mod index;
 mod queries;
 mod registry;
-mod resync;
 mod rejections;
+mod resync;
 mod schema;
 mod store;
 

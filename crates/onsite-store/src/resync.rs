@@ -77,8 +77,16 @@ mod tests {
             "a document with this device's changes is sent again"
         );
         assert_eq!(s.sync_state(&mine).unwrap(), None, "its sync state is gone");
-        assert_eq!(s.pending_attachments().unwrap(), vec![sha], "uploaded again");
-        assert_eq!(s.kv_get("client.cursor").unwrap(), None, "the cursor is gone");
+        assert_eq!(
+            s.pending_attachments().unwrap(),
+            vec![sha],
+            "uploaded again"
+        );
+        assert_eq!(
+            s.kv_get("client.cursor").unwrap(),
+            None,
+            "the cursor is gone"
+        );
         assert!(s.kv_get("kept").unwrap().is_some(), "other keys stay");
         assert_eq!(
             s.load_doc(&mine).unwrap().get_heads(),

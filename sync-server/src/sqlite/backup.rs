@@ -69,10 +69,6 @@ fn counts(conn: &Connection) -> Result<FileCounts, StorageError> {
 pub(crate) fn copy_back(from: &Path, db: &Path) -> Result<(), StorageError> {
     let mut conn = Connection::open(db)?;
     conn.busy_timeout(std::time::Duration::from_secs(30))?;
-    conn.restore(
-        MAIN_DB,
-        from,
-        None::<fn(rusqlite::backup::Progress)>,
-    )?;
+    conn.restore(MAIN_DB, from, None::<fn(rusqlite::backup::Progress)>)?;
     Ok(())
 }
