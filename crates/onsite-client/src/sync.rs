@@ -123,6 +123,9 @@ pub async fn sync_once(
     Ok(report)
 }
 
+/// Sync messages by document.
+type Messages = Vec<(DocId, Vec<u8>)>;
+
 /// Whether the relay's answer shows its database was restored from a backup since this device
 /// last synced: an epoch other than the stored one, or the relay refusing a cursor beyond its
 /// feed (`sync.cursor_ahead`: a restore whose epoch was not renewed). Then, once per sync, the
@@ -162,7 +165,7 @@ fn restored(
 fn outgoing(
     s: &onsite_store::Store,
     skip: &BTreeSet<DocId>,
-) -> Result<(Vec<(DocId, Vec<u8>)>, bool), ClientError> {
+) -> Result<(Messages, bool), ClientError> {
     let mut out = Vec::new();
     for id in s.pending_docs()? {
         if skip.contains(&id) {
