@@ -9,8 +9,8 @@
 //! The hazard of every restore: devices that synced after the backup hold a feed cursor the
 //! restored relay has not reached (or will reach with other changes under the same numbers), and
 //! what they uploaded since is missing. So the database carries an epoch (relay key
-//! [`EPOCH_KEY`], 16 random bytes), returned in every `SyncResponse`: a backup copy and a
-//! restored database each get a fresh one, and a device that meets an epoch other than the one
+//! [`EPOCH_KEY`], 16 random bytes), returned in every `SyncResponse`: every restore gives the
+//! database a fresh one (and a SQLite backup copy already has its own), and a device that meets an epoch other than the one
 //! it stored re-reads its feed from the start and sends everything it wrote again
 //! (`onsite_client`). Restoring the same backup twice gives two epochs, so even a device that
 //! synced with the first restore resumes against the second.
