@@ -51,6 +51,8 @@ pub struct AppState {
     password_checks: Arc<Semaphore>,
     /// Turns for a sync request's storage work ([`sync_turns`]).
     syncs: Arc<Semaphore>,
+    /// The database's epoch, read at start (`crate::backup`), in every sync answer.
+    epoch: Option<Arc<str>>,
 }
 
 /// Sync requests whose storage work (loading, merging and checking Automerge documents, then
@@ -70,7 +72,14 @@ impl AppState {
             events: Arc::new(PushHub::default()),
             password_checks: Arc::new(Semaphore::new(checks)),
             syncs: Arc::new(Semaphore::new(sync_turns())),
+            epoch: None,
         }
+    }
+
+    /// Answer every sync with the database's `epoch` (`crate::backup::epoch`).
+    pub fn with_epoch(mut self, epoch: String) -> Self {
+        self.epoch = Some(epoch.into());
+        self
     }
 
     /// The storage, e.g. for the public verify page ([`RelayStorage::order_record`]).
@@ -468,7 +477,9 @@ async fn sync(
     if let Some(c) = &handled.committed {
         st.events.send(c);
     }
-    Ok(axum::Json(handled.response).into_response())
+    let mut response = handled.response;
+    response.epoch = st.epoch.as_deref().map(str::to_owned);
+    Ok(axum::Json(response).into_response())
 }
 
 /// The answer to a refused sync request. A request whose documents kept changing while it was

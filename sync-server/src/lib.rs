@@ -15,6 +15,7 @@
 pub mod accounts;
 pub mod api;
 pub mod attachments;
+pub mod backup;
 pub mod cert_page;
 pub mod certificate;
 pub mod config;
@@ -190,7 +191,9 @@ fn setup(config: Config, listener: &TcpListener) -> Result<Setup, ServeError> {
     .spawn(storage.committed());
     let every = Duration::from_secs(config.outbox.reminders_every_secs.max(1));
     let reminders = reminders::spawn(storage.clone(), every, clock, storage.committed());
-    let state = AppState::new(storage.clone(), config);
+    // Devices compare it with the one they stored to notice a restored database.
+    let epoch = backup::epoch(storage.as_ref(), api::now_ms())?;
+    let state = AppState::new(storage.clone(), config).with_epoch(epoch);
     let mut background = vec![outbox, reminders];
     background.extend(storage.foreign_commits().map(|rx| state.push_foreign(rx)));
     let app = router(state.clone())

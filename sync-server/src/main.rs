@@ -51,6 +51,23 @@ enum Command {
     /// Technician certificates (一证件): withdraw one, or print its signed public link.
     #[command(subcommand)]
     Cert(CertCommand),
+    /// Back up the database into a new file while relays keep serving it: SQLite, a checked
+    /// copy of one moment; PostgreSQL, `pg_dump --format=custom` (needs PostgreSQL's client
+    /// programs). Attachments are rows of the database, so they are in it. See docs/deploy.md.
+    Backup {
+        /// The backup file to write (never overwritten).
+        #[arg(long)]
+        to: PathBuf,
+    },
+    /// Restore a backup into the database (stop every relay on it first; PostgreSQL: into an
+    /// empty database), then give the database a new epoch, so every device re-reads its feed and
+    /// sends again what the backup lacks. Without --from only the epoch is renewed: run that
+    /// after restoring by other means (a volume snapshot, pg_restore by hand).
+    Restore {
+        /// A file written by `onsite-relay backup`.
+        #[arg(long)]
+        from: Option<PathBuf>,
+    },
     /// Create a demo company: admin, dispatcher `disp`, technicians `tech.a` and `tech.b`,
     /// reference documents, profiles, ledgers and a day of orders.
     Seed {
@@ -274,6 +291,20 @@ fn main() -> anyhow::Result<()> {
             let (config, s) = open(file, database)?;
             cert(s.as_ref(), &config, c)
         }
+        Command::Backup { to } => {
+            let config = Config::layered(file, database_only(database))?;
+            let s = onsite_relay::backup::backup(&config.database, &to, now_ms())?;
+            println!("backed up to {}", to.display());
+            print_summary(&s);
+            Ok(())
+        }
+        Command::Restore { from } => {
+            let config = Config::layered(file, database_only(database))?;
+            let s = onsite_relay::backup::restore(&config.database, from.as_deref(), now_ms())?;
+            println!("restored; devices resume at their next sync");
+            print_summary(&s);
+            Ok(())
+        }
         Command::Seed {
             password_file,
             orders,
@@ -285,16 +316,31 @@ fn main() -> anyhow::Result<()> {
     }
 }
 
+fn print_summary(s: &onsite_relay::backup::Summary) {
+    if let (Some(head), Some(changes)) = (s.head, s.changes) {
+        println!("feed head {head}, {changes} changes");
+    }
+    if let (Some(d), Some(a)) = (s.documents, s.attachments) {
+        println!("{d} documents, {a} attachments; integrity check ok");
+    }
+    if let Some(e) = &s.epoch {
+        println!("database epoch {e}");
+    }
+}
+
+fn database_only(database: Option<PathBuf>) -> Overrides {
+    Overrides {
+        database,
+        ..Overrides::default()
+    }
+}
+
 /// The settings (file and `--database`) and the database of an administration command.
 fn open(
     file: Option<&Path>,
     database: Option<PathBuf>,
 ) -> anyhow::Result<(Config, Arc<dyn RelayStorage>)> {
-    let overrides = Overrides {
-        database,
-        ..Overrides::default()
-    };
-    let config = Config::layered(file, overrides)?;
+    let config = Config::layered(file, database_only(database))?;
     let storage = onsite_relay::storage::open(&config.database)?;
     Ok((config, storage))
 }

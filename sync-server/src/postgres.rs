@@ -333,6 +333,10 @@ impl RelayStorage for PostgresStorage {
         self.with(|c| accounts::relay_key(c, name, fresh, now_ms))
     }
 
+    fn replace_relay_key(&self, name: &str, key: &[u8], now_ms: i64) -> Result<(), StorageError> {
+        self.with(|c| accounts::replace_relay_key(c, name, key, now_ms))
+    }
+
     fn profiles(&self) -> Result<Vec<DocBytes>, StorageError> {
         self.with(|c| reads::documents(c, &["profile:"]))
     }

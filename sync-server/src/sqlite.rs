@@ -26,6 +26,7 @@ use crate::storage::{
 use crate::throttle::{Attempts, Policy};
 
 mod back_office;
+pub(crate) mod backup;
 mod feed;
 
 impl From<rusqlite::Error> for StorageError {
@@ -1017,6 +1018,14 @@ impl RelayStorage for SqliteStorage {
                 r.get(0)
             })?,
         )
+    }
+
+    fn replace_relay_key(&self, name: &str, key: &[u8], now_ms: i64) -> Result<(), StorageError> {
+        self.conn()?.execute(
+            "INSERT OR REPLACE INTO relay_keys(name, key, created_at_ms) VALUES (?1, ?2, ?3)",
+            params![name, key, now_ms],
+        )?;
+        Ok(())
     }
 
     fn profiles(&self) -> Result<Vec<DocBytes>, StorageError> {

@@ -238,6 +238,9 @@ pub trait RelayStorage:
     ) -> Result<bool, StorageError>;
     /// The relay's secret key named `name`, stored as `fresh` on first use (then kept for good).
     fn relay_key(&self, name: &str, fresh: &[u8], now_ms: i64) -> Result<Vec<u8>, StorageError>;
+    /// Replace the relay's key named `name` with `key` (the database epoch, renewed when the
+    /// database is restored from a backup: `crate::backup`).
+    fn replace_relay_key(&self, name: &str, key: &[u8], now_ms: i64) -> Result<(), StorageError>;
     /// Every stored `profile:` document.
     fn profiles(&self) -> Result<Vec<DocBytes>, StorageError>;
     /// The failed sign-ins recorded for a throttle key (`crate::throttle::Key`).

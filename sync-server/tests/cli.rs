@@ -283,7 +283,48 @@ fn api_tokens_and_webhooks_are_managed_from_the_command_line() {
 }
 
 // The same commands with `--database postgres://…`.
+#[test]
+fn backup_never_overwrites_and_restore_gives_a_new_epoch() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = onsite_testkit::backend::database(dir.path());
+    let seeded = &[
+        "seed",
+        "--password-file",
+        &password_file(dir.path(), "cli-pass-9"),
+    ];
+    ok(relay(&db, seeded));
+    let file = dir.path().join("relay.backup");
+    let file_arg = file.display().to_string();
+    let out = ok(relay(&db, &["backup", "--to", &file_arg]));
+    assert!(out.contains("backed up to"), "the backup says where: {out}");
+    let again = relay(&db, &["backup", "--to", &file_arg]);
+    assert!(
+        !again.status.success()
+            && String::from_utf8_lossy(&again.stderr).contains("already exists"),
+        "a second backup to the same file must refuse, not overwrite it"
+    );
+    // Into a new database of the same backend (SQLite: a new file; PostgreSQL: an empty one).
+    let other = tempfile::tempdir().unwrap();
+    let restored_db = onsite_testkit::backend::database(other.path());
+    let first = ok(relay(&restored_db, &["restore", "--from", &file_arg]));
+    let epoch = |out: &str| {
+        out.lines()
+            .find_map(|l| l.strip_prefix("database epoch "))
+            .map(str::to_owned)
+            .unwrap_or_else(|| panic!("a restore prints the new epoch: {out}"))
+    };
+    let renewed = ok(relay(&restored_db, &["restore"]));
+    assert_ne!(
+        epoch(&first),
+        epoch(&renewed),
+        "each restore (or renewal) gives the database an epoch of its own"
+    );
+    let users = ok(relay(&restored_db, &["user", "list"]));
+    assert!(users.contains("tech.a"), "the accounts came back: {users}");
+}
+
 onsite_testkit::on_postgres!(
+    backup_never_overwrites_and_restore_gives_a_new_epoch,
     seed_user_and_token_commands_work_on_one_database_file,
     cert_commands_print_a_stable_signed_link_and_withdraw_once,
     api_tokens_and_webhooks_are_managed_from_the_command_line,

@@ -12,6 +12,11 @@ use serde::Serialize;
 use crate::{ClientError, Relay, Session, SharedStore, lock};
 
 const CURSOR_KEY: &str = "client.cursor";
+/// The relay database's epoch as the device last saw it (`SyncResponse::epoch`).
+const EPOCH_KEY: &str = "client.relay_epoch";
+/// At most this many documents go in one request; the rest follow in the next rounds (after a
+/// relay restore a device sends every document it wrote in).
+const DOCS_PER_REQUEST: usize = 256;
 /// A sync stops after this many rounds even if the relay still says `more`; the next sync
 /// continues from the stored cursor.
 const MAX_ROUNDS: u32 = 64;
@@ -37,6 +42,10 @@ pub struct SyncReport {
     /// it sent plus what it said was left); raised if more came, and the number received once
     /// the feed is through. `None` when the relay does not count.
     pub feed_total: Option<u64>,
+    /// The relay's database was restored from a backup (another epoch, or a feed behind this
+    /// device's cursor): this sync re-read the feed from the start and sent again every
+    /// document this device wrote in.
+    pub resumed_after_restore: bool,
 }
 
 impl SyncReport {
@@ -83,14 +92,19 @@ pub async fn sync_once(
     let mut skip: BTreeSet<DocId> = BTreeSet::new();
     loop {
         let cursor = stored_cursor(store)?;
-        let outgoing = outgoing(&lock(store), &skip)?;
+        let (outgoing, held_back) = outgoing(&lock(store), &skip)?;
         report.docs_sent += outgoing.len();
         let sent: BTreeSet<DocId> = outgoing.iter().map(|(id, _)| id.clone()).collect();
         let mut req = device::build_request(cursor, outgoing);
         // Counting what the feed holds costs the relay a read of every waiting document's
         // access: asked once, on the first request of the sync.
         req.count_remaining = report.round_trips == 0;
-        let (resp, traffic) = relay.sync(token, &req).await?;
+        let answer = relay.sync(token, &req).await;
+        if restored(store, &answer, &mut report)? {
+            skip.clear();
+            continue;
+        }
+        let (resp, traffic) = answer?;
         report.round_trips += 1;
         report.bytes_up += traffic.up;
         report.bytes_down += traffic.down;
@@ -100,7 +114,7 @@ pub async fn sync_once(
             .into_iter()
             .any(|id| sent.contains(&id) && !skip.contains(&id));
         on_round(&report, resp.more);
-        if !(resp.more || still_pending) || report.round_trips >= MAX_ROUNDS {
+        if !(resp.more || still_pending || held_back) || report.round_trips >= MAX_ROUNDS {
             break;
         }
     }
@@ -109,17 +123,56 @@ pub async fn sync_once(
     Ok(report)
 }
 
-/// The message for every locally changed document not in `skip`, with the changes the relay
-/// has not confirmed. A document the relay refused as it still is stays unsent (kept and shown
-/// on its order) until it changes.
+/// Sync messages by document.
+type Messages = Vec<(DocId, Vec<u8>)>;
+
+/// Whether the relay's answer shows its database was restored from a backup since this device
+/// last synced: an epoch other than the stored one, or the relay refusing a cursor beyond its
+/// feed (`sync.cursor_ahead`: a restore whose epoch was not renewed). Then, once per sync, the
+/// device forgets its cursor, its epoch and what it knew the relay held
+/// (`Store::forget_relay`), and the answer is not applied: the sync starts again from cursor 0
+/// and sends every document this device wrote in, whose changes the relay keeps where it lacks
+/// them — Automerge changes are identified by hash, so nothing is stored twice.
+fn restored(
+    store: &SharedStore,
+    answer: &Result<(SyncResponse, crate::Traffic), ClientError>,
+    report: &mut SyncReport,
+) -> Result<bool, ClientError> {
+    let other_history = match answer {
+        Ok((resp, _)) => {
+            let stored = lock(store).kv_get(EPOCH_KEY)?;
+            matches!((&resp.epoch, stored), (Some(now), Some(was)) if now.as_bytes() != was)
+        }
+        Err(ClientError::Relay { code, .. }) => *code == onsite_domain::Code::SyncCursorAhead,
+        Err(_) => false,
+    };
+    if !other_history || report.resumed_after_restore {
+        return Ok(false);
+    }
+    let waiting = lock(store).forget_relay(&[CURSOR_KEY, EPOCH_KEY])?;
+    tracing::warn!(
+        waiting,
+        "the relay's database was restored from a backup: reading the feed from the start and sending every document written here again"
+    );
+    report.resumed_after_restore = true;
+    Ok(true)
+}
+
+/// The message for every locally changed document not in `skip` (at most [`DOCS_PER_REQUEST`];
+/// the flag says some were held back), with the changes the relay has not confirmed. A document
+/// the relay refused as it still is stays unsent (kept and shown on its order) until it
+/// changes.
 fn outgoing(
     s: &onsite_store::Store,
     skip: &BTreeSet<DocId>,
-) -> Result<Vec<(DocId, Vec<u8>)>, ClientError> {
+) -> Result<(Messages, bool), ClientError> {
     let mut out = Vec::new();
     for id in s.pending_docs()? {
         if skip.contains(&id) {
             continue;
+        }
+        if out.len() == DOCS_PER_REQUEST {
+            return Ok((out, true));
         }
         let mut doc = s.load_doc(&id)?;
         if s.refusal(&id)?
@@ -132,7 +185,7 @@ fn outgoing(
             out.push((id, msg));
         }
     }
-    Ok(out)
+    Ok((out, false))
 }
 
 /// Apply one answer of the relay: its documents, refusals and revocations, then its cursor
@@ -186,6 +239,9 @@ fn apply_response(
             Err(StoreError::UnsyncedChanges { .. }) => {}
             Err(e) => return Err(e.into()),
         }
+    }
+    if let Some(epoch) = &resp.epoch {
+        s.kv_set(EPOCH_KEY, epoch.as_bytes())?;
     }
     s.kv_set(CURSOR_KEY, &resp.cursor.to_be_bytes())?;
     report.cursor = resp.cursor;

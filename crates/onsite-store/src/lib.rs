@@ -26,6 +26,7 @@ mod index;
 mod queries;
 mod registry;
 mod rejections;
+mod resync;
 mod schema;
 mod store;
 

@@ -526,6 +526,8 @@ pub fn finish<S: DocStore>(
             revocations: plan.revocations,
             rejected,
             stored_changes: head - head_before,
+            // The relay's API layer adds its database's epoch.
+            epoch: None,
         },
         committed,
     }))

@@ -204,6 +204,13 @@ pub struct SyncResponse {
     /// the "n of N" of a long sync. Absent when not asked, and from relays older than this field.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub remaining: Option<u64>,
+    /// The relay database's epoch: an opaque id that changes whenever the database is restored
+    /// from a backup (`onsite-relay restore`; a SQLite backup copy already carries a fresh one). A device
+    /// that finds it different from the one it last stored synced with a history the relay no
+    /// longer holds: it forgets its cursor and what it knew the relay held, and sends everything
+    /// it wrote again. Absent from relays older than this field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub epoch: Option<String>,
 }
 
 /// One server-sent event on `/api/v1/events` (`event:` is [`PushEvent::name`], `data:` the JSON).

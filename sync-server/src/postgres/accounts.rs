@@ -201,6 +201,20 @@ pub(super) fn relay_key(
     Ok(c.query_one(sql, &[&name])?.get(0))
 }
 
+pub(super) fn replace_relay_key(
+    c: &mut Client,
+    name: &str,
+    key: &[u8],
+    now_ms: i64,
+) -> Result<(), StorageError> {
+    c.execute(
+        "INSERT INTO relay_keys(name, key, created_at_ms) VALUES ($1, $2, $3)
+         ON CONFLICT(name) DO UPDATE SET key = excluded.key, created_at_ms = excluded.created_at_ms",
+        &[&name, &key, &now_ms],
+    )?;
+    Ok(())
+}
+
 pub(super) fn sign_in_attempts(c: &mut Client, key: &str) -> Result<Attempts, StorageError> {
     let sql = "SELECT failures, locked_until_ms FROM sign_in_attempts WHERE key = $1";
     Ok(c.query_opt(sql, &[&key])?
