@@ -1,5 +1,6 @@
 //! Who is told of a commit: every open push stream whose feed it advanced, and no other. A
-//! commit reaches the streams of dispatchers and admins (they read everything) and of the
+//! commit reaches the streams of admins (they read everything), of the dispatchers of the centres
+//! whose documents it changed (every centre's for a company-wide document) and of the
 //! technicians among its readers ([`technician_readers`] by the governing order's facts after
 //! the commit) or whose access it changed. Routing by user instead of waking every stream for
 //! every commit: with a thousand technicians online each commit woke a thousand streams that
@@ -16,16 +17,22 @@ use tokio::sync::broadcast;
 /// Commits a slow stream may fall behind by before it is told to catch up from the head.
 const BACKLOG: usize = 64;
 
+/// Channels by key (a technician's user id, a centre's id); a channel nobody listens to any
+/// more is dropped at the next commit.
+type Channels = Mutex<HashMap<String, broadcast::Sender<u64>>>;
+
 /// The head sequence of every commit that concerns a stream, by who listens.
 pub struct PushHub {
-    staff: broadcast::Sender<u64>,
-    technicians: Mutex<HashMap<String, broadcast::Sender<u64>>>,
+    admins: broadcast::Sender<u64>,
+    centres: Channels,
+    technicians: Channels,
 }
 
 impl Default for PushHub {
     fn default() -> Self {
         PushHub {
-            staff: broadcast::channel(BACKLOG).0,
+            admins: broadcast::channel(BACKLOG).0,
+            centres: Mutex::new(HashMap::new()),
             technicians: Mutex::new(HashMap::new()),
         }
     }
@@ -35,19 +42,24 @@ impl PushHub {
     /// The commits that concern `who`, from now on.
     pub fn subscribe(&self, who: &Principal) -> broadcast::Receiver<u64> {
         match who.role {
-            Role::Dispatcher | Role::Admin => self.staff.subscribe(),
-            Role::Technician => self
-                .lock()
-                .entry(who.user_id.clone())
-                .or_insert_with(|| broadcast::channel(BACKLOG).0)
-                .subscribe(),
+            Role::Admin => self.admins.subscribe(),
+            Role::Dispatcher => subscribe(&self.centres, &who.centre),
+            Role::Technician => subscribe(&self.technicians, &who.user_id),
         }
     }
 
     /// Tell every stream `c` concerns (no stream listening is fine).
     pub fn send(&self, c: &Committed) {
-        let _ = self.staff.send(c.head);
-        let mut technicians = self.lock();
+        let _ = self.admins.send(c.head);
+        let mut centres = lock(&self.centres);
+        centres.retain(|_, tx| tx.receiver_count() > 0);
+        for (id, tx) in centres.iter() {
+            if c.centres.iter().any(|x| x.as_deref().is_none_or(|x| x == id)) {
+                let _ = tx.send(c.head);
+            }
+        }
+        drop(centres);
+        let mut technicians = lock(&self.technicians);
         technicians.retain(|_, tx| tx.receiver_count() > 0);
         match concerned(c) {
             Readers::AllTechnicians => {
@@ -65,9 +77,17 @@ impl PushHub {
         }
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, broadcast::Sender<u64>>> {
-        self.technicians.lock().unwrap_or_else(|p| p.into_inner())
-    }
+}
+
+fn lock(channels: &Channels) -> std::sync::MutexGuard<'_, HashMap<String, broadcast::Sender<u64>>> {
+    channels.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+fn subscribe(channels: &Channels, key: &str) -> broadcast::Receiver<u64> {
+    lock(channels)
+        .entry(key.to_owned())
+        .or_insert_with(|| broadcast::channel(BACKLOG).0)
+        .subscribe()
 }
 
 /// The technicians whose feed `c` advanced: the readers of its documents and the users whose
@@ -109,6 +129,7 @@ mod tests {
                 }),
             )],
             access_users: vec![],
+            centres: vec![Some("main".into())],
         }
     }
 
@@ -124,7 +145,38 @@ mod tests {
             b.try_recv().is_err(),
             "tech.b may not read tech.a's visit: no wake-up"
         );
-        assert_eq!(d.try_recv().ok(), Some(7), "dispatchers read everything");
+        assert_eq!(
+            d.try_recv().ok(),
+            Some(7),
+            "the centre's dispatchers read its visits"
+        );
+    }
+
+    #[test]
+    fn a_centre_s_commit_wakes_its_dispatchers_and_admins_not_another_centre_s() {
+        let hub = PushHub::default();
+        let mut main = hub.subscribe(&who("disp", Role::Dispatcher));
+        let sh = |role| Principal {
+            centre: "sh".into(),
+            ..who("x", role)
+        };
+        let mut other = hub.subscribe(&sh(Role::Dispatcher));
+        let mut admin = hub.subscribe(&sh(Role::Admin));
+        hub.send(&visit_commit(9, "tech.a"));
+        assert_eq!(main.try_recv().ok(), Some(9), "main's own visit");
+        assert!(
+            other.try_recv().is_err(),
+            "centre sh's dispatchers may not read main's documents: no wake-up"
+        );
+        assert_eq!(admin.try_recv().ok(), Some(9), "admins read every centre");
+        hub.send(&Committed {
+            head: 10,
+            docs: vec![(DocId::FeeSchedule, None)],
+            access_users: vec![],
+            centres: vec![None],
+        });
+        assert_eq!(main.try_recv().ok(), Some(10), "company-wide: every centre");
+        assert_eq!(other.try_recv().ok(), Some(10), "company-wide: every centre");
     }
 
     #[test]
@@ -136,6 +188,7 @@ mod tests {
             head: 3,
             docs: vec![(DocId::Templates, None)],
             access_users: vec![],
+            centres: vec![None],
         });
         assert_eq!(
             a.try_recv().ok(),
@@ -151,6 +204,7 @@ mod tests {
             head: 4,
             docs: vec![(DocId::Household("h-1".into()), None)],
             access_users: vec!["tech.b".into()],
+            centres: vec![Some("main".into())],
         });
         assert!(a.try_recv().is_err(), "a household is not tech.a's to read");
         assert_eq!(b.try_recv().ok(), Some(4), "tech.b's access changed");

@@ -225,6 +225,8 @@ pub struct Committed {
     pub docs: Vec<(DocId, Option<OrderFacts>)>,
     /// Users whose access changed.
     pub access_users: Vec<String>,
+    /// The service centres whose documents changed (`None`: a company-wide document), each once.
+    pub centres: Vec<Option<String>>,
 }
 
 /// The answer to a request plus what it committed (empty when nothing new was stored).
@@ -944,6 +946,12 @@ fn commit<S: DocStore>(
         access_users: writes
             .iter()
             .flat_map(|w| w.access.iter().map(|(u, _)| u.clone()))
+            .collect(),
+        centres: writes
+            .iter()
+            .map(|w| w.meta.centre.clone())
+            .collect::<BTreeSet<_>>()
+            .into_iter()
             .collect(),
     }))
 }

@@ -36,6 +36,8 @@ pub(super) struct Commit {
     pub head: u64,
     pub docs: Vec<(DocId, Option<OrderFacts>)>,
     pub access_users: Vec<String>,
+    /// The centres whose documents changed (in every part).
+    pub centres: Vec<Option<String>>,
 }
 
 /// A commit as a notification's payload (JSON).
@@ -45,6 +47,15 @@ struct Payload {
     head: u64,
     docs: Vec<(String, Option<Facts>)>,
     access_users: Vec<String>,
+    /// Missing from an instance of a version before centres: then every centre's dispatchers
+    /// are told.
+    #[serde(default = "every_centre")]
+    centres: Vec<Option<String>>,
+}
+
+/// The centres of a commit that does not say: a company-wide change concerns every centre.
+fn every_centre() -> Vec<Option<String>> {
+    vec![None]
 }
 
 /// An order's facts in a payload.
@@ -98,6 +109,7 @@ impl Commit {
         Commit {
             from: self.from.clone(),
             head: self.head,
+            centres: self.centres.clone(),
             ..Commit::default()
         }
     }
@@ -113,6 +125,7 @@ fn encode(c: &Commit) -> String {
             .map(|(d, f)| (d.to_string(), f.as_ref().map(Facts::from)))
             .collect(),
         access_users: c.access_users.clone(),
+        centres: c.centres.clone(),
     };
     serde_json::to_string(&payload).expect("a commit serialises")
 }
@@ -129,6 +142,7 @@ fn decode(text: &str) -> Option<Commit> {
         head: p.head,
         docs,
         access_users: p.access_users,
+        centres: p.centres,
     })
 }
 
@@ -204,6 +218,7 @@ fn receive(
             head: c.head,
             docs: c.docs,
             access_users: c.access_users,
+            centres: c.centres,
         }));
     }
     Ok(())
@@ -230,6 +245,7 @@ mod tests {
             head: 77,
             docs: docs.clone(),
             access_users: vec!["tech.a".into()],
+            centres: vec![Some("main".into()), None],
         };
         let payloads = commit.payloads();
         assert!(payloads.len() > 1, "400 orders do not fit one notification");
@@ -238,8 +254,23 @@ mod tests {
             assert!(p.len() <= PAYLOAD_BYTES, "a payload of {} bytes", p.len());
             let c = decode(p).expect("a payload reads back");
             assert_eq!((c.from.as_str(), c.head), ("a1", 77));
+            assert_eq!(
+                c.centres, commit.centres,
+                "every part names the commit's centres, so each wakes the right dispatchers"
+            );
             back.extend(c.docs);
         }
         assert_eq!(back, docs, "every document is told once, in order");
+    }
+
+    #[test]
+    fn a_notification_without_centres_concerns_every_centre() {
+        let old = r#"{"from":"a1","head":5,"docs":[["order:o-1",null]],"access_users":[]}"#;
+        let c = decode(old).expect("an older instance's payload reads");
+        assert_eq!(
+            c.centres,
+            vec![None],
+            "an instance that does not say which centre wakes every centre's dispatchers"
+        );
     }
 }
