@@ -229,6 +229,16 @@ pub struct Committed {
     pub centres: Vec<Option<String>>,
 }
 
+/// The centres whose documents `writes` change (`None`: a company-wide one), each once.
+pub fn centres_of(writes: &[DocWrite]) -> Vec<Option<String>> {
+    writes
+        .iter()
+        .map(|w| w.meta.centre.clone())
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect()
+}
+
 /// The answer to a request plus what it committed (empty when nothing new was stored).
 #[derive(Debug, Clone)]
 pub struct Handled {
@@ -947,12 +957,7 @@ fn commit<S: DocStore>(
             .iter()
             .flat_map(|w| w.access.iter().map(|(u, _)| u.clone()))
             .collect(),
-        centres: writes
-            .iter()
-            .map(|w| w.meta.centre.clone())
-            .collect::<BTreeSet<_>>()
-            .into_iter()
-            .collect(),
+        centres: centres_of(writes),
     }))
 }
 

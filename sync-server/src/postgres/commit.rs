@@ -43,12 +43,7 @@ pub(super) fn write(
             .iter()
             .flat_map(|w| w.access.iter().map(|(u, _)| u.clone()))
             .collect(),
-        centres: writes
-            .iter()
-            .map(|w| w.meta.centre.clone())
-            .collect::<BTreeSet<_>>()
-            .into_iter()
-            .collect(),
+        centres: onsite_sync::relay::centres_of(writes),
     };
     for payload in committed.payloads() {
         client.execute("SELECT pg_notify($1, $2)", &[&notify::CHANNEL, &payload])?;
