@@ -54,7 +54,10 @@ impl PushHub {
         let mut centres = lock(&self.centres);
         centres.retain(|_, tx| tx.receiver_count() > 0);
         for (id, tx) in centres.iter() {
-            if c.centres.iter().any(|x| x.as_deref().is_none_or(|x| x == id)) {
+            if c.centres
+                .iter()
+                .any(|x| x.as_deref().is_none_or(|x| x == id))
+            {
                 let _ = tx.send(c.head);
             }
         }
@@ -76,7 +79,6 @@ impl PushHub {
             }
         }
     }
-
 }
 
 fn lock(channels: &Channels) -> std::sync::MutexGuard<'_, HashMap<String, broadcast::Sender<u64>>> {
@@ -176,7 +178,11 @@ mod tests {
             centres: vec![None],
         });
         assert_eq!(main.try_recv().ok(), Some(10), "company-wide: every centre");
-        assert_eq!(other.try_recv().ok(), Some(10), "company-wide: every centre");
+        assert_eq!(
+            other.try_recv().ok(),
+            Some(10),
+            "company-wide: every centre"
+        );
     }
 
     #[test]
