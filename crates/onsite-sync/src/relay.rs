@@ -497,7 +497,11 @@ pub fn finish<S: DocStore>(
     let head_before = store.head_seq().map_err(HandleError::Storage)?;
     let mut applied = Vec::new();
     let mut writes = Vec::new();
+    let mut read_only = Vec::new();
     for a in accepted {
+        if a.write.is_none() {
+            read_only.push((a.applied.doc.clone(), a.loaded));
+        }
         applied.push(a.applied);
         writes.extend(a.write);
     }
@@ -507,9 +511,12 @@ pub fn finish<S: DocStore>(
     let head = committed.as_ref().map_or(head_before, |c| c.head);
     // 4. answer: replies for the documents sent, then the feed
     let mut mentioned: BTreeSet<DocId> = rejected.iter().map(|r| r.doc.clone()).collect();
+    let moved = moved_since_prepared(store, read_only).map_err(HandleError::Storage)?;
     let mut docs = Vec::new();
     for mut a in applied {
-        mentioned.insert(a.doc.clone());
+        if !moved.contains(&a.doc) {
+            mentioned.insert(a.doc.clone());
+        }
         if let Some(m) = a.copy.sync().generate_sync_message(&mut a.state) {
             docs.push(DocMessage {
                 doc: a.doc,
@@ -543,6 +550,24 @@ pub fn finish<S: DocStore>(
         },
         committed,
     }))
+}
+
+/// The documents of `read_only` (sent without new changes, with the heads they were loaded at)
+/// that others changed since the request was prepared: the Automerge reply, made from the
+/// prepared copy, lacks those changes, so the feed must send them as for any document (found by
+/// `instance_kill.rs`: a dispatcher's device acknowledging a visit while its technician synced
+/// lost the technician's changes committed in between, its cursor already past them).
+fn moved_since_prepared<S: DocStore>(
+    store: &mut S,
+    read_only: Vec<(DocId, Option<Vec<ChangeHash>>)>,
+) -> Result<BTreeSet<DocId>, S::Error> {
+    let mut moved = BTreeSet::new();
+    for (doc, loaded) in read_only {
+        if store.meta(&doc)?.map(|m| m.heads) != loaded {
+            moved.insert(doc);
+        }
+    }
+    Ok(moved)
 }
 
 /// Whether what [`prepare`] decided still holds on `store`: every document it wrote is stored

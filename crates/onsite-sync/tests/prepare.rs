@@ -5,11 +5,12 @@
 
 use onsite_domain::visit::Visit;
 use onsite_domain::{DocId, doc};
+use onsite_sync::device;
 use onsite_sync::memory::MemoryStore;
 use onsite_sync::relay::{self, Limits};
 use onsite_testkit::DAY;
 use onsite_testkit::sim::{Network, SimDevice, order_id};
-use onsite_wire::Role;
+use onsite_wire::{DocMessage, Role, SyncRequest};
 
 fn stored_visit(store: &MemoryStore, id: &DocId) -> Visit {
     let bytes = store.doc_bytes(id).expect("the relay holds the visit");
@@ -135,5 +136,38 @@ fn an_order_number_taken_in_between_makes_the_request_prepare_again_and_be_refus
         handled.response.rejected.first().map(|r| r.code),
         Some(onsite_wire::Code::OrderDuplicateNumber),
         "prepared again, b's order is refused for its number"
+    );
+}
+
+#[test]
+fn a_document_only_asked_about_and_changed_in_between_still_reaches_the_device() {
+    let (mut net, mut phone, _, v0, _) = two_devices();
+    let mut disp = SimDevice::new("disp", Role::Dispatcher);
+    net.sync_until_quiet(&mut disp);
+    // The dispatcher's device asks about the visit without changing it (an acknowledgement).
+    let ask = SyncRequest {
+        cursor: disp.cursor,
+        docs: vec![DocMessage {
+            doc: v0.clone(),
+            message: device::request_missing(),
+        }],
+        count_remaining: false,
+    };
+    let limits = Limits::default();
+    let prepared =
+        relay::prepare(&mut net.relay, &disp.caller, &ask, &limits, DAY).expect("prepared");
+    phone.edit_visit(&v0, |v| v.diagnosis = "changed meanwhile".into());
+    let phone_req = phone.request();
+    relay::handle(&mut net.relay, &phone.caller, &phone_req, &limits, DAY)
+        .expect("the technician's edit commits meanwhile");
+    let handled = relay::finish(&mut net.relay, &disp.caller, &ask, prepared, &limits, DAY)
+        .expect("no error")
+        .expect("it wrote nothing, so it answers as prepared");
+    disp.apply(&handled.response);
+    assert_eq!(
+        disp.read::<Visit>(&v0).diagnosis,
+        "changed meanwhile",
+        "the answer's cursor passes the technician's change, so the answer must carry it: the \
+         reply made from the prepared copy lacks it, the feed must send it"
     );
 }
