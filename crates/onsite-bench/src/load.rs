@@ -28,8 +28,8 @@ use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
 use crate::proc_stats::{self, ProcStats};
-use device::{Device, Shared, Tally};
 pub use database::RunDatabase;
+use device::{Device, Shared, Tally};
 pub use prepare::{Fleet, prepare};
 pub use report::Report;
 

@@ -62,7 +62,9 @@ struct Args {
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     if args.instances == 0 || (args.instances > 1 && args.database.is_none()) {
-        anyhow::bail!("--instances takes 1, or more on a PostgreSQL --database (one SQLite file has one relay)");
+        anyhow::bail!(
+            "--instances takes 1, or more on a PostgreSQL --database (one SQLite file has one relay)"
+        );
     }
     std::fs::create_dir_all(&args.out).with_context(|| format!("create {}", args.out.display()))?;
     for &devices in &args.devices {
@@ -87,7 +89,15 @@ async fn run_size(args: &Args, plan: &Plan) -> anyhow::Result<()> {
     let started = Instant::now();
     let fleet = tokio::task::spawn_blocking({
         let (setting, orders) = (db.setting.clone(), plan.orders_per_device);
-        move || load::prepare(&setting, devices, orders, PASSWORD, onsite_relay::api::now_ms())
+        move || {
+            load::prepare(
+                &setting,
+                devices,
+                orders,
+                PASSWORD,
+                onsite_relay::api::now_ms(),
+            )
+        }
     })
     .await??;
     println!(
@@ -127,12 +137,16 @@ fn postgres_pid(args: &Args, db: &RunDatabase) -> Option<u32> {
     if db.backend() != "postgres" {
         return None;
     }
-    let data = args.postgres_data.clone().or_else(|| {
-        std::env::var_os("ONSITE_PG_DIR").map(|d| Path::new(&d).join("data"))
-    })?;
+    let data = args
+        .postgres_data
+        .clone()
+        .or_else(|| std::env::var_os("ONSITE_PG_DIR").map(|d| Path::new(&d).join("data")))?;
     let pid = proc_stats::postmaster_pid(&data);
     if pid.is_none() {
-        eprintln!("no postmaster.pid in {}: PostgreSQL's CPU is not reported", data.display());
+        eprintln!(
+            "no postmaster.pid in {}: PostgreSQL's CPU is not reported",
+            data.display()
+        );
     }
     pid
 }

@@ -221,8 +221,16 @@ impl Report {
         let l = &self.latency_ms;
         let row = |n: &str, v: String, t: &'static str| (n.to_owned(), v, t);
         vec![
-            row("sign-in (Argon2, before)", format!("{:.1} s", self.sign_in_secs), ""),
-            row("first syncs (before)", format!("{:.1} s", self.first_sync_secs), ""),
+            row(
+                "sign-in (Argon2, before)",
+                format!("{:.1} s", self.sign_in_secs),
+                "",
+            ),
+            row(
+                "first syncs (before)",
+                format!("{:.1} s", self.first_sync_secs),
+                "",
+            ),
             row("requests/s", format!("{:.0}", self.requests_per_sec), ""),
             row(
                 "changes/s stored",
