@@ -1,13 +1,13 @@
 //! The relay under load (issue 13 §2): many simulated devices over real HTTP.
 //!
-//! One process drives a relay at `url` with `N` technicians' devices ([`device::Device`]):
+//! One process drives a relay ([`Target`]) with `N` technicians' devices ([`device::Device`]):
 //! each signs in (bounded concurrency, timed apart), keeps a push stream (`/api/v1/events`) open
 //! for the whole run, syncs its assigned orders once and starts a visit of each, then every
 //! `burst_every` changes all its visits (a burst of `orders_per_device` changed documents) and
 //! syncs — push, then pull the feed until `more` is false. Figures cover the measured window
 //! after a warm-up; nothing here asserts a speed.
 //!
-//! The relay may run as several instances on one PostgreSQL database ([`Target`]): device `i`
+//! The relay may run as several instances on one PostgreSQL database: device `i`
 //! signs in and syncs through instance `i % N` and keeps its push stream on instance
 //! `(i + 1) % N`, so with two instances every push crosses instances (PostgreSQL
 //! `LISTEN`/`NOTIFY`), as behind a proxy that spreads connections.
@@ -104,21 +104,56 @@ impl Target {
     }
 }
 
-/// Processes' figures at the measured window's start.
-struct Before {
+/// Processes' figures at one moment (the measured window's start, then its end).
+struct Snapshot {
     relays: Vec<Option<ProcStats>>,
     postgres: Option<proc_stats::TreeCpu>,
     me: Option<ProcStats>,
 }
 
-impl Before {
-    fn read(target: &Target) -> Before {
-        Before {
+impl Snapshot {
+    fn read(target: &Target) -> Snapshot {
+        Snapshot {
             relays: target.pids.iter().map(|&p| ProcStats::read(p)).collect(),
             postgres: target.postgres_pid.map(proc_stats::TreeCpu::read),
             me: ProcStats::read(std::process::id()),
         }
     }
+
+    /// The figures at the start paired with the figures now.
+    fn until_now(self, target: &Target) -> Used {
+        let after = Snapshot::read(target);
+        Used {
+            relays: self
+                .relays
+                .into_iter()
+                .zip(after.relays)
+                .map(|(b, a)| b.zip(a))
+                .collect(),
+            postgres_cpu: self.postgres.zip(after.postgres).map(|(b, a)| a.since(&b)),
+            generator: self.me.zip(after.me),
+        }
+    }
+}
+
+/// Processes' figures at the window's start and end.
+struct Used {
+    relays: Vec<Option<(ProcStats, ProcStats)>>,
+    postgres_cpu: Option<Duration>,
+    generator: Option<(ProcStats, ProcStats)>,
+}
+
+/// One HTTP client per instance.
+fn clients(target: &Target) -> Result<Vec<Relay>, LoadError> {
+    let relays = target
+        .urls
+        .iter()
+        .map(|u| Relay::new(u))
+        .collect::<Result<Vec<_>, _>>()?;
+    if relays.is_empty() {
+        return Err(LoadError::Run("no relay instance to drive".into()));
+    }
+    Ok(relays)
 }
 
 /// Drive the relay instances of `target` with `fleet`'s technicians, all signed in with
@@ -129,14 +164,7 @@ pub async fn run(
     password: &str,
     plan: &Plan,
 ) -> Result<Report, LoadError> {
-    let relays = target
-        .urls
-        .iter()
-        .map(|u| Relay::new(u))
-        .collect::<Result<Vec<_>, _>>()?;
-    if relays.is_empty() {
-        return Err(LoadError::Run("no relay instance to drive".into()));
-    }
+    let relays = clients(target)?;
     let shared = Arc::new(Shared {
         library: templates::builtin_library(),
         fees: seed::fee_schedule(fleet.day - seed::YEAR),
@@ -155,25 +183,21 @@ pub async fn run(
     let first_sync_secs = prepare::secs(started);
 
     let window = Window::after(plan.warm_up, plan.measure);
-    let before = Before::read(target);
+    let before = Snapshot::read(target);
     let events_before = pushes.events.load(Ordering::Relaxed);
     sampler.mark(window.measure_start);
     let (devices, measured, all) = drive_all(&relays, devices, &shared, plan, &window).await;
-    let relays_after: Vec<_> = target.pids.iter().map(|&p| ProcStats::read(p)).collect();
-    let postgres_cpu = before
-        .postgres
-        .zip(target.postgres_pid.map(proc_stats::TreeCpu::read))
-        .map(|(b, a)| a.since(&b));
+    let used = before.until_now(target);
     // The window plus the last bursts' tail (a request may outlast the window).
     let measured_for = window.measure_start.elapsed();
     let events_measured = pushes.events.load(Ordering::Relaxed) - events_before;
     streams.abort_all();
-    let me_after = ProcStats::read(std::process::id());
     let mut everything = setup_tally;
     everything.add(all);
     Ok(Report::new(report::Inputs {
         plan,
         backend: target.backend.clone(),
+        instances: target.urls.len(),
         sign_in_secs,
         first_sync_secs,
         measured,
@@ -183,15 +207,10 @@ pub async fn run(
         push_streams: pushes.streams.load(Ordering::Relaxed),
         push_events: pushes.events.load(Ordering::Relaxed),
         push_events_measured: events_measured,
-        relays: before
-            .relays
-            .into_iter()
-            .zip(relays_after)
-            .map(|(b, a)| b.zip(a))
-            .collect(),
-        postgres_cpu,
+        relays: used.relays,
+        postgres_cpu: used.postgres_cpu,
         measured_for,
-        generator: before.me.zip(me_after),
+        generator: used.generator,
         samples: sampler.stop().await,
     }))
 }

@@ -110,6 +110,7 @@ pub struct Report {
 pub struct Inputs<'a> {
     pub plan: &'a Plan,
     pub backend: String,
+    pub instances: usize,
     pub sign_in_secs: f64,
     pub first_sync_secs: f64,
     pub measured: Tally,
@@ -142,7 +143,7 @@ impl Report {
         let postgres = i.postgres_cpu.map(|d| d.as_secs_f64());
         Report {
             backend: i.backend,
-            instances: i.relays.len(),
+            instances: i.instances,
             devices: i.plan.devices,
             orders_per_device: i.plan.orders_per_device,
             burst_every_ms: i.plan.burst_every.as_millis() as u64,
@@ -336,9 +337,12 @@ fn load_average() -> String {
         .unwrap_or_default()
 }
 
+/// When a sample was taken and each instance's RSS then, bytes.
+type Sample = (Instant, Vec<u64>);
+
 /// Samples the relay instances' RSS every [`SAMPLE_EVERY`] in a background task.
 pub struct Sampler {
-    samples: Arc<Mutex<Vec<(Instant, Vec<u64>)>>>,
+    samples: Arc<Mutex<Vec<Sample>>>,
     origin: Arc<Mutex<Option<Instant>>>,
     task: Option<tokio::task::JoinHandle<()>>,
 }
