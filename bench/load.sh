@@ -4,6 +4,9 @@
 # target/load/load-<N>.json and draws docs/load-curves.png.
 #   bench/load.sh                      # the three sizes, 60 s measured each
 #   bench/load.sh --devices 1000       # one size; any onsite-load flag passes through
+#   bench/load.sh --devices 100 --database "$ONSITE_TEST_POSTGRES" --instances 2
+#       # on PostgreSQL (a new database per size on that cluster, dropped after), 2 relays on it;
+#       # writes target/load/load-<N>-postgres-x2.json (the chart draws the SQLite runs)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # Every device holds a sync connection and a push stream; the relay holds both ends.

@@ -6,6 +6,7 @@
 #
 #   source scripts/pg.sh; onsite_pg_start   # … cargo test …; then: onsite_pg_stop
 #   bash scripts/pg.sh run cargo test --test relay   # start, run the command, stop (also on failure)
+#   ONSITE_PG_FSYNC=on bash scripts/pg.sh run …       # fsync on (default off), for benchmarks
 #
 # scripts/test.sh sources it (the package comes from scripts/deps.sh's apt list).
 
@@ -60,15 +61,17 @@ onsite_pg_start() {
     return 1
   }
   # fsync off: a test cluster never outlives a crash, and the tests create many databases.
+  # ONSITE_PG_FSYNC=on keeps it on (benchmarks, to compare with SQLite's synchronous=FULL).
+  local fsync="${ONSITE_PG_FSYNC:-off}"
   onsite_pg_as_owner "$bin/pg_ctl" -D "$ONSITE_PG_DIR/data" -l "$ONSITE_PG_DIR/server.log" -w \
-    -o "-c listen_addresses=127.0.0.1 -p $port -k $ONSITE_PG_DIR -c max_connections=400 -c fsync=off" \
+    -o "-c listen_addresses=127.0.0.1 -p $port -k $ONSITE_PG_DIR -c max_connections=400 -c fsync=$fsync" \
     start >/dev/null || {
     cat "$ONSITE_PG_DIR/server.log" >&2
     return 1
   }
   export ONSITE_PG_DIR
   export ONSITE_TEST_POSTGRES="postgres://onsite@127.0.0.1:$port/postgres"
-  echo "PostgreSQL test cluster at $ONSITE_TEST_POSTGRES (data in $ONSITE_PG_DIR)"
+  echo "PostgreSQL test cluster at $ONSITE_TEST_POSTGRES (data in $ONSITE_PG_DIR, fsync=$fsync)"
 }
 
 onsite_pg_stop() {

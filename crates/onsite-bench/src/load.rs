@@ -1,12 +1,18 @@
 //! The relay under load (issue 13 §2): many simulated devices over real HTTP.
 //!
-//! One process drives a relay at `url` with `N` technicians' devices ([`device::Device`]):
+//! One process drives a relay ([`Target`]) with `N` technicians' devices ([`device::Device`]):
 //! each signs in (bounded concurrency, timed apart), keeps a push stream (`/api/v1/events`) open
 //! for the whole run, syncs its assigned orders once and starts a visit of each, then every
 //! `burst_every` changes all its visits (a burst of `orders_per_device` changed documents) and
 //! syncs — push, then pull the feed until `more` is false. Figures cover the measured window
 //! after a warm-up; nothing here asserts a speed.
+//!
+//! The relay may run as several instances on one PostgreSQL database: device `i`
+//! signs in and syncs through instance `i % N` and keeps its push stream on instance
+//! `(i + 1) % N`, so with two instances every push crosses instances (PostgreSQL
+//! `LISTEN`/`NOTIFY`), as behind a proxy that spreads connections.
 
+pub mod database;
 pub mod device;
 pub mod prepare;
 pub mod report;
@@ -21,7 +27,8 @@ use onsite_wire::SignInRequest;
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
-use crate::proc_stats::ProcStats;
+use crate::proc_stats::{self, ProcStats};
+pub use database::RunDatabase;
 use device::{Device, Shared, Tally};
 pub use prepare::{Fleet, prepare};
 pub use report::Report;
@@ -71,49 +78,126 @@ struct Pushes {
     events: AtomicU64,
 }
 
-/// Drive the relay at `url` (process `relay_pid`, for its memory and CPU, when it is a child)
-/// with `fleet`'s technicians, all signed in with `password`, as `plan` says.
+/// The relay instances a run drives.
+#[derive(Debug, Clone, Default)]
+pub struct Target {
+    /// One base URL per instance (all on one database).
+    pub urls: Vec<String>,
+    /// The instances' process ids when they are child processes (memory and CPU from
+    /// `/proc`); empty for a relay in this process.
+    pub pids: Vec<u32>,
+    /// The PostgreSQL postmaster's process id: the CPU of it and its children (the connections'
+    /// backends) is reported with the relay's.
+    pub postgres_pid: Option<u32>,
+    /// `sqlite` or `postgres`, for the report.
+    pub backend: String,
+}
+
+impl Target {
+    /// One relay in this process at `url` (no `/proc` figures).
+    pub fn in_process(url: String, backend: &str) -> Target {
+        Target {
+            urls: vec![url],
+            backend: backend.to_owned(),
+            ..Target::default()
+        }
+    }
+}
+
+/// Processes' figures at one moment (the measured window's start, then its end).
+struct Snapshot {
+    relays: Vec<Option<ProcStats>>,
+    postgres: Option<proc_stats::TreeCpu>,
+    me: Option<ProcStats>,
+}
+
+impl Snapshot {
+    fn read(target: &Target) -> Snapshot {
+        Snapshot {
+            relays: target.pids.iter().map(|&p| ProcStats::read(p)).collect(),
+            postgres: target.postgres_pid.map(proc_stats::TreeCpu::read),
+            me: ProcStats::read(std::process::id()),
+        }
+    }
+
+    /// The figures at the start paired with the figures now.
+    fn until_now(self, target: &Target) -> Used {
+        let after = Snapshot::read(target);
+        Used {
+            relays: self
+                .relays
+                .into_iter()
+                .zip(after.relays)
+                .map(|(b, a)| b.zip(a))
+                .collect(),
+            postgres_cpu: self.postgres.zip(after.postgres).map(|(b, a)| a.since(&b)),
+            generator: self.me.zip(after.me),
+        }
+    }
+}
+
+/// Processes' figures at the window's start and end.
+struct Used {
+    relays: Vec<Option<(ProcStats, ProcStats)>>,
+    postgres_cpu: Option<Duration>,
+    generator: Option<(ProcStats, ProcStats)>,
+}
+
+/// One HTTP client per instance.
+fn clients(target: &Target) -> Result<Vec<Relay>, LoadError> {
+    let relays = target
+        .urls
+        .iter()
+        .map(|u| Relay::new(u))
+        .collect::<Result<Vec<_>, _>>()?;
+    if relays.is_empty() {
+        return Err(LoadError::Run("no relay instance to drive".into()));
+    }
+    Ok(relays)
+}
+
+/// Drive the relay instances of `target` with `fleet`'s technicians, all signed in with
+/// `password`, as `plan` says.
 pub async fn run(
-    url: &str,
-    relay_pid: Option<u32>,
+    target: &Target,
     fleet: &Fleet,
     password: &str,
     plan: &Plan,
 ) -> Result<Report, LoadError> {
-    let relay = Relay::new(url)?;
+    let relays = clients(target)?;
     let shared = Arc::new(Shared {
         library: templates::builtin_library(),
         fees: seed::fee_schedule(fleet.day - seed::YEAR),
         parts: seed::parts_catalogue(),
     });
-    let sampler = report::Sampler::start(relay_pid);
+    let sampler = report::Sampler::start(target.pids.clone());
     let started = Instant::now();
-    let devices = sign_in_all(&relay, fleet, password, plan.setup_concurrency).await?;
+    let devices = sign_in_all(&relays, fleet, password, plan.setup_concurrency).await?;
     let sign_in_secs = prepare::secs(started);
 
     let pushes = Arc::new(Pushes::default());
-    let mut streams = open_streams(&relay, &devices, &pushes).await?;
+    let mut streams = open_streams(&relays, &devices, &pushes).await?;
 
     let started = Instant::now();
-    let (devices, setup_tally) = first_syncs(&relay, devices, &shared, plan).await?;
+    let (devices, setup_tally) = first_syncs(&relays, devices, &shared, plan).await?;
     let first_sync_secs = prepare::secs(started);
 
     let window = Window::after(plan.warm_up, plan.measure);
-    let relay_before = relay_pid.and_then(ProcStats::read);
+    let before = Snapshot::read(target);
     let events_before = pushes.events.load(Ordering::Relaxed);
-    let me_before = ProcStats::read(std::process::id());
     sampler.mark(window.measure_start);
-    let (devices, measured, all) = drive_all(&relay, devices, &shared, plan, &window).await;
-    let relay_after = relay_pid.and_then(ProcStats::read);
+    let (devices, measured, all) = drive_all(&relays, devices, &shared, plan, &window).await;
+    let used = before.until_now(target);
     // The window plus the last bursts' tail (a request may outlast the window).
     let measured_for = window.measure_start.elapsed();
     let events_measured = pushes.events.load(Ordering::Relaxed) - events_before;
     streams.abort_all();
-    let me_after = ProcStats::read(std::process::id());
     let mut everything = setup_tally;
     everything.add(all);
     Ok(Report::new(report::Inputs {
         plan,
+        backend: target.backend.clone(),
+        instances: target.urls.len(),
         sign_in_secs,
         first_sync_secs,
         measured,
@@ -123,16 +207,27 @@ pub async fn run(
         push_streams: pushes.streams.load(Ordering::Relaxed),
         push_events: pushes.events.load(Ordering::Relaxed),
         push_events_measured: events_measured,
-        relay: relay_before.zip(relay_after),
+        relays: used.relays,
+        postgres_cpu: used.postgres_cpu,
         measured_for,
-        generator: me_before.zip(me_after),
+        generator: used.generator,
         samples: sampler.stop().await,
     }))
 }
 
+/// The instance device `i` syncs through.
+fn sync_via(relays: &[Relay], i: usize) -> Relay {
+    relays[i % relays.len()].clone()
+}
+
+/// The instance device `i` keeps its push stream on (another one when there are several).
+fn push_via(relays: &[Relay], i: usize) -> Relay {
+    relays[(i + 1) % relays.len()].clone()
+}
+
 /// Sign every technician in over HTTP, `concurrency` at once.
 async fn sign_in_all(
-    relay: &Relay,
+    relays: &[Relay],
     fleet: &Fleet,
     password: &str,
     concurrency: usize,
@@ -140,7 +235,7 @@ async fn sign_in_all(
     let turns = Arc::new(Semaphore::new(concurrency.max(1)));
     let mut set = JoinSet::new();
     for (i, t) in fleet.technicians.iter().enumerate() {
-        let (relay, turns, t) = (relay.clone(), turns.clone(), t.clone());
+        let (relay, turns, t) = (sync_via(relays, i), turns.clone(), t.clone());
         let password = password.to_owned();
         set.spawn(async move {
             let _turn = turns
@@ -169,13 +264,13 @@ async fn sign_in_all(
 /// One push stream per device, counting events; returns once every stream has delivered its
 /// first event (the relay sends the feed head at once), failing after 120 s.
 async fn open_streams(
-    relay: &Relay,
+    relays: &[Relay],
     devices: &[Device],
     pushes: &Arc<Pushes>,
 ) -> Result<JoinSet<()>, LoadError> {
     let mut set = JoinSet::new();
-    for d in devices {
-        let (relay, token, pushes) = (relay.clone(), d.token.clone(), pushes.clone());
+    for (i, d) in devices.iter().enumerate() {
+        let (relay, token, pushes) = (push_via(relays, i), d.token.clone(), pushes.clone());
         set.spawn(async move {
             let mut first = true;
             let _ = relay
@@ -204,7 +299,7 @@ async fn open_streams(
 
 /// Every device's first sync (orders down, new visits up), `plan.setup_concurrency` at once.
 async fn first_syncs(
-    relay: &Relay,
+    relays: &[Relay],
     devices: Vec<Device>,
     shared: &Arc<Shared>,
     plan: &Plan,
@@ -212,7 +307,7 @@ async fn first_syncs(
     let turns = Arc::new(Semaphore::new(plan.setup_concurrency.max(1)));
     let mut set = JoinSet::new();
     for (i, mut d) in devices.into_iter().enumerate() {
-        let (relay, turns, shared) = (relay.clone(), turns.clone(), shared.clone());
+        let (relay, turns, shared) = (sync_via(relays, i), turns.clone(), shared.clone());
         let timeout = plan.request_timeout;
         set.spawn(async move {
             let _turn = turns
@@ -264,7 +359,7 @@ impl Window {
 /// Run every device's bursts until the window ends; returns the devices, the measured tally and
 /// the tally of every burst (warm-up and the final catch-up included).
 async fn drive_all(
-    relay: &Relay,
+    relays: &[Relay],
     devices: Vec<Device>,
     shared: &Arc<Shared>,
     plan: &Plan,
@@ -274,7 +369,7 @@ async fn drive_all(
     let mut set = JoinSet::new();
     for (i, d) in devices.into_iter().enumerate() {
         let offset = plan.burst_every * i as u32 / n;
-        let (relay, shared, window) = (relay.clone(), shared.clone(), *window);
+        let (relay, shared, window) = (sync_via(relays, i), shared.clone(), *window);
         let (every, timeout) = (plan.burst_every, plan.request_timeout);
         set.spawn(drive(d, relay, shared, window, offset, every, timeout));
     }

@@ -1,5 +1,6 @@
 //! A process's memory and CPU time as Linux reports them in `/proc/<pid>/`.
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 /// What `/proc` says about one process at one moment.
@@ -47,6 +48,53 @@ fn cpu_time(stat: &str) -> Option<Duration> {
     Some(Duration::from_millis((utime + stime) * 10))
 }
 
+/// The CPU time of a process and its children (e.g. the PostgreSQL postmaster and the backends
+/// serving the relay's connections), per process id.
+#[derive(Debug, Clone, Default)]
+pub struct TreeCpu(BTreeMap<u32, Duration>);
+
+impl TreeCpu {
+    /// `root` and every process whose parent is `root`, from `/proc` now.
+    pub fn read(root: u32) -> TreeCpu {
+        let mut cpu = BTreeMap::new();
+        let Ok(entries) = std::fs::read_dir("/proc") else {
+            return TreeCpu(cpu);
+        };
+        for pid in entries.filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok()) {
+            let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+                continue;
+            };
+            if (pid == root || parent(&stat) == Some(root))
+                && let Some(t) = cpu_time(&stat)
+            {
+                cpu.insert(pid, t);
+            }
+        }
+        TreeCpu(cpu)
+    }
+
+    /// CPU used since `before`: by processes alive at both reads, their difference; by
+    /// processes started since, all of theirs (processes that ended in between are missed).
+    pub fn since(&self, before: &TreeCpu) -> Duration {
+        self.0
+            .iter()
+            .map(|(pid, t)| t.saturating_sub(before.0.get(pid).copied().unwrap_or_default()))
+            .sum()
+    }
+}
+
+/// The parent pid of a `/proc/<pid>/stat` line (field 4).
+fn parent(stat: &str) -> Option<u32> {
+    let rest = &stat[stat.rfind(')')? + 1..];
+    rest.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// The pid in the first line of a PostgreSQL data directory's `postmaster.pid`.
+pub fn postmaster_pid(data_dir: &std::path::Path) -> Option<u32> {
+    let text = std::fs::read_to_string(data_dir.join("postmaster.pid")).ok()?;
+    text.lines().next()?.trim().parse().ok()
+}
+
 /// Mebibytes, for printing.
 pub fn mib(bytes: u64) -> f64 {
     bytes as f64 / (1024.0 * 1024.0)
@@ -73,6 +121,18 @@ mod tests {
             cpu_time(stat),
             Some(Duration::from_millis(3_000)),
             "utime 250 + stime 50 ticks of 10 ms"
+        );
+        assert_eq!(parent(stat), Some(1), "field 4 is the parent's pid");
+    }
+
+    #[test]
+    fn this_process_is_in_its_parents_tree() {
+        let me = std::process::id();
+        let stat = std::fs::read_to_string(format!("/proc/{me}/stat")).expect("own stat");
+        let parent = parent(&stat).expect("a parent pid");
+        assert!(
+            TreeCpu::read(parent).0.contains_key(&me),
+            "a child of the root is counted with it"
         );
     }
 }

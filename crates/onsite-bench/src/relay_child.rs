@@ -1,5 +1,5 @@
 //! The release `onsite-relay` binary as a child process on a fresh 127.0.0.1 port and its own
-//! database, so a benchmark measures the real server — HTTP, gzip, SQLite — and can read its
+//! database, so a benchmark measures the real server — HTTP, gzip, SQLite or PostgreSQL — and can read its
 //! memory and CPU from `/proc`.
 
 use std::path::{Path, PathBuf};
@@ -24,8 +24,9 @@ pub fn relay_bin() -> PathBuf {
 }
 
 impl RelayChild {
-    /// Start `onsite-relay serve` on `database` (created by the caller, e.g. with accounts
-    /// added through `onsite_relay::SqliteStorage`) with `extra` arguments, and wait until
+    /// Start `onsite-relay serve` on `database` (a SQLite path or a `postgres://` URL, created
+    /// by the caller, e.g. with accounts added through `onsite_relay::storage::open`) with
+    /// `extra` arguments, and wait until
     /// `/healthz` answers (polled, 30 s at most).
     pub async fn start(database: &Path, extra: &[&str]) -> std::io::Result<RelayChild> {
         let port = std::net::TcpListener::bind("127.0.0.1:0")?

@@ -1,20 +1,21 @@
-//! Smoke run of the load generator (tiny numbers, so the bench code cannot rot): 5 devices for
-//! about 2 s against a relay in this process on 127.0.0.1. Asserts counts, never timings.
+//! Smoke runs of the load generator (tiny numbers, so the bench code cannot rot): 5 devices for
+//! about 2 s against relays in this process on 127.0.0.1 — one on SQLite, and two instances on
+//! one PostgreSQL database (devices spread over both, push streams on the other instance).
+//! Assert counts and convergence, never timings. The PostgreSQL run needs the test cluster
+//! (`ONSITE_TEST_POSTGRES`, `scripts/pg.sh`) and fails without it, saying how to start it.
 
+use std::path::PathBuf;
 use std::time::Duration;
 
-use onsite_bench::load::{self, Plan};
+use onsite_bench::load::{self, Fleet, Plan, Report, Target};
 use onsite_domain::DocId;
 use onsite_domain::visit::Visit;
-use onsite_relay::Config;
+use onsite_relay::{Config, RelayStorage, RunningRelay};
 
 const PASSWORD: &str = "smoke-password-1";
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn five_devices_store_every_change_without_errors() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let db = dir.path().join("relay.sqlite3");
-    let plan = Plan {
+fn plan() -> Plan {
+    Plan {
         devices: 5,
         orders_per_device: 3,
         burst_every: Duration::from_millis(400),
@@ -22,7 +23,24 @@ async fn five_devices_store_every_change_without_errors() {
         measure: Duration::from_millis(1600),
         setup_concurrency: 2,
         request_timeout: Duration::from_secs(30),
-    };
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn five_devices_store_every_change_without_errors() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    smoke(dir.path().join("relay.sqlite3"), 1, "sqlite").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_instances_on_postgres_store_every_change_without_errors() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    smoke(onsite_testkit::backend::postgres(dir.path()), 2, "postgres").await;
+}
+
+/// Prepare `db`, start `instances` relays on it, run the plan and check what it stored.
+async fn smoke(db: PathBuf, instances: usize, backend: &str) {
+    let plan = plan();
     let fleet = load::prepare(
         &db,
         plan.devices,
@@ -31,13 +49,30 @@ async fn five_devices_store_every_change_without_errors() {
         onsite_relay::api::now_ms(),
     )
     .expect("the database is prepared");
-    let relay = onsite_testkit::relay::start_with(Config::for_database(&db)).await;
-    let url = relay.url();
-    let report = load::run(&url, None, &fleet, PASSWORD, &plan)
+    let mut relays: Vec<RunningRelay> = Vec::new();
+    for _ in 0..instances {
+        relays.push(onsite_testkit::relay::start_with(Config::for_database(&db)).await);
+    }
+    let target = Target {
+        urls: relays.iter().map(RunningRelay::url).collect(),
+        ..Target::in_process(String::new(), backend)
+    };
+    let report = load::run(&target, &fleet, PASSWORD, &plan)
         .await
         .expect("the run completes");
     print!("{}", report.table());
+    check_counts(&report, instances);
+    check_visits(relays[0].storage.as_ref(), &fleet);
+    for relay in relays {
+        relay.stop().await;
+    }
+}
 
+fn check_counts(report: &Report, instances: usize) {
+    assert_eq!(
+        report.instances, instances,
+        "the report names the instances driven"
+    );
     assert!(
         report.errors_all.is_empty(),
         "no request may fail or be refused: {:?}",
@@ -45,7 +80,7 @@ async fn five_devices_store_every_change_without_errors() {
     );
     assert_eq!(
         report.push_streams, 5,
-        "every device keeps a push stream open"
+        "every device keeps a push stream open (on another instance when there are two)"
     );
     assert!(
         report.bursts >= 5,
@@ -63,14 +98,17 @@ async fn five_devices_store_every_change_without_errors() {
         report.stored_changes,
         report.bursts
     );
+}
+
+/// Every device's visits reached the database with the bursts' notes (converged).
+fn check_visits(storage: &dyn RelayStorage, fleet: &Fleet) {
     for t in &fleet.technicians {
         for order in &t.orders {
             let DocId::Order(order_id) = order else {
-                unreachable!()
+                unreachable!("prepare makes order ids")
             };
             let id = DocId::visit(order_id, &t.user_id);
-            let bytes = relay
-                .storage
+            let bytes = storage
                 .doc(&id)
                 .expect("storage")
                 .expect("the visit is stored");
@@ -84,5 +122,4 @@ async fn five_devices_store_every_change_without_errors() {
             );
         }
     }
-    relay.stop().await;
 }

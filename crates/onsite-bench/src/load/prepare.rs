@@ -1,6 +1,7 @@
 //! The relay's database before the load run: one dispatcher, `N` technicians (one PHC string
 //! hashed once and reused), each with a profile and orders assigned to them, written through the
-//! relay's own storage as a dispatcher's sync requests (no HTTP, before the relay starts).
+//! relay's own storage as a dispatcher's sync requests (no HTTP, before the relay starts), on
+//! whichever backend the relay's `database` setting names (SQLite file or PostgreSQL URL).
 
 use std::path::Path;
 use std::time::Instant;
@@ -9,8 +10,8 @@ use onsite_domain::order::Order;
 use onsite_domain::reference::TechnicianProfile;
 use onsite_domain::sla::SlaPolicy;
 use onsite_domain::{DocId, Millis, seed, templates};
+use onsite_relay::RelayStorage;
 use onsite_relay::storage::User;
-use onsite_relay::{RelayStorage, SqliteStorage};
 use onsite_sync::relay::Limits;
 use onsite_testkit::sim::SimDevice;
 use onsite_wire::Role;
@@ -41,7 +42,8 @@ pub fn technician_id(i: u32) -> String {
     format!("tech-{:05}", i + 1)
 }
 
-/// Create the database at `db` with `devices` technicians of `orders_per_device` orders each,
+/// Fill the relay database `db` names (a SQLite path or a `postgres://` URL; created and
+/// migrated if needed) with `devices` technicians of `orders_per_device` orders each,
 /// all accounts with `password`, at wall-clock time `now`.
 pub fn prepare(
     db: &Path,
@@ -50,7 +52,8 @@ pub fn prepare(
     password: &str,
     now: Millis,
 ) -> Result<Fleet, LoadError> {
-    let storage = SqliteStorage::open(db)?;
+    let storage = onsite_relay::storage::open(db)?;
+    let storage = storage.as_ref();
     let hash = onsite_relay::accounts::hash_password(password)
         .map_err(|e| LoadError::Setup(e.to_string()))?;
     let user = |user_id: String, role: Role| User {
@@ -81,27 +84,27 @@ pub fn prepare(
     }
     let limits = onsite_relay::Config::default().limits();
     // The company-wide reference documents are the admins' to write.
-    let mut admin = device(&storage, "admin", Role::Admin)?;
+    let mut admin = device(storage, "admin", Role::Admin)?;
     admin.put(DocId::Templates, &templates::builtin_library());
     admin.put(DocId::FeeSchedule, &seed::fee_schedule(day - seed::YEAR));
     admin.put(DocId::PartsCatalogue, &seed::parts_catalogue());
-    upload(&storage, &mut admin, &limits, now)?;
+    upload(storage, &mut admin, &limits, now)?;
     for chunk in technicians.chunks(CHUNK) {
-        let mut disp = device(&storage, "disp", Role::Dispatcher)?;
+        let mut disp = device(storage, "disp", Role::Dispatcher)?;
         for t in chunk {
             disp.put(DocId::Profile(t.user_id.clone()), &t.profile);
             for (k, id) in t.orders.iter().enumerate() {
                 disp.put(id.clone(), &order(id, k as u32, t, day, now)?);
             }
         }
-        upload(&storage, &mut disp, &limits, now)?;
+        upload(storage, &mut disp, &limits, now)?;
     }
     Ok(Fleet { day, technicians })
 }
 
 /// A fresh device of `user` in the default centre whose cursor is the relay's head, so its
 /// answers carry only what it sends (not the whole feed again).
-fn device(storage: &SqliteStorage, user: &str, role: Role) -> Result<SimDevice, LoadError> {
+fn device(storage: &dyn RelayStorage, user: &str, role: Role) -> Result<SimDevice, LoadError> {
     let mut d = SimDevice::new(user, role);
     d.caller.principal.centre = onsite_relay::storage::DEFAULT_CENTRE.to_owned();
     d.cursor = storage.head_seq()?;
@@ -125,7 +128,7 @@ fn order(id: &DocId, k: u32, t: &Technician, day: Millis, now: Millis) -> Result
 
 /// Sync `disp` into `storage` until it has nothing left to send; every document must be stored.
 fn upload(
-    storage: &SqliteStorage,
+    storage: &dyn RelayStorage,
     disp: &mut SimDevice,
     limits: &Limits,
     now: Millis,

@@ -1,5 +1,5 @@
 //! What a load run measured: the JSON written per size, the table printed, and the relay's
-//! memory sampled every 250 ms from `/proc`.
+//! memory sampled every 250 ms from `/proc` (each instance's, when there are several).
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -43,7 +43,7 @@ impl Percentiles {
     }
 }
 
-/// The relay process during the measured window.
+/// A relay process (or all instances together) during the measured window.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct RelayFigures {
     /// Highest RSS sampled during the measured window, MiB.
@@ -59,6 +59,10 @@ pub struct RelayFigures {
 /// One run's figures (written as JSON, drawn by `bench/chart.mjs`).
 #[derive(Debug, Clone, Serialize)]
 pub struct Report {
+    /// `sqlite` or `postgres`.
+    pub backend: String,
+    /// Relay instances on the one database.
+    pub instances: usize,
     pub devices: u32,
     pub orders_per_device: u32,
     pub burst_every_ms: u64,
@@ -80,7 +84,14 @@ pub struct Report {
     pub push_streams: u64,
     pub push_events: u64,
     pub push_events_measured: u64,
+    /// All instances together (RSS: the sum of each instance's peak).
     pub relay: Option<RelayFigures>,
+    /// Each instance.
+    pub relay_instances: Vec<RelayFigures>,
+    /// CPU of the PostgreSQL server (postmaster and its backends) over the same time as the
+    /// relay's, and per second of it; `None` on SQLite or when its pid was not given.
+    pub postgres_cpu_secs: Option<f64>,
+    pub postgres_cpu_per_sec: Option<f64>,
     pub generator_cpu_secs: f64,
     /// Edits the devices made (each one Automerge change) and changes the relay said it stored,
     /// over the whole run; equal when nothing was lost.
@@ -90,13 +101,16 @@ pub struct Report {
     pub unsynced_docs: usize,
     /// `/proc/loadavg` at the end of the run.
     pub load_average: String,
-    /// `[seconds from the measured window's start, relay RSS MiB]` every 250 ms.
+    /// `[seconds from the measured window's start, relay RSS MiB]` every 250 ms (the sum over
+    /// the instances).
     pub rss_samples: Vec<[f64; 2]>,
 }
 
 /// What [`Report::new`] is built from.
 pub struct Inputs<'a> {
     pub plan: &'a Plan,
+    pub backend: String,
+    pub instances: usize,
     pub sign_in_secs: f64,
     pub first_sync_secs: f64,
     pub measured: Tally,
@@ -106,31 +120,30 @@ pub struct Inputs<'a> {
     pub push_streams: u64,
     pub push_events: u64,
     pub push_events_measured: u64,
-    pub relay: Option<(ProcStats, ProcStats)>,
+    /// Each instance at the measured window's start and end (`None`: not a child process).
+    pub relays: Vec<Option<(ProcStats, ProcStats)>>,
+    pub postgres_cpu: Option<Duration>,
     /// From the measured window's start until the last device finished.
     pub measured_for: Duration,
     pub generator: Option<(ProcStats, ProcStats)>,
-    pub samples: Vec<[f64; 2]>,
+    /// Seconds from the measured window's start and each instance's RSS, MiB.
+    pub samples: Vec<(f64, Vec<f64>)>,
 }
 
 impl Report {
     pub fn new(i: Inputs<'_>) -> Report {
         let secs = i.plan.measure.as_secs_f64();
-        let in_window = i
-            .samples
+        let instances: Vec<RelayFigures> = i
+            .relays
             .iter()
-            .filter(|[t, _]| *t >= 0.0 && *t <= secs)
-            .map(|[_, m]| *m);
-        let relay = i.relay.map(|(before, after)| {
-            let cpu = (after.cpu - before.cpu).as_secs_f64();
-            RelayFigures {
-                peak_rss_mib: in_window.fold(mib(after.rss), f64::max),
-                hwm_mib: mib(after.peak_rss),
-                cpu_secs: cpu,
-                cpu_per_sec: cpu / i.measured_for.as_secs_f64(),
-            }
-        });
+            .enumerate()
+            .filter_map(|(k, r)| r.map(|r| relay_figures(k, r, &i.samples, secs, i.measured_for)))
+            .collect();
+        let relay = (!instances.is_empty()).then(|| RelayFigures::sum(&instances));
+        let postgres = i.postgres_cpu.map(|d| d.as_secs_f64());
         Report {
+            backend: i.backend,
+            instances: i.instances,
             devices: i.plan.devices,
             orders_per_device: i.plan.orders_per_device,
             burst_every_ms: i.plan.burst_every.as_millis() as u64,
@@ -151,6 +164,9 @@ impl Report {
             push_events: i.push_events,
             push_events_measured: i.push_events_measured,
             relay,
+            relay_instances: instances,
+            postgres_cpu_secs: postgres,
+            postgres_cpu_per_sec: postgres.map(|c| c / i.measured_for.as_secs_f64()),
             generator_cpu_secs: i
                 .generator
                 .map(|(b, a)| (a.cpu - b.cpu).as_secs_f64())
@@ -158,10 +174,12 @@ impl Report {
             edits: i.edits,
             stored_changes_all: i.everything.stored_changes,
             unsynced_docs: i.unsynced,
-            load_average: std::fs::read_to_string("/proc/loadavg")
-                .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
-                .unwrap_or_default(),
-            rss_samples: i.samples,
+            load_average: load_average(),
+            rss_samples: i
+                .samples
+                .iter()
+                .map(|(t, m)| [*t, m.iter().sum()])
+                .collect(),
         }
     }
 
@@ -172,61 +190,18 @@ impl Report {
 
     /// The figures as a table with the targets (the targets are set for 1,000 devices).
     pub fn table(&self) -> String {
-        let l = &self.latency_ms;
-        let r = self.relay.clone().unwrap_or_default();
         let mut s = format!(
-            "devices {} · bursts of {} changes every {} ms · {:.0} s measured · load average {}\n",
+            "devices {} · {} × {} · bursts of {} changes every {} ms · {:.0} s measured · load average {}\n",
             self.devices,
+            self.backend,
+            self.instances,
             self.orders_per_device,
             self.burst_every_ms,
             self.measure_secs,
             self.load_average
         );
-        let rows: [(&str, String, &str); 12] = [
-            (
-                "sign-in (Argon2, before)",
-                format!("{:.1} s", self.sign_in_secs),
-                "",
-            ),
-            (
-                "first syncs (before)",
-                format!("{:.1} s", self.first_sync_secs),
-                "",
-            ),
-            ("requests/s", format!("{:.0}", self.requests_per_sec), ""),
-            (
-                "changes/s stored",
-                format!(
-                    "{:.0} (offered {:.0})",
-                    self.changes_per_sec, self.offered_changes_per_sec
-                ),
-                "≥ 2,000",
-            ),
-            ("latency p50", format!("{:.1} ms", l.p50), ""),
-            ("latency p95", format!("{:.1} ms", l.p95), ""),
-            ("latency p99", format!("{:.1} ms", l.p99), "< 250 ms"),
-            ("latency max", format!("{:.1} ms", l.max), ""),
-            (
-                "errors",
-                format!("{} {:?}", self.error_count(), self.errors),
-                "0",
-            ),
-            (
-                "push events (streams open)",
-                format!("{} ({})", self.push_events_measured, self.push_streams),
-                "",
-            ),
-            (
-                "relay RSS peak (VmHWM)",
-                format!("{:.0} MiB ({:.0} MiB)", r.peak_rss_mib, r.hwm_mib),
-                "< 300 MB",
-            ),
-            (
-                "relay CPU",
-                format!("{:.1} s ({:.2} cores)", r.cpu_secs, r.cpu_per_sec),
-                "",
-            ),
-        ];
+        let mut rows = self.load_rows();
+        rows.extend(self.process_rows());
         for (name, value, target) in rows {
             s.push_str(&format!("  {name:<28} {value:<40} {target}\n"));
         }
@@ -241,32 +216,158 @@ impl Report {
         ));
         s
     }
+
+    /// Throughput, latency and errors: `(figure, value, target)`.
+    fn load_rows(&self) -> Vec<(String, String, &'static str)> {
+        let l = &self.latency_ms;
+        let row = |n: &str, v: String, t: &'static str| (n.to_owned(), v, t);
+        vec![
+            row(
+                "sign-in (Argon2, before)",
+                format!("{:.1} s", self.sign_in_secs),
+                "",
+            ),
+            row(
+                "first syncs (before)",
+                format!("{:.1} s", self.first_sync_secs),
+                "",
+            ),
+            row("requests/s", format!("{:.0}", self.requests_per_sec), ""),
+            row(
+                "changes/s stored",
+                format!(
+                    "{:.0} (offered {:.0})",
+                    self.changes_per_sec, self.offered_changes_per_sec
+                ),
+                "≥ 2,000",
+            ),
+            row("latency p50", format!("{:.1} ms", l.p50), ""),
+            row("latency p95", format!("{:.1} ms", l.p95), ""),
+            row("latency p99", format!("{:.1} ms", l.p99), "< 250 ms"),
+            row("latency max", format!("{:.1} ms", l.max), ""),
+            row(
+                "errors",
+                format!("{} {:?}", self.error_count(), self.errors),
+                "0",
+            ),
+            row(
+                "push events (streams open)",
+                format!("{} ({})", self.push_events_measured, self.push_streams),
+                "",
+            ),
+        ]
+    }
+
+    /// Memory and CPU of the relay (all instances, then each when there are several) and of
+    /// PostgreSQL.
+    fn process_rows(&self) -> Vec<(String, String, &'static str)> {
+        let r = self.relay.clone().unwrap_or_default();
+        let mut rows = vec![
+            (
+                "relay RSS peak (VmHWM)".to_owned(),
+                format!("{:.0} MiB ({:.0} MiB)", r.peak_rss_mib, r.hwm_mib),
+                "< 300 MB",
+            ),
+            (
+                "relay CPU".to_owned(),
+                format!("{:.1} s ({:.2} cores)", r.cpu_secs, r.cpu_per_sec),
+                "",
+            ),
+        ];
+        if self.relay_instances.len() > 1 {
+            for (k, r) in self.relay_instances.iter().enumerate() {
+                rows.push((
+                    format!("  instance {}: RSS, CPU", k + 1),
+                    format!(
+                        "{:.0} MiB ({:.0}), {:.1} s ({:.2} cores)",
+                        r.peak_rss_mib, r.hwm_mib, r.cpu_secs, r.cpu_per_sec
+                    ),
+                    "",
+                ));
+            }
+        }
+        if let (Some(c), Some(per)) = (self.postgres_cpu_secs, self.postgres_cpu_per_sec) {
+            rows.push((
+                "PostgreSQL CPU".to_owned(),
+                format!("{c:.1} s ({per:.2} cores)"),
+                "",
+            ));
+        }
+        rows
+    }
 }
 
-/// Samples the relay's RSS every [`SAMPLE_EVERY`] in a background task.
+/// Instance `k`'s figures: CPU between `before` and `after`, peak RSS sampled in the window.
+fn relay_figures(
+    k: usize,
+    (before, after): (ProcStats, ProcStats),
+    samples: &[(f64, Vec<f64>)],
+    secs: f64,
+    measured_for: Duration,
+) -> RelayFigures {
+    let cpu = (after.cpu - before.cpu).as_secs_f64();
+    let in_window = samples
+        .iter()
+        .filter(|(t, _)| *t >= 0.0 && *t <= secs)
+        .filter_map(|(_, m)| m.get(k).copied());
+    RelayFigures {
+        peak_rss_mib: in_window.fold(mib(after.rss), f64::max),
+        hwm_mib: mib(after.peak_rss),
+        cpu_secs: cpu,
+        cpu_per_sec: cpu / measured_for.as_secs_f64(),
+    }
+}
+
+impl RelayFigures {
+    /// All instances together.
+    fn sum(all: &[RelayFigures]) -> RelayFigures {
+        RelayFigures {
+            peak_rss_mib: all.iter().map(|r| r.peak_rss_mib).sum(),
+            hwm_mib: all.iter().map(|r| r.hwm_mib).sum(),
+            cpu_secs: all.iter().map(|r| r.cpu_secs).sum(),
+            cpu_per_sec: all.iter().map(|r| r.cpu_per_sec).sum(),
+        }
+    }
+}
+
+/// `/proc/loadavg`'s three figures.
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_default()
+}
+
+/// When a sample was taken and each instance's RSS then, bytes.
+type Sample = (Instant, Vec<u64>);
+
+/// Samples the relay instances' RSS every [`SAMPLE_EVERY`] in a background task.
 pub struct Sampler {
-    samples: Arc<Mutex<Vec<(Instant, u64)>>>,
+    samples: Arc<Mutex<Vec<Sample>>>,
     origin: Arc<Mutex<Option<Instant>>>,
     task: Option<tokio::task::JoinHandle<()>>,
 }
 
 impl Sampler {
-    /// Start sampling `pid` (nothing when `None`).
-    pub fn start(pid: Option<u32>) -> Sampler {
+    /// Start sampling `pids` (nothing when empty), until one of them has exited.
+    pub fn start(pids: Vec<u32>) -> Sampler {
         let samples = Arc::new(Mutex::new(Vec::new()));
-        let task = pid.map(|pid| {
+        let task = (!pids.is_empty()).then(|| {
             let samples = samples.clone();
             tokio::spawn(async move {
                 let mut tick = tokio::time::interval(SAMPLE_EVERY);
                 loop {
                     tick.tick().await;
-                    let Some(s) = ProcStats::read(pid) else {
+                    let Some(rss) = pids
+                        .iter()
+                        .map(|&p| ProcStats::read(p).map(|s| s.rss))
+                        .collect::<Option<Vec<u64>>>()
+                    else {
                         return;
                     };
                     samples
                         .lock()
                         .expect("sampler lock")
-                        .push((Instant::now(), s.rss));
+                        .push((Instant::now(), rss));
                 }
             })
         });
@@ -282,8 +383,8 @@ impl Sampler {
         *self.origin.lock().expect("sampler lock") = Some(origin);
     }
 
-    /// Stop and return `[seconds from the mark, MiB]`.
-    pub async fn stop(mut self) -> Vec<[f64; 2]> {
+    /// Stop and return the seconds from the mark and each instance's RSS in MiB.
+    pub async fn stop(mut self) -> Vec<(f64, Vec<f64>)> {
         if let Some(t) = self.task.take() {
             t.abort();
             let _ = t.await;
@@ -302,7 +403,7 @@ impl Sampler {
                 } else {
                     -(origin - *t).as_secs_f64()
                 };
-                [secs, mib(*rss)]
+                (secs, rss.iter().map(|&r| mib(r)).collect())
             })
             .collect()
     }
