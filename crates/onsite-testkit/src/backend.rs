@@ -145,7 +145,7 @@ fn create_database(cluster: &str, name: &str) {
 }
 
 /// `cluster` (`postgres://user@host:port/db?options`) with its database replaced by `name`.
-fn with_database(cluster: &str, name: &str) -> String {
+pub fn with_database(cluster: &str, name: &str) -> String {
     let (base, query) = cluster.split_once('?').unwrap_or((cluster, ""));
     let (scheme, rest) = base.split_once("://").expect("a postgres:// URL");
     let authority = rest.split('/').next().unwrap_or(rest);

@@ -42,7 +42,7 @@ impl RunDatabase {
         );
         execute(cluster, &format!("CREATE DATABASE {name}"))?;
         Ok(RunDatabase {
-            setting: PathBuf::from(with_database(cluster, &name)),
+            setting: PathBuf::from(onsite_testkit::backend::with_database(cluster, &name)),
             _dir: None,
             created: Some((cluster.to_owned(), name)),
         })
@@ -91,36 +91,9 @@ fn execute(url: &str, sql: &str) -> Result<(), LoadError> {
     .unwrap_or_else(|p| std::panic::resume_unwind(p))
 }
 
-/// `cluster` (`postgres://user@host:port/db?options`) with its database replaced by `name`.
-pub fn with_database(cluster: &str, name: &str) -> String {
-    let (base, query) = cluster.split_once('?').unwrap_or((cluster, ""));
-    let (scheme, rest) = base.split_once("://").unwrap_or(("postgres", base));
-    let authority = rest.split('/').next().unwrap_or(rest);
-    let query = if query.is_empty() {
-        String::new()
-    } else {
-        format!("?{query}")
-    };
-    format!("{scheme}://{authority}/{name}{query}")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn a_run_database_replaces_the_clusters_database_and_keeps_options() {
-        assert_eq!(
-            with_database("postgres://onsite@127.0.0.1:5433/postgres", "r1"),
-            "postgres://onsite@127.0.0.1:5433/r1",
-            "the cluster's database is only where CREATE DATABASE is issued"
-        );
-        assert_eq!(
-            with_database("postgresql://u:p@h/x?sslmode=disable", "r2"),
-            "postgresql://u:p@h/r2?sslmode=disable",
-            "connection options carry over to the run's database"
-        );
-    }
 
     #[test]
     fn a_sqlite_path_is_refused_as_a_base() {
