@@ -205,6 +205,7 @@ pub fn router(state: AppState) -> Router {
             axum::routing::put(crate::attachments::put).get(crate::attachments::get),
         )
         .route("/api/v1/export/records", get(crate::export::records))
+        .route("/api/v1/history", get(crate::history::search))
         .layer(crate::limits::layers(&state.config));
     Router::new()
         .route("/api/v1/events", get(events))

@@ -21,6 +21,7 @@ pub mod certificate;
 pub mod config;
 pub mod export;
 pub mod forwarded;
+pub mod history;
 pub mod limits;
 pub mod outbox;
 pub mod outward;

@@ -52,6 +52,7 @@ mod accounts;
 mod back_office;
 mod commit;
 mod docs;
+mod jobs;
 mod migrations;
 mod notify;
 mod outward;
@@ -335,6 +336,15 @@ impl RelayStorage for PostgresStorage {
 
     fn replace_relay_key(&self, name: &str, key: &[u8], now_ms: i64) -> Result<(), StorageError> {
         self.with(|c| accounts::replace_relay_key(c, name, key, now_ms))
+    }
+
+    fn history(
+        &self,
+        centre: Option<&str>,
+        ask: &crate::history::Ask,
+        limit: usize,
+    ) -> Result<Vec<crate::history::Found>, StorageError> {
+        self.with(|c| jobs::search(c, centre, ask, limit))
     }
 
     fn profiles(&self) -> Result<Vec<DocBytes>, StorageError> {

@@ -20,6 +20,7 @@ use tokio::sync::Notify;
 use onsite_sync::relay::Committed;
 use tokio::sync::broadcast;
 
+use crate::history::{Ask, Found};
 use crate::storage::{
     Centre, DocBytes, OrderRecord, RelayStorage, StorageError, StoredAttachment, TokenRecord, User,
 };
@@ -28,6 +29,7 @@ use crate::throttle::{Attempts, Policy};
 mod back_office;
 pub(crate) mod backup;
 mod feed;
+mod jobs;
 
 impl From<rusqlite::Error> for StorageError {
     fn from(e: rusqlite::Error) -> Self {
@@ -225,7 +227,27 @@ DROP INDEX docs_meta;
 CREATE INDEX docs_meta_centre
     ON docs(doc_id, heads, size, order_no, assignee, assignees_ever, record_hash, centre);
 "#,
+    // Partial replicas (issue 14): one row per order with what the history window and the history
+    // search need (`crate::history`), filled from the stored orders when it runs.
+    r#"
+CREATE TABLE jobs(
+    order_id TEXT PRIMARY KEY,
+    centre TEXT,
+    settled INTEGER NOT NULL,
+    last_activity_ms INTEGER NOT NULL,
+    order_no TEXT NOT NULL,
+    customer_name TEXT NOT NULL,
+    phone TEXT NOT NULL,
+    household_id TEXT NOT NULL
+);
+CREATE INDEX jobs_by_household ON jobs(household_id, last_activity_ms);
+CREATE INDEX jobs_by_phone ON jobs(phone);
+CREATE INDEX jobs_by_order_no ON jobs(order_no);
+"#,
 ];
+
+/// The migration that added the job index: the orders stored before it are indexed when it runs.
+const JOBS_MIGRATION: usize = 10;
 
 /// The migration that added the technicians' feed index: the changes stored before it are
 /// indexed when it runs.
@@ -347,6 +369,9 @@ impl SqliteStorage {
             }
             if i + 1 == FEED_MIGRATION {
                 feed::backfill(&tx)?;
+            }
+            if i + 1 == JOBS_MIGRATION {
+                jobs::backfill(&tx)?;
             }
         }
         tx.commit()?;
@@ -678,6 +703,16 @@ impl DocStore for Docs<'_> {
 
     fn views(&self) -> Option<&Views> {
         Some(self.1)
+    }
+
+    fn window_docs(
+        &mut self,
+        centre: Option<&str>,
+        cutoff_ms: i64,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<DocId>, StorageError> {
+        jobs::window_docs(self.0, centre, cutoff_ms, after, limit)
     }
 
     fn orders_numbered(&mut self, order_no: &str) -> Result<Vec<DocId>, StorageError> {
@@ -1026,6 +1061,16 @@ impl RelayStorage for SqliteStorage {
             params![name, key, now_ms],
         )?;
         Ok(())
+    }
+
+    fn history(
+        &self,
+        centre: Option<&str>,
+        ask: &Ask,
+        limit: usize,
+    ) -> Result<Vec<Found>, StorageError> {
+        let reader = self.reader()?;
+        jobs::search(&reader, centre, ask, limit)
     }
 
     fn profiles(&self) -> Result<Vec<DocBytes>, StorageError> {

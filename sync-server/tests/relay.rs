@@ -48,6 +48,8 @@ fn edit_order(dev: &mut Device, id: &DocId, f: impl FnOnce(&mut Order)) {
 
 fn ask(cursor: u64, id: DocId) -> SyncRequest {
     SyncRequest {
+        snapshot: None,
+        window_days: None,
         cursor,
         docs: vec![DocMessage {
             doc: id,
@@ -376,6 +378,8 @@ async fn bad_input_gets_clear_4xx_and_the_relay_keeps_serving() {
     assert_eq!(resp.rejected[0].code, Code::DocumentNotFound);
     // Duplicate documents in one request.
     let dup = SyncRequest {
+        snapshot: None,
+        window_days: None,
         cursor: 0,
         docs: vec![
             DocMessage {
@@ -394,6 +398,8 @@ async fn bad_input_gets_clear_4xx_and_the_relay_keeps_serving() {
     // Cursor ahead of the relay.
     let e = c
         .sync(&SyncRequest {
+            snapshot: None,
+            window_days: None,
             cursor: 1 << 40,
             docs: vec![],
             count_remaining: false,

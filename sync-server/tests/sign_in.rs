@@ -204,6 +204,8 @@ async fn a_refresh_exchanges_a_live_token_for_a_fresh_one_and_the_old_one_stops_
         .post(format!("{base}/api/v1/sync"))
         .bearer_auth(&fresh.token)
         .json(&onsite_wire::SyncRequest {
+            snapshot: None,
+            window_days: None,
             cursor: 0,
             docs: Vec::new(),
             count_remaining: false,

@@ -83,6 +83,8 @@ fn put<T: autosurgeon::Reconcile>(dev: &mut Device, id: DocId, value: &T) {
 
 fn ask(cursor: u64, id: &DocId) -> SyncRequest {
     SyncRequest {
+        snapshot: None,
+        window_days: None,
         cursor,
         docs: vec![DocMessage {
             doc: id.clone(),

@@ -43,6 +43,7 @@ mod lists;
 mod numbers;
 mod parts;
 mod registry;
+mod replica;
 // stats: the console's Statistics and Scorecard screens and their exports.
 mod stats;
 mod stats_export;

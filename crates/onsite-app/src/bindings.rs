@@ -51,6 +51,10 @@ pub fn export_to(dir: &Path) -> Result<(), ts_rs::ExportError> {
     onsite_domain::reference::NotQualified::export_all_to(dir)?;
     // registry:
     CustomerSearch::export_all_to(dir)?;
+    HistoryWindowView::export_all_to(dir)?;
+    HistorySearchRequest::export_all_to(dir)?;
+    HistorySearchView::export_all_to(dir)?;
+    FetchedView::export_all_to(dir)?;
     ContactRequest::export_all_to(dir)?;
     ApplianceRequest::export_all_to(dir)?;
     HouseholdView::export_all_to(dir)?;

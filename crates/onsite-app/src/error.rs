@@ -58,6 +58,10 @@ pub enum AppError {
     DispatchersOnly,
     #[error("household '{0}' is not on this device; sync first")]
     HouseholdNotFound(String),
+    #[error("a history window of {0} days is longer than ten years; use 0 for the whole history")]
+    WindowTooLong(u32),
+    #[error("'{0}' is not a document id")]
+    BadDocId(String),
     #[error(transparent)]
     Import(#[from] crate::app::ImportError),
     // console:
@@ -108,6 +112,8 @@ impl AppError {
             // registry:
             AppError::DispatchersOnly => Code::ConsoleDispatcherOnly,
             AppError::HouseholdNotFound(_) => Code::RegistryHouseholdNotFound,
+            AppError::WindowTooLong(_) => Code::HistoryWindowTooLong,
+            AppError::BadDocId(_) => Code::DocumentBadId,
             AppError::Import(e) => e.code(),
             // console:
             AppError::BadWindow => Code::OrderBadWindow,

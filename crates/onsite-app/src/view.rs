@@ -852,6 +852,51 @@ pub struct CustomerSearch {
     pub households: Vec<HouseholdCard>,
 }
 
+/// The history window a dispatcher's device holds (`days` `null`: the whole history).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct HistoryWindowView {
+    pub days: Option<u32>,
+    pub default_days: u32,
+}
+
+/// A search of the relay's whole history: `query` (order number, phone or part of a name) or
+/// `household_id`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct HistorySearchRequest {
+    pub query: Option<String>,
+    pub household_id: Option<String>,
+}
+
+/// One job found in the relay's history.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct HistoryJobView {
+    pub order_id: String,
+    pub order_no: String,
+    pub customer_name: String,
+    pub household_id: String,
+    pub settled: bool,
+    #[ts(type = "number")]
+    pub last_activity_ms: i64,
+    /// Already on this device.
+    pub on_device: bool,
+    /// The documents to fetch (`fetch_history`).
+    pub docs: Vec<String>,
+}
+
+/// The answer of `search_history`, newest activity first.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct HistorySearchView {
+    pub query: Option<String>,
+    pub household_id: Option<String>,
+    pub jobs: Vec<HistoryJobView>,
+}
+
+/// What `fetch_history` brought onto the device.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct FetchedView {
+    pub fetched: u32,
+}
+
 /// Contact fields of a household, as the dispatcher enters them (phones in any usual spelling).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 pub struct ContactRequest {

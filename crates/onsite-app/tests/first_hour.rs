@@ -218,6 +218,8 @@ async fn reqwest_status(url: &str, token: &str) -> u16 {
         .sync(
             token,
             &onsite_wire::SyncRequest {
+                snapshot: None,
+                window_days: None,
                 cursor: 0,
                 docs: Vec::new(),
                 count_remaining: false,

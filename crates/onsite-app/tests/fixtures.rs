@@ -62,7 +62,7 @@ fn open_app(dir: &Path, clock: &Arc<AtomicI64>, counter: &Arc<AtomicU32>, export
     let now = clock.clone();
     let counter = counter.clone();
     let day = Duration::from_secs(24 * 3600);
-    App::open(dir, Arc::new(move || now.load(Ordering::SeqCst)))
+    let app = App::open(dir, Arc::new(move || now.load(Ordering::SeqCst)))
         .expect("open the app")
         .with_ids(Arc::new(move || {
             format!("id-{:03}", counter.fetch_add(1, Ordering::SeqCst) + 1)
@@ -76,7 +76,11 @@ fn open_app(dir: &Path, clock: &Arc<AtomicI64>, counter: &Arc<AtomicU32>, export
             backoff_max: day,
             poll_every: day,
             ..SyncConfig::default()
-        })
+        });
+    // The recorded relay's data is stamped on the tests' day, the relay's window measured from
+    // the real clock: the recorded devices hold the whole history.
+    app.set_history_window(0).expect("hold the whole history");
+    app
 }
 
 /// One browser scenario's commands against a fresh device, and their answers.

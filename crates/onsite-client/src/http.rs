@@ -257,6 +257,16 @@ impl Relay {
         ))
     }
 
+    /// `GET /api/v1/history`: the jobs of the relay's whole history `query` finds.
+    pub async fn history(
+        &self,
+        token: &str,
+        query: &onsite_wire::HistoryQuery,
+    ) -> Result<onsite_wire::HistoryAnswer, ClientError> {
+        let request = self.http.get(self.url("/history")).query(query);
+        self.json_answer(request.bearer_auth(token)).await
+    }
+
     /// `PUT /api/v1/attachments/<sha256>`: upload one attachment (idempotent).
     pub async fn put_attachment(
         &self,

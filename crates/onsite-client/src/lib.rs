@@ -21,7 +21,10 @@ pub use clock::{DEADBAND_MS, DeviceClock, RelayClock};
 pub use error::ClientError;
 pub use http::{Relay, Traffic};
 pub use session::{Session, SignedOut, sign_in, sign_in_with, sign_out, sign_out_locally};
-pub use sync::{SyncReport, fetch_attachment, sync_once};
+pub use sync::{
+    FETCHED_HOLD_MS, SyncReport, fetch_attachment, history_window, set_history_window,
+    sync_fetching, sync_once,
+};
 pub use task::{SyncConfig, SyncHandle, SyncState, SyncStatus, spawn};
 pub use transport::{Transport, is_loopback, unencrypted};
 

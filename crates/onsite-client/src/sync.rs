@@ -3,7 +3,7 @@
 use std::collections::BTreeSet;
 
 use automerge::AutoCommit;
-use onsite_domain::DocId;
+use onsite_domain::{DocId, retention};
 use onsite_store::StoreError;
 use onsite_sync::device::{self, PeerState};
 use onsite_wire::SyncResponse;
@@ -20,6 +20,13 @@ const DOCS_PER_REQUEST: usize = 256;
 /// A sync stops after this many rounds even if the relay still says `more`; the next sync
 /// continues from the stored cursor.
 const MAX_ROUNDS: u32 = 64;
+/// Where a windowed first sync is in the relay's snapshot (`SyncResponse::snapshot`).
+const SNAPSHOT_KEY: &str = "client.snapshot";
+/// The history window this device holds, in days (`0`: the whole history).
+const WINDOW_KEY: &str = "client.history_window_days";
+/// How long a job fetched from the relay's history stays on the device before the window may
+/// evict it again.
+pub const FETCHED_HOLD_MS: i64 = 7 * 24 * 60 * 60 * 1000;
 
 /// What one sync did.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -46,6 +53,11 @@ pub struct SyncReport {
     /// device's cursor): this sync re-read the feed from the start and sent again every
     /// document this device wrote in.
     pub resumed_after_restore: bool,
+    /// Documents asked for whole in this sync (fetched from the history, or changed on the relay
+    /// while this device did not hold them) and received.
+    pub fetched: usize,
+    /// What the history window removed from the device after the sync.
+    pub evicted: onsite_store::Evicted,
 }
 
 impl SyncReport {
@@ -71,6 +83,28 @@ pub fn cursor(store: &SharedStore) -> u64 {
     stored_cursor(store).unwrap_or(0)
 }
 
+/// The history window this device holds, in days, for `session`'s user: `None` (the whole
+/// history) for a technician — whose feed holds their own jobs only — or when set to 0;
+/// otherwise the stored setting or [`retention::DEFAULT_WINDOW_DAYS`].
+pub fn history_window(store: &SharedStore, session: &Session) -> Result<Option<u32>, ClientError> {
+    if session.role == onsite_wire::Role::Technician {
+        return Ok(None);
+    }
+    let days = lock(store)
+        .kv_get(WINDOW_KEY)?
+        .and_then(|b| <[u8; 4]>::try_from(b.as_slice()).ok())
+        .map_or(retention::DEFAULT_WINDOW_DAYS, u32::from_be_bytes);
+    Ok((days > 0).then_some(days.min(retention::MAX_WINDOW_DAYS)))
+}
+
+/// Set the history window this device holds (`0`: the whole history). A longer window than the
+/// one the device first synced with does not bring older jobs back (fetch them from the
+/// history); a shorter one evicts at the next sync.
+pub fn set_history_window(store: &SharedStore, days: u32) -> Result<(), ClientError> {
+    lock(store).kv_set(WINDOW_KEY, &days.to_be_bytes())?;
+    Ok(())
+}
+
 fn peer_state(store: &onsite_store::Store, id: &DocId) -> Result<PeerState, ClientError> {
     Ok(match store.sync_state(id)? {
         Some(bytes) => PeerState::decode(id, &bytes)?,
@@ -85,42 +119,141 @@ pub async fn sync_once(
     store: &SharedStore,
     relay: &Relay,
     session: &Session,
+    on_round: impl FnMut(&SyncReport, bool),
+) -> Result<SyncReport, ClientError> {
+    sync_fetching(store, relay, session, &[], on_round).await
+}
+
+/// [`sync_once`], also asking the relay for the documents of `fetch` this device does not hold
+/// (jobs found in the relay's history): each is held for [`FETCHED_HOLD_MS`] against the history
+/// window. After the sync, the window evicts what it no longer holds.
+pub async fn sync_fetching(
+    store: &SharedStore,
+    relay: &Relay,
+    session: &Session,
+    fetch: &[DocId],
     mut on_round: impl FnMut(&SyncReport, bool),
 ) -> Result<SyncReport, ClientError> {
     let token = session.token.as_deref().ok_or(ClientError::NotSignedIn)?;
+    let window = history_window(store, session)?;
     let mut report = SyncReport::default();
     let mut skip: BTreeSet<DocId> = BTreeSet::new();
+    let mut wanted = not_held(store, fetch)?;
+    let mut snapshot_restarted = false;
     loop {
         let cursor = stored_cursor(store)?;
-        let (outgoing, held_back) = outgoing(&lock(store), &skip)?;
+        let (mut outgoing, held_back) = outgoing(&lock(store), &skip)?;
         report.docs_sent += outgoing.len();
         let sent: BTreeSet<DocId> = outgoing.iter().map(|(id, _)| id.clone()).collect();
+        let asked = ask_whole(&mut wanted, &sent, &mut outgoing);
         let mut req = device::build_request(cursor, outgoing);
         // Counting what the feed holds costs the relay a read of every waiting document's
         // access: asked once, on the first request of the sync.
         req.count_remaining = report.round_trips == 0;
+        if cursor == 0 {
+            req.window_days = window;
+            req.snapshot = lock(store)
+                .kv_get(SNAPSHOT_KEY)?
+                .and_then(|b| String::from_utf8(b).ok());
+        }
         let answer = relay.sync(token, &req).await;
         if restored(store, &answer, &mut report)? {
             skip.clear();
+            continue;
+        }
+        if !snapshot_restarted && bad_snapshot(&answer) {
+            // A position the relay does not know (another relay, a restore): start again.
+            snapshot_restarted = true;
+            lock(store).kv_delete(SNAPSHOT_KEY)?;
+            wanted.extend(asked);
             continue;
         }
         let (resp, traffic) = answer?;
         report.round_trips += 1;
         report.bytes_up += traffic.up;
         report.bytes_down += traffic.down;
-        apply_response(&mut lock(store), &resp, &sent, &mut skip, &mut report)?;
+        let sent_or_asked: BTreeSet<DocId> = sent.union(&asked).cloned().collect();
+        let missing = apply_response(
+            &mut lock(store),
+            &resp,
+            &sent_or_asked,
+            &mut skip,
+            &mut report,
+        )?;
+        report.fetched += asked.iter().filter(|d| !missing.contains(*d)).count();
+        // A feed document whose earlier changes this device does not hold: asked for whole
+        // next (once; asked ones are not asked again).
+        wanted.extend(missing.into_iter().filter(|d| !asked.contains(d)));
         let still_pending = lock(store)
             .pending_docs()?
             .into_iter()
             .any(|id| sent.contains(&id) && !skip.contains(&id));
         on_round(&report, resp.more);
-        if !(resp.more || still_pending || held_back) || report.round_trips >= MAX_ROUNDS {
+        let again = resp.more || still_pending || held_back || !wanted.is_empty();
+        if !again || report.round_trips >= MAX_ROUNDS {
             break;
         }
     }
     crate::clock::record(store, relay.observed_offset())?;
     upload_attachments(store, relay, token, &mut report).await?;
+    hold_fetched(store, fetch)?;
+    if let Some(days) = window {
+        let now = crate::now_ms();
+        report.evicted = lock(store).evict_history(retention::cutoff(now, days), now)?;
+    }
     Ok(report)
+}
+
+/// The documents of `ids` this device does not hold.
+fn not_held(store: &SharedStore, ids: &[DocId]) -> Result<BTreeSet<DocId>, ClientError> {
+    let s = lock(store);
+    let mut out = BTreeSet::new();
+    for id in ids {
+        if !s.contains(id)? {
+            out.insert(id.clone());
+        }
+    }
+    Ok(out)
+}
+
+/// Hold the jobs of the fetched documents against the history window.
+fn hold_fetched(store: &SharedStore, fetch: &[DocId]) -> Result<(), ClientError> {
+    let until = crate::now_ms() + FETCHED_HOLD_MS;
+    let orders: BTreeSet<&str> = fetch
+        .iter()
+        .filter_map(onsite_sync::access::governing_order)
+        .collect();
+    let mut s = lock(store);
+    for order in orders {
+        s.hold_job(order, until)?;
+    }
+    Ok(())
+}
+
+/// Move documents of `wanted` into the request as "send me the whole document" messages, as many
+/// as fit beside the outgoing ones; returns those asked for.
+fn ask_whole(
+    wanted: &mut BTreeSet<DocId>,
+    sent: &BTreeSet<DocId>,
+    outgoing: &mut Messages,
+) -> BTreeSet<DocId> {
+    let room = DOCS_PER_REQUEST.saturating_sub(outgoing.len());
+    let asked: BTreeSet<DocId> = wanted
+        .iter()
+        .filter(|d| !sent.contains(*d))
+        .take(room)
+        .cloned()
+        .collect();
+    for d in &asked {
+        wanted.remove(d);
+        outgoing.push((d.clone(), device::request_missing()));
+    }
+    asked
+}
+
+/// Whether the relay refused the request's snapshot position.
+fn bad_snapshot(answer: &Result<(SyncResponse, crate::Traffic), ClientError>) -> bool {
+    matches!(answer, Err(ClientError::Relay { code, .. }) if *code == onsite_domain::Code::SyncBadSnapshot)
 }
 
 /// Sync messages by document.
@@ -149,7 +282,7 @@ fn restored(
     if !other_history || report.resumed_after_restore {
         return Ok(false);
     }
-    let waiting = lock(store).forget_relay(&[CURSOR_KEY, EPOCH_KEY])?;
+    let waiting = lock(store).forget_relay(&[CURSOR_KEY, EPOCH_KEY, SNAPSHOT_KEY])?;
     tracing::warn!(
         waiting,
         "the relay's database was restored from a backup: reading the feed from the start and sending every document written here again"
@@ -190,22 +323,31 @@ fn outgoing(
 
 /// Apply one answer of the relay: its documents, refusals and revocations, then its cursor
 /// (last, so an interrupted round is simply repeated). Documents sent but not answered, and
-/// refused ones, go into `skip` for the rest of this sync.
+/// refused ones, go into `skip` for the rest of this sync. Returns the documents this device
+/// does not hold that arrived without their earlier changes (changed on the relay after the
+/// history window left them out, or after they were evicted): not kept, to be asked for whole.
 fn apply_response(
     s: &mut onsite_store::Store,
     resp: &SyncResponse,
     sent: &BTreeSet<DocId>,
     skip: &mut BTreeSet<DocId>,
     report: &mut SyncReport,
-) -> Result<(), ClientError> {
+) -> Result<BTreeSet<DocId>, ClientError> {
+    let mut missing = BTreeSet::new();
     for m in &resp.docs {
-        let mut doc = match s.load_doc(&m.doc) {
-            Ok(d) => d,
-            Err(StoreError::NotFound(_)) => AutoCommit::new().with_actor(s.actor_id().clone()),
+        let (mut doc, held) = match s.load_doc(&m.doc) {
+            Ok(d) => (d, true),
+            Err(StoreError::NotFound(_)) => {
+                (AutoCommit::new().with_actor(s.actor_id().clone()), false)
+            }
             Err(e) => return Err(e.into()),
         };
         let mut state = peer_state(s, &m.doc)?;
         device::incoming(&m.doc, &mut doc, &mut state, &m.message)?;
+        if !held && !doc.get_missing_deps(&[]).is_empty() {
+            missing.insert(m.doc.clone());
+            continue;
+        }
         if doc.get_heads().is_empty() {
             // Nothing of the document arrived (e.g. an answer to a probe); keep no empty doc.
             continue;
@@ -243,6 +385,10 @@ fn apply_response(
     if let Some(epoch) = &resp.epoch {
         s.kv_set(EPOCH_KEY, epoch.as_bytes())?;
     }
+    match &resp.snapshot {
+        Some(position) => s.kv_set(SNAPSHOT_KEY, position.as_bytes())?,
+        None => s.kv_delete(SNAPSHOT_KEY)?,
+    }
     s.kv_set(CURSOR_KEY, &resp.cursor.to_be_bytes())?;
     report.cursor = resp.cursor;
     report.feed_total = match (resp.remaining, report.feed_total) {
@@ -250,7 +396,7 @@ fn apply_response(
         (None, Some(_)) if !resp.more => Some(report.feed_received),
         (None, total) => total,
     };
-    Ok(())
+    Ok(missing)
 }
 
 /// Upload every attachment not yet on the relay (after the documents that reference them).

@@ -216,6 +216,9 @@ codes! {
     SyncDuplicateDocument = "sync.duplicate_document",
     /// 409: the cursor is ahead of the relay's feed (another relay, or a replaced database).
     SyncCursorAhead = "sync.cursor_ahead",
+    /// 400: a windowed first sync sent a snapshot position the relay never gave, or one taken
+    /// past its feed; the device starts its first sync again.
+    SyncBadSnapshot = "sync.bad_snapshot",
     /// Data received for a document is not valid Automerge data.
     SyncBadDocumentData = "sync.bad_document_data",
     /// The relay cannot be reached.
@@ -404,6 +407,14 @@ codes! {
     ConflictAlreadyResolved = "conflict.already_resolved",
     /// The action does not resolve this kind of conflict (or not with this technician).
     ConflictActionNotAllowed = "conflict.action_not_allowed",
+    // --- the relay's history search (relay, partial replicas)
+    /// 403: the history search is for dispatchers and admins.
+    HistoryStaffOnly = "history.staff_only",
+    /// 400: the history search names neither a text of two characters or more nor a household,
+    /// or both.
+    HistoryBadQuery = "history.bad_query",
+    /// A history window longer than ten years was asked for (0 holds the whole history).
+    HistoryWindowTooLong = "history.window_too_long",
     // --- the relay's records export (relay)
     /// 403: only an admin's session or an API token with the `export` scope may export records.
     ExportForbidden = "export.forbidden",

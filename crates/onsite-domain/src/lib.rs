@@ -38,6 +38,7 @@ pub mod record;
 pub mod reference;
 pub mod reminder;
 pub mod resolve;
+pub mod retention;
 pub mod scorecard;
 pub mod seed;
 pub mod service;

@@ -14,8 +14,8 @@ use onsite_domain::order::Order;
 use onsite_domain::progress;
 use onsite_domain::record::{self, Verification};
 use onsite_domain::reference::{FeeSchedule, PartsCatalogue, TechnicianProfile, TemplateLibrary};
-use onsite_domain::status;
 use onsite_domain::visit::Visit;
+use onsite_domain::{retention, status};
 use rusqlite::{Connection, params};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -267,8 +267,9 @@ fn write_visit_rows(
 fn write_order_row<'a>(
     conn: &Connection,
     o: &Order,
-    visits: impl IntoIterator<Item = &'a Visit>,
+    visits: impl IntoIterator<Item = &'a Visit> + Clone,
 ) -> Result<(), StoreError> {
+    let job = retention::job(o, visits.clone());
     let derived = status::derive(o, visits);
     let conflicts = serde_json::to_string(&derived.conflicts)
         .map_err(|e| StoreError::IndexCorrupt(e.to_string()))?;
@@ -277,9 +278,9 @@ fn write_order_row<'a>(
             order_id, order_no, assignee, customer_name, customer_phone, customer_address,
             household_id, tier, service_type, problem, created_at_ms, schedule_start_ms,
             schedule_end_ms, respond_by_ms, arrive_by_ms, complete_by_ms, dispatch_status,
-            effective_status, conflict_count, conflicts)
+            effective_status, conflict_count, conflicts, settled, last_activity_ms)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18,
-                 ?19, ?20)",
+                 ?19, ?20, ?21, ?22)",
     )?
     .execute(params![
         o.order_id,
@@ -302,6 +303,8 @@ fn write_order_row<'a>(
         derived.status.as_str(),
         derived.conflicts.len() as i64,
         conflicts,
+        job.settled,
+        job.last_activity_ms,
     ])?;
     Ok(())
 }

@@ -15,6 +15,8 @@
 //!   are never overwritten; they are left out of the index tables, so one damaged visit never
 //!   blocks edits to or syncing of its order and the order's other visits.
 //! - Attachments are content-addressed by SHA-256 and checked on read.
+//! - A partial replica ([`Store::evict_history`]) removes jobs outside its history window whole,
+//!   never one with unsynced changes.
 //! - Drafts ([`Store::save_draft`]) keep text the technician is typing until it is committed as
 //!   an edit; per device, never synced.
 
@@ -22,6 +24,7 @@ mod attachments;
 mod cache;
 mod drafts;
 mod error;
+mod eviction;
 mod index;
 mod queries;
 mod registry;
@@ -33,6 +36,7 @@ mod store;
 pub use attachments::{Attachment, sha256_hex};
 pub use drafts::{Draft, DraftKey};
 pub use error::StoreError;
+pub use eviction::Evicted;
 pub use queries::{CustomerRow, HistoryRow, OrderRow, TodayRow, VisitRow, VisitVerification};
 pub use registry::HouseholdRow;
 pub use rejections::Refusal;

@@ -6,7 +6,7 @@
 use rusqlite_migration::{M, Migrations};
 
 /// Version of the index-table contents. Bump it when the way rows are derived changes.
-pub const INDEX_VERSION: i64 = 2;
+pub const INDEX_VERSION: i64 = 3;
 
 const MIGRATIONS: &[M<'static>] = &[
     M::up(
@@ -181,6 +181,20 @@ CREATE TABLE refusals (
     message TEXT NOT NULL,
     heads   TEXT NOT NULL,
     at_ms   INTEGER NOT NULL
+) STRICT;
+"#,
+    ),
+    // Partial replicas (issue 14, `eviction.rs`): each order's job as the history window sees it
+    // (`onsite_domain::retention`; filled by the index rebuild, INDEX_VERSION 3), and the jobs
+    // fetched from the relay's history, kept until a time.
+    M::up(
+        r#"
+ALTER TABLE idx_orders ADD COLUMN settled INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE idx_orders ADD COLUMN last_activity_ms INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX idx_orders_history ON idx_orders(settled, last_activity_ms);
+CREATE TABLE held_jobs (
+    order_id TEXT PRIMARY KEY,
+    until_ms INTEGER NOT NULL
 ) STRICT;
 "#,
     ),

@@ -786,33 +786,20 @@ impl Store {
     /// Remove document `id` (and its index rows and sync state) from this device. Refused with
     /// [`StoreError::UnsyncedChanges`] while it has local changes not confirmed synced.
     pub fn remove_doc(&mut self, id: &DocId) -> Result<(), StoreError> {
-        let key = id.to_string();
+        self.remove_docs(std::slice::from_ref(id))
+    }
+
+    /// [`Store::remove_doc`] for every document of `ids` in one transaction: all of them or,
+    /// when one is missing or has unsynced changes, none.
+    pub fn remove_docs(&mut self, ids: &[DocId]) -> Result<(), StoreError> {
         let cache = self.cache.get_mut();
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let local: Option<i64> = tx
-            .query_row(
-                "SELECT local_changes FROM docs WHERE doc_id = ?1",
-                params![key],
-                |r| r.get(0),
-            )
-            .optional()?;
-        let Some(local) = local else {
-            return Err(StoreError::NotFound(key));
-        };
-        if local > 0 {
-            return Err(StoreError::UnsyncedChanges {
-                doc_id: key,
-                local_changes: local,
-            });
-        }
-        cache.remove(&key);
-        tx.execute("DELETE FROM doc_changes WHERE doc_id = ?1", params![key])?;
-        tx.execute("DELETE FROM docs WHERE doc_id = ?1", params![key])?;
-        tx.execute("DELETE FROM sync_states WHERE doc_id = ?1", params![key])?;
-        tx.execute("DELETE FROM refusals WHERE doc_id = ?1", params![key])?;
-        let result = index::forget(&tx, cache, &self.actor, id).and_then(|()| Ok(tx.commit()?));
+        let result = ids
+            .iter()
+            .try_for_each(|id| remove_in(&tx, cache, &self.actor, id))
+            .and_then(|()| Ok(tx.commit()?));
         if result.is_err() {
             // The index refresh may have cached documents read inside the failed transaction.
             cache.clear();
@@ -921,6 +908,38 @@ impl Store {
         }
         Ok(())
     }
+}
+
+/// Remove document `id` inside `tx` (see [`Store::remove_doc`]).
+fn remove_in(
+    tx: &Connection,
+    cache: &mut DocCache,
+    actor: &ActorId,
+    id: &DocId,
+) -> Result<(), StoreError> {
+    let key = id.to_string();
+    let local: Option<i64> = tx
+        .query_row(
+            "SELECT local_changes FROM docs WHERE doc_id = ?1",
+            params![key],
+            |r| r.get(0),
+        )
+        .optional()?;
+    let Some(local) = local else {
+        return Err(StoreError::NotFound(key));
+    };
+    if local > 0 {
+        return Err(StoreError::UnsyncedChanges {
+            doc_id: key,
+            local_changes: local,
+        });
+    }
+    cache.remove(&key);
+    tx.execute("DELETE FROM doc_changes WHERE doc_id = ?1", params![key])?;
+    tx.execute("DELETE FROM docs WHERE doc_id = ?1", params![key])?;
+    tx.execute("DELETE FROM sync_states WHERE doc_id = ?1", params![key])?;
+    tx.execute("DELETE FROM refusals WHERE doc_id = ?1", params![key])?;
+    index::forget(tx, cache, actor, id)
 }
 
 #[cfg(test)]

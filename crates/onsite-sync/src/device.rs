@@ -125,6 +125,8 @@ pub fn build_request(cursor: u64, messages: Vec<(DocId, Vec<u8>)>) -> SyncReques
             .map(|(doc, message)| DocMessage { doc, message })
             .collect(),
         count_remaining: false,
+        window_days: None,
+        snapshot: None,
     }
 }
 

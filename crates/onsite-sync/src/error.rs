@@ -20,6 +20,10 @@ pub enum SyncError {
     )]
     CursorAhead { cursor: u64, head: u64 },
     #[error(
+        "the snapshot position '{0}' was not given by this relay; start the first sync again without it"
+    )]
+    BadSnapshot(String),
+    #[error(
         "the request's documents kept changing while the relay handled it; nothing was stored — send it again"
     )]
     Contended,
@@ -33,6 +37,7 @@ impl SyncError {
             SyncError::BadState { .. } => Code::SyncBadState,
             SyncError::DuplicateDoc(_) => Code::SyncDuplicateDocument,
             SyncError::CursorAhead { .. } => Code::SyncCursorAhead,
+            SyncError::BadSnapshot(_) => Code::SyncBadSnapshot,
             SyncError::Contended => Code::RelayBusy,
         }
     }

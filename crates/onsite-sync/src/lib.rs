@@ -8,6 +8,8 @@
 //!   commit, answer, and the per-user changes feed (grants, revocations, paging).
 //! - [`orders`]: the relay's own rules on incoming orders (forged assignments, duplicate order
 //!   numbers), applied by [`relay`].
+//! - [`snapshot`]: a partial replica's first sync — the documents a device with a history window
+//!   holds, page by page, instead of the whole change log.
 //! - [`cost`]: the operations an incoming message carries, counted before it is applied;
 //!   [`admit`]: the domain's document rules run on every incoming change ([`onsite_domain::admit`]).
 //! - [`memory`]: an in-memory [`relay::DocStore`] for tests, benchmarks and demos.
@@ -29,6 +31,7 @@ pub mod error;
 pub mod memory;
 pub mod orders;
 pub mod relay;
+pub mod snapshot;
 pub mod views;
 
 pub use error::SyncError;

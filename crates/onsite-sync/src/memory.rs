@@ -6,9 +6,11 @@ use std::convert::Infallible;
 use std::sync::Arc;
 
 use automerge::ChangeHash;
-use onsite_domain::DocId;
+use onsite_domain::order::Order;
+use onsite_domain::visit::Visit;
+use onsite_domain::{DocId, doc, retention};
 
-use crate::access::Readers;
+use crate::access::{Readers, governing_order};
 use crate::relay::{
     AccessEvent, DocMeta, DocStore, DocWrite, FeedEntry, FeedReader, Origin, StoredDoc,
 };
@@ -59,6 +61,28 @@ impl MemoryStore {
     /// Every stored document id.
     pub fn doc_ids(&self) -> impl Iterator<Item = &DocId> {
         self.docs.keys()
+    }
+
+    /// Whether a partial replica with the window ending at `cutoff_ms` holds the job of
+    /// `order_id`, read from the stored order and its visits (held when the order is missing or
+    /// unreadable, as the relay's storage does).
+    fn job_held(&self, order_id: &str, cutoff_ms: i64) -> bool {
+        let read = |d: &StoredDoc| doc::load(&d.bytes).ok();
+        let Some(order) = self
+            .docs
+            .get(&DocId::Order(order_id.to_owned()))
+            .and_then(read)
+            .and_then(|d| doc::read::<Order>(&d).ok())
+        else {
+            return true;
+        };
+        let visits: Vec<Visit> = self
+            .docs
+            .iter()
+            .filter(|(id, _)| matches!(id, DocId::Visit { order_id: o, .. } if o == order_id))
+            .filter_map(|(_, d)| read(d).and_then(|d| doc::read::<Visit>(&d).ok()))
+            .collect();
+        retention::held(retention::job(&order, &visits), cutoff_ms)
     }
 
     /// Documents with a change in `(after, upto]` that `listed` keeps, by first such change.
@@ -165,6 +189,40 @@ impl DocStore for MemoryStore {
             .filter(|(u, e)| u == user_id && e.seq > after && e.seq <= upto)
             .map(|(_, e)| e.clone())
             .collect())
+    }
+
+    fn window_docs(
+        &mut self,
+        centre: Option<&str>,
+        cutoff_ms: i64,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<DocId>, Infallible> {
+        let mut ids: Vec<(String, &DocId)> = self
+            .docs
+            .iter()
+            .filter(|(_, d)| centre.is_none_or(|c| d.meta.centre.as_deref().is_none_or(|x| x == c)))
+            .map(|(id, _)| (id.to_string(), id))
+            .filter(|(text, _)| after.is_none_or(|a| text.as_str() > a))
+            .collect();
+        ids.sort();
+        let mut held: BTreeMap<&str, bool> = BTreeMap::new();
+        let mut out = Vec::new();
+        for (_, id) in ids {
+            if out.len() == limit {
+                break;
+            }
+            let keep = match governing_order(id) {
+                None => true,
+                Some(order) => *held
+                    .entry(order)
+                    .or_insert_with(|| self.job_held(order, cutoff_ms)),
+            };
+            if keep {
+                out.push(id.clone());
+            }
+        }
+        Ok(out)
     }
 
     fn orders_numbered(&mut self, order_no: &str) -> Result<Vec<DocId>, Infallible> {

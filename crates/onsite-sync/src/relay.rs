@@ -33,6 +33,7 @@ use crate::access::{
     order_access_changes, technician_readers,
 };
 use crate::orders::{self, OrderChange};
+use crate::snapshot;
 use crate::views::{View, Views};
 
 /// What the relay keeps about a document besides its content.
@@ -176,6 +177,21 @@ pub trait DocStore {
     ) -> Result<Vec<AccessEvent>, Self::Error>;
     /// Raw bytes of the document's changes numbered after `after`, in sequence order.
     fn changes_after(&mut self, doc: &DocId, after: u64) -> Result<Vec<Vec<u8>>, Self::Error>;
+    /// The documents a partial replica holds ([`crate::snapshot`]), in the order of their text
+    /// ids, after `after` (exclusive), at most `limit`: every document outside jobs (registry,
+    /// reference, profiles, ledgers) and every document of a job [`retention::held`] at
+    /// `cutoff_ms` (a job the store has no facts for is held). `centre` keeps a centre's
+    /// documents and the company-wide ones (`None`: every centre's). Access is checked by the
+    /// caller.
+    ///
+    /// [`retention::held`]: onsite_domain::retention::held
+    fn window_docs(
+        &mut self,
+        centre: Option<&str>,
+        cutoff_ms: i64,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<DocId>, Self::Error>;
     /// The stored `order:` documents whose order number is `order_no`.
     fn orders_numbered(&mut self, order_no: &str) -> Result<Vec<DocId>, Self::Error>;
     /// The relay's cache of hydrated documents ([`Views`]), when this store keeps one.
@@ -311,7 +327,7 @@ fn reject(doc: &DocId, code: Code, message: String) -> DocRejection {
 /// What access control looked up during one request, each at most once: the facts of orders
 /// and the centres of documents.
 #[derive(Debug, Default)]
-struct Lookups {
+pub(crate) struct Lookups {
     orders: BTreeMap<String, Option<OrderFacts>>,
     centres: BTreeMap<DocId, Option<String>>,
 }
@@ -376,7 +392,7 @@ fn centre_for<S: DocStore>(
 }
 
 /// What `who` may do with `doc` (its order's facts and its centre looked up through `cache`).
-fn access_to<S: DocStore>(
+pub(crate) fn access_to<S: DocStore>(
     store: &mut S,
     cache: &mut Lookups,
     who: &Principal,
@@ -524,22 +540,44 @@ pub fn finish<S: DocStore>(
             });
         }
     }
-    let plan = plan(
-        store,
-        &mut facts_cache,
-        &caller.principal,
-        req.cursor,
-        head,
-        &mentioned,
-        limits,
-        req.count_remaining,
-    )?;
+    let windowed = snapshot::windowed(req, &caller.principal);
+    let (plan, snapshot) = match windowed {
+        Some(window_days) => {
+            let page = snapshot::page(
+                store,
+                &mut facts_cache,
+                &caller.principal,
+                window_days,
+                req.snapshot.as_deref(),
+                head,
+                &mentioned,
+                limits,
+                now_ms,
+            )?;
+            (page.plan, page.position)
+        }
+        None => {
+            let plan = plan(
+                store,
+                &mut facts_cache,
+                &caller.principal,
+                req.cursor,
+                head,
+                &mentioned,
+                limits,
+                req.count_remaining,
+            )?;
+            (plan, None)
+        }
+    };
     docs.extend(feed_docs(store, plan.sends)?);
     Ok(Some(Handled {
         response: SyncResponse {
+            snapshot,
             cursor: plan.cursor,
             more: plan.more,
-            remaining: req.count_remaining.then_some(plan.remaining),
+            // A snapshot's pages are not counted ahead.
+            remaining: (req.count_remaining && windowed.is_none()).then_some(plan.remaining),
             docs,
             grants: plan.grants,
             revocations: plan.revocations,

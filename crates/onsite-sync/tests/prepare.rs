@@ -146,6 +146,8 @@ fn a_document_only_asked_about_and_changed_in_between_still_reaches_the_device()
     net.sync_until_quiet(&mut disp);
     // The dispatcher's device asks about the visit without changing it (an acknowledgement).
     let ask = SyncRequest {
+        snapshot: None,
+        window_days: None,
         cursor: disp.cursor,
         docs: vec![DocMessage {
             doc: v0.clone(),

@@ -283,6 +283,8 @@ fn forbidden_writes_are_refused_whole_and_unreadable_docs_look_missing() {
 
     // Asking for tech.b's order and for a missing order gives the same answer.
     let ask = |id: DocId| SyncRequest {
+        snapshot: None,
+        window_days: None,
         cursor: a.cursor,
         docs: vec![onsite_wire::DocMessage {
             doc: id,

@@ -141,6 +141,8 @@ pub fn sync_request(bytes: &[u8]) -> Vec<Code> {
             let docs = raw_targets();
             let doc = docs[usize::from(*first) % docs.len()].clone();
             SyncRequest {
+                snapshot: None,
+                window_days: None,
                 cursor: 0,
                 docs: vec![DocMessage {
                     doc,

@@ -10,6 +10,7 @@
 //! - `POST /api/v1/sign-in` [`SignInRequest`] → [`SignInResponse`]
 //! - `POST /api/v1/sync` [`SyncRequest`] → [`SyncResponse`] (bearer token)
 //! - `GET  /api/v1/events` → server-sent events, each a [`PushEvent`] (bearer token)
+//! - `GET  /api/v1/history?q=<text>|household=<id>` → [`HistoryAnswer`] (bearer token; staff)
 //! - `POST /api/v1/sign-out` → 204, revokes the presented token
 //! - `PUT  /api/v1/attachments/<sha256>` raw bytes (`image/png`, `image/jpeg`) → 201 new / 200
 //!   already stored (bearer token); the bytes must hash to `<sha256>`
@@ -167,6 +168,17 @@ pub struct SyncRequest {
     /// device asks on the first request of a sync only; absent means no.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub count_remaining: bool,
+    /// A partial replica: the device holds the open jobs and those active within this many days
+    /// (`onsite_domain::retention`) plus every document outside jobs (registry, reference,
+    /// profiles, ledgers), and fetches older jobs by id. On a first sync (`cursor` 0) a
+    /// dispatcher's or admin's relay then answers a snapshot of those documents instead of the
+    /// whole history ([`SyncResponse::snapshot`]); absent means the whole history. Technicians
+    /// hold their own jobs only and always get their whole feed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub window_days: Option<u32>,
+    /// The [`SyncResponse::snapshot`] of the previous answer, while a snapshot is being read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub snapshot: Option<String>,
 }
 
 /// A document of the request the relay refused; nothing of it was stored or forwarded.
@@ -211,6 +223,48 @@ pub struct SyncResponse {
     /// it wrote again. Absent from relays older than this field.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub epoch: Option<String>,
+    /// A windowed first sync ([`SyncRequest::window_days`]) is reading its snapshot and this page
+    /// was not the last: keep `cursor` (still 0) and send this back as
+    /// [`SyncRequest::snapshot`]. The last page leaves it out and gives the feed cursor the
+    /// snapshot was taken at; the feed goes on from there.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub snapshot: Option<String>,
+}
+
+/// `GET /api/v1/history?q=<text>` or `?household=<household-id>`: the jobs of the relay's whole
+/// history a partial replica ([`SyncRequest::window_days`]) may not hold — by order number,
+/// customer phone or name (`q`), or every job of one household — newest activity first, at most
+/// [`HISTORY_LIMIT`], only what the caller may read. The device then asks for the listed documents
+/// by id in a sync request.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct HistoryQuery {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub q: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub household: Option<String>,
+}
+
+/// Most jobs one history search answers.
+pub const HISTORY_LIMIT: usize = 50;
+
+/// One job found in the relay's history.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HistoryJob {
+    pub order_id: String,
+    pub order_no: String,
+    pub customer_name: String,
+    pub household_id: String,
+    /// Completed or cancelled (`onsite_domain::retention::Job::settled`).
+    pub settled: bool,
+    pub last_activity_ms: i64,
+    /// The order and its visits, as the device asks for them.
+    pub docs: Vec<DocId>,
+}
+
+/// Answer of `GET /api/v1/history`.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct HistoryAnswer {
+    pub jobs: Vec<HistoryJob>,
 }
 
 /// One server-sent event on `/api/v1/events` (`event:` is [`PushEvent::name`], `data:` the JSON).
@@ -368,6 +422,8 @@ mod tests {
     #[test]
     fn sync_request_round_trips_with_base64_messages() {
         let req = SyncRequest {
+            snapshot: None,
+            window_days: None,
             cursor: 42,
             docs: vec![DocMessage {
                 doc: DocId::visit("o-1", "tech.a"),

@@ -260,6 +260,16 @@ impl DocStore for Docs<'_> {
         Ok(rows.iter().map(|r| r.get(0)).collect())
     }
 
+    fn window_docs(
+        &mut self,
+        centre: Option<&str>,
+        cutoff_ms: i64,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<DocId>, StorageError> {
+        super::jobs::window_docs(self.client, centre, cutoff_ms, after, limit)
+    }
+
     fn orders_numbered(&mut self, order_no: &str) -> Result<Vec<DocId>, StorageError> {
         self.lock()?;
         let rows = self.client.query(

@@ -176,7 +176,27 @@ INSERT INTO feed(reader, seq, doc_id)
     SELECT CASE WHEN doc_id LIKE 'ref:%' THEN '@*' ELSE '@main' END, seq, doc_id FROM changes
     ON CONFLICT DO NOTHING;
 "#,
+    // Partial replicas (issue 14): one row per order with what the history window and the history
+    // search need (`crate::history`), filled from the stored orders when it runs.
+    r#"
+CREATE TABLE jobs(
+    order_id TEXT COLLATE "C" PRIMARY KEY,
+    centre TEXT,
+    settled BOOLEAN NOT NULL,
+    last_activity_ms BIGINT NOT NULL,
+    order_no TEXT NOT NULL,
+    customer_name TEXT NOT NULL,
+    phone TEXT NOT NULL,
+    household_id TEXT NOT NULL
+);
+CREATE INDEX jobs_by_household ON jobs(household_id, last_activity_ms);
+CREATE INDEX jobs_by_phone ON jobs(phone);
+CREATE INDEX jobs_by_order_no ON jobs(order_no);
+"#,
 ];
+
+/// The migration that added the job index: the orders stored before it are indexed when it runs.
+const JOBS_MIGRATION: i32 = 3;
 
 /// The advisory lock key the migrating transaction holds ("onsite" in ASCII).
 const MIGRATION_LOCK: i64 = 0x6f6e_7369_7465;
@@ -204,6 +224,9 @@ pub(super) fn run(client: &mut Client) -> Result<(), StorageError> {
             "INSERT INTO schema_migrations(version) VALUES ($1)",
             &[&version],
         )?;
+        if version == JOBS_MIGRATION {
+            super::jobs::backfill(&mut tx)?;
+        }
     }
     tx.commit()?;
     Ok(())

@@ -6,17 +6,18 @@ use std::collections::BTreeSet;
 
 use onsite_domain::DocId;
 use onsite_wire::back_office::{ExportedRecord, RecordState, WebhookEvent};
-use postgres::Client;
+use postgres::{Client, GenericClient};
 use rand::RngCore;
 
+use crate::history::JobRow;
 use crate::outward::{self, Facts};
 use crate::storage::StorageError;
 use crate::written::{OrderWithVisits, Stored, Written};
 
 /// The order and its visits as stored (the commit's own documents as `written` holds them);
 /// `None` when the order is missing or damaged.
-fn load_order(
-    client: &mut Client,
+pub(super) fn load_order(
+    client: &mut impl GenericClient,
     order_id: &str,
     written: &Written<'_>,
 ) -> Result<Option<OrderWithVisits>, StorageError> {
@@ -32,7 +33,7 @@ fn load_order(
 }
 
 /// A stored document's heads and bytes.
-fn stored(client: &mut Client, id: &DocId) -> Result<Option<Stored>, StorageError> {
+fn stored(client: &mut impl GenericClient, id: &DocId) -> Result<Option<Stored>, StorageError> {
     let row = client.query_opt(
         "SELECT heads, bytes FROM docs WHERE doc_id = $1",
         &[&id.to_string()],
@@ -64,6 +65,7 @@ pub(super) fn record(
             .and_then(|r| serde_json::from_str(r.get(0)).ok())
             .unwrap_or_default();
         let out = outward::derive(&before, &order, &visits, at_ms);
+        super::jobs::upsert(client, &JobRow::of(&order, &visits))?;
         client.execute(
             "INSERT INTO order_facts(order_id, facts) VALUES ($1, $2)
              ON CONFLICT(order_id) DO UPDATE SET facts = excluded.facts",

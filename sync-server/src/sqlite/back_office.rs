@@ -11,6 +11,7 @@ use rusqlite::{OptionalExtension, Transaction, params};
 
 use super::SqliteStorage;
 use crate::export::{Position, RecordExport, Stamped};
+use crate::history::JobRow;
 use crate::outbox::{Attempt, Destination, Due, Next, OutboxStore, Webhook};
 use crate::outward::{self, Facts};
 use crate::reminders::ReminderStore;
@@ -30,7 +31,7 @@ pub(super) fn order_of(doc: &DocId) -> Option<&str> {
 
 /// The order and its visits as stored in `tx` (the commit's own documents as `written` holds
 /// them); `None` when the order is missing or damaged.
-fn load_order(
+pub(super) fn load_order(
     tx: &Transaction<'_>,
     order_id: &str,
     written: &Written<'_>,
@@ -61,7 +62,8 @@ fn stored(tx: &Transaction<'_>, id: &DocId) -> Result<Option<Stored>, StorageErr
 
 /// For each order in `orders` (touched by the commit numbered `seq` at `at_ms`): keep its facts,
 /// restamp the record snapshots whose content changed, and — when `emit` — enqueue the events
-/// for every active webhook. The migration that adds these tables calls it with `emit` false.
+/// for every active webhook, and keep its row of the job index. The migration that adds these
+/// tables calls it with `emit` false.
 pub(super) fn record_outward(
     tx: &Transaction<'_>,
     orders: &BTreeSet<String>,
@@ -84,6 +86,11 @@ pub(super) fn record_outward(
             .and_then(|t| serde_json::from_str(&t).ok())
             .unwrap_or_default();
         let out = outward::derive(&before, &order, &visits, at_ms);
+        // The migration adding the back office (`emit` false) runs before the job index exists;
+        // the job index's own migration fills it.
+        if emit {
+            super::jobs::upsert(tx, &JobRow::of(&order, &visits))?;
+        }
         tx.execute(
             "INSERT INTO order_facts(order_id, facts) VALUES (?1, ?2)
              ON CONFLICT(order_id) DO UPDATE SET facts = excluded.facts",

@@ -36,11 +36,16 @@ pub fn push_only_sync() -> SyncConfig {
 }
 
 /// The app on the device folder `dir`: the tests' clock, "today" counted in UTC, fast sync.
+/// The tests' relay data is stamped on the tests' day while the relay's window is measured from
+/// the real clock: a device holds the whole history unless a test sets a window
+/// (`replica.rs`).
 pub fn open(dir: &Path) -> App {
-    App::open(dir, device_clock())
+    let app = App::open(dir, device_clock())
         .expect("open the app")
         .with_utc_offset_minutes(0)
-        .with_sync_config(fast_sync())
+        .with_sync_config(fast_sync());
+    app.set_history_window(0).expect("hold the whole history");
+    app
 }
 
 /// Sign `app` in as `user` (the test password) at the relay `url`.
