@@ -261,6 +261,31 @@ fn household(app: AppState<'_>, household_id: String) -> Reply<HouseholdView> {
 }
 
 #[tauri::command]
+async fn search_history(
+    app: AppState<'_>,
+    request: HistorySearchRequest,
+) -> Reply<HistorySearchView> {
+    app.search_history(request).await.map_err(Into::into)
+}
+
+#[tauri::command]
+async fn fetch_history(app: AppState<'_>, docs: Vec<String>) -> Reply<FetchedView> {
+    app.fetch_history(docs).await.map_err(Into::into)
+}
+
+#[tauri::command]
+fn history_window(app: AppState<'_>) -> Reply<HistoryWindowView> {
+    app.history_window().map_err(Into::into)
+}
+
+#[tauri::command]
+fn set_history_window(app: AppState<'_>, days: u32) -> Reply<HistoryWindowView> {
+    app.set_history_window(days)
+        .and_then(|()| app.history_window())
+        .map_err(Into::into)
+}
+
+#[tauri::command]
 fn create_household(app: AppState<'_>, request: ContactRequest) -> Reply<HouseholdView> {
     app.create_household(request).map_err(Into::into)
 }
@@ -474,6 +499,10 @@ pub fn with_commands<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R
         // registry:
         search_customers,
         household,
+        search_history,
+        fetch_history,
+        history_window,
+        set_history_window,
         create_household,
         update_household,
         save_appliance,

@@ -958,6 +958,8 @@ async fn console(s: &mut Script) {
     s.query("conflicts", json!({}), r);
     let r = s.app.completions();
     s.query("completions", json!({}), r);
+    let r = s.app.history_window();
+    s.query("history_window", json!({}), r);
     let r = s.app.search_customers("张伟");
     let hits = s.query("search_customers", json!({ "query": "张伟" }), r);
     let hh = hits

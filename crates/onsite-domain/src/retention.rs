@@ -1,8 +1,8 @@
 //! Which jobs a device holds: the open ones and those active within a window of history (issue
 //! 14, partial replicas). A centre accumulates hundreds of thousands of orders a year; a
 //! dispatcher's device holds the registry, every open job and the jobs touched within the last
-//! [`DEFAULT_WINDOW_DAYS`] days, and fetches older ones from the relay when asked (search,
-//! household history). The same rule decides what the relay sends a fresh device and what a
+//! [`DEFAULT_WINDOW_DAYS`] days (configurable per device), and fetches older ones from the relay
+//! when asked (search, household history). The same rule decides what the relay sends a fresh device and what a
 //! device may evict, so the two agree.
 //!
 //! A **job** is an order with its visits. It is *settled* when it is completed or cancelled
@@ -17,8 +17,11 @@ use crate::order::Order;
 use crate::status::{self, EffectiveStatus};
 use crate::visit::Visit;
 
-/// The history window a dispatcher's device holds unless configured otherwise.
-pub const DEFAULT_WINDOW_DAYS: u32 = 90;
+/// The history window a dispatcher's device holds unless configured otherwise: a year, because
+/// the statistics and an appliance's service history on the device cover what it holds, and a
+/// centre compares this month with the same month last year. A centre with more history than a
+/// device should carry sets a shorter one (90 days holds about a quarter of this one's jobs).
+pub const DEFAULT_WINDOW_DAYS: u32 = 365;
 
 /// Longest window a device may ask for (ten years): beyond it, ask for the whole history.
 pub const MAX_WINDOW_DAYS: u32 = 3_650;

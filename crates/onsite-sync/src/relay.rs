@@ -13,7 +13,9 @@
 //! 3. commit all accepted changes in one [`DocStore::commit`] (numbered by the global sequence);
 //! 4. answer: Automerge replies for the documents sent, then the user's changes feed since the
 //!    cursor (changes of readable documents, full copies of newly granted ones, revocations),
-//!    paged by `max_docs_per_response`.
+//!    paged by `max_docs_per_response` — a document the request only asked about that changed
+//!    since it was prepared goes through the feed too; a staff device's first sync with a history
+//!    window reads a snapshot instead of the feed ([`crate::snapshot`]).
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::sync::Arc;

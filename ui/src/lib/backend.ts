@@ -31,6 +31,10 @@ import type { SyncStatus } from './generated/SyncStatus';
 import type { StockAfterUseView } from './generated/StockAfterUseView';
 import type { StockUseRequest } from './generated/StockUseRequest';
 import type { Today } from './generated/Today';
+import type { FetchedView } from './generated/FetchedView';
+import type { HistorySearchRequest } from './generated/HistorySearchRequest';
+import type { HistorySearchView } from './generated/HistorySearchView';
+import type { HistoryWindowView } from './generated/HistoryWindowView';
 // dispatch: parts issue and return
 import type { FaultyReturnRequest } from './generated/FaultyReturnRequest';
 import type { StockMoveRequest } from './generated/StockMoveRequest';
@@ -166,6 +170,11 @@ export const backend = {
   // registry: the customer registry and the CSV order import (dispatcher console).
   searchCustomers: (query: string) => call<CustomerSearch>('search_customers', { query }),
   household: (householdId: string) => call<HouseholdView>('household', { householdId }),
+  // Partial replicas: the relay's whole history, older jobs brought onto the device on demand.
+  searchHistory: (request: HistorySearchRequest) => call<HistorySearchView>('search_history', { request }),
+  fetchHistory: (docs: string[]) => call<FetchedView>('fetch_history', { docs }),
+  historyWindow: () => call<HistoryWindowView>('history_window'),
+  setHistoryWindow: (days: number) => call<HistoryWindowView>('set_history_window', { days }),
   createHousehold: (request: ContactRequest) => call<HouseholdView>('create_household', { request }),
   updateHousehold: (householdId: string, request: ContactRequest) =>
     call<HouseholdView>('update_household', { householdId, request }),
