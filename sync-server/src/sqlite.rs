@@ -715,6 +715,15 @@ impl DocStore for Docs<'_> {
         jobs::window_docs(self.0, centre, cutoff_ms, after, limit)
     }
 
+    fn window_count(
+        &mut self,
+        centre: Option<&str>,
+        cutoff_ms: i64,
+        after: Option<&str>,
+    ) -> Result<u64, StorageError> {
+        jobs::window_count(self.0, centre, cutoff_ms, after)
+    }
+
     fn orders_numbered(&mut self, order_no: &str) -> Result<Vec<DocId>, StorageError> {
         let mut st = self.0.prepare_cached(
             "SELECT doc_id FROM docs WHERE order_no = ?1 AND doc_id LIKE 'order:%' ORDER BY doc_id",

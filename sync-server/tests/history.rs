@@ -27,15 +27,26 @@ async fn first_sync(url: &str, device: &str, window: Option<u32>) -> BTreeSet<Do
         docs: Default::default(),
     };
     let mut position = None;
-    for _ in 0..200 {
+    let mut counted = None;
+    for round in 0..200 {
         let mut req = dev.request();
         req.window_days = window;
         req.snapshot = position.clone();
+        req.count_remaining = round == 0;
         let resp = dev.client.sync(&req).await.expect("sync");
         dev.apply(&resp);
+        if round == 0 {
+            counted = resp.remaining.map(|left| left + resp.docs.len() as u64);
+        }
         position = resp.snapshot.clone();
         if !resp.more {
-            return dev.docs.keys().cloned().collect();
+            let held: BTreeSet<DocId> = dev.docs.keys().cloned().collect();
+            assert_eq!(
+                counted,
+                Some(held.len() as u64),
+                "the first answer's count is what the first sync brings (the sync bar's N)"
+            );
+            return held;
         }
     }
     panic!("the first sync ends");

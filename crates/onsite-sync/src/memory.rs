@@ -225,6 +225,17 @@ impl DocStore for MemoryStore {
         Ok(out)
     }
 
+    fn window_count(
+        &mut self,
+        centre: Option<&str>,
+        cutoff_ms: i64,
+        after: Option<&str>,
+    ) -> Result<u64, Infallible> {
+        Ok(self
+            .window_docs(centre, cutoff_ms, after, usize::MAX)?
+            .len() as u64)
+    }
+
     fn orders_numbered(&mut self, order_no: &str) -> Result<Vec<DocId>, Infallible> {
         Ok(self
             .docs

@@ -194,6 +194,14 @@ pub trait DocStore {
         after: Option<&str>,
         limit: usize,
     ) -> Result<Vec<DocId>, Self::Error>;
+    /// How many documents [`DocStore::window_docs`] would list after `after` (for the "n of N"
+    /// of a first sync; access is not checked, so it may count a few the caller cannot read).
+    fn window_count(
+        &mut self,
+        centre: Option<&str>,
+        cutoff_ms: i64,
+        after: Option<&str>,
+    ) -> Result<u64, Self::Error>;
     /// The stored `order:` documents whose order number is `order_no`.
     fn orders_numbered(&mut self, order_no: &str) -> Result<Vec<DocId>, Self::Error>;
     /// The relay's cache of hydrated documents ([`Views`]), when this store keeps one.
@@ -542,8 +550,7 @@ pub fn finish<S: DocStore>(
             });
         }
     }
-    let windowed = snapshot::windowed(req, &caller.principal);
-    let (plan, snapshot) = match windowed {
+    let (plan, snapshot) = match snapshot::windowed(req, &caller.principal) {
         Some(window_days) => {
             let page = snapshot::page(
                 store,
@@ -555,6 +562,7 @@ pub fn finish<S: DocStore>(
                 &mentioned,
                 limits,
                 now_ms,
+                req.count_remaining,
             )?;
             (page.plan, page.position)
         }
@@ -578,8 +586,7 @@ pub fn finish<S: DocStore>(
             snapshot,
             cursor: plan.cursor,
             more: plan.more,
-            // A snapshot's pages are not counted ahead.
-            remaining: (req.count_remaining && windowed.is_none()).then_some(plan.remaining),
+            remaining: req.count_remaining.then_some(plan.remaining),
             docs,
             grants: plan.grants,
             revocations: plan.revocations,

@@ -69,7 +69,8 @@ const LIST_BATCH: usize = 512;
 
 /// The next page of the snapshot of `who`'s documents with `window_days` of history, from
 /// `position` (`None`: a new snapshot at `head`). Documents the request itself answered
-/// (`mentioned`) and those `who` may not read are skipped.
+/// (`mentioned`) and those `who` may not read are skipped. With `count`, a page that is not the
+/// last counts the documents left ([`DocStore::window_count`]).
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn page<S: DocStore>(
     store: &mut S,
@@ -81,6 +82,7 @@ pub(crate) fn page<S: DocStore>(
     mentioned: &BTreeSet<DocId>,
     limits: &Limits,
     now_ms: i64,
+    count: bool,
 ) -> Result<Page, HandleError<S::Error>> {
     let mut pos = match position {
         None => Position { head, after: None },
@@ -109,10 +111,17 @@ pub(crate) fn page<S: DocStore>(
                 });
             }
             if sends.len() == limits.max_docs_per_response {
+                let remaining = match count {
+                    true => store
+                        .window_count(centre, cutoff, pos.after.as_deref())
+                        .map_err(HandleError::Storage)?,
+                    false => 0,
+                };
                 return Ok(Page {
                     plan: FeedPlan {
                         sends,
                         more: true,
+                        remaining,
                         ..FeedPlan::default()
                     },
                     position: Some(pos.encode()),

@@ -55,6 +55,8 @@ fn first_sync(
             req.window_days = window;
             req.snapshot = position.clone();
         }
+        // As the device does: the first request asks for the "n of N" count.
+        req.count_remaining = answers.is_empty();
         let resp = net.serve(&dev.caller, &req);
         dev.apply(&resp);
         position = resp.snapshot.clone();
@@ -104,6 +106,11 @@ fn a_windowed_first_sync_holds_open_and_recent_jobs_and_everything_outside_jobs(
     );
     let sent: usize = answers.iter().map(|a| a.docs.len()).sum();
     assert_eq!(sent, got.len(), "every document is sent once");
+    assert_eq!(
+        answers[0].remaining,
+        Some((got.len() - answers[0].docs.len()) as u64),
+        "the first page counts what the snapshot still holds: the sync bar's N"
+    );
     assert!(
         answers[..answers.len() - 1]
             .iter()

@@ -270,6 +270,15 @@ impl DocStore for Docs<'_> {
         super::jobs::window_docs(self.client, centre, cutoff_ms, after, limit)
     }
 
+    fn window_count(
+        &mut self,
+        centre: Option<&str>,
+        cutoff_ms: i64,
+        after: Option<&str>,
+    ) -> Result<u64, StorageError> {
+        super::jobs::window_count(self.client, centre, cutoff_ms, after)
+    }
+
     fn orders_numbered(&mut self, order_no: &str) -> Result<Vec<DocId>, StorageError> {
         self.lock()?;
         let rows = self.client.query(

@@ -55,8 +55,8 @@ pub(super) fn backfill(client: &mut impl GenericClient) -> Result<(), StorageErr
     Ok(())
 }
 
-/// [`onsite_sync::relay::DocStore::window_docs`] on PostgreSQL (`doc_id` compares bytewise, as
-/// in SQLite, so a position means the same on both).
+/// [`onsite_sync::relay::DocStore::window_docs`] on PostgreSQL: [`WINDOW`] in text-id order
+/// (`doc_id` compares bytewise, as in SQLite, so a position means the same on both).
 pub(super) fn window_docs(
     client: &mut Client,
     centre: Option<&str>,
@@ -65,19 +65,38 @@ pub(super) fn window_docs(
     limit: usize,
 ) -> Result<Vec<DocId>, StorageError> {
     let rows = client.query(
-        "SELECT d.doc_id FROM docs d
-         LEFT JOIN jobs j ON j.order_id = CASE
-             WHEN d.doc_id LIKE 'order:%' THEN substr(d.doc_id, 7)
-             WHEN d.doc_id LIKE 'visit:%' THEN split_part(substr(d.doc_id, 7), ':', 1)
-           END
-         WHERE d.doc_id > $1
-           AND ($2::TEXT IS NULL OR d.centre = $2 OR d.centre IS NULL)
-           AND (j.order_id IS NULL OR NOT j.settled OR j.last_activity_ms >= $3)
-         ORDER BY d.doc_id LIMIT $4",
+        &format!("SELECT d.doc_id {WINDOW} ORDER BY d.doc_id LIMIT $4"),
         &[&after.unwrap_or(""), &centre, &cutoff_ms, &(limit as i64)],
     )?;
     rows.iter().map(|r| parse_doc_id(r.get(0))).collect()
 }
+
+/// [`onsite_sync::relay::DocStore::window_count`] on PostgreSQL.
+pub(super) fn window_count(
+    client: &mut Client,
+    centre: Option<&str>,
+    cutoff_ms: i64,
+    after: Option<&str>,
+) -> Result<u64, StorageError> {
+    let n: i64 = client
+        .query_one(
+            &format!("SELECT COUNT(*) {WINDOW}"),
+            &[&after.unwrap_or(""), &centre, &cutoff_ms],
+        )?
+        .get(0);
+    Ok(n as u64)
+}
+
+/// The documents a partial replica holds, after `$1`, of centre `$2`, with the window's cutoff
+/// `$3` (see the SQLite twin in `sqlite/jobs.rs`).
+const WINDOW: &str = "FROM docs d
+     LEFT JOIN jobs j ON j.order_id = CASE
+         WHEN d.doc_id LIKE 'order:%' THEN substr(d.doc_id, 7)
+         WHEN d.doc_id LIKE 'visit:%' THEN split_part(substr(d.doc_id, 7), ':', 1)
+       END
+     WHERE d.doc_id > $1
+       AND ($2::TEXT IS NULL OR d.centre = $2 OR d.centre IS NULL)
+       AND (j.order_id IS NULL OR NOT j.settled OR j.last_activity_ms >= $3)";
 
 /// The jobs `ask` finds in `centre` (`None`: every centre), newest activity first, at most
 /// `limit`, each with its order and visits.

@@ -49,8 +49,7 @@ pub(super) fn backfill(tx: &Transaction<'_>) -> Result<(), StorageError> {
     Ok(())
 }
 
-/// [`onsite_sync::relay::DocStore::window_docs`] on SQLite: the documents in text-id order, their
-/// job's row found by the governing order's id (`order:<id>`, `visit:<id>:<technician>`).
+/// [`onsite_sync::relay::DocStore::window_docs`] on SQLite: [`WINDOW`] in text-id order.
 pub(super) fn window_docs(
     conn: &Connection,
     centre: Option<&str>,
@@ -58,23 +57,42 @@ pub(super) fn window_docs(
     after: Option<&str>,
     limit: usize,
 ) -> Result<Vec<DocId>, StorageError> {
-    let mut st = conn.prepare_cached(
-        "SELECT d.doc_id FROM docs d
-         LEFT JOIN jobs j ON j.order_id = CASE
-             WHEN d.doc_id LIKE 'order:%' THEN substr(d.doc_id, 7)
-             WHEN d.doc_id LIKE 'visit:%' THEN substr(d.doc_id, 7, instr(substr(d.doc_id, 7), ':') - 1)
-           END
-         WHERE d.doc_id > ?1
-           AND (?2 IS NULL OR d.centre = ?2 OR d.centre IS NULL)
-           AND (j.order_id IS NULL OR j.settled = 0 OR j.last_activity_ms >= ?3)
-         ORDER BY d.doc_id LIMIT ?4",
-    )?;
+    let mut st = conn.prepare_cached(&format!(
+        "SELECT d.doc_id {WINDOW} ORDER BY d.doc_id LIMIT ?4"
+    ))?;
     let rows = st.query_map(
         params![after.unwrap_or(""), centre, cutoff_ms, limit as i64],
         |r| r.get::<_, String>(0),
     )?;
     rows.map(|r| super::parse_doc_id(&r?)).collect()
 }
+
+/// [`onsite_sync::relay::DocStore::window_count`] on SQLite.
+pub(super) fn window_count(
+    conn: &Connection,
+    centre: Option<&str>,
+    cutoff_ms: i64,
+    after: Option<&str>,
+) -> Result<u64, StorageError> {
+    let n: i64 = conn
+        .prepare_cached(&format!("SELECT COUNT(*) {WINDOW}"))?
+        .query_row(params![after.unwrap_or(""), centre, cutoff_ms], |r| {
+            r.get(0)
+        })?;
+    Ok(n as u64)
+}
+
+/// The documents a partial replica holds, after `?1`, of centre `?2`, with the window's cutoff
+/// `?3`: a document's job row is found by its governing order (`order:<id>`,
+/// `visit:<id>:<technician>`); documents outside jobs, and of orders without a row, are held.
+const WINDOW: &str = "FROM docs d
+     LEFT JOIN jobs j ON j.order_id = CASE
+         WHEN d.doc_id LIKE 'order:%' THEN substr(d.doc_id, 7)
+         WHEN d.doc_id LIKE 'visit:%' THEN substr(d.doc_id, 7, instr(substr(d.doc_id, 7), ':') - 1)
+       END
+     WHERE d.doc_id > ?1
+       AND (?2 IS NULL OR d.centre = ?2 OR d.centre IS NULL)
+       AND (j.order_id IS NULL OR j.settled = 0 OR j.last_activity_ms >= ?3)";
 
 /// The jobs `ask` finds in `centre` (`None`: every centre), newest activity first, at most
 /// `limit`, each with its order and visits.
