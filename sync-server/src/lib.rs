@@ -24,6 +24,7 @@ pub mod forwarded;
 pub mod limits;
 pub mod outbox;
 pub mod outward;
+pub mod password_memory;
 pub mod postgres;
 pub mod push;
 pub mod reminders;
