@@ -5,7 +5,7 @@ use std::net::IpAddr;
 use std::sync::OnceLock;
 
 use argon2::password_hash::{PasswordHash, SaltString};
-use argon2::{Argon2, PasswordHasher, PasswordVerifier};
+use argon2::{Argon2, PasswordHasher};
 use base64::Engine;
 use onsite_domain::Code;
 use onsite_sync::access::Principal;
@@ -71,15 +71,11 @@ pub fn hash_password(password: &str) -> Result<String, AuthError> {
         .map_err(|e| AuthError::Input(e.to_string()))
 }
 
-/// Whether `password` matches the stored PHC `hash`.
+/// Whether `password` matches the stored PHC `hash` (on Argon2 memory kept between checks,
+/// [`crate::password_memory`]).
 pub fn verify_password(password: &str, hash: &str) -> bool {
     PasswordHash::new(hash)
-        .map(|h| {
-            Argon2::default()
-                .verify_password(password.as_bytes(), &h)
-                .is_ok()
-        })
-        .unwrap_or(false)
+        .is_ok_and(|h| crate::password_memory::SHARED.verify(password.as_bytes(), &h))
 }
 
 /// SHA-256 (hex) of a token: the only form in which tokens are stored.

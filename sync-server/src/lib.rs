@@ -25,6 +25,7 @@ pub mod history;
 pub mod limits;
 pub mod outbox;
 pub mod outward;
+pub mod password_memory;
 pub mod postgres;
 pub mod push;
 pub mod reminders;

@@ -13,6 +13,8 @@
 //! - [`cost`]: the operations an incoming message carries, counted before it is applied;
 //!   [`admit`]: the domain's document rules run on every incoming change ([`onsite_domain::admit`]).
 //! - [`memory`]: an in-memory [`relay::DocStore`] for tests, benchmarks and demos.
+//! - [`views`]: hydrated documents the relay keeps between requests (bounded by bytes);
+//!   [`saved`]: the saved form it stores after a write.
 //!
 //! The protocol: a device keeps a feed cursor and, per document, the heads it knows the relay
 //! has. One request carries the cursor plus an Automerge sync message for each document changed
@@ -31,6 +33,7 @@ pub mod error;
 pub mod memory;
 pub mod orders;
 pub mod relay;
+pub mod saved;
 pub mod snapshot;
 pub mod views;
 
