@@ -86,6 +86,14 @@ async fn hours_of_clock_skew_keep_sla_deadlines_and_the_visit_timeline_right() {
     let tech_skew = Arc::new(AtomicI64::new(5 * HOUR));
     let disp = device(&seeded, "disp", "disp", disp_skew).await;
     let tech = device(&seeded, "tech", "tech.a", tech_skew.clone()).await;
+    // The dispatcher's first sync (a snapshot of its history window) brings the technicians'
+    // profiles after the orders: assigning waits for tech.a's.
+    wait_for("tech.a's profile on the dispatcher's device", || {
+        disp.technicians()
+            .map(|v| v.technicians.iter().any(|t| t.technician_id == "tech.a"))
+            .unwrap_or(false)
+    })
+    .await;
 
     let created_real = wall_now();
     let created = disp.create_order(new_order(created_real)).expect("create");
