@@ -9,6 +9,9 @@ use onsite_domain::visit::Visit;
 use onsite_domain::{Millis, seed, templates};
 use onsite_testkit::DAY;
 
+/// One day, in milliseconds (`DAY` is the tests' date).
+const DAYS: Millis = 24 * onsite_domain::HOUR;
+
 fn signed_job() -> (Order, Visit) {
     let library = templates::builtin_library();
     let fees = seed::fee_schedule(DAY - seed::YEAR);
@@ -22,7 +25,7 @@ fn signed_job() -> (Order, Visit) {
         signature_sha256: &"5d".repeat(32),
         device_id: "seed",
     };
-    seed_history::job(&ctx, 3, 400 * DAY).expect("a history job passes the rules")
+    seed_history::job(&ctx, 3, DAY).expect("a history job passes the rules")
 }
 
 #[test]
@@ -49,7 +52,7 @@ fn a_signed_job_is_settled_and_last_active_when_its_newest_step_happened() {
             .max(order.created_at_ms),
         "nothing later is written in the job"
     );
-    let later = job.last_activity_ms + 90 * DAY;
+    let later = job.last_activity_ms + 90 * DAYS;
     assert!(retention::held(job, retention::cutoff(later, 90)));
     assert!(
         !retention::held(job, retention::cutoff(later + 1, 90)),
@@ -72,9 +75,9 @@ fn an_open_order_is_held_and_a_follow_up_call_brings_a_job_back_into_the_window(
     );
     assert!(retention::held(
         open,
-        retention::cutoff(DAY + 10_000 * DAY, 90)
+        retention::cutoff(DAY + 10_000 * DAYS, 90)
     ));
-    let far: Millis = 2_000 * DAY;
+    let far: Millis = DAY + 2_000 * DAYS;
     order.status = DispatchStatus::Cancelled;
     order.status_changed_at_ms = far;
     let cancelled = retention::job(&order, [&visit]);
