@@ -197,12 +197,23 @@ pub async fn first_sync_as(
     let mut progress = Vec::new();
     let mut rounds = Vec::new();
     let mut round_start = Instant::now();
-    let report = onsite_client::sync_once(&store, &relay, &session, |r, _more| {
-        progress.extend(r.progress());
-        rounds.push(round_start.elapsed());
-        round_start = Instant::now();
-    })
-    .await?;
+    // One `sync_once` stops after its maximum of rounds; the sync task calls it again while the
+    // relay has more, and so does this.
+    let mut round_trips = 0;
+    loop {
+        let mut more = false;
+        let report = onsite_client::sync_once(&store, &relay, &session, |r, m| {
+            progress.extend(r.progress());
+            rounds.push(round_start.elapsed());
+            round_start = Instant::now();
+            more = m;
+        })
+        .await?;
+        round_trips += report.round_trips;
+        if !more {
+            break;
+        }
+    }
     let time = start.elapsed();
     let device_cpu = ProcStats::read(std::process::id())
         .unwrap_or_default()
@@ -212,7 +223,7 @@ pub async fn first_sync_as(
     let (documents, saved_bytes, saved_gzip_bytes) = saved_sizes(&store.lock().expect("store"))?;
     let sync = FirstSync {
         time,
-        round_trips: report.round_trips,
+        round_trips,
         documents,
         wire_up: wire.up,
         wire_down: wire.down,
