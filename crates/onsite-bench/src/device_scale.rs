@@ -161,27 +161,59 @@ pub struct FirstSync {
 /// Sign a fresh device in at `relay_url` as [`TECHNICIAN`] through a byte-counting proxy, with
 /// its store in `device_dir`, and sync until quiescent.
 pub async fn first_sync(relay_url: &str, device_dir: &Path) -> Result<FirstSync, ScaleError> {
+    Ok(first_sync_as(relay_url, device_dir, TECHNICIAN, |_| Ok(()))
+        .await?
+        .0)
+}
+
+/// A device after its first sync, still connected through the counting proxy.
+pub struct SyncedDevice {
+    pub store: onsite_client::SharedStore,
+    pub session: onsite_client::Session,
+    pub relay: onsite_client::Relay,
+    pub proxy: CountingProxy,
+}
+
+/// [`first_sync`] as `user` (password [`PASSWORD`]), with `configure` called on the fresh
+/// store before anything is sent (e.g. to set the history window).
+pub async fn first_sync_as(
+    relay_url: &str,
+    device_dir: &Path,
+    user: &str,
+    configure: impl FnOnce(&onsite_client::SharedStore) -> Result<(), ScaleError>,
+) -> Result<(FirstSync, SyncedDevice), ScaleError> {
     let target = relay_url
         .trim_start_matches("http://")
         .parse()
         .map_err(|e| ScaleError::Check(format!("relay address {relay_url}: {e}")))?;
     let proxy = CountingProxy::start(target).await?;
     let store = Arc::new(Mutex::new(Store::open_in(device_dir)?));
+    configure(&store)?;
     let clock = onsite_client::RelayClock::default();
     let cpu_before = ProcStats::read(std::process::id()).unwrap_or_default().cpu;
     let start = Instant::now();
-    let session =
-        onsite_client::sign_in(&store, &proxy.url(), TECHNICIAN, PASSWORD, &clock).await?;
+    let session = onsite_client::sign_in(&store, &proxy.url(), user, PASSWORD, &clock).await?;
     let relay = onsite_client::Relay::for_device(&store, &proxy.url())?;
     let mut progress = Vec::new();
     let mut rounds = Vec::new();
     let mut round_start = Instant::now();
-    let report = onsite_client::sync_once(&store, &relay, &session, |r, _more| {
-        progress.extend(r.progress());
-        rounds.push(round_start.elapsed());
-        round_start = Instant::now();
-    })
-    .await?;
+    // One `sync_once` stops after its maximum of rounds; the sync task calls it again while the
+    // relay has more, and so does this.
+    let mut round_trips = 0;
+    loop {
+        let mut more = false;
+        let report = onsite_client::sync_once(&store, &relay, &session, |r, m| {
+            progress.extend(r.progress());
+            rounds.push(round_start.elapsed());
+            round_start = Instant::now();
+            more = m;
+        })
+        .await?;
+        round_trips += report.round_trips;
+        if !more {
+            break;
+        }
+    }
     let time = start.elapsed();
     let device_cpu = ProcStats::read(std::process::id())
         .unwrap_or_default()
@@ -189,9 +221,9 @@ pub async fn first_sync(relay_url: &str, device_dir: &Path) -> Result<FirstSync,
         .saturating_sub(cpu_before);
     let wire = proxy.bytes();
     let (documents, saved_bytes, saved_gzip_bytes) = saved_sizes(&store.lock().expect("store"))?;
-    Ok(FirstSync {
+    let sync = FirstSync {
         time,
-        round_trips: report.round_trips,
+        round_trips,
         documents,
         wire_up: wire.up,
         wire_down: wire.down,
@@ -201,7 +233,14 @@ pub async fn first_sync(relay_url: &str, device_dir: &Path) -> Result<FirstSync,
         rounds,
         device_cpu,
         rss_after: ProcStats::read(std::process::id()).unwrap_or_default().rss,
-    })
+    };
+    let device = SyncedDevice {
+        store,
+        session,
+        relay,
+        proxy,
+    };
+    Ok((sync, device))
 }
 
 /// Number of documents in `store`, their saved size and the gzip of all of them together.

@@ -8,4 +8,8 @@ pub mod wire_count;
 
 pub mod compare;
 pub mod device_scale;
+pub mod history_gen;
+pub mod history_rows;
+pub mod history_scale;
+pub mod history_shift;
 pub mod load;
