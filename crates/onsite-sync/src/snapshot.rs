@@ -64,9 +64,6 @@ pub struct Page {
     pub position: Option<String>,
 }
 
-/// How many listed documents one page asks the store for at a time.
-const LIST_BATCH: usize = 512;
-
 /// The next page of the snapshot of `who`'s documents with `window_days` of history, from
 /// `position` (`None`: a new snapshot at `head`). Documents the request itself answered
 /// (`mentioned`) and those `who` may not read are skipped. With `count`, a page that is not the
@@ -92,10 +89,16 @@ pub(crate) fn page<S: DocStore>(
     let cutoff = retention::cutoff(now_ms, window_days);
     let mut sends = Vec::new();
     loop {
+        // As many as the page still takes: the next page lists from the last one sent, so
+        // listing more would read them twice.
+        let want = limits
+            .max_docs_per_response
+            .saturating_sub(sends.len())
+            .max(1);
         let listed = store
-            .window_docs(centre, cutoff, pos.after.as_deref(), LIST_BATCH)
+            .window_docs(centre, cutoff, pos.after.as_deref(), want)
             .map_err(HandleError::Storage)?;
-        let exhausted = listed.len() < LIST_BATCH;
+        let exhausted = listed.len() < want;
         for doc in listed {
             pos.after = Some(doc.to_string());
             if mentioned.contains(&doc) {
