@@ -478,6 +478,15 @@ fn backfill_record_hashes(tx: &rusqlite::Transaction<'_>) -> Result<(), StorageE
 /// The key range `[from, to)` of order `order_id`'s visits (`visit:<order>:<technician>`): every
 /// id starting `visit:<order>:` and nothing else, so the primary key's index finds them (a
 /// `LIKE` reads the whole table; it also ignores case, which ids do not).
+/// The stored visits of order `order_id`, by the key range [`visits_of`].
+fn visit_ids(conn: &Connection, order_id: &str) -> Result<Vec<DocId>, StorageError> {
+    let (from, to) = visits_of(order_id);
+    let mut st =
+        conn.prepare_cached("SELECT doc_id FROM docs WHERE doc_id >= ?1 AND doc_id < ?2")?;
+    let ids = st.query_map([from, to], |r| r.get::<_, String>(0))?;
+    ids.map(|id| parse_doc_id(&id?)).collect()
+}
+
 fn visits_of(order_id: &str) -> (String, String) {
     (format!("visit:{order_id}:"), format!("visit:{order_id};"))
 }

@@ -70,15 +70,7 @@ impl Store {
     /// The order `order_id` and its stored visits.
     fn job_docs(&self, order_id: &str) -> Result<Vec<DocId>, StoreError> {
         let mut docs = vec![DocId::Order(order_id.to_owned())];
-        let mut st = self.conn.prepare_cached(
-            "SELECT doc_id FROM docs WHERE doc_id >= ?1 AND doc_id < ?2 ORDER BY doc_id",
-        )?;
-        let keys = st.query_map(
-            params![format!("visit:{order_id}:"), format!("visit:{order_id};")],
-            |r| r.get::<_, String>(0),
-        )?;
-        for key in keys {
-            let key = key?;
+        for key in crate::index::visit_keys(&self.conn, order_id)? {
             docs.push(key.parse().map_err(|_| StoreError::Corrupt {
                 doc_id: key.clone(),
                 detail: "the row's document id is malformed".into(),

@@ -125,6 +125,18 @@ pub(crate) fn unreadable(e: &StoreError) -> bool {
 /// The other documents of the group that cannot be read are left out of the index (reading them
 /// still gives their error), so that one damaged visit never blocks edits to, or syncing of, the
 /// order and its other visits. Returns how many were left out.
+/// The stored visits of order `order_id` (their text ids, in order): a key range of `docs`.
+pub(crate) fn visit_keys(conn: &Connection, order_id: &str) -> Result<Vec<String>, StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT doc_id FROM docs WHERE doc_id >= ?1 AND doc_id < ?2 ORDER BY doc_id",
+    )?;
+    let keys = stmt.query_map(
+        params![format!("visit:{order_id}:"), format!("visit:{order_id};")],
+        |r| r.get::<_, String>(0),
+    )?;
+    Ok(keys.collect::<Result<_, _>>()?)
+}
+
 pub(crate) fn refresh_group(
     conn: &Connection,
     cache: &mut DocCache,
@@ -144,16 +156,7 @@ pub(crate) fn refresh_group(
             other => other?,
         },
     };
-    let visit_keys: Vec<String> = {
-        let mut stmt = conn.prepare_cached(
-            "SELECT doc_id FROM docs WHERE doc_id >= ?1 AND doc_id < ?2 ORDER BY doc_id",
-        )?;
-        stmt.query_map(
-            params![format!("visit:{order_id}:"), format!("visit:{order_id};")],
-            |r| r.get::<_, String>(0),
-        )?
-        .collect::<Result<_, _>>()?
-    };
+    let visit_keys = visit_keys(conn, order_id)?;
     let mut visits: Vec<(String, Arc<Visit>)> = Vec::with_capacity(visit_keys.len());
     for key in visit_keys {
         let id: DocId = key.parse().map_err(|_| StoreError::Corrupt {

@@ -142,13 +142,7 @@ pub(super) fn search(
 
 /// The order and its stored visits.
 fn job_docs(client: &mut Client, order_id: &str) -> Result<Vec<DocId>, StorageError> {
-    let rows = client.query(
-        "SELECT doc_id FROM docs WHERE doc_id >= $1 AND doc_id < $2 ORDER BY doc_id",
-        &[&format!("visit:{order_id}:"), &format!("visit:{order_id};")],
-    )?;
     let mut docs = vec![DocId::Order(order_id.to_owned())];
-    for r in rows {
-        docs.push(parse_doc_id(r.get(0))?);
-    }
+    docs.extend(super::outward::visit_ids(client, order_id)?);
     Ok(docs)
 }

@@ -21,15 +21,20 @@ pub(super) fn load_order(
     order_id: &str,
     written: &Written<'_>,
 ) -> Result<Option<OrderWithVisits>, StorageError> {
+    let ids = visit_ids(client, order_id)?;
+    written.order_with_visits(order_id, ids, |id| stored(client, id))
+}
+
+/// The stored visits of order `order_id`, in id order (a key range of `docs`).
+pub(super) fn visit_ids(
+    client: &mut impl GenericClient,
+    order_id: &str,
+) -> Result<Vec<DocId>, StorageError> {
     let rows = client.query(
-        "SELECT doc_id FROM docs WHERE doc_id >= $1 AND doc_id < $2",
+        "SELECT doc_id FROM docs WHERE doc_id >= $1 AND doc_id < $2 ORDER BY doc_id",
         &[&format!("visit:{order_id}:"), &format!("visit:{order_id};")],
     )?;
-    let ids = rows
-        .iter()
-        .map(|r| super::parse_doc_id(r.get(0)))
-        .collect::<Result<Vec<_>, _>>()?;
-    written.order_with_visits(order_id, ids, |id| stored(client, id))
+    rows.iter().map(|r| super::parse_doc_id(r.get(0))).collect()
 }
 
 /// A stored document's heads and bytes.

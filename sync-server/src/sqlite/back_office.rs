@@ -38,15 +38,7 @@ pub(super) fn load_order(
 ) -> Result<Option<OrderWithVisits>, StorageError> {
     // A key range, not `LIKE`: the primary key's index finds the order's visits without reading
     // every stored document (a `LIKE` scans the whole table, under the writer's lock).
-    let (from, to) = super::visits_of(order_id);
-    let ids: Vec<String> = tx
-        .prepare_cached("SELECT doc_id FROM docs WHERE doc_id >= ?1 AND doc_id < ?2")?
-        .query_map([from, to], |r| r.get::<_, String>(0))?
-        .collect::<Result<_, _>>()?;
-    let ids = ids
-        .iter()
-        .map(|id| super::parse_doc_id(id))
-        .collect::<Result<Vec<_>, _>>()?;
+    let ids = super::visit_ids(tx, order_id)?;
     written.order_with_visits(order_id, ids, |id| stored(tx, id))
 }
 

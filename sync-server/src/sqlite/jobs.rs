@@ -155,12 +155,7 @@ pub(super) fn search(
 
 /// The order and its stored visits.
 fn job_docs(conn: &Connection, order_id: &str) -> Result<Vec<DocId>, StorageError> {
-    let (from, to) = super::visits_of(order_id);
     let mut docs = vec![DocId::Order(order_id.to_owned())];
-    let mut st =
-        conn.prepare_cached("SELECT doc_id FROM docs WHERE doc_id >= ?1 AND doc_id < ?2")?;
-    for id in st.query_map([from, to], |r| r.get::<_, String>(0))? {
-        docs.push(super::parse_doc_id(&id?)?);
-    }
+    docs.extend(super::visit_ids(conn, order_id)?);
     Ok(docs)
 }
