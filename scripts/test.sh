@@ -5,6 +5,9 @@ cd "$(dirname "$0")/.."
 source scripts/deps.sh
 source scripts/pg.sh
 export CARGO_TERM_COLOR=never
+# A test run from a clean clone gains nothing from incremental caches, which took a third of the
+# target dir's disk (session 11's CI ran out of space). Set CARGO_INCREMENTAL=1 to keep them.
+export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
 
 # Each step prints its duration when the next one starts; a summary of all of them ends the run.
 STEP_NAME=""
