@@ -69,7 +69,10 @@ pub struct OutboxSettings {
     pub messages_url: Option<String>,
     /// A file whose first line is the gateway's signing secret (never the secret itself here).
     pub messages_secret_file: Option<PathBuf>,
-    /// How often the due maintenance reminders are computed and enqueued, seconds.
+    /// How often the due maintenance reminders are computed and enqueued, seconds (first at
+    /// start). 0 turns this relay's reminders task off: with several instances on one
+    /// PostgreSQL database, one of them is enough (each pass is safe beside another, but
+    /// repeats its reads).
     pub reminders_every_secs: u64,
 }
 

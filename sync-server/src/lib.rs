@@ -191,12 +191,15 @@ fn setup(config: Config, listener: &TcpListener) -> Result<Setup, ServeError> {
         clock: clock.clone(),
     }
     .spawn(storage.committed());
-    let every = Duration::from_secs(config.outbox.reminders_every_secs.max(1));
-    let reminders = reminders::spawn(storage.clone(), every, clock, storage.committed());
+    let reminders = (config.outbox.reminders_every_secs > 0).then(|| {
+        let every = Duration::from_secs(config.outbox.reminders_every_secs);
+        reminders::spawn(storage.clone(), every, clock, storage.committed())
+    });
     // Devices compare it with the one they stored to notice a restored database.
     let epoch = backup::epoch(storage.as_ref(), api::now_ms())?;
     let state = AppState::new(storage.clone(), config).with_epoch(epoch);
-    let mut background = vec![outbox, reminders];
+    let mut background = vec![outbox];
+    background.extend(reminders);
     background.extend(storage.foreign_commits().map(|rx| state.push_foreign(rx)));
     let app = router(state.clone())
         .merge(verify::routes(state.clone()))

@@ -57,6 +57,7 @@ mod migrations;
 mod notify;
 mod outward;
 mod reads;
+mod reminders;
 
 impl From<postgres::Error> for StorageError {
     fn from(e: postgres::Error) -> Self {
@@ -348,7 +349,7 @@ impl RelayStorage for PostgresStorage {
     }
 
     fn profiles(&self) -> Result<Vec<DocBytes>, StorageError> {
-        self.with(|c| reads::documents(c, &["profile:"]))
+        self.with(reads::profiles)
     }
 
     fn sign_in_attempts(&self, key: &str) -> Result<Attempts, StorageError> {

@@ -30,6 +30,7 @@ mod back_office;
 pub(crate) mod backup;
 mod feed;
 mod jobs;
+mod reminders;
 
 impl From<rusqlite::Error> for StorageError {
     fn from(e: rusqlite::Error) -> Self {
@@ -243,6 +244,18 @@ CREATE TABLE jobs(
 CREATE INDEX jobs_by_household ON jobs(household_id, last_activity_ms);
 CREATE INDEX jobs_by_phone ON jobs(phone);
 CREATE INDEX jobs_by_order_no ON jobs(order_no);
+"#,
+    // Maintenance reminders at scale (issue 14): which households the reminders task must look at
+    // and when (`crate::reminders`); every stored household is looked at once when it runs.
+    r#"
+CREATE TABLE reminder_checks(
+    household_id TEXT PRIMARY KEY,
+    check_at_ms INTEGER,
+    generation INTEGER NOT NULL
+);
+CREATE INDEX reminder_checks_due ON reminder_checks(check_at_ms);
+INSERT INTO reminder_checks(household_id, check_at_ms, generation)
+    SELECT substr(doc_id, 11), 0, 1 FROM docs WHERE doc_id LIKE 'household:%';
 "#,
 ];
 
@@ -475,9 +488,6 @@ fn backfill_record_hashes(tx: &rusqlite::Transaction<'_>) -> Result<(), StorageE
     Ok(())
 }
 
-/// The key range `[from, to)` of order `order_id`'s visits (`visit:<order>:<technician>`): every
-/// id starting `visit:<order>:` and nothing else, so the primary key's index finds them (a
-/// `LIKE` reads the whole table; it also ignores case, which ids do not).
 /// The stored visits of order `order_id`, by the key range [`visits_of`].
 fn visit_ids(conn: &Connection, order_id: &str) -> Result<Vec<DocId>, StorageError> {
     let (from, to) = visits_of(order_id);
@@ -487,6 +497,9 @@ fn visit_ids(conn: &Connection, order_id: &str) -> Result<Vec<DocId>, StorageErr
     ids.map(|id| parse_doc_id(&id?)).collect()
 }
 
+/// The key range `[from, to)` of order `order_id`'s visits (`visit:<order>:<technician>`): every
+/// id starting `visit:<order>:` and nothing else, so the primary key's index finds them (a
+/// `LIKE` reads the whole table; it also ignores case, which ids do not).
 fn visits_of(order_id: &str) -> (String, String) {
     (format!("visit:{order_id}:"), format!("visit:{order_id};"))
 }
@@ -637,6 +650,7 @@ impl DocStore for Docs<'_> {
                 ])?;
             }
         }
+        reminders::mark_written(&tx, writes)?;
         let orders: BTreeSet<String> = writes
             .iter()
             .filter_map(|w| back_office::order_of(&w.doc).map(str::to_owned))

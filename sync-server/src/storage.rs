@@ -241,7 +241,6 @@ pub trait RelayStorage:
     /// Replace the relay's key named `name` with `key` (the database epoch, renewed when the
     /// database is restored from a backup: `crate::backup`).
     fn replace_relay_key(&self, name: &str, key: &[u8], now_ms: i64) -> Result<(), StorageError>;
-    /// Every stored `profile:` document.
     /// The jobs of the whole history `ask` finds (`crate::history`), in `centre` (`None`: every
     /// centre), newest activity first, at most `limit`; access is checked by the caller.
     fn history(
@@ -250,6 +249,7 @@ pub trait RelayStorage:
         ask: &crate::history::Ask,
         limit: usize,
     ) -> Result<Vec<crate::history::Found>, StorageError>;
+    /// Every stored `profile:` document.
     fn profiles(&self) -> Result<Vec<DocBytes>, StorageError>;
     /// The failed sign-ins recorded for a throttle key (`crate::throttle::Key`).
     fn sign_in_attempts(&self, key: &str) -> Result<Attempts, StorageError>;

@@ -112,6 +112,7 @@ pub fn prepare_history(
     let tx = conn.transaction().map_err(sql)?;
     for h in 0..spec.households {
         w.put(&tx, household(h, now)?)?;
+        crate::history_rows::reminder_check(&tx, &household_id(h))?;
     }
     tx.commit().map_err(sql)?;
     let mut n = 0;

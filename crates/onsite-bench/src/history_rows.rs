@@ -65,3 +65,15 @@ pub fn job(tx: &Transaction<'_>, row: &JobRow) -> Result<(), ScaleError> {
     .map_err(sql)?;
     Ok(())
 }
+
+/// The household is looked at by the relay's next reminders pass, as a commit that writes it
+/// marks it.
+pub fn reminder_check(tx: &Transaction<'_>, household_id: &str) -> Result<(), ScaleError> {
+    tx.prepare_cached(
+        "INSERT INTO reminder_checks(household_id, check_at_ms, generation) VALUES (?1, 0, 1)
+         ON CONFLICT(household_id) DO UPDATE SET check_at_ms = 0, generation = generation + 1",
+    )
+    .and_then(|mut s| s.execute([household_id]))
+    .map_err(sql)?;
+    Ok(())
+}

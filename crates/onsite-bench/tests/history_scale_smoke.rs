@@ -36,6 +36,23 @@ async fn windowed_and_full_first_sync_of_a_generated_history() {
             expected.len(),
             jobs.len()
         );
+        {
+            let storage = onsite_relay::storage::open(&db).expect("open the generated database");
+            let pass = onsite_relay::reminders::enqueue_due(storage.as_ref(), now).expect("a reminders pass");
+            let stored: i64 = rusqlite::Connection::open(&db)
+                .and_then(|c| c.query_row("SELECT COUNT(*) FROM docs WHERE doc_id LIKE 'household:%'", [], |r| r.get(0)))
+                .expect("count the stored households");
+            assert!(stored > i64::from(spec.households), "the generated households and the demo's");
+            assert_eq!(
+                pass.checked as i64, stored,
+                "the bulk path marks every generated household as a commit marks the demo's"
+            );
+            assert_eq!(
+                onsite_relay::reminders::enqueue_due(storage.as_ref(), now).expect("a second pass").checked,
+                0,
+                "then each is left alone until its next reminder comes due"
+            );
+        }
         let relay = onsite_testkit::relay::start_with(onsite_relay::Config::for_database(&db)).await;
 
         let (sync, device) = history_scale::dispatcher_first_sync(&relay.url(), &dir.path().join("windowed"), WINDOW_DAYS)

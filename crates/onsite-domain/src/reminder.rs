@@ -209,14 +209,15 @@ fn pending_order(r: &Reminder, orders: &[Order], services: &Services<'_>) -> boo
     })
 }
 
-/// Every reminder due at `now`: its due instant reached, not handled on the household, and no
-/// order for the appliance under way. Earliest due first, then by key.
-pub fn due(
+/// The next reminder of every appliance that still calls for one, due or not yet: not handled
+/// on the household and no order for the appliance under way. Earliest due first, then by key.
+/// Time only decides which of them are due ([`due`]), so a relay can keep the earliest of the
+/// not-yet-due ones and look at the household again then, not before.
+pub fn open(
     settings: &ServiceSettings,
     households: &[Household],
     orders: &[Order],
     visits: &[Visit],
-    now: Millis,
     utc_offset_ms: Millis,
 ) -> Vec<Reminder> {
     let services = Services::of(orders, visits);
@@ -227,8 +228,7 @@ pub fn due(
             h.appliances.iter().filter_map(move |a| {
                 let r = next_of(settings, &h.household_id, a, services, utc_offset_ms)?;
                 let handled = h.reminders.iter().any(|x| x.key == r.key);
-                (r.due_at_ms <= now && !handled && !pending_order(&r, orders, services))
-                    .then_some(r)
+                (!handled && !pending_order(&r, orders, services)).then_some(r)
             })
         })
         .collect();
@@ -237,6 +237,21 @@ pub fn due(
             .cmp(&b.due_at_ms)
             .then_with(|| a.key.cmp(&b.key))
     });
+    out
+}
+
+/// Every reminder due at `now`: the [`open`] ones whose due instant is reached. Earliest due
+/// first, then by key.
+pub fn due(
+    settings: &ServiceSettings,
+    households: &[Household],
+    orders: &[Order],
+    visits: &[Visit],
+    now: Millis,
+    utc_offset_ms: Millis,
+) -> Vec<Reminder> {
+    let mut out = open(settings, households, orders, visits, utc_offset_ms);
+    out.retain(|r| r.due_at_ms <= now);
     out
 }
 

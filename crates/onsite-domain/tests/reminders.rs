@@ -185,6 +185,37 @@ fn ordering_a_reminder_stops_it_until_the_next_service_moves_the_date() {
 }
 
 #[test]
+fn open_reminders_are_the_due_ones_and_those_still_to_come() {
+    let bought = cn_midnight(2026, 1, 10);
+    let mut h = household(bought);
+    let mut later = h.appliances[0].clone();
+    later.id = format!("{}-2", later.id);
+    later.purchase_date_ms = Some(cn_midnight(2026, 5, 3));
+    h.appliances.push(later);
+    let s = settings();
+    let hs = std::slice::from_ref(&h);
+    let open = reminder::open(&s, hs, &[], &[], CN);
+    assert_eq!(
+        open.iter().map(|r| r.due_date.as_str()).collect::<Vec<_>>(),
+        ["2026-07-10", "2026-11-03"],
+        "each appliance's next reminder, earliest first, whatever the time"
+    );
+    let now = cn_midnight(2026, 8, 1);
+    assert_eq!(
+        reminder::due(&s, hs, &[], &[], now, CN),
+        open[..1],
+        "due = the open ones whose time has come"
+    );
+    let mut handled = h.clone();
+    reminder::dismiss(&mut handled, &open[0], "客户已自行更换滤芯", "disp", now).unwrap();
+    assert_eq!(
+        reminder::open(&s, std::slice::from_ref(&handled), &[], &[], CN),
+        open[1..],
+        "a handled reminder is no longer open: only the one still to come is"
+    );
+}
+
+#[test]
 fn dismissing_needs_a_reason_and_is_recorded_once() {
     let mut h = household(cn_midnight(2026, 1, 10));
     let s = settings();

@@ -3,15 +3,13 @@
 //! messages. Several instances share the outbox: a due delivery is claimed by one of them
 //! (`FOR UPDATE SKIP LOCKED`).
 
-use onsite_wire::back_office::CustomerMessage;
 use postgres::Row;
 
-use super::{PostgresStorage, reads};
+use super::PostgresStorage;
 use crate::export::{Position, RecordExport, Stamped};
 use crate::outbox::{Attempt, Destination, Due, Next, OutboxStore, Webhook};
-use crate::reminders::ReminderStore;
 use crate::sender::Sent;
-use crate::storage::{DocBytes, StorageError};
+use crate::storage::StorageError;
 use crate::tokens::{ApiToken, ApiTokenStore, Scope};
 
 const API_TOKEN_COLUMNS: &str = "id, name, token_sha256, scopes, created_at_ms, revoked_at_ms";
@@ -290,37 +288,5 @@ fn attempt_of(r: &Row) -> Attempt {
         outcome: r.get(7),
         http_status: r.get::<_, Option<i32>>(8).map(|s| s as u16),
         error: r.get(9),
-    }
-}
-
-impl ReminderStore for PostgresStorage {
-    fn documents(&self, prefixes: &[&str]) -> Result<Vec<DocBytes>, StorageError> {
-        self.with(|c| reads::documents(c, prefixes))
-    }
-
-    fn enqueue_message(
-        &self,
-        unique_key: &str,
-        m: &CustomerMessage,
-        now_ms: i64,
-    ) -> Result<bool, StorageError> {
-        let body = serde_json::to_string(m).expect("a message serialises");
-        self.with(|c| {
-            let mut tx = c.transaction()?;
-            let row = tx.query_opt(
-                "INSERT INTO outbox_events(event_id, unique_key, kind, ordering_key, body, created_at_ms)
-                 VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT(unique_key) DO NOTHING RETURNING id",
-                &[&m.id, &unique_key, &m.kind, &m.household_id, &body, &now_ms],
-            )?;
-            if let Some(row) = &row {
-                tx.execute(
-                    "INSERT INTO deliveries(event, destination, ordering_key, state, next_attempt_ms)
-                     VALUES ($1, 'messages', $2, 'pending', $3)",
-                    &[&row.get::<_, i64>(0), &m.household_id, &now_ms],
-                )?;
-            }
-            tx.commit()?;
-            Ok(row.is_some())
-        })
     }
 }

@@ -30,6 +30,7 @@ pub(super) fn write(
         seq = write_doc(client, w, origin, seq)?;
     }
     client.execute("UPDATE feed_head SET seq = $1", &[&seq])?;
+    super::reminders::mark_written(client, writes)?;
     let orders: BTreeSet<String> = writes
         .iter()
         .filter_map(|w| governing_order(&w.doc).map(str::to_owned))

@@ -193,6 +193,18 @@ CREATE INDEX jobs_by_household ON jobs(household_id, last_activity_ms);
 CREATE INDEX jobs_by_phone ON jobs(phone);
 CREATE INDEX jobs_by_order_no ON jobs(order_no);
 "#,
+    // Maintenance reminders at scale (issue 14): which households the reminders task must look at
+    // and when (`crate::reminders`); every stored household is looked at once when it runs.
+    r#"
+CREATE TABLE reminder_checks(
+    household_id TEXT COLLATE "C" PRIMARY KEY,
+    check_at_ms BIGINT,
+    generation BIGINT NOT NULL
+);
+CREATE INDEX reminder_checks_due ON reminder_checks(check_at_ms);
+INSERT INTO reminder_checks(household_id, check_at_ms, generation)
+    SELECT substr(doc_id, 11), 0, 1 FROM docs WHERE doc_id LIKE 'household:%';
+"#,
 ];
 
 /// The migration that added the job index: the orders stored before it are indexed when it runs.

@@ -70,7 +70,9 @@ pub(super) fn record(
             .and_then(|r| serde_json::from_str(r.get(0)).ok())
             .unwrap_or_default();
         let out = outward::derive(&before, &order, &visits, at_ms);
-        super::jobs::upsert(client, &JobRow::of(&order, &visits))?;
+        let row = JobRow::of(&order, &visits);
+        super::reminders::mark_job(client, &row)?;
+        super::jobs::upsert(client, &row)?;
         client.execute(
             "INSERT INTO order_facts(order_id, facts) VALUES ($1, $2)
              ON CONFLICT(order_id) DO UPDATE SET facts = excluded.facts",

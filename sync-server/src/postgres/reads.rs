@@ -1,4 +1,4 @@
-//! Reads outside the sync protocol (the public verify page, profiles, the reminders' documents)
+//! Reads outside the sync protocol (the public verify page, profiles)
 //! and attachments, in PostgreSQL.
 
 use postgres::Client;
@@ -65,16 +65,12 @@ pub(super) fn order_record(
     Ok(Some(OrderRecord { order, visits }))
 }
 
-/// Every stored document whose id starts with one of `prefixes`, by prefix, then id.
-pub(super) fn documents(c: &mut Client, prefixes: &[&str]) -> Result<Vec<DocBytes>, StorageError> {
-    let mut out = Vec::new();
-    for p in prefixes {
-        out.extend(doc_bytes(c.query(
-            "SELECT doc_id, bytes FROM docs WHERE starts_with(doc_id, $1) ORDER BY doc_id",
-            &[p],
-        )?)?);
-    }
-    Ok(out)
+/// Every stored `profile:` document, by id.
+pub(super) fn profiles(c: &mut Client) -> Result<Vec<DocBytes>, StorageError> {
+    doc_bytes(c.query(
+        "SELECT doc_id, bytes FROM docs WHERE starts_with(doc_id, 'profile:') ORDER BY doc_id",
+        &[],
+    )?)
 }
 
 /// Store an attachment and its uploaders in one transaction; whether the bytes were new.

@@ -5,7 +5,7 @@
 use std::collections::BTreeSet;
 
 use onsite_domain::DocId;
-use onsite_wire::back_office::{CustomerMessage, RecordState, WebhookEvent};
+use onsite_wire::back_office::{RecordState, WebhookEvent};
 use rand::RngCore;
 use rusqlite::{OptionalExtension, Transaction, params};
 
@@ -14,9 +14,8 @@ use crate::export::{Position, RecordExport, Stamped};
 use crate::history::JobRow;
 use crate::outbox::{Attempt, Destination, Due, Next, OutboxStore, Webhook};
 use crate::outward::{self, Facts};
-use crate::reminders::ReminderStore;
 use crate::sender::Sent;
-use crate::storage::{DocBytes, StorageError};
+use crate::storage::StorageError;
 use crate::tokens::{ApiToken, ApiTokenStore, Scope};
 use crate::written::{OrderWithVisits, Stored, Written};
 
@@ -81,7 +80,9 @@ pub(super) fn record_outward(
         // The migration adding the back office (`emit` false) runs before the job index exists;
         // the job index's own migration fills it.
         if emit {
-            super::jobs::upsert(tx, &JobRow::of(&order, &visits))?;
+            let row = JobRow::of(&order, &visits);
+            super::reminders::mark_job(tx, &row)?;
+            super::jobs::upsert(tx, &row)?;
         }
         tx.execute(
             "INSERT INTO order_facts(order_id, facts) VALUES (?1, ?2)
@@ -451,52 +452,5 @@ impl OutboxStore for SqliteStorage {
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
-    }
-}
-
-impl ReminderStore for SqliteStorage {
-    fn documents(&self, prefixes: &[&str]) -> Result<Vec<DocBytes>, StorageError> {
-        let conn = self.conn()?;
-        let mut st = conn.prepare_cached(
-            "SELECT doc_id, bytes FROM docs WHERE substr(doc_id, 1, length(?1)) = ?1 ORDER BY doc_id",
-        )?;
-        let mut out = Vec::new();
-        for p in prefixes {
-            let rows = st.query_map([p], |r| {
-                Ok((r.get::<_, String>(0)?, r.get::<_, Vec<u8>>(1)?))
-            })?;
-            for row in rows {
-                let (d, bytes) = row?;
-                out.push(DocBytes {
-                    doc: super::parse_doc_id(&d)?,
-                    bytes,
-                });
-            }
-        }
-        Ok(out)
-    }
-
-    fn enqueue_message(
-        &self,
-        unique_key: &str,
-        m: &CustomerMessage,
-        now_ms: i64,
-    ) -> Result<bool, StorageError> {
-        let mut conn = self.conn()?;
-        let tx = conn.transaction()?;
-        let new = tx.execute(
-            "INSERT INTO outbox_events(event_id, unique_key, kind, ordering_key, body, created_at_ms)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT(unique_key) DO NOTHING",
-            params![m.id, unique_key, m.kind, m.household_id, serde_json::to_string(m).expect("a message serialises"), now_ms],
-        )? == 1;
-        if new {
-            tx.execute(
-                "INSERT INTO deliveries(event, destination, ordering_key, state, next_attempt_ms)
-                 VALUES (?1, 'messages', ?2, 'pending', ?3)",
-                params![tx.last_insert_rowid(), m.household_id, now_ms],
-            )?;
-        }
-        tx.commit()?;
-        Ok(new)
     }
 }

@@ -14,12 +14,17 @@ use onsite_sync::device::{self, PeerState};
 use onsite_wire::{ErrorBody, SignInRequest, SignInResponse, SyncRequest, SyncResponse};
 use reqwest::StatusCode;
 
-/// SQL that takes a SQLite relay database back to before the job index (migration 10).
-pub const BEFORE_JOBS: &str = "DROP TABLE jobs; PRAGMA user_version = 9;";
+/// SQL that takes a SQLite relay database back to before the reminder checks (migration 11).
+pub const BEFORE_REMINDER_CHECKS: &str = "DROP TABLE reminder_checks; PRAGMA user_version = 10;";
 
-/// SQL that takes a SQLite relay database back to before tenancy (migrations 9 and 10): what
+/// SQL that takes a SQLite relay database back to before the job index (migrations 10 and 11).
+pub const BEFORE_JOBS: &str =
+    "DROP TABLE reminder_checks; DROP TABLE jobs; PRAGMA user_version = 9;";
+
+/// SQL that takes a SQLite relay database back to before tenancy (migrations 9 to 11): what
 /// tests of older migrations run first.
-pub const BEFORE_TENANCY: &str = "DROP TABLE jobs; DROP INDEX docs_meta_centre; DROP TABLE centres;
+pub const BEFORE_TENANCY: &str = "DROP TABLE reminder_checks; DROP TABLE jobs;
+    DROP INDEX docs_meta_centre; DROP TABLE centres;
     ALTER TABLE docs DROP COLUMN centre; ALTER TABLE users DROP COLUMN centre;
     DELETE FROM feed WHERE reader LIKE '@%';";
 
