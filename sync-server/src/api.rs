@@ -99,11 +99,19 @@ impl AppState {
     ) -> tokio::task::JoinHandle<()> {
         let events = self.events.clone();
         tokio::spawn(async move {
+            // After commits were dropped, the next one is told to every stream: some of the
+            // dropped ones may have concerned streams the next one does not.
+            let mut lagged = false;
             loop {
                 match foreign.recv().await {
+                    Ok(c) if lagged => {
+                        events.send(&onsite_sync::relay::Committed::everyone(c.head));
+                        lagged = false;
+                    }
                     Ok(c) => events.send(&c),
                     Err(broadcast::error::RecvError::Lagged(n)) => {
-                        tracing::warn!(n, "push: other instances' commits were dropped")
+                        tracing::warn!(n, "push: other instances' commits were dropped");
+                        lagged = true;
                     }
                     Err(broadcast::error::RecvError::Closed) => return,
                 }

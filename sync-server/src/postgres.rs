@@ -55,6 +55,7 @@ mod docs;
 mod jobs;
 mod migrations;
 mod notify;
+pub use notify::LISTENER_NAME;
 mod outward;
 mod reads;
 mod reminders;

@@ -136,6 +136,30 @@ mod tests {
     }
 
     #[test]
+    fn commits_an_instance_did_not_hear_one_by_one_reach_every_stream() {
+        let hub = PushHub::default();
+        let other_centre = Principal {
+            centre: "sh".into(),
+            ..who("disp.sh", Role::Dispatcher)
+        };
+        let mut streams = [
+            hub.subscribe(&who("tech.a", Role::Technician)),
+            hub.subscribe(&who("tech.b", Role::Technician)),
+            hub.subscribe(&who("disp", Role::Dispatcher)),
+            hub.subscribe(&other_centre),
+            hub.subscribe(&who("admin", Role::Admin)),
+        ];
+        hub.send(&Committed::everyone(9));
+        for (i, s) in streams.iter_mut().enumerate() {
+            assert_eq!(
+                s.try_recv().ok(),
+                Some(9),
+                "stream {i} is told to sync: a missed commit may have been for anyone"
+            );
+        }
+    }
+
+    #[test]
     fn a_commit_reaches_staff_and_its_readers_only() {
         let hub = PushHub::default();
         let mut a = hub.subscribe(&who("tech.a", Role::Technician));

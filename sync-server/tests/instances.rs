@@ -1,6 +1,6 @@
 //! Two relay instances on one PostgreSQL database (issue 14): the changes feed stays gap-free
 //! and duplicate-free under concurrent writers on both, and a push stream on one instance hears
-//! of a commit made through the other. PostgreSQL only: the tests need `ONSITE_TEST_POSTGRES`
+//! of a commit made through the other — also one made while it was not listening. PostgreSQL only: the tests need `ONSITE_TEST_POSTGRES`
 //! (`scripts/pg.sh`) and fail without it.
 
 mod common;
@@ -291,6 +291,94 @@ async fn a_push_stream_on_one_instance_hears_of_a_commit_made_through_the_other(
         found,
         "the dispatcher's stream on instance A announces cursor {head}, committed through \
          instance B (LISTEN/NOTIFY); got {seen:?}"
+    );
+    a.kill();
+    b.kill();
+}
+
+/// How many listening connections of relay instances the database has (other tests' databases
+/// on the same cluster are not counted); with `terminate`, cut them.
+fn listeners(db: &str, terminate: bool) -> i64 {
+    let db = db.to_owned();
+    std::thread::spawn(move || {
+        let mut c = postgres::Client::connect(&db, postgres::NoTls).expect("connect");
+        let sql = match terminate {
+            true => "SELECT COUNT(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = $1 AND datname = current_database()",
+            false => "SELECT COUNT(*) FROM pg_stat_activity WHERE application_name = $1 AND datname = current_database()",
+        };
+        c.query_one(sql, &[&onsite_relay::postgres::LISTENER_NAME])
+            .expect("read pg_stat_activity")
+            .get(0)
+    })
+    .join()
+    .expect("the query thread")
+}
+
+#[tokio::test]
+async fn a_commit_made_while_an_instance_was_not_listening_still_reaches_its_push_streams() {
+    let dir = tempfile::tempdir().unwrap();
+    let (db, a, b) = two_instances(dir.path()).await;
+    let db = db.to_str().unwrap().to_owned();
+    let d = sign_in(&a.url(), "disp", "dev-disp").await;
+    let mut stream = d
+        .http
+        .get(format!("{}/api/v1/events", a.url()))
+        .bearer_auth(&d.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        stream.status(),
+        StatusCode::OK,
+        "the push stream opens on A"
+    );
+
+    // Both instances' (and, until it closes, the seeding storage's).
+    assert!(
+        listeners(&db, true) >= 2,
+        "both instances' listening connections are cut"
+    );
+    while listeners(&db, false) > 0 {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    // A new household, committed through B while nobody listens: its notification is lost.
+    let mut household = onsite_domain::seed::household(0, common::DAY);
+    household.household_id = "hh-while-deaf".into();
+    let mut docs = vec![(
+        DocId::Household(household.household_id.clone()),
+        doc::create(&household).unwrap(),
+    )];
+    onsite_relay::seed::commit_as_admin(
+        b.storage.as_ref(),
+        &Config::default(),
+        &mut docs,
+        common::DAY,
+    )
+    .expect("B commits");
+    let head = b.storage.head_seq().unwrap();
+    assert_eq!(
+        listeners(&db, false),
+        0,
+        "the commit was made before the instances listened again (they wait a second)"
+    );
+
+    let wanted = format!("\"cursor\":{head}");
+    let mut seen = String::new();
+    let found = tokio::time::timeout(Duration::from_secs(15), async {
+        while let Some(chunk) = stream.chunk().await.unwrap() {
+            seen.push_str(&String::from_utf8_lossy(&chunk));
+            if seen.contains(&wanted) {
+                return true;
+            }
+        }
+        false
+    })
+    .await
+    .unwrap_or(false);
+    assert!(
+        found,
+        "listening again, A sees the head moved past what it heard and tells its streams \
+         (cursor {head}); got {seen:?}"
     );
     a.kill();
     b.kill();

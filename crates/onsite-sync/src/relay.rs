@@ -255,6 +255,22 @@ pub struct Committed {
     pub centres: Vec<Option<String>>,
 }
 
+impl Committed {
+    /// What concerns every push stream: commits up to `head` that a relay instance may not have
+    /// heard of one by one (its listening connection was down, or it fell behind), told as a
+    /// change of a company-wide document is told — to every admin, every centre's dispatchers
+    /// and every technician. A stream told of a commit that was not for it syncs and finds
+    /// nothing new.
+    pub fn everyone(head: u64) -> Committed {
+        Committed {
+            head,
+            docs: vec![(DocId::Templates, None)],
+            access_users: Vec::new(),
+            centres: vec![None],
+        }
+    }
+}
+
 /// The centres whose documents `writes` change (`None`: a company-wide one), each once.
 pub fn centres_of(writes: &[DocWrite]) -> Vec<Option<String>> {
     writes

@@ -153,9 +153,44 @@ pub(super) fn instance_name() -> String {
     hex::encode(b)
 }
 
+/// The listening connection's `application_name` (as `pg_stat_activity` shows it).
+pub const LISTENER_NAME: &str = "onsite-pg-listen";
+
+/// Where the listener passes on what it hears.
+struct Hearing {
+    instance: String,
+    committed: Arc<Notify>,
+    foreign: broadcast::Sender<Arc<Committed>>,
+    /// The newest feed head this instance heard of (read when it started listening, then from
+    /// each notification).
+    known: u64,
+}
+
+impl Hearing {
+    fn tell(&self, c: Committed) {
+        self.committed.notify_one();
+        // No receiver is fine: no push stream is open.
+        let _ = self.foreign.send(Arc::new(c));
+    }
+
+    /// Listening again after the connection was lost: a notification sent meanwhile is not
+    /// repeated, so when the head moved past what was heard, every stream is told to sync.
+    fn listening_again(&mut self, head: u64) {
+        if head > self.known {
+            tracing::info!(
+                head,
+                heard = self.known,
+                "push: commits made while not listening; every stream is told"
+            );
+            self.tell(Committed::everyone(head));
+            self.known = head;
+        }
+    }
+}
+
 /// Start the listener thread: it connects with `config`, LISTENs on [`CHANNEL`], and for every
 /// commit of another instance tells `foreign` and `committed`, until `stop` is set. A lost
-/// connection is opened again.
+/// connection is opened again, and what was committed while it was lost is told then.
 pub(super) fn listen(
     config: postgres::Config,
     instance: String,
@@ -163,7 +198,13 @@ pub(super) fn listen(
     foreign: broadcast::Sender<Arc<Committed>>,
     stop: Arc<AtomicBool>,
 ) -> Result<(), StorageError> {
-    let first = subscribe(&config)?;
+    let (first, known) = subscribe(&config)?;
+    let mut hearing = Hearing {
+        instance,
+        committed,
+        foreign,
+        known,
+    };
     std::thread::Builder::new()
         .name("onsite-pg-listen".into())
         .spawn(move || {
@@ -173,10 +214,14 @@ pub(super) fn listen(
                     std::thread::sleep(Duration::from_secs(1));
                     client = subscribe(&config)
                         .inspect_err(|e| tracing::warn!(error = %e, "push: cannot listen again"))
-                        .ok();
+                        .ok()
+                        .map(|(c, head)| {
+                            hearing.listening_again(head);
+                            c
+                        });
                     continue;
                 };
-                if let Err(e) = receive(c, &instance, &committed, &foreign) {
+                if let Err(e) = receive(c, &mut hearing) {
                     tracing::warn!(error = %e, "push: the listening connection failed");
                     client = None;
                 }
@@ -186,19 +231,20 @@ pub(super) fn listen(
     Ok(())
 }
 
-fn subscribe(config: &postgres::Config) -> Result<Client, StorageError> {
-    let mut client = config.connect(NoTls)?;
+/// A listening connection and the feed head read after `LISTEN` (every later commit is
+/// notified to it).
+fn subscribe(config: &postgres::Config) -> Result<(Client, u64), StorageError> {
+    let mut client = config
+        .clone()
+        .application_name(LISTENER_NAME)
+        .connect(NoTls)?;
     client.batch_execute(&format!("LISTEN {CHANNEL}"))?;
-    Ok(client)
+    let head: i64 = client.query_one("SELECT seq FROM feed_head", &[])?.get(0);
+    Ok((client, head as u64))
 }
 
 /// Wait up to [`STOP_CHECK`] for notifications and pass on the other instances' commits.
-fn receive(
-    client: &mut Client,
-    instance: &str,
-    committed: &Notify,
-    foreign: &broadcast::Sender<Arc<Committed>>,
-) -> Result<(), postgres::Error> {
+fn receive(client: &mut Client, hearing: &mut Hearing) -> Result<(), postgres::Error> {
     let mut notifications = client.notifications();
     let mut arrived = notifications.timeout_iter(STOP_CHECK);
     while let Some(n) = arrived.next()? {
@@ -209,17 +255,16 @@ fn receive(
             );
             continue;
         };
-        if c.from == instance {
+        hearing.known = hearing.known.max(c.head);
+        if c.from == hearing.instance {
             continue;
         }
-        committed.notify_one();
-        // No receiver is fine: no push stream is open.
-        let _ = foreign.send(Arc::new(Committed {
+        hearing.tell(Committed {
             head: c.head,
             docs: c.docs,
             access_users: c.access_users,
             centres: c.centres,
-        }));
+        });
     }
     Ok(())
 }
