@@ -14,6 +14,7 @@ use crate::access::{Readers, governing_order};
 use crate::relay::{
     AccessEvent, DocMeta, DocStore, DocWrite, FeedEntry, FeedReader, Origin, StoredDoc,
 };
+use crate::snapshot::KeyRange;
 use crate::views::Views;
 
 /// One stored change.
@@ -195,7 +196,7 @@ impl DocStore for MemoryStore {
         &mut self,
         centre: Option<&str>,
         cutoff_ms: i64,
-        after: Option<&str>,
+        range: KeyRange<'_>,
         limit: usize,
     ) -> Result<Vec<DocId>, Infallible> {
         let mut ids: Vec<(String, &DocId)> = self
@@ -203,7 +204,7 @@ impl DocStore for MemoryStore {
             .iter()
             .filter(|(_, d)| centre.is_none_or(|c| d.meta.centre.as_deref().is_none_or(|x| x == c)))
             .map(|(id, _)| (id.to_string(), id))
-            .filter(|(text, _)| after.is_none_or(|a| text.as_str() > a))
+            .filter(|(text, _)| range.holds(text))
             .collect();
         ids.sort();
         let mut held: BTreeMap<&str, bool> = BTreeMap::new();
@@ -229,10 +230,10 @@ impl DocStore for MemoryStore {
         &mut self,
         centre: Option<&str>,
         cutoff_ms: i64,
-        after: Option<&str>,
+        range: KeyRange<'_>,
     ) -> Result<u64, Infallible> {
         Ok(self
-            .window_docs(centre, cutoff_ms, after, usize::MAX)?
+            .window_docs(centre, cutoff_ms, range, usize::MAX)?
             .len() as u64)
     }
 

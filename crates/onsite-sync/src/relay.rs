@@ -35,7 +35,7 @@ use crate::access::{
     order_access_changes, technician_readers,
 };
 use crate::orders::{self, OrderChange};
-use crate::snapshot;
+use crate::snapshot::{self, KeyRange};
 use crate::views::{View, Views};
 
 /// What the relay keeps about a document besides its content.
@@ -179,8 +179,8 @@ pub trait DocStore {
     ) -> Result<Vec<AccessEvent>, Self::Error>;
     /// Raw bytes of the document's changes numbered after `after`, in sequence order.
     fn changes_after(&mut self, doc: &DocId, after: u64) -> Result<Vec<Vec<u8>>, Self::Error>;
-    /// The documents a partial replica holds ([`crate::snapshot`]), in the order of their text
-    /// ids, after `after` (exclusive), at most `limit`: every document outside jobs (registry,
+    /// The documents a partial replica holds ([`crate::snapshot`]) whose text ids lie in
+    /// `range`, in text-id order, at most `limit`: every document outside jobs (registry,
     /// reference, profiles, ledgers) and every document of a job [`retention::held`] at
     /// `cutoff_ms` (a job the store has no facts for is held). `centre` keeps a centre's
     /// documents and the company-wide ones (`None`: every centre's). Access is checked by the
@@ -191,16 +191,16 @@ pub trait DocStore {
         &mut self,
         centre: Option<&str>,
         cutoff_ms: i64,
-        after: Option<&str>,
+        range: KeyRange<'_>,
         limit: usize,
     ) -> Result<Vec<DocId>, Self::Error>;
-    /// How many documents [`DocStore::window_docs`] would list after `after` (for the "n of N"
-    /// of a first sync; access is not checked, so it may count a few the caller cannot read).
+    /// How many documents [`DocStore::window_docs`] would list in `range` (for the "n of N" of
+    /// a first sync; access is not checked, so it may count a few the caller cannot read).
     fn window_count(
         &mut self,
         centre: Option<&str>,
         cutoff_ms: i64,
-        after: Option<&str>,
+        range: KeyRange<'_>,
     ) -> Result<u64, Self::Error>;
     /// The stored `order:` documents whose order number is `order_no`.
     fn orders_numbered(&mut self, order_no: &str) -> Result<Vec<DocId>, Self::Error>;

@@ -1,11 +1,14 @@
 //! A partial replica's first sync (issue 14): instead of replaying the whole change log from
 //! cursor 0 — every job the centre ever had — the relay lists the documents a device with a
 //! history window holds ([`DocStore::window_docs`]: every document outside jobs, and the jobs
-//! [`retention::held`] at the window's cutoff) and sends them whole, page by page, in document-id
-//! order. The position between pages is `<head>/<last document id>` ([`Position`]): the feed head
-//! when the snapshot started and where the listing stopped. The last page answers the feed
-//! cursor `head`, and the ordinary feed goes on from there, so a document changed while the
-//! snapshot was read arrives again through the feed (Automerge keeps each change once).
+//! [`retention::held`] at the window's cutoff) and sends them whole, page by page, kind by kind
+//! in the order of [`PARTS`] — what a dispatcher needs to work first (the reference documents,
+//! the technicians' profiles and ledgers), then the registry, then the jobs — and by document
+//! id within a kind. The position between pages is `<head>/<part>/<last document id>`
+//! ([`Position`]): the feed head when the snapshot started and where the listing stopped. The
+//! last page answers the feed cursor `head`, and the ordinary feed goes on from there, so a
+//! document changed while the snapshot was read arrives again through the feed (Automerge keeps
+//! each change once).
 //!
 //! Only staff devices read a snapshot: a technician's feed holds their own jobs and nothing else.
 //! Older jobs are fetched by id later (the history search, then a sync request asking for the
@@ -20,33 +23,105 @@ use crate::SyncError;
 use crate::access::Principal;
 use crate::relay::{DocStore, FeedPlan, FeedSend, HandleError, Limits, Lookups, Since, access_to};
 
-/// Where a snapshot is: the feed head it was taken at and the last document listed.
+/// Document ids strictly between `after` and `below` (text order).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KeyRange<'a> {
+    pub after: &'a str,
+    pub below: &'a str,
+}
+
+impl KeyRange<'_> {
+    /// Whether the text id `id` lies in the range.
+    pub fn holds(&self, id: &str) -> bool {
+        id > self.after && id < self.below
+    }
+}
+
+/// The kinds of documents in the order a snapshot sends them, each the key range of its ids
+/// (`<kind>:` up to `<kind>;`, the next character): every kind of [`DocId`] is in one.
+pub const PARTS: [KeyRange<'static>; 6] = [
+    KeyRange {
+        after: "ref:",
+        below: "ref;",
+    },
+    KeyRange {
+        after: "profile:",
+        below: "profile;",
+    },
+    KeyRange {
+        after: "ledger:",
+        below: "ledger;",
+    },
+    KeyRange {
+        after: "household:",
+        below: "household;",
+    },
+    KeyRange {
+        after: "order:",
+        below: "order;",
+    },
+    KeyRange {
+        after: "visit:",
+        below: "visit;",
+    },
+];
+
+/// Where a snapshot is: the feed head it was taken at, the part being listed and the last
+/// document listed in it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Position {
     pub head: u64,
+    /// Index into [`PARTS`].
+    pub part: usize,
     pub after: Option<String>,
 }
 
 impl Position {
     /// The text form sent to the device (`SyncResponse::snapshot`).
     pub fn encode(&self) -> String {
-        format!("{}/{}", self.head, self.after.as_deref().unwrap_or(""))
+        format!(
+            "{}/{}/{}",
+            self.head,
+            self.part,
+            self.after.as_deref().unwrap_or("")
+        )
     }
 
     /// Read a position a device sent back; refused when it is not one this relay could have
-    /// given: unparseable, or taken at a head beyond today's feed.
+    /// given: unparseable, taken at a head beyond today's feed, or naming a document outside
+    /// its part. (A position of the earlier `<head>/<id>` form is refused too: the device then
+    /// starts the snapshot again.)
     pub fn decode(text: &str, head_now: u64) -> Result<Position, SyncError> {
         let bad = || SyncError::BadSnapshot(text.chars().take(80).collect());
-        let (head, after) = text.split_once('/').ok_or_else(bad)?;
+        let mut fields = text.splitn(3, '/');
+        let (Some(head), Some(part), Some(after)) = (fields.next(), fields.next(), fields.next())
+        else {
+            return Err(bad());
+        };
         let head: u64 = head.parse().map_err(|_| bad())?;
-        if head > head_now {
+        let part: usize = part.parse().map_err(|_| bad())?;
+        if head > head_now || part >= PARTS.len() {
             return Err(bad());
         }
         let after = match after {
             "" => None,
-            id => Some(id.parse::<DocId>().map_err(|_| bad())?.to_string()),
+            id => {
+                let id = id.parse::<DocId>().map_err(|_| bad())?.to_string();
+                if !PARTS[part].holds(&id) {
+                    return Err(bad());
+                }
+                Some(id)
+            }
         };
-        Ok(Position { head, after })
+        Ok(Position { head, part, after })
+    }
+
+    /// What is left to list of the current part.
+    fn range(&self) -> KeyRange<'_> {
+        KeyRange {
+            after: self.after.as_deref().unwrap_or(PARTS[self.part].after),
+            below: PARTS[self.part].below,
+        }
     }
 }
 
@@ -82,13 +157,17 @@ pub(crate) fn page<S: DocStore>(
     count: bool,
 ) -> Result<Page, HandleError<S::Error>> {
     let mut pos = match position {
-        None => Position { head, after: None },
+        None => Position {
+            head,
+            part: 0,
+            after: None,
+        },
         Some(text) => Position::decode(text, head)?,
     };
     let centre = (who.role != Role::Admin).then_some(who.centre.as_str());
     let cutoff = retention::cutoff(now_ms, window_days);
     let mut sends = Vec::new();
-    loop {
+    while pos.part < PARTS.len() {
         // As many as the page still takes: the next page lists from the last one sent, so
         // listing more would read them twice.
         let want = limits
@@ -96,7 +175,7 @@ pub(crate) fn page<S: DocStore>(
             .saturating_sub(sends.len())
             .max(1);
         let listed = store
-            .window_docs(centre, cutoff, pos.after.as_deref(), want)
+            .window_docs(centre, cutoff, pos.range(), want)
             .map_err(HandleError::Storage)?;
         let exhausted = listed.len() < want;
         for doc in listed {
@@ -115,9 +194,7 @@ pub(crate) fn page<S: DocStore>(
             }
             if sends.len() == limits.max_docs_per_response {
                 let remaining = match count {
-                    true => store
-                        .window_count(centre, cutoff, pos.after.as_deref())
-                        .map_err(HandleError::Storage)?,
+                    true => remaining(store, centre, cutoff, &pos)?,
                     false => 0,
                 };
                 return Ok(Page {
@@ -132,7 +209,8 @@ pub(crate) fn page<S: DocStore>(
             }
         }
         if exhausted {
-            break;
+            pos.part += 1;
+            pos.after = None;
         }
     }
     Ok(Page {
@@ -146,23 +224,77 @@ pub(crate) fn page<S: DocStore>(
     })
 }
 
+/// The documents left after `pos`: the rest of its part and every later part.
+fn remaining<S: DocStore>(
+    store: &mut S,
+    centre: Option<&str>,
+    cutoff: i64,
+    pos: &Position,
+) -> Result<u64, HandleError<S::Error>> {
+    let mut n = store
+        .window_count(centre, cutoff, pos.range())
+        .map_err(HandleError::Storage)?;
+    for part in &PARTS[pos.part + 1..] {
+        n += store
+            .window_count(centre, cutoff, *part)
+            .map_err(HandleError::Storage)?;
+    }
+    Ok(n)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
+    fn every_kind_of_document_is_in_exactly_one_part() {
+        let every_kind = [
+            DocId::Order("o-1".into()),
+            DocId::visit("o-1", "tech.a"),
+            DocId::Templates,
+            DocId::FeeSchedule,
+            DocId::PartsCatalogue,
+            DocId::ServiceSettings,
+            DocId::Bonus,
+            DocId::Profile("tech.a".into()),
+            DocId::Ledger("tech.a".into()),
+            DocId::Household("hh-1".into()),
+        ];
+        for id in every_kind {
+            let text = id.to_string();
+            let parts = PARTS.iter().filter(|p| p.holds(&text)).count();
+            assert_eq!(
+                parts, 1,
+                "{text} must be sent by exactly one part of a snapshot"
+            );
+        }
+    }
+
+    #[test]
     fn a_position_round_trips_and_a_forged_one_is_refused_with_a_code() {
         let p = Position {
             head: 42,
+            part: 5,
             after: Some("visit:o-1:tech.a".into()),
         };
         assert_eq!(Position::decode(&p.encode(), 42).unwrap(), p);
         let start = Position {
             head: 7,
+            part: 0,
             after: None,
         };
         assert_eq!(Position::decode(&start.encode(), 9).unwrap(), start);
-        for forged in ["", "x/order:o-1", "43/order:o-1", "5/not a doc", "5"] {
+        let forgeries = [
+            "",
+            "x/4/order:o-1",
+            "43/4/order:o-1",
+            "5/4/not a doc",
+            "5",
+            "5/order:o-1",
+            "5/9/",
+            "5/0/order:o-1",
+        ];
+        for forged in forgeries {
             let err = Position::decode(forged, 42).unwrap_err();
             assert_eq!(
                 err.code(),

@@ -9,8 +9,8 @@ use std::collections::BTreeSet;
 use onsite_domain::order::{DispatchStatus, Order};
 use onsite_domain::sla::SlaPolicy;
 use onsite_domain::{Code, DocId, HOUR, Millis, seed};
-use onsite_sync::device;
 use onsite_sync::memory::MemoryStore;
+use onsite_sync::{device, snapshot};
 use onsite_testkit::DAY;
 use onsite_testkit::sim::{Network, SimDevice, order_id, technician_a};
 use onsite_wire::{Role, SyncResponse};
@@ -106,6 +106,23 @@ fn a_windowed_first_sync_holds_open_and_recent_jobs_and_everything_outside_jobs(
     );
     let sent: usize = answers.iter().map(|a| a.docs.len()).sum();
     assert_eq!(sent, got.len(), "every document is sent once");
+    let parts: Vec<usize> = answers
+        .iter()
+        .flat_map(|a| &a.docs)
+        .map(|m| {
+            let id = m.doc.to_string();
+            snapshot::PARTS.iter().position(|p| p.holds(&id)).unwrap()
+        })
+        .collect();
+    assert!(
+        parts.is_sorted(),
+        "what a dispatcher needs to work comes first (reference documents, profiles, ledgers),          then the registry, then the jobs: {parts:?}"
+    );
+    assert_eq!(
+        answers[0].docs[0].doc,
+        DocId::Templates,
+        "the first page starts with the reference documents"
+    );
     assert_eq!(
         answers[0].remaining,
         Some((got.len() - answers[0].docs.len()) as u64),
@@ -213,7 +230,7 @@ fn a_changed_document_between_pages_is_not_lost_and_a_forged_position_is_refused
     );
     let mut bad = SimDevice::new("disp", Role::Dispatcher).request();
     bad.window_days = Some(WINDOW);
-    bad.snapshot = Some("99999/order:o-00001".into());
+    bad.snapshot = Some("99999/4/order:o-00001".into());
     let refused = onsite_sync::relay::handle(&mut net.relay, &fresh.caller, &bad, &net.limits, DAY)
         .expect_err("a position beyond the feed was never given");
     assert!(

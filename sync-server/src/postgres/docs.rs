@@ -264,19 +264,19 @@ impl DocStore for Docs<'_> {
         &mut self,
         centre: Option<&str>,
         cutoff_ms: i64,
-        after: Option<&str>,
+        range: onsite_sync::snapshot::KeyRange<'_>,
         limit: usize,
     ) -> Result<Vec<DocId>, StorageError> {
-        super::jobs::window_docs(self.client, centre, cutoff_ms, after, limit)
+        super::jobs::window_docs(self.client, centre, cutoff_ms, range, limit)
     }
 
     fn window_count(
         &mut self,
         centre: Option<&str>,
         cutoff_ms: i64,
-        after: Option<&str>,
+        range: onsite_sync::snapshot::KeyRange<'_>,
     ) -> Result<u64, StorageError> {
-        super::jobs::window_count(self.client, centre, cutoff_ms, after)
+        super::jobs::window_count(self.client, centre, cutoff_ms, range)
     }
 
     fn orders_numbered(&mut self, order_no: &str) -> Result<Vec<DocId>, StorageError> {

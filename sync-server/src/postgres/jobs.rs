@@ -8,6 +8,8 @@ use postgres::types::ToSql;
 use postgres::{Client, GenericClient};
 
 use super::parse_doc_id;
+use onsite_sync::snapshot::KeyRange;
+
 use crate::history::{Ask, Found, JobRow};
 use crate::storage::StorageError;
 use crate::written::Written;
@@ -61,12 +63,18 @@ pub(super) fn window_docs(
     client: &mut Client,
     centre: Option<&str>,
     cutoff_ms: i64,
-    after: Option<&str>,
+    range: KeyRange<'_>,
     limit: usize,
 ) -> Result<Vec<DocId>, StorageError> {
     let rows = client.query(
-        &format!("SELECT d.doc_id {WINDOW} ORDER BY d.doc_id LIMIT $4"),
-        &[&after.unwrap_or(""), &centre, &cutoff_ms, &(limit as i64)],
+        &format!("SELECT d.doc_id {WINDOW} ORDER BY d.doc_id LIMIT $5"),
+        &[
+            &range.after,
+            &centre,
+            &cutoff_ms,
+            &range.below,
+            &(limit as i64),
+        ],
     )?;
     rows.iter().map(|r| parse_doc_id(r.get(0))).collect()
 }
@@ -76,25 +84,25 @@ pub(super) fn window_count(
     client: &mut Client,
     centre: Option<&str>,
     cutoff_ms: i64,
-    after: Option<&str>,
+    range: KeyRange<'_>,
 ) -> Result<u64, StorageError> {
     let n: i64 = client
         .query_one(
             &format!("SELECT COUNT(*) {WINDOW}"),
-            &[&after.unwrap_or(""), &centre, &cutoff_ms],
+            &[&range.after, &centre, &cutoff_ms, &range.below],
         )?
         .get(0);
     Ok(n as u64)
 }
 
-/// The documents a partial replica holds, after `$1`, of centre `$2`, with the window's cutoff
-/// `$3` (see the SQLite twin in `sqlite/jobs.rs`).
+/// The documents a partial replica holds, between `$1` and `$4`, of centre `$2`, with the
+/// window's cutoff `$3` (see the SQLite twin in `sqlite/jobs.rs`).
 const WINDOW: &str = "FROM docs d
      LEFT JOIN jobs j ON j.order_id = CASE
          WHEN d.doc_id LIKE 'order:%' THEN substr(d.doc_id, 7)
          WHEN d.doc_id LIKE 'visit:%' THEN split_part(substr(d.doc_id, 7), ':', 1)
        END
-     WHERE d.doc_id > $1
+     WHERE d.doc_id > $1 AND d.doc_id < $4
        AND ($2::TEXT IS NULL OR d.centre = $2 OR d.centre IS NULL)
        AND (j.order_id IS NULL OR NOT j.settled OR j.last_activity_ms >= $3)";
 

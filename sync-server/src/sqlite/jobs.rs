@@ -6,6 +6,8 @@ use onsite_domain::DocId;
 use onsite_wire::HistoryJob;
 use rusqlite::{Connection, Transaction, params};
 
+use onsite_sync::snapshot::KeyRange;
+
 use crate::history::{Ask, Found, JobRow};
 use crate::storage::StorageError;
 use crate::written::Written;
@@ -54,14 +56,14 @@ pub(super) fn window_docs(
     conn: &Connection,
     centre: Option<&str>,
     cutoff_ms: i64,
-    after: Option<&str>,
+    range: KeyRange<'_>,
     limit: usize,
 ) -> Result<Vec<DocId>, StorageError> {
     let mut st = conn.prepare_cached(&format!(
-        "SELECT d.doc_id {WINDOW} ORDER BY d.doc_id LIMIT ?4"
+        "SELECT d.doc_id {WINDOW} ORDER BY d.doc_id LIMIT ?5"
     ))?;
     let rows = st.query_map(
-        params![after.unwrap_or(""), centre, cutoff_ms, limit as i64],
+        params![range.after, centre, cutoff_ms, range.below, limit as i64],
         |r| r.get::<_, String>(0),
     )?;
     rows.map(|r| super::parse_doc_id(&r?)).collect()
@@ -72,25 +74,25 @@ pub(super) fn window_count(
     conn: &Connection,
     centre: Option<&str>,
     cutoff_ms: i64,
-    after: Option<&str>,
+    range: KeyRange<'_>,
 ) -> Result<u64, StorageError> {
     let n: i64 = conn
         .prepare_cached(&format!("SELECT COUNT(*) {WINDOW}"))?
-        .query_row(params![after.unwrap_or(""), centre, cutoff_ms], |r| {
+        .query_row(params![range.after, centre, cutoff_ms, range.below], |r| {
             r.get(0)
         })?;
     Ok(n as u64)
 }
 
-/// The documents a partial replica holds, after `?1`, of centre `?2`, with the window's cutoff
-/// `?3`: a document's job row is found by its governing order (`order:<id>`,
+/// The documents a partial replica holds, between `?1` and `?4`, of centre `?2`, with the
+/// window's cutoff `?3`: a document's job row is found by its governing order (`order:<id>`,
 /// `visit:<id>:<technician>`); documents outside jobs, and of orders without a row, are held.
 const WINDOW: &str = "FROM docs d
      LEFT JOIN jobs j ON j.order_id = CASE
          WHEN d.doc_id LIKE 'order:%' THEN substr(d.doc_id, 7)
          WHEN d.doc_id LIKE 'visit:%' THEN substr(d.doc_id, 7, instr(substr(d.doc_id, 7), ':') - 1)
        END
-     WHERE d.doc_id > ?1
+     WHERE d.doc_id > ?1 AND d.doc_id < ?4
        AND (?2 IS NULL OR d.centre = ?2 OR d.centre IS NULL)
        AND (j.order_id IS NULL OR j.settled = 0 OR j.last_activity_ms >= ?3)";
 
