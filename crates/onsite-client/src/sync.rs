@@ -352,12 +352,12 @@ fn apply_response(
             // Nothing of the document arrived (e.g. an answer to a probe); keep no empty doc.
             continue;
         }
-        s.adopt_doc(&m.doc, doc)?;
-        s.set_sync_state(&m.doc, &state.encode())?;
-        if !resp.rejected.iter().any(|r| r.doc == m.doc) {
-            s.clear_refusal(&m.doc)?;
-        }
-        s.mark_synced(&m.doc, state.shared_heads())?;
+        let received = onsite_store::Received {
+            sync_state: &state.encode(),
+            shared_heads: state.shared_heads(),
+            refused: resp.rejected.iter().any(|r| r.doc == m.doc),
+        };
+        s.receive_doc(&m.doc, doc, received)?;
         report.docs_received += 1;
         if !sent.contains(&m.doc) {
             report.feed_received += 1;

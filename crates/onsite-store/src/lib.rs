@@ -40,7 +40,9 @@ pub use eviction::Evicted;
 pub use queries::{CustomerRow, HistoryRow, OrderRow, TodayRow, VisitRow, VisitVerification};
 pub use registry::HouseholdRow;
 pub use rejections::Refusal;
-pub use store::{Batch, COMPACT_AT, DB_FILE, DEFAULT_DURABILITY, DocInfo, Durability, Store};
+pub use store::{
+    Batch, COMPACT_AT, DB_FILE, DEFAULT_DURABILITY, DocInfo, Durability, Received, Store,
+};
 
 /// Re-exported so callers name the same Automerge types the store uses.
 pub use automerge;

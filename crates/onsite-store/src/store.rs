@@ -204,6 +204,51 @@ fn persist(
     index::refresh(tx, cache, actor, id, loaded)
 }
 
+/// What a received document leaves behind ([`Store::receive_doc`]).
+#[derive(Debug, Clone, Copy)]
+pub struct Received<'a> {
+    /// The peer state to keep for the next round.
+    pub sync_state: &'a [u8],
+    /// The heads both sides share after this message.
+    pub shared_heads: &'a [ChangeHash],
+    /// The relay refused this document in the same answer: its refusal stays.
+    pub refused: bool,
+}
+
+/// Take `doc` (received whole or in part) into `l`: a document the device does not hold is
+/// taken as it is (with this device's actor), else merged. Whether `l` changed.
+fn adopt(l: &mut Loaded, id: &DocId, mut doc: AutoCommit) -> Result<bool, StoreError> {
+    let before = l.doc.get_heads();
+    if before.is_empty() && l.persisted.is_empty() {
+        let actor = l.doc.get_actor().clone();
+        l.doc = doc.with_actor(actor);
+        return Ok(!l.doc.get_heads().is_empty());
+    }
+    l.doc
+        .merge(&mut doc)
+        .map_err(|e| StoreError::BadRemoteData {
+            doc_id: id.to_string(),
+            detail: e.to_string(),
+        })?;
+    Ok(l.doc.get_heads() != before)
+}
+
+/// This device's changes in `doc` not covered by `heads` (those of `heads` the document knows),
+/// and those known heads.
+fn unsynced(doc: &mut AutoCommit, actor: &ActorId, heads: &[ChangeHash]) -> (i64, Vec<ChangeHash>) {
+    let known: Vec<ChangeHash> = heads
+        .iter()
+        .filter(|h| doc.get_change_meta_by_hash(h).is_some())
+        .copied()
+        .collect();
+    let remaining = doc
+        .get_changes_meta(&known)
+        .iter()
+        .filter(|c| c.actor.as_ref() == actor)
+        .count() as i64;
+    (remaining, known)
+}
+
 /// Documents written in one transaction ([`Store::batch`]).
 pub struct Batch<'a> {
     tx: &'a Connection,
@@ -430,6 +475,17 @@ impl Store {
         presence: Presence,
         f: impl FnOnce(&mut Loaded) -> Result<R, StoreError>,
     ) -> Result<R, StoreError> {
+        self.write_then(id, presence, f, None)
+    }
+
+    /// [`Store::write`], and `then` in the same transaction (run even when `f` changed nothing).
+    fn write_then<R>(
+        &mut self,
+        id: &DocId,
+        presence: Presence,
+        f: impl FnOnce(&mut Loaded) -> Result<R, StoreError>,
+        then: Option<&dyn Fn(&Connection, &mut Loaded) -> Result<(), StoreError>>,
+    ) -> Result<R, StoreError> {
         let key = id.to_string();
         let cache = self.cache.get_mut();
         let existing = cache.take(&self.conn, &self.actor, &key)?;
@@ -448,7 +504,8 @@ impl Store {
         };
         // From here on, an error drops `loaded`: the cache no longer has the document and the
         // next access reloads what is committed.
-        if loaded.doc.get_changes_meta(&loaded.persisted).is_empty() {
+        let changed = !loaded.doc.get_changes_meta(&loaded.persisted).is_empty();
+        if !changed && then.is_none() {
             if !is_new {
                 cache.put(key, loaded);
             }
@@ -457,10 +514,17 @@ impl Store {
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        persist(&tx, cache, &self.actor, id, &mut loaded, is_new)?;
+        if changed {
+            persist(&tx, cache, &self.actor, id, &mut loaded, is_new)?;
+        }
+        if let Some(then) = then {
+            then(&tx, &mut loaded)?;
+        }
         tx.commit()?;
         loaded.persisted = loaded.doc.get_heads();
-        cache.put(key, loaded);
+        if changed || !is_new {
+            cache.put(key, loaded);
+        }
         Ok(result)
     }
 
@@ -615,23 +679,40 @@ impl Store {
     /// replay its whole history a second time — else merging it like [`Store::save_doc`]. The
     /// stored document keeps this store's actor. Returns whether anything new arrived.
     pub fn adopt_doc(&mut self, id: &DocId, doc: AutoCommit) -> Result<bool, StoreError> {
+        self.write(id, Presence::Any, |l| adopt(l, id, doc))
+    }
+
+    /// A document the relay sent ([`Store::adopt_doc`]) taken in **one** transaction with what
+    /// syncing it leaves behind: its sync state, the heads both sides now share (the local-change
+    /// count as [`Store::mark_synced`] computes it) and, unless the relay refused it in the same
+    /// answer, its refusal cleared. A first sync takes thousands of documents: one commit each
+    /// instead of four. Returns whether the document changed.
+    pub fn receive_doc(
+        &mut self,
+        id: &DocId,
+        doc: AutoCommit,
+        received: Received<'_>,
+    ) -> Result<bool, StoreError> {
         let key = id.to_string();
-        self.write(id, Presence::Any, move |l| {
-            let before = l.doc.get_heads();
-            let mut doc = doc;
-            if before.is_empty() && l.persisted.is_empty() {
-                let actor = l.doc.get_actor().clone();
-                l.doc = doc.with_actor(actor);
-                return Ok(!l.doc.get_heads().is_empty());
+        let actor = self.actor.clone();
+        let then = move |tx: &Connection, l: &mut Loaded| {
+            tx.prepare_cached(
+                "INSERT INTO sync_states (doc_id, state) VALUES (?1, ?2)
+                 ON CONFLICT(doc_id) DO UPDATE SET state = excluded.state",
+            )?
+            .execute(params![key, received.sync_state])?;
+            if !received.refused {
+                tx.prepare_cached("DELETE FROM refusals WHERE doc_id = ?1")?
+                    .execute([&key])?;
             }
-            l.doc
-                .merge(&mut doc)
-                .map_err(|e| StoreError::BadRemoteData {
-                    doc_id: key.clone(),
-                    detail: e.to_string(),
-                })?;
-            Ok(l.doc.get_heads() != before)
-        })
+            let (remaining, known) = unsynced(&mut l.doc, &actor, received.shared_heads);
+            tx.prepare_cached(
+                "UPDATE docs SET local_changes = ?2, synced_heads = ?3 WHERE doc_id = ?1",
+            )?
+            .execute(params![key, remaining, heads_text(&known)])?;
+            Ok(())
+        };
+        self.write_then(id, Presence::Any, |l| adopt(l, id, doc), Some(&then))
     }
 
     /// Storage facts about document `id`.
@@ -717,17 +798,7 @@ impl Store {
         let l = cache
             .get(&self.conn, &self.actor, &key)?
             .ok_or_else(|| StoreError::NotFound(key.clone()))?;
-        let known: Vec<ChangeHash> = heads
-            .iter()
-            .filter(|h| l.doc.get_change_meta_by_hash(h).is_some())
-            .copied()
-            .collect();
-        let remaining = l
-            .doc
-            .get_changes_meta(&known)
-            .iter()
-            .filter(|c| c.actor.as_ref() == &self.actor)
-            .count() as i64;
+        let (remaining, known) = unsynced(&mut l.doc, &self.actor, heads);
         self.conn.execute(
             "UPDATE docs SET local_changes = ?2, synced_heads = ?3 WHERE doc_id = ?1",
             params![key, remaining, heads_text(&known)],
