@@ -204,6 +204,9 @@ fn persist(
     index::refresh(tx, cache, actor, id, loaded)
 }
 
+/// More writes in a document write's transaction ([`Store::write_then`]).
+type AlsoInTx<'a> = &'a dyn Fn(&Connection, &mut Loaded) -> Result<(), StoreError>;
+
 /// What a received document leaves behind ([`Store::receive_doc`]).
 #[derive(Debug, Clone, Copy)]
 pub struct Received<'a> {
@@ -484,7 +487,7 @@ impl Store {
         id: &DocId,
         presence: Presence,
         f: impl FnOnce(&mut Loaded) -> Result<R, StoreError>,
-        then: Option<&dyn Fn(&Connection, &mut Loaded) -> Result<(), StoreError>>,
+        then: Option<AlsoInTx<'_>>,
     ) -> Result<R, StoreError> {
         let key = id.to_string();
         let cache = self.cache.get_mut();
