@@ -274,19 +274,7 @@ async fn a_push_stream_on_one_instance_hears_of_a_commit_made_through_the_other(
     tech.sync().await;
     let head = b.storage.head_seq().unwrap();
 
-    let wanted = format!("\"cursor\":{head}");
-    let mut seen = String::new();
-    let found = tokio::time::timeout(Duration::from_secs(10), async {
-        while let Some(chunk) = stream.chunk().await.unwrap() {
-            seen.push_str(&String::from_utf8_lossy(&chunk));
-            if seen.contains(&wanted) {
-                return true;
-            }
-        }
-        false
-    })
-    .await
-    .unwrap_or(false);
+    let (found, seen) = common::announces(&mut stream, head, Duration::from_secs(10)).await;
     assert!(
         found,
         "the dispatcher's stream on instance A announces cursor {head}, committed through \
@@ -362,19 +350,7 @@ async fn a_commit_made_while_an_instance_was_not_listening_still_reaches_its_pus
         "the commit was made before the instances listened again (they wait a second)"
     );
 
-    let wanted = format!("\"cursor\":{head}");
-    let mut seen = String::new();
-    let found = tokio::time::timeout(Duration::from_secs(15), async {
-        while let Some(chunk) = stream.chunk().await.unwrap() {
-            seen.push_str(&String::from_utf8_lossy(&chunk));
-            if seen.contains(&wanted) {
-                return true;
-            }
-        }
-        false
-    })
-    .await
-    .unwrap_or(false);
+    let (found, seen) = common::announces(&mut stream, head, Duration::from_secs(15)).await;
     assert!(
         found,
         "listening again, A sees the head moved past what it heard and tells its streams \

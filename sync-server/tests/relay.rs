@@ -513,19 +513,7 @@ async fn push_stream_tells_the_dispatcher_about_a_completion() {
     let new_head = relay.storage.head_seq().unwrap();
     assert!(new_head > head);
 
-    let wanted = format!("\"cursor\":{new_head}");
-    let mut seen = String::new();
-    let found = tokio::time::timeout(Duration::from_secs(10), async {
-        while let Some(chunk) = stream.chunk().await.unwrap() {
-            seen.push_str(&String::from_utf8_lossy(&chunk));
-            if seen.contains(&wanted) {
-                return true;
-            }
-        }
-        false
-    })
-    .await
-    .unwrap_or(false);
+    let (found, seen) = common::announces(&mut stream, new_head, Duration::from_secs(10)).await;
     assert!(
         found,
         "dispatcher's stream announces cursor {new_head}; got {seen:?}"

@@ -84,6 +84,29 @@ pub fn seed(relay: &RunningRelay) -> SeedSummary {
     .unwrap()
 }
 
+/// Read the push stream (`GET /api/v1/events`) until it announces feed cursor `head`, for at
+/// most `within`: whether it did, and everything it said (for the assertion's message).
+pub async fn announces(
+    stream: &mut reqwest::Response,
+    head: u64,
+    within: Duration,
+) -> (bool, String) {
+    let wanted = format!("\"cursor\":{head}");
+    let mut seen = String::new();
+    let found = tokio::time::timeout(within, async {
+        while let Some(chunk) = stream.chunk().await.expect("the stream reads") {
+            seen.push_str(&String::from_utf8_lossy(&chunk));
+            if seen.contains(&wanted) {
+                return true;
+            }
+        }
+        false
+    })
+    .await
+    .unwrap_or(false);
+    (found, seen)
+}
+
 /// An HTTP error answer.
 #[derive(Debug)]
 pub struct Refused {
