@@ -138,6 +138,8 @@ fn upload(
 /// What a fresh device's first sync did.
 #[derive(Debug, Clone, Default)]
 pub struct FirstSync {
+    /// The relay had nothing more (false: stopped at the time limit of [`first_sync_within`]).
+    pub complete: bool,
     pub time: Duration,
     pub round_trips: u32,
     /// Documents stored on the device afterwards.
@@ -182,6 +184,20 @@ pub async fn first_sync_as(
     user: &str,
     configure: impl FnOnce(&onsite_client::SharedStore) -> Result<(), ScaleError>,
 ) -> Result<(FirstSync, SyncedDevice), ScaleError> {
+    first_sync_within(relay_url, device_dir, user, configure, None).await
+}
+
+/// [`first_sync_as`], stopped once `limit` has passed (checked between `sync_once` calls, each
+/// at most 64 rounds): the figures are then those of the partial sync ([`FirstSync::complete`]
+/// false; the saved sizes are not computed). A line of progress goes to stderr after every
+/// `sync_once` call.
+pub async fn first_sync_within(
+    relay_url: &str,
+    device_dir: &Path,
+    user: &str,
+    configure: impl FnOnce(&onsite_client::SharedStore) -> Result<(), ScaleError>,
+    limit: Option<Duration>,
+) -> Result<(FirstSync, SyncedDevice), ScaleError> {
     let target = relay_url
         .trim_start_matches("http://")
         .parse()
@@ -200,6 +216,7 @@ pub async fn first_sync_as(
     // One `sync_once` stops after its maximum of rounds; the sync task calls it again while the
     // relay has more, and so does this.
     let mut round_trips = 0;
+    let mut complete = true;
     loop {
         let mut more = false;
         let report = onsite_client::sync_once(&store, &relay, &session, |r, m| {
@@ -210,7 +227,17 @@ pub async fn first_sync_as(
         })
         .await?;
         round_trips += report.round_trips;
+        let (n, total) = progress.last().copied().unwrap_or_default();
+        eprintln!(
+            "  {:.0} s: {round_trips} round trips, {n} of {total} documents, {} B down",
+            start.elapsed().as_secs_f64(),
+            proxy.bytes().down
+        );
         if !more {
+            break;
+        }
+        if limit.is_some_and(|l| start.elapsed() >= l) {
+            complete = false;
             break;
         }
     }
@@ -220,8 +247,12 @@ pub async fn first_sync_as(
         .cpu
         .saturating_sub(cpu_before);
     let wire = proxy.bytes();
-    let (documents, saved_bytes, saved_gzip_bytes) = saved_sizes(&store.lock().expect("store"))?;
+    let (documents, saved_bytes, saved_gzip_bytes) = match complete {
+        true => saved_sizes(&store.lock().expect("store"))?,
+        false => (store.lock().expect("store").list_doc_ids()?.len(), 0, 0),
+    };
     let sync = FirstSync {
+        complete,
         time,
         round_trips,
         documents,

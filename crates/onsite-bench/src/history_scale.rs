@@ -27,11 +27,23 @@ pub async fn dispatcher_first_sync(
     device_dir: &Path,
     window_days: u32,
 ) -> Result<(FirstSync, SyncedDevice), ScaleError> {
-    device_scale::first_sync_as(
+    dispatcher_first_sync_within(relay_url, device_dir, window_days, None).await
+}
+
+/// [`dispatcher_first_sync`] stopped once `limit` has passed
+/// ([`device_scale::first_sync_within`]).
+pub async fn dispatcher_first_sync_within(
+    relay_url: &str,
+    device_dir: &Path,
+    window_days: u32,
+    limit: Option<Duration>,
+) -> Result<(FirstSync, SyncedDevice), ScaleError> {
+    device_scale::first_sync_within(
         relay_url,
         device_dir,
         onsite_relay::seed::DISPATCHER,
         |store| Ok(onsite_client::set_history_window(store, window_days)?),
+        limit,
     )
     .await
 }

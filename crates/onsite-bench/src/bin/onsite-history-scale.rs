@@ -1,7 +1,9 @@
 //! `onsite-history-scale` (issue 14, partial replicas): generate a relay database for one centre
 //! with `--jobs` historic jobs (`prepare`), then measure a fresh dispatcher device's first sync
 //! from the release relay on it with a history window or the whole history, a history search
-//! and one old job fetched on demand (`measure`, one sync a process so peak memory is its own).
+//! and one old job fetched on demand (`measure`, one sync a process so peak memory is its own;
+//! the relay's reminders task off); time the relay's maintenance-reminders pass on it
+//! (`reminders`).
 //!
 //! Run: `cargo build --release --bin onsite-relay --bin onsite-history-scale &&
 //! target/release/onsite-history-scale prepare --db /tmp/h1m.sqlite3 --jobs 1000000 &&
@@ -52,6 +54,18 @@ enum Cmd {
         /// Keep the device folder here (default: a temp dir).
         #[arg(long)]
         device_dir: Option<PathBuf>,
+        /// Stop the first sync after this many seconds (checked every 64 rounds) and report
+        /// what it reached, marked partial.
+        #[arg(long)]
+        max_secs: Option<u64>,
+    },
+    /// Open the relay database `--db` and run the relay's maintenance-reminders pass
+    /// (`onsite_relay::reminders::enqueue_due`) twice, as the relay's task does on its first
+    /// tick and on the next: time, households looked at, reminders enqueued, memory. It writes
+    /// outbox rows and the reminder checks; `measure` turns the relay's own task off.
+    Reminders {
+        #[arg(long)]
+        db: PathBuf,
     },
 }
 
@@ -69,8 +83,50 @@ async fn main() -> anyhow::Result<()> {
             window,
             jobs,
             device_dir,
-        } => measure(db, window, jobs, device_dir).await,
+            max_secs,
+        } => {
+            measure(
+                db,
+                window,
+                jobs,
+                device_dir,
+                max_secs.map(Duration::from_secs),
+            )
+            .await
+        }
+        Cmd::Reminders { db } => reminders(db),
     }
+}
+
+/// Two reminders passes on `db`, each at the clock's time when it starts.
+fn reminders(db: PathBuf) -> anyhow::Result<()> {
+    let storage = onsite_relay::storage::open(&db)?;
+    for name in ["first pass", "next pass"] {
+        // Reset the peak (VmHWM) to the current RSS so each pass's peak is its own (Linux ≥ 4.0).
+        let reset = std::fs::write("/proc/self/clear_refs", "5").is_ok();
+        let before = ProcStats::read(std::process::id()).unwrap_or_default();
+        let now = chrono::Utc::now().timestamp_millis();
+        let t = Instant::now();
+        let pass = onsite_relay::reminders::enqueue_due(storage.as_ref(), now)?;
+        let time = t.elapsed();
+        let after = ProcStats::read(std::process::id()).unwrap_or_default();
+        println!(
+            "{name}: {:.1} s, {} households checked, {} reminders enqueued, CPU {:.1} s, RSS {:.0} MiB before, {:.0} MiB after, peak {:.0} MiB{}",
+            time.as_secs_f64(),
+            pass.checked,
+            pass.enqueued.len(),
+            after.cpu.saturating_sub(before.cpu).as_secs_f64(),
+            mib(before.rss),
+            mib(after.rss),
+            mib(after.peak_rss),
+            if reset {
+                ""
+            } else {
+                " (peak of the process: clear_refs refused)"
+            }
+        );
+    }
+    Ok(())
 }
 
 fn prepare(db: PathBuf, jobs: u32, households: Option<u32>, years: u32) -> anyhow::Result<()> {
@@ -103,37 +159,56 @@ async fn measure(
     window: u32,
     jobs: u32,
     device_dir: Option<PathBuf>,
+    max_secs: Option<Duration>,
 ) -> anyhow::Result<()> {
     let temp = tempfile::tempdir()?;
     let device_dir = device_dir.unwrap_or_else(|| temp.path().join("device"));
     if device_dir.exists() {
         std::fs::remove_dir_all(&device_dir)?;
     }
-    let relay = RelayChild::start(&db, &[]).await?;
+    // The relay's reminders task off: its first tick (at start) would look at every household
+    // the generation marked, beside the sync being measured (`reminders` measures it alone).
+    let config = temp.path().join("relay.toml");
+    std::fs::write(&config, "[outbox]\nreminders_every_secs = 0\n")?;
+    let config = config.to_str().context("temp path")?;
+    let relay = RelayChild::start(&db, &["--config", config]).await?;
     let relay_before = relay.stats();
     let (sync, device) =
-        history_scale::dispatcher_first_sync(&relay.url, &device_dir, window).await?;
+        history_scale::dispatcher_first_sync_within(&relay.url, &device_dir, window, max_secs)
+            .await?;
     let relay_after = relay.stats();
     let store_bytes = history_scale::store_bytes(&device.store.lock().expect("store"));
-    let held = history_scale::held(&device.store.lock().expect("store"))?;
     println!("window {window} days (0: whole history), jobs on the relay {jobs}");
     println!(
-        "first sync: {:.1} s, {} round trips, {} documents",
+        "first sync{}: {:.1} s, {} round trips, {} documents",
+        if sync.complete {
+            ""
+        } else {
+            " (PARTIAL: stopped at --max-secs)"
+        },
         sync.time.as_secs_f64(),
         sync.round_trips,
         sync.documents
     );
-    println!(
-        "  held: {} generated orders, {} visits, {} households",
-        held.orders.len(),
-        held.visits.len(),
-        held.households
-    );
+    if sync.complete {
+        let held = history_scale::held(&device.store.lock().expect("store"))?;
+        println!(
+            "  held: {} generated orders, {} visits, {} households",
+            held.orders.len(),
+            held.visits.len(),
+            held.households
+        );
+    }
+    if let Some(&(n, total)) = sync.progress.last() {
+        println!("  progress: {n} of {total}");
+    }
     println!("  wire: up {} B, down {} B", sync.wire_up, sync.wire_down);
-    println!(
-        "  documents saved {} B, gzip {} B",
-        sync.saved_bytes, sync.saved_gzip_bytes
-    );
+    if sync.complete {
+        println!(
+            "  documents saved {} B, gzip {} B",
+            sync.saved_bytes, sync.saved_gzip_bytes
+        );
+    }
     println!(
         "  device store on disk (file + WAL): {:.1} MiB",
         mib(store_bytes)
