@@ -249,14 +249,12 @@ fn all_seqs(db: &str) -> BTreeSet<u64> {
     .expect("the query thread")
 }
 
-#[tokio::test]
-async fn a_push_stream_on_one_instance_hears_of_a_commit_made_through_the_other() {
-    let dir = tempfile::tempdir().unwrap();
-    let (_db, a, b) = two_instances(dir.path()).await;
-    let d = sign_in(&a.url(), "disp", "dev-disp").await;
-    let mut stream = d
+/// The demo dispatcher's push stream (`GET /api/v1/events`) on instance `relay`.
+async fn dispatcher_stream(relay: &RunningRelay) -> reqwest::Response {
+    let d = sign_in(&relay.url(), "disp", "dev-disp").await;
+    let stream = d
         .http
-        .get(format!("{}/api/v1/events", a.url()))
+        .get(format!("{}/api/v1/events", relay.url()))
         .bearer_auth(&d.token)
         .send()
         .await
@@ -264,8 +262,16 @@ async fn a_push_stream_on_one_instance_hears_of_a_commit_made_through_the_other(
     assert_eq!(
         stream.status(),
         StatusCode::OK,
-        "the push stream opens on A"
+        "the push stream opens on the instance"
     );
+    stream
+}
+
+#[tokio::test]
+async fn a_push_stream_on_one_instance_hears_of_a_commit_made_through_the_other() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_db, a, b) = two_instances(dir.path()).await;
+    let mut stream = dispatcher_stream(&a).await;
 
     let urls = [b.url(), b.url()];
     let mut tech = device(&urls, "tech.a", "dev-tech.a").await;
@@ -307,19 +313,7 @@ async fn a_commit_made_while_an_instance_was_not_listening_still_reaches_its_pus
     let dir = tempfile::tempdir().unwrap();
     let (db, a, b) = two_instances(dir.path()).await;
     let db = db.to_str().unwrap().to_owned();
-    let d = sign_in(&a.url(), "disp", "dev-disp").await;
-    let mut stream = d
-        .http
-        .get(format!("{}/api/v1/events", a.url()))
-        .bearer_auth(&d.token)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(
-        stream.status(),
-        StatusCode::OK,
-        "the push stream opens on A"
-    );
+    let mut stream = dispatcher_stream(&a).await;
 
     // Both instances' (and, until it closes, the seeding storage's).
     assert!(
