@@ -661,31 +661,14 @@ impl DocStore for Docs<'_> {
         Ok(seq as u64)
     }
 
-    fn changed_docs(&mut self, after: u64, upto: u64) -> Result<Vec<FeedEntry>, StorageError> {
-        let mut st = self.0.prepare_cached(
-            "SELECT doc_id, MIN(seq) AS first FROM changes WHERE seq > ?1 AND seq <= ?2 GROUP BY doc_id ORDER BY first",
-        )?;
-        let rows = st.query_map(params![after as i64, upto as i64], |r| {
-            Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))
-        })?;
-        let mut out = Vec::new();
-        for row in rows {
-            let (d, s) = row?;
-            out.push(FeedEntry {
-                doc: parse_doc_id(&d)?,
-                first_seq: s as u64,
-            });
-        }
-        Ok(out)
-    }
-
-    fn changed_docs_for(
+    fn feed_changes(
         &mut self,
-        reader: FeedReader<'_>,
+        reader: Option<FeedReader<'_>>,
         after: u64,
         upto: u64,
+        limit: usize,
     ) -> Result<Vec<FeedEntry>, StorageError> {
-        feed::changed_docs_for(self.0, reader, after, upto)
+        feed::changes(self.0, reader, after, upto, limit)
     }
 
     fn user_centre(&mut self, user_id: &str) -> Result<Option<String>, StorageError> {

@@ -21,24 +21,17 @@ const WINDOW: u32 = 30;
 
 /// A fresh dispatcher device's first sync with `window`, to the end of the feed.
 async fn first_sync(url: &str, device: &str, window: Option<u32>) -> BTreeSet<DocId> {
-    let mut dev = Device {
-        client: sign_in(url, "disp", device).await,
-        cursor: 0,
-        docs: Default::default(),
-    };
-    let mut position = None;
+    let mut dev = Device::new(sign_in(url, "disp", device).await);
     let mut counted = None;
     for round in 0..200 {
         let mut req = dev.request();
         req.window_days = window;
-        req.snapshot = position.clone();
         req.count_remaining = round == 0;
         let resp = dev.client.sync(&req).await.expect("sync");
         dev.apply(&resp);
         if round == 0 {
             counted = resp.remaining.map(|left| left + resp.docs.len() as u64);
         }
-        position = resp.snapshot.clone();
         if !resp.more {
             let held: BTreeSet<DocId> = dev.docs.keys().cloned().collect();
             assert_eq!(

@@ -274,11 +274,7 @@ impl Dev {
         Dev {
             name,
             user,
-            dev: Device {
-                client,
-                cursor: 0,
-                docs: BTreeMap::new(),
-            },
+            dev: Device::new(client),
             turn: 0,
             requests: 0,
             made: BTreeSet::new(),
@@ -572,18 +568,23 @@ fn query<T: Send + 'static>(
     .expect("the query thread")
 }
 
-/// Read `client`'s whole feed from cursor 0 with nothing to send, through `base`: every page.
+/// Read `client`'s whole feed from cursor 0 with nothing to send, through `base`: every page
+/// (a staff member's first pages are a snapshot: its position is sent back while the cursor is
+/// 0).
 async fn read_feed(client: &common::Client, base: &str, who: &str) -> Vec<SyncResponse> {
     let mut pages: Vec<SyncResponse> = Vec::new();
     let mut cursor = 0;
+    let mut snapshot = None;
     for _ in 0..SYNC_REQUESTS {
-        let req = device::build_request(cursor, Vec::new());
+        let mut req = device::build_request(cursor, Vec::new());
+        req.snapshot = snapshot.take().filter(|_| cursor == 0);
         let (status, body) = post(client, base, &req)
             .await
             .unwrap_or_else(|e| panic!("{who}'s feed reading through {base}: {e}"));
         let page = decode(status, &body)
             .unwrap_or_else(|r| panic!("{who}'s feed reading through {base} is refused: {r:?}"));
         cursor = page.cursor;
+        snapshot = page.snapshot.clone();
         let more = page.more;
         pages.push(page);
         if !more {

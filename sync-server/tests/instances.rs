@@ -38,11 +38,7 @@ fn order(n: u32) -> DocId {
 
 /// A device of `user` named `device`, its requests going to `urls` in turn.
 async fn device(urls: &[String; 2], user: &str, device: &str) -> Device {
-    Device {
-        client: sign_in(&urls[0], user, device).await,
-        cursor: 0,
-        docs: BTreeMap::new(),
-    }
+    Device::new(sign_in(&urls[0], user, device).await)
 }
 
 /// Point the device's next request at instance `turn % 2`.

@@ -85,19 +85,15 @@ impl MemoryStore {
             .collect();
         retention::held(retention::job(&order, &visits), cutoff_ms)
     }
+}
 
-    /// Documents with a change in `(after, upto]` that `listed` keeps, by first such change.
-    fn feed(&self, after: u64, upto: u64, listed: impl Fn(&Row) -> bool) -> Vec<FeedEntry> {
-        let mut seen = HashSet::new();
-        self.rows
-            .iter()
-            .filter(|r| r.seq > after && r.seq <= upto && listed(r))
-            .filter(|r| seen.insert(r.doc.clone()))
-            .map(|r| FeedEntry {
-                doc: r.doc.clone(),
-                first_seq: r.seq,
-            })
-            .collect()
+/// Whether `reader`'s feed lists the change `row` (`None`: every feed).
+fn lists(reader: Option<FeedReader<'_>>, row: &Row) -> bool {
+    match (reader, &row.readers) {
+        (None, _) => true,
+        (Some(FeedReader::Technician(_)), Readers::AllTechnicians) => true,
+        (Some(FeedReader::Technician(t)), Readers::Technicians(ts)) => ts.iter().any(|x| x == t),
+        (Some(FeedReader::Centre(c)), _) => row.centre.as_deref().is_none_or(|x| x == c),
     }
 }
 
@@ -157,21 +153,23 @@ impl DocStore for MemoryStore {
         Ok(seq)
     }
 
-    fn changed_docs(&mut self, after: u64, upto: u64) -> Result<Vec<FeedEntry>, Infallible> {
-        Ok(self.feed(after, upto, |_| true))
-    }
-
-    fn changed_docs_for(
+    fn feed_changes(
         &mut self,
-        reader: FeedReader<'_>,
+        reader: Option<FeedReader<'_>>,
         after: u64,
         upto: u64,
+        limit: usize,
     ) -> Result<Vec<FeedEntry>, Infallible> {
-        Ok(self.feed(after, upto, |r| match (reader, &r.readers) {
-            (FeedReader::Technician(_), Readers::AllTechnicians) => true,
-            (FeedReader::Technician(t), Readers::Technicians(ts)) => ts.iter().any(|x| x == t),
-            (FeedReader::Centre(c), _) => r.centre.as_deref().is_none_or(|x| x == c),
-        }))
+        Ok(self
+            .rows
+            .iter()
+            .filter(|r| r.seq > after && r.seq <= upto && lists(reader, r))
+            .take(limit)
+            .map(|r| FeedEntry {
+                doc: r.doc.clone(),
+                seq: r.seq,
+            })
+            .collect())
     }
 
     fn user_centre(&mut self, user_id: &str) -> Result<Option<String>, Infallible> {

@@ -99,11 +99,12 @@ pub struct Origin {
     pub at_ms: i64,
 }
 
-/// A document with changes after some sequence number: its first such change.
+/// A change of a document: its sequence number. In a list of documents changed after some
+/// sequence number ([`plan_feed`]), each document once with its first such change.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FeedEntry {
     pub doc: DocId,
-    pub first_seq: u64,
+    pub seq: u64,
 }
 
 /// A user gained or lost read access to a document at `seq`.
@@ -157,16 +158,17 @@ pub trait DocStore {
     /// Store every write atomically (all or nothing), numbering new changes from the global
     /// sequence; returns the new head sequence. Must be durable when it returns.
     fn commit(&mut self, writes: &[DocWrite], origin: &Origin) -> Result<u64, Self::Error>;
-    /// Documents with a change in `(after, upto]`, ordered by their first such change.
-    fn changed_docs(&mut self, after: u64, upto: u64) -> Result<Vec<FeedEntry>, Self::Error>;
-    /// [`DocStore::changed_docs`] of only the changes listed for `reader` when they were
-    /// committed ([`FeedReader::keys`]: a technician by [`DocWrite::readers`], a centre by
-    /// [`DocMeta::centre`]) — a feed does not read every change of every device and centre.
-    fn changed_docs_for(
+    /// The changes numbered in `(after, upto]` that `reader`'s feed lists (`None`: every
+    /// change), in sequence order, the first `limit` of them. A feed reads its page's worth of
+    /// changes, not every change up to the head. By [`FeedReader::keys`], a technician's are
+    /// those listed by [`DocWrite::readers`] when committed, a centre's those of its documents
+    /// ([`DocMeta::centre`]) — a feed does not read every change of every device and centre.
+    fn feed_changes(
         &mut self,
-        reader: FeedReader<'_>,
+        reader: Option<FeedReader<'_>>,
         after: u64,
         upto: u64,
+        limit: usize,
     ) -> Result<Vec<FeedEntry>, Self::Error>;
     /// The service centre of the account `user_id`, when the relay has one.
     fn user_centre(&mut self, user_id: &str) -> Result<Option<String>, Self::Error>;
@@ -566,13 +568,13 @@ pub fn finish<S: DocStore>(
             });
         }
     }
-    let (plan, snapshot) = match snapshot::windowed(req, &caller.principal) {
-        Some(window_days) => {
+    let (plan, snapshot) = match snapshot::first_sync(req, &caller.principal) {
+        Some(window) => {
             let page = snapshot::page(
                 store,
                 &mut facts_cache,
                 &caller.principal,
-                window_days,
+                window,
                 req.snapshot.as_deref(),
                 head,
                 &mentioned,
@@ -1049,9 +1051,13 @@ fn commit<S: DocStore>(
     }))
 }
 
+/// Changes read from the store at a time while a feed page is gathered.
+const FEED_READ: usize = 1024;
+
 /// Step 4, the feed: what changed for the user in `(cursor, head]`, by current read access.
-/// Read access is looked up (one `meta` per governing order) only for the documents the plan
-/// asks about, each once: up to a full page, or through the whole range when `count_rest`.
+/// Only the changes up to the page's end are read (all of them when `count_rest`), and read
+/// access is looked up (one `meta` per governing order) only for the documents the plan asks
+/// about, each once.
 #[allow(clippy::too_many_arguments)]
 fn plan<S: DocStore>(
     store: &mut S,
@@ -1063,22 +1069,19 @@ fn plan<S: DocStore>(
     limits: &Limits,
     count_rest: bool,
 ) -> Result<FeedPlan, HandleError<S::Error>> {
-    let changed = match who.role {
-        Role::Technician => {
-            store.changed_docs_for(FeedReader::Technician(&who.user_id), cursor, head)
-        }
-        Role::Dispatcher => store.changed_docs_for(FeedReader::Centre(&who.centre), cursor, head),
-        Role::Admin => store.changed_docs(cursor, head),
-    }
-    .map_err(HandleError::Storage)?;
+    // The documents the request answered and those the user can no longer read are skipped, so
+    // a page reads past them; a page that comes out short only means one more request.
+    let docs = (!count_rest).then_some(limits.max_docs_per_response + mentioned.len());
+    let (changed, upto) =
+        changed_docs(store, who, cursor, head, docs).map_err(HandleError::Storage)?;
     let events = store
-        .access_events(&who.user_id, cursor, head)
+        .access_events(&who.user_id, cursor, upto)
         .map_err(HandleError::Storage)?;
     let mut readable: BTreeMap<DocId, bool> = BTreeMap::new();
     let mut failed = None;
-    let plan = plan_feed(
+    let mut plan = plan_feed(
         cursor,
-        head,
+        upto,
         &changed,
         &events,
         mentioned,
@@ -1103,9 +1106,52 @@ fn plan<S: DocStore>(
             count_rest,
         },
     );
+    if upto < head && !plan.more {
+        // The page took every document read; its cursor is where the reading stopped.
+        plan.more = true;
+    }
     match failed {
         Some(e) => Err(HandleError::Storage(e)),
         None => Ok(plan),
+    }
+}
+
+/// The documents with changes in `(after, upto]` that `who`'s feed lists, by first such change:
+/// the first `docs` of them (every one with `None`), read [`FEED_READ`] changes at a time, and
+/// the sequence number the list is complete up to (`upto`, or just before the first document
+/// left out).
+fn changed_docs<S: DocStore>(
+    store: &mut S,
+    who: &Principal,
+    after: u64,
+    upto: u64,
+    docs: Option<usize>,
+) -> Result<(Vec<FeedEntry>, u64), S::Error> {
+    let reader = match who.role {
+        Role::Technician => Some(FeedReader::Technician(&who.user_id)),
+        Role::Dispatcher => Some(FeedReader::Centre(&who.centre)),
+        Role::Admin => None,
+    };
+    let mut seen = HashSet::new();
+    let mut out = Vec::new();
+    let mut from = after;
+    loop {
+        let changes = store.feed_changes(reader, from, upto, FEED_READ)?;
+        let exhausted = changes.len() < FEED_READ;
+        for change in changes {
+            from = change.seq;
+            if seen.contains(&change.doc) {
+                continue;
+            }
+            if docs.is_some_and(|n| out.len() == n) {
+                return Ok((out, change.seq - 1));
+            }
+            seen.insert(change.doc.clone());
+            out.push(change);
+        }
+        if exhausted {
+            return Ok((out, upto));
+        }
     }
 }
 
@@ -1202,7 +1248,7 @@ pub fn plan_feed(
     // Items in sequence order: (seq, doc, Some(granted) for access events).
     let mut items: Vec<(u64, &DocId, Option<bool>)> = changed
         .iter()
-        .map(|e| (e.first_seq, &e.doc, None))
+        .map(|e| (e.seq, &e.doc, None))
         .chain(events.iter().map(|e| (e.seq, &e.doc, Some(e.granted))))
         .collect();
     items.sort_by_key(|(seq, _, _)| *seq);
@@ -1286,18 +1332,9 @@ mod tests {
     #[test]
     fn feed_sends_changes_since_cursor_and_skips_unreadable_and_mentioned() {
         let changed = vec![
-            FeedEntry {
-                doc: o(1),
-                first_seq: 11,
-            },
-            FeedEntry {
-                doc: o(2),
-                first_seq: 12,
-            },
-            FeedEntry {
-                doc: o(3),
-                first_seq: 13,
-            },
+            FeedEntry { doc: o(1), seq: 11 },
+            FeedEntry { doc: o(2), seq: 12 },
+            FeedEntry { doc: o(3), seq: 13 },
         ];
         let mentioned = BTreeSet::from([o(3)]);
         let plan = plan_feed(10, 20, &changed, &[], &mentioned, |d| *d != o(2), page(10));
@@ -1351,7 +1388,7 @@ mod tests {
         let changed: Vec<FeedEntry> = (1..=5)
             .map(|n| FeedEntry {
                 doc: o(n),
-                first_seq: 100 + u64::from(n) * 2,
+                seq: 100 + u64::from(n) * 2,
             })
             .collect();
         let plan = plan_feed(100, 200, &changed, &[], &BTreeSet::new(), |_| true, page(2));
@@ -1368,7 +1405,7 @@ mod tests {
         let changed: Vec<FeedEntry> = (1..=6)
             .map(|n| FeedEntry {
                 doc: o(n),
-                first_seq: u64::from(n),
+                seq: u64::from(n),
             })
             .collect();
         // o-5 was granted later too (an access event after its change), o-4 is unreadable,
@@ -1415,7 +1452,7 @@ mod tests {
         let changed: Vec<FeedEntry> = (1..=50)
             .map(|n| FeedEntry {
                 doc: o(n),
-                first_seq: u64::from(n),
+                seq: u64::from(n),
             })
             .collect();
         let events: Vec<AccessEvent> = (1..=50)

@@ -3,6 +3,8 @@
 //! delays messages, driven by a seeded generator and a fake clock. No sockets, no threads, no
 //! sleeps.
 
+use std::collections::BTreeSet;
+
 use automerge::AutoCommit;
 use onsite_domain::order::{DispatchStatus, Order};
 use onsite_domain::visit::Visit;
@@ -203,6 +205,85 @@ fn paging_delivers_everything_across_pages() {
         rounds >= 5,
         "33 documents at 7 per page need several pages ({rounds})"
     );
+}
+
+#[test]
+fn a_catch_up_longer_than_one_read_of_the_feed_pages_through_it_and_revokes_what_was_taken_away() {
+    let mut net = Network::in_memory();
+    net.limits.max_docs_per_response = 150;
+    let mut disp = SimDevice::dispatcher_with_orders(900);
+    net.sync_until_quiet(&mut disp);
+    let mut a = SimDevice::new("tech.a", Role::Technician);
+    net.sync_until_quiet(&mut a);
+    assert_eq!(
+        held_orders(&a),
+        450,
+        "tech.a holds its 450 orders (the even ones)"
+    );
+
+    // Each of them changed twice: 900 changes in tech.a's feed, then 100 reassigned: 1,000
+    // changes to catch up on (the relay reads 1,024 at a time), on documents tech.a already
+    // holds — no grant in the range brings them.
+    for _ in 0..2 {
+        for n in (0..900).step_by(2) {
+            disp.edit_order(&order_id(n), |o| o.problem.push_str(" (again)"));
+        }
+        net.sync_until_quiet(&mut disp);
+    }
+    let b = technician_b();
+    for n in (0..200).step_by(2) {
+        disp.edit_order(&order_id(n), |o| {
+            o.assign("t-re", &b, "tech.a is away", "disp", DAY + 2 * HOUR)
+                .unwrap()
+        });
+    }
+    net.sync_until_quiet(&mut disp);
+    // 24 more changes in the feed: with those the catch-up spans more than one read.
+    for n in (200..248).step_by(2) {
+        disp.edit_order(&order_id(n), |o| o.problem.push_str(" (last)"));
+    }
+    net.sync_until_quiet(&mut disp);
+
+    let mut pages = 0;
+    let mut revoked = BTreeSet::new();
+    loop {
+        let resp = net.exchange(&mut a);
+        pages += 1;
+        assert!(
+            resp.docs.len() <= 150,
+            "page {pages} sends {} documents, over the page size",
+            resp.docs.len()
+        );
+        revoked.extend(resp.revocations.iter().cloned());
+        a.apply(&resp);
+        if !resp.more {
+            break;
+        }
+        assert!(pages < 10, "350 documents at 150 a page: the feed must end");
+    }
+    assert!(
+        pages >= 3,
+        "350 documents at 150 a page take 3 pages, not {pages}"
+    );
+    for n in (200..900).step_by(2) {
+        assert!(
+            net.converged(&mut a, &order_id(n)),
+            "{} is still tech.a's: every change of it arrives",
+            order_id(n)
+        );
+    }
+    let taken: BTreeSet<DocId> = (0..200).step_by(2).map(order_id).collect();
+    assert_eq!(
+        revoked, taken,
+        "the 100 orders reassigned away are revoked, each once"
+    );
+}
+
+fn held_orders(dev: &SimDevice) -> usize {
+    dev.docs
+        .keys()
+        .filter(|d| matches!(d, DocId::Order(_)))
+        .count()
 }
 
 #[test]

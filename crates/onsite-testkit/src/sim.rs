@@ -31,11 +31,12 @@ pub const MAX_ROUNDS: usize = 10;
 /// The service centre of every simulated user and document.
 pub const CENTRE: &str = "qd";
 
-/// A device: its documents with per-document peer state, its feed cursor and the documents the
-/// relay revoked.
+/// A device: its documents with per-document peer state, its feed cursor (and, while a staff
+/// member's first sync reads a snapshot, its position) and the documents the relay revoked.
 pub struct SimDevice {
     pub caller: Caller,
     pub cursor: u64,
+    pub snapshot: Option<String>,
     pub docs: BTreeMap<DocId, (AutoCommit, PeerState)>,
     pub revoked: Vec<DocId>,
 }
@@ -53,6 +54,7 @@ impl SimDevice {
                 device_id: format!("dev-{user}"),
             },
             cursor: 0,
+            snapshot: None,
             docs: BTreeMap::new(),
             revoked: Vec::new(),
         }
@@ -106,10 +108,14 @@ impl SimDevice {
                 out.push((id.clone(), m));
             }
         }
-        device::build_request(self.cursor, out)
+        let mut req = device::build_request(self.cursor, out);
+        if self.cursor == 0 {
+            req.snapshot = self.snapshot.clone();
+        }
+        req
     }
 
-    /// Apply the relay's answer: its messages, revocations and the new cursor.
+    /// Apply the relay's answer: its messages, revocations, the new cursor and snapshot position.
     pub fn apply(&mut self, resp: &SyncResponse) {
         for m in &resp.docs {
             let (d, st) = self
@@ -120,6 +126,7 @@ impl SimDevice {
         }
         self.revoked.extend(resp.revocations.iter().cloned());
         self.cursor = resp.cursor;
+        self.snapshot = resp.snapshot.clone();
     }
 
     /// How many documents hold changes the relay has not confirmed.

@@ -128,7 +128,7 @@ fn feed_entries(rows: &[postgres::Row]) -> Result<Vec<FeedEntry>, StorageError> 
         .map(|r| {
             Ok(FeedEntry {
                 doc: parse_doc_id(r.get(0))?,
-                first_seq: r.get::<_, i64>(1) as u64,
+                seq: r.get::<_, i64>(1) as u64,
             })
         })
         .collect()
@@ -193,28 +193,34 @@ impl DocStore for Docs<'_> {
         Ok(head)
     }
 
-    fn changed_docs(&mut self, after: u64, upto: u64) -> Result<Vec<FeedEntry>, StorageError> {
-        let rows = self.client.query(
-            "SELECT doc_id, MIN(seq) AS first FROM changes WHERE seq > $1 AND seq <= $2
-             GROUP BY doc_id ORDER BY first",
-            &[&(after as i64), &(upto as i64)],
-        )?;
-        feed_entries(&rows)
-    }
-
-    fn changed_docs_for(
+    /// As on SQLite (`sqlite::feed::changes`): each of a reader's two keys read in order up to
+    /// `limit`, the two merged.
+    fn feed_changes(
         &mut self,
-        reader: FeedReader<'_>,
+        reader: Option<FeedReader<'_>>,
         after: u64,
         upto: u64,
+        limit: usize,
     ) -> Result<Vec<FeedEntry>, StorageError> {
-        let [own, shared] = reader.keys();
-        let rows = self.client.query(
-            "SELECT doc_id, MIN(seq) AS first FROM feed
-             WHERE reader IN ($1, $2) AND seq > $3 AND seq <= $4
-             GROUP BY doc_id ORDER BY first",
-            &[&own, &shared, &(after as i64), &(upto as i64)],
-        )?;
+        let (after, upto, limit) = (after as i64, upto as i64, limit as i64);
+        let rows = match reader {
+            None => self.client.query(
+                "SELECT doc_id, seq FROM changes WHERE seq > $1 AND seq <= $2 ORDER BY seq LIMIT $3",
+                &[&after, &upto, &limit],
+            )?,
+            Some(reader) => {
+                let [own, shared] = reader.keys();
+                self.client.query(
+                    "(SELECT doc_id, seq FROM feed
+                         WHERE reader = $1 AND seq > $3 AND seq <= $4 ORDER BY seq LIMIT $5)
+                     UNION ALL
+                     (SELECT doc_id, seq FROM feed
+                         WHERE reader = $2 AND seq > $3 AND seq <= $4 ORDER BY seq LIMIT $5)
+                     ORDER BY seq LIMIT $5",
+                    &[&own, &shared, &after, &upto, &limit],
+                )?
+            }
+        };
         feed_entries(&rows)
     }
 

@@ -51,31 +51,47 @@ fn insert_technicians(
     Ok(())
 }
 
-/// Documents with a change in `(after, upto]` listed for `reader`, by first such change.
-pub(super) fn changed_docs_for(
+/// [`onsite_sync::relay::DocStore::feed_changes`] on SQLite: every reader's from `changes`, a
+/// reader's from its two keys' rows of the index, each key read in order up to `limit` and the
+/// two merged, so no more than a page's worth is read however long the feed.
+pub(super) fn changes(
     conn: &Connection,
-    reader: FeedReader<'_>,
+    reader: Option<FeedReader<'_>>,
     after: u64,
     upto: u64,
+    limit: usize,
 ) -> Result<Vec<FeedEntry>, StorageError> {
-    let [own, shared] = reader.keys();
-    let mut st = conn.prepare_cached(
-        "SELECT doc_id, MIN(seq) AS first FROM feed
-         WHERE reader IN (?1, ?2) AND seq > ?3 AND seq <= ?4
-         GROUP BY doc_id ORDER BY first",
-    )?;
-    let rows = st.query_map(params![own, shared, after as i64, upto as i64], |r| {
-        Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))
-    })?;
-    let mut out = Vec::new();
-    for row in rows {
-        let (doc, first) = row?;
-        out.push(FeedEntry {
-            doc: super::parse_doc_id(&doc)?,
-            first_seq: first as u64,
-        });
-    }
-    Ok(out)
+    let (after, upto, limit) = (after as i64, upto as i64, limit as i64);
+    let read = |r: &rusqlite::Row<'_>| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?));
+    let rows: Vec<(i64, String)> = match reader {
+        None => conn
+            .prepare_cached(
+                "SELECT seq, doc_id FROM changes WHERE seq > ?1 AND seq <= ?2 ORDER BY seq LIMIT ?3",
+            )?
+            .query_map(params![after, upto, limit], read)?
+            .collect::<Result<_, _>>()?,
+        Some(reader) => {
+            let [own, shared] = reader.keys();
+            conn.prepare_cached(
+                "SELECT seq, doc_id FROM (SELECT seq, doc_id FROM feed
+                     WHERE reader = ?1 AND seq > ?3 AND seq <= ?4 ORDER BY seq LIMIT ?5)
+                 UNION ALL
+                 SELECT seq, doc_id FROM (SELECT seq, doc_id FROM feed
+                     WHERE reader = ?2 AND seq > ?3 AND seq <= ?4 ORDER BY seq LIMIT ?5)
+                 ORDER BY seq LIMIT ?5",
+            )?
+            .query_map(params![own, shared, after, upto, limit], read)?
+            .collect::<Result<_, _>>()?
+        }
+    };
+    rows.into_iter()
+        .map(|(seq, doc)| {
+            Ok(FeedEntry {
+                doc: super::parse_doc_id(&doc)?,
+                seq: seq as u64,
+            })
+        })
+        .collect()
 }
 
 /// Index every change stored before the feed index existed, by the facts its governing order

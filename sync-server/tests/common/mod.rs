@@ -199,20 +199,28 @@ pub fn decode(status: StatusCode, body: &[u8]) -> Result<SyncResponse, Refused> 
     }
 }
 
-/// A device: documents with peer states and a cursor, synced through [`Client`].
+/// A device: documents with peer states, a cursor (and while a staff member's first sync reads
+/// a snapshot, its position), synced through [`Client`].
 pub struct Device {
     pub client: Client,
     pub cursor: u64,
+    pub snapshot: Option<String>,
     pub docs: BTreeMap<DocId, (AutoCommit, PeerState)>,
 }
 
 impl Device {
-    pub async fn sign_in(base: &str, user: &str) -> Device {
+    /// A device holding nothing, syncing through `client`.
+    pub fn new(client: Client) -> Device {
         Device {
-            client: sign_in(base, user, &format!("dev-{user}")).await,
+            client,
             cursor: 0,
+            snapshot: None,
             docs: BTreeMap::new(),
         }
+    }
+
+    pub async fn sign_in(base: &str, user: &str) -> Device {
+        Device::new(sign_in(base, user, &format!("dev-{user}")).await)
     }
 
     pub fn request(&mut self) -> SyncRequest {
@@ -222,7 +230,11 @@ impl Device {
                 out.push((id.clone(), m));
             }
         }
-        device::build_request(self.cursor, out)
+        let mut req = device::build_request(self.cursor, out);
+        if self.cursor == 0 {
+            req.snapshot = self.snapshot.clone();
+        }
+        req
     }
 
     pub fn apply(&mut self, resp: &SyncResponse) {
@@ -237,6 +249,7 @@ impl Device {
             self.docs.remove(r);
         }
         self.cursor = resp.cursor;
+        self.snapshot = resp.snapshot.clone();
     }
 
     /// Send the current request; the response is not applied.
