@@ -55,17 +55,21 @@ pub trait ReminderStore {
     /// The household's stored document, its orders and their visits (`ref:` documents not
     /// included).
     fn household_docs(&self, household_id: &str) -> Result<Vec<DocBytes>, StorageError>;
-    /// `check` was looked at: look again at `next_ms` (`None`: when a commit marks it), unless a
-    /// commit marked it since (its generation moved on).
-    fn reminder_checked(&self, check: &Check, next_ms: Option<i64>) -> Result<(), StorageError>;
-    /// Enqueue a customer message for the message sender, unless one with `unique_key` was
-    /// enqueued before; whether it is new.
-    fn enqueue_message(
-        &self,
-        unique_key: &str,
-        message: &CustomerMessage,
-        now_ms: i64,
-    ) -> Result<bool, StorageError>;
+    /// Store what looking at a batch of households decided, in one transaction: every message
+    /// enqueued for the message sender unless one with its key was enqueued before, and every
+    /// check to be looked at again at its `next_ms` (`None`: when a commit marks it) unless a
+    /// commit marked it since (its generation moved on). Whether each message is new, in order.
+    fn record_looks(&self, looks: &[Outcome], now_ms: i64) -> Result<Vec<bool>, StorageError>;
+}
+
+/// What looking at one household decided.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Outcome {
+    pub check: Check,
+    /// When to look again (`None`: when a commit marks it).
+    pub next_ms: Option<i64>,
+    /// The messages due, each with its unique key.
+    pub messages: Vec<(String, CustomerMessage)>,
 }
 
 fn read_all<T: autosurgeon::Hydrate>(docs: &[DocBytes], kind: fn(&DocId) -> bool) -> Vec<T> {
@@ -140,8 +144,9 @@ pub struct Pass {
 
 /// Look at every household that needs it at `now_ms` ([`ReminderStore::reminder_checks`]),
 /// [`CHECK_BATCH`] at a time: enqueue its due reminders that were not enqueued before, and leave
-/// it to be looked at when the earliest of the others comes due. Without `ref:service` nothing is
-/// due, and the marks stay for when it is stored.
+/// it to be looked at when the earliest of the others comes due — a batch's outcomes written in
+/// one transaction. Without `ref:service` nothing is due, and the marks stay for when it is
+/// stored.
 pub fn enqueue_due(store: &dyn RelayStorage, now_ms: Millis) -> Result<Pass, StorageError> {
     let mut pass = Pass::default();
     let Some(settings) = settings(store)? else {
@@ -152,34 +157,44 @@ pub fn enqueue_due(store: &dyn RelayStorage, now_ms: Millis) -> Result<Pass, Sto
         let batch = store.reminder_checks(now_ms, &after, CHECK_BATCH)?;
         let Some(last) = batch.last() else { break };
         after = last.household_id.clone();
-        for check in &batch {
-            let next = match look(store, &settings, &check.household_id)? {
-                Some(looked) => enqueue(store, &looked, now_ms, &mut pass.enqueued)?,
-                None => None,
+        let mut outcomes = Vec::with_capacity(batch.len());
+        let mut due = Vec::new();
+        for check in batch {
+            let (next_ms, messages) = match look(store, &settings, &check.household_id)? {
+                Some(looked) => decide(&looked, now_ms, &mut due),
+                None => (None, Vec::new()),
             };
-            store.reminder_checked(check, next)?;
-            pass.checked += 1;
+            outcomes.push(Outcome {
+                check,
+                next_ms,
+                messages,
+            });
         }
+        let new = store.record_looks(&outcomes, now_ms)?;
+        pass.checked += outcomes.len();
+        pass.enqueued
+            .extend(due.into_iter().zip(new).filter(|(_, n)| *n).map(|(r, _)| r));
     }
     Ok(pass)
 }
 
-/// Enqueue `looked`'s reminders due at `now_ms`; when the next one comes due.
-fn enqueue(
-    store: &dyn RelayStorage,
+/// `looked`'s reminders due at `now_ms` as messages (each also pushed to `due`), and when the
+/// next one comes due.
+fn decide(
     looked: &Looked,
     now_ms: Millis,
-    enqueued: &mut Vec<Reminder>,
-) -> Result<Option<Millis>, StorageError> {
-    let (due, later): (Vec<&Reminder>, Vec<&Reminder>) =
+    due: &mut Vec<Reminder>,
+) -> (Option<Millis>, Vec<(String, CustomerMessage)>) {
+    let (now, later): (Vec<&Reminder>, Vec<&Reminder>) =
         looked.open.iter().partition(|r| r.due_at_ms <= now_ms);
-    for r in due {
-        let m = message(r, &looked.household);
-        if store.enqueue_message(&format!("reminder:{}", r.key), &m, now_ms)? {
-            enqueued.push(r.clone());
-        }
-    }
-    Ok(later.iter().map(|r| r.due_at_ms).min())
+    let messages = now
+        .into_iter()
+        .map(|r| {
+            due.push(r.clone());
+            (format!("reminder:{}", r.key), message(r, &looked.household))
+        })
+        .collect();
+    (later.iter().map(|r| r.due_at_ms).min(), messages)
 }
 
 /// Every `every`, enqueue the due reminders and wake the outbox.

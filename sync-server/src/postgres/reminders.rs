@@ -9,7 +9,7 @@ use postgres::GenericClient;
 
 use super::PostgresStorage;
 use crate::history::JobRow;
-use crate::reminders::{Check, ReminderStore};
+use crate::reminders::{Check, Outcome, ReminderStore};
 use crate::storage::{DocBytes, StorageError};
 
 /// Look at `household_id` at the next pass.
@@ -106,40 +106,49 @@ impl ReminderStore for PostgresStorage {
         })
     }
 
-    fn reminder_checked(&self, check: &Check, next_ms: Option<i64>) -> Result<(), StorageError> {
-        self.with(|c| {
-            c.execute(
-                "UPDATE reminder_checks SET check_at_ms = $3
-                 WHERE household_id = $1 AND generation = $2",
-                &[&check.household_id, &check.generation, &next_ms],
-            )?;
-            Ok(())
-        })
-    }
-
-    fn enqueue_message(
-        &self,
-        unique_key: &str,
-        m: &CustomerMessage,
-        now_ms: i64,
-    ) -> Result<bool, StorageError> {
-        let body = serde_json::to_string(m).expect("a message serialises");
+    fn record_looks(&self, looks: &[Outcome], now_ms: i64) -> Result<Vec<bool>, StorageError> {
         self.with(|c| {
             let mut tx = c.transaction()?;
-            let row = tx.query_opt(
-                "INSERT INTO outbox_events(event_id, unique_key, kind, ordering_key, body, created_at_ms)
-                 VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT(unique_key) DO NOTHING RETURNING id",
-                &[&m.id, &unique_key, &m.kind, &m.household_id, &body, &now_ms],
-            )?;
-            if let Some(row) = &row {
+            let mut new = Vec::new();
+            for look in looks {
+                for (key, m) in &look.messages {
+                    new.push(enqueue(&mut tx, key, m, now_ms)?);
+                }
                 tx.execute(
-                    "INSERT INTO deliveries(event, destination, ordering_key, state, next_attempt_ms)
-                     VALUES ($1, 'messages', $2, 'pending', $3)",
-                    &[&row.get::<_, i64>(0), &m.household_id, &now_ms],
+                    "UPDATE reminder_checks SET check_at_ms = $3
+                     WHERE household_id = $1 AND generation = $2",
+                    &[
+                        &look.check.household_id,
+                        &look.check.generation,
+                        &look.next_ms,
+                    ],
                 )?;
             }
             tx.commit()?;
-            Ok(row.is_some())
+            Ok(new)
         })
     }
+}
+
+/// Enqueue `m` for the message sender unless one with `unique_key` was; whether it is new.
+fn enqueue(
+    tx: &mut postgres::Transaction<'_>,
+    unique_key: &str,
+    m: &CustomerMessage,
+    now_ms: i64,
+) -> Result<bool, StorageError> {
+    let body = serde_json::to_string(m).expect("a message serialises");
+    let row = tx.query_opt(
+        "INSERT INTO outbox_events(event_id, unique_key, kind, ordering_key, body, created_at_ms)
+         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT(unique_key) DO NOTHING RETURNING id",
+        &[&m.id, &unique_key, &m.kind, &m.household_id, &body, &now_ms],
+    )?;
+    if let Some(row) = &row {
+        tx.execute(
+            "INSERT INTO deliveries(event, destination, ordering_key, state, next_attempt_ms)
+             VALUES ($1, 'messages', $2, 'pending', $3)",
+            &[&row.get::<_, i64>(0), &m.household_id, &now_ms],
+        )?;
+    }
+    Ok(row.is_some())
 }

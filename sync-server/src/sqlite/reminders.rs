@@ -9,7 +9,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 
 use super::SqliteStorage;
 use crate::history::JobRow;
-use crate::reminders::{Check, ReminderStore};
+use crate::reminders::{Check, Outcome, ReminderStore};
 use crate::storage::{DocBytes, StorageError};
 
 /// Look at `household_id` at the next pass.
@@ -101,37 +101,50 @@ impl ReminderStore for SqliteStorage {
         Ok(out)
     }
 
-    fn reminder_checked(&self, check: &Check, next_ms: Option<i64>) -> Result<(), StorageError> {
-        self.conn()?
-            .prepare_cached(
+    fn record_looks(&self, looks: &[Outcome], now_ms: i64) -> Result<Vec<bool>, StorageError> {
+        let mut conn = self.conn()?;
+        let tx = conn.transaction()?;
+        let mut new = Vec::new();
+        for look in looks {
+            for (key, m) in &look.messages {
+                new.push(enqueue(&tx, key, m, now_ms)?);
+            }
+            tx.prepare_cached(
                 "UPDATE reminder_checks SET check_at_ms = ?3
                  WHERE household_id = ?1 AND generation = ?2",
             )?
-            .execute(params![check.household_id, check.generation, next_ms])?;
-        Ok(())
-    }
-
-    fn enqueue_message(
-        &self,
-        unique_key: &str,
-        m: &CustomerMessage,
-        now_ms: i64,
-    ) -> Result<bool, StorageError> {
-        let mut conn = self.conn()?;
-        let tx = conn.transaction()?;
-        let new = tx.execute(
-            "INSERT INTO outbox_events(event_id, unique_key, kind, ordering_key, body, created_at_ms)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT(unique_key) DO NOTHING",
-            params![m.id, unique_key, m.kind, m.household_id, serde_json::to_string(m).expect("a message serialises"), now_ms],
-        )? == 1;
-        if new {
-            tx.execute(
-                "INSERT INTO deliveries(event, destination, ordering_key, state, next_attempt_ms)
-                 VALUES (?1, 'messages', ?2, 'pending', ?3)",
-                params![tx.last_insert_rowid(), m.household_id, now_ms],
-            )?;
+            .execute(params![
+                look.check.household_id,
+                look.check.generation,
+                look.next_ms
+            ])?;
         }
         tx.commit()?;
         Ok(new)
     }
+}
+
+/// Enqueue `m` for the message sender unless one with `unique_key` was; whether it is new.
+fn enqueue(
+    tx: &Connection,
+    unique_key: &str,
+    m: &CustomerMessage,
+    now_ms: i64,
+) -> Result<bool, StorageError> {
+    let body = serde_json::to_string(m).expect("a message serialises");
+    let new = tx
+        .prepare_cached(
+            "INSERT INTO outbox_events(event_id, unique_key, kind, ordering_key, body, created_at_ms)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT(unique_key) DO NOTHING",
+        )?
+        .execute(params![m.id, unique_key, m.kind, m.household_id, body, now_ms])?
+        == 1;
+    if new {
+        tx.prepare_cached(
+            "INSERT INTO deliveries(event, destination, ordering_key, state, next_attempt_ms)
+             VALUES (?1, 'messages', ?2, 'pending', ?3)",
+        )?
+        .execute(params![tx.last_insert_rowid(), m.household_id, now_ms])?;
+    }
+    Ok(new)
 }
