@@ -39,6 +39,7 @@ pub mod reference;
 pub mod reminder;
 pub mod resolve;
 pub mod retention;
+pub mod saved;
 pub mod scorecard;
 pub mod seed;
 pub mod service;

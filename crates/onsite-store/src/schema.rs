@@ -198,6 +198,14 @@ CREATE TABLE held_jobs (
 ) STRICT;
 "#,
     ),
+    // The documents with unsynced local changes, asked for on every sync round
+    // (`Store::pending_docs`, `pending_count`): without this, each ask read the whole `docs`
+    // table, snapshots included — at 10,000 documents 7 % of a first sync's CPU.
+    M::up(
+        r#"
+CREATE INDEX docs_pending ON docs(doc_id, local_changes) WHERE local_changes > 0;
+"#,
+    ),
 ];
 
 /// The migrations, oldest first.

@@ -13,7 +13,7 @@ use onsite_domain::edit::{self, EditContext, VisitEdit};
 use onsite_domain::order::{DispatchStatus, Order};
 use onsite_domain::reference::{FeeSchedule, PartsCatalogue, TechnicianProfile, TemplateLibrary};
 use onsite_domain::visit::Visit;
-use onsite_domain::{DocId, DomainError, Millis, doc};
+use onsite_domain::{DocId, DomainError, Millis, doc, saved};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
 use crate::StoreError;
@@ -171,7 +171,7 @@ fn persist(
         .filter(|c| c.actor.as_ref() == actor)
         .count() as i64;
     if is_new {
-        let snapshot = loaded.doc.save();
+        let snapshot = saved::for_storage(&mut loaded.doc, u64::MAX);
         tx.prepare_cached(
             "INSERT INTO docs (doc_id, snapshot, local_changes) VALUES (?1, ?2, ?3)",
         )?
@@ -181,7 +181,7 @@ fn persist(
             .prepare_cached("SELECT change_rows, next_seq FROM docs WHERE doc_id = ?1")?
             .query_row(params![key], |r| Ok((r.get(0)?, r.get(1)?)))?;
         if rows + 1 >= COMPACT_AT {
-            let snapshot = loaded.doc.save();
+            let snapshot = saved::for_storage(&mut loaded.doc, u64::MAX);
             tx.prepare_cached(
                 "UPDATE docs SET snapshot = ?2, change_rows = 0,
                      local_changes = local_changes + ?3 WHERE doc_id = ?1",
@@ -786,7 +786,7 @@ impl Store {
     /// Total local changes (over all documents) not yet confirmed synced.
     pub fn pending_count(&self) -> Result<i64, StoreError> {
         Ok(self.conn.query_row(
-            "SELECT COALESCE(SUM(local_changes), 0) FROM docs",
+            "SELECT COALESCE(SUM(local_changes), 0) FROM docs WHERE local_changes > 0",
             [],
             |r| r.get(0),
         )?)

@@ -33,7 +33,6 @@ pub mod error;
 pub mod memory;
 pub mod orders;
 pub mod relay;
-pub mod saved;
 pub mod snapshot;
 pub mod views;
 

@@ -877,7 +877,7 @@ fn write_of(
     centre: Option<String>,
     limits: &Limits,
 ) -> Result<(DocWrite, Option<Order>), DocRejection> {
-    let bytes = crate::saved::for_storage(copy, limits.max_doc_bytes);
+    let bytes = onsite_domain::saved::for_storage(copy, limits.max_doc_bytes);
     if bytes.len() as u64 > limits.max_doc_bytes {
         return Err(reject(
             doc_id,

@@ -1,11 +1,11 @@
-//! The saved form the relay stores for a document after a write. Automerge compresses every
-//! column over 256 bytes with DEFLATE on `save()`, and a deflate or inflate stream costs its set-up
-//! (tables and a window of tens of kilobytes) per column, whatever the column's size: for the
-//! relay's typical documents (an order or a visit of 1–4 KB) that set-up was most of the
-//! cost of saving after every write and of loading before the next one (docs/benchmarks.md, "the
-//! relay under load", third round). Documents are therefore stored uncompressed up to
-//! [`COMPRESS_FROM`] bytes and compressed beyond; both forms load alike, so what is already stored
-//! stays as it is.
+//! The saved form a document is stored in, by the relay after a write and by the device store
+//! for a document's snapshot. Automerge compresses every column over 256 bytes with DEFLATE on
+//! `save()`, and a deflate or inflate stream costs its set-up (tables and a window of tens of
+//! kilobytes, zeroed) per column, whatever the column's size: for typical documents (an order or
+//! a visit of 1–4 KB) that set-up was most of the cost of saving after every write and of loading
+//! before the next one (docs/benchmarks.md, "the relay under load", third round, and "the device
+//! at scale"). Documents are therefore stored uncompressed up to [`COMPRESS_FROM`] bytes and
+//! compressed beyond; both forms load alike, so what is already stored stays as it is.
 
 use automerge::AutoCommit;
 
@@ -14,8 +14,8 @@ use automerge::AutoCommit;
 pub const COMPRESS_FROM: usize = 64 * 1024;
 
 /// `doc` saved whole for storage: uncompressed when small, else compressed. Also compressed
-/// when the uncompressed form is over `limit` (the relay's document size limit), so the limit
-/// keeps applying to the compressed form as it always did.
+/// when the uncompressed form is over `limit` (the relay's document size limit; `u64::MAX` for
+/// none), so the limit keeps applying to the compressed form as it always did.
 pub fn for_storage(doc: &mut AutoCommit, limit: u64) -> Vec<u8> {
     let plain = doc.save_nocompress();
     if plain.len() < COMPRESS_FROM && plain.len() as u64 <= limit {
