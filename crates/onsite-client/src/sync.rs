@@ -326,6 +326,39 @@ fn outgoing(
 /// refused ones, go into `skip` for the rest of this sync. Returns the documents this device
 /// does not hold that arrived without their earlier changes (changed on the relay after the
 /// history window left them out, or after they were evicted): not kept, to be asked for whole.
+/// Received documents taken into the store in one transaction: a first sync receives thousands,
+/// and a commit each rewrote the same pages of the store's log again and again; a few at a time
+/// keeps the documents held meanwhile few.
+const RECEIVE_BATCH: usize = 16;
+
+/// A received document with what syncing it leaves behind, waiting for [`receive`].
+struct Taken {
+    id: DocId,
+    doc: AutoCommit,
+    sync_state: Vec<u8>,
+    shared_heads: Vec<automerge::ChangeHash>,
+    refused: bool,
+}
+
+/// Take `taken` into the store, all in one transaction (none on an error).
+fn receive(s: &mut onsite_store::Store, taken: &mut Vec<Taken>) -> Result<(), ClientError> {
+    if taken.is_empty() {
+        return Ok(());
+    }
+    s.batch(|b| {
+        for t in taken.drain(..) {
+            let received = onsite_store::Received {
+                sync_state: &t.sync_state,
+                shared_heads: &t.shared_heads,
+                refused: t.refused,
+            };
+            b.receive(&t.id, t.doc, received)?;
+        }
+        Ok(())
+    })?;
+    Ok(())
+}
+
 fn apply_response(
     s: &mut onsite_store::Store,
     resp: &SyncResponse,
@@ -334,6 +367,7 @@ fn apply_response(
     report: &mut SyncReport,
 ) -> Result<BTreeSet<DocId>, ClientError> {
     let mut missing = BTreeSet::new();
+    let mut taken = Vec::with_capacity(RECEIVE_BATCH);
     for m in &resp.docs {
         let (mut doc, held) = match s.load_doc(&m.doc) {
             Ok(d) => (d, true),
@@ -352,17 +386,22 @@ fn apply_response(
             // Nothing of the document arrived (e.g. an answer to a probe); keep no empty doc.
             continue;
         }
-        let received = onsite_store::Received {
-            sync_state: &state.encode(),
-            shared_heads: state.shared_heads(),
+        taken.push(Taken {
+            id: m.doc.clone(),
+            doc,
+            sync_state: state.encode(),
+            shared_heads: state.shared_heads().to_vec(),
             refused: resp.rejected.iter().any(|r| r.doc == m.doc),
-        };
-        s.receive_doc(&m.doc, doc, received)?;
+        });
         report.docs_received += 1;
         if !sent.contains(&m.doc) {
             report.feed_received += 1;
         }
+        if taken.len() == RECEIVE_BATCH {
+            receive(s, &mut taken)?;
+        }
     }
+    receive(s, &mut taken)?;
     let answered: BTreeSet<&DocId> = resp.docs.iter().map(|m| &m.doc).collect();
     // Sent but not mentioned this round: do not spin on it.
     skip.extend(sent.iter().filter(|id| !answered.contains(id)).cloned());

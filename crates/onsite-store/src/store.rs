@@ -218,6 +218,31 @@ pub struct Received<'a> {
     pub refused: bool,
 }
 
+/// What syncing a received document leaves behind, written in its transaction: its sync state,
+/// the heads both sides now share (the local-change count as [`Store::mark_synced`] computes it)
+/// and, unless the relay refused it in the same answer, its refusal cleared.
+fn record_received(
+    tx: &Connection,
+    key: &str,
+    actor: &ActorId,
+    l: &mut Loaded,
+    received: Received<'_>,
+) -> Result<(), StoreError> {
+    tx.prepare_cached(
+        "INSERT INTO sync_states (doc_id, state) VALUES (?1, ?2)
+         ON CONFLICT(doc_id) DO UPDATE SET state = excluded.state",
+    )?
+    .execute(params![key, received.sync_state])?;
+    if !received.refused {
+        tx.prepare_cached("DELETE FROM refusals WHERE doc_id = ?1")?
+            .execute([key])?;
+    }
+    let (remaining, known) = unsynced(&mut l.doc, actor, received.shared_heads);
+    tx.prepare_cached("UPDATE docs SET local_changes = ?2, synced_heads = ?3 WHERE doc_id = ?1")?
+        .execute(params![key, remaining, heads_text(&known)])?;
+    Ok(())
+}
+
 /// Take `doc` (received whole or in part) into `l`: a document the device does not hold is
 /// taken as it is (with this device's actor), else merged. Whether `l` changed.
 fn adopt(l: &mut Loaded, id: &DocId, mut doc: AutoCommit) -> Result<bool, StoreError> {
@@ -284,11 +309,39 @@ impl Batch<'_> {
         })
     }
 
+    /// A document the relay sent, taken as [`Store::adopt_doc`] takes it, with what syncing it
+    /// leaves behind ([`Received`]) in the batch's transaction: a sync answer's documents are
+    /// taken a few at a time in one commit each, instead of one commit a document. Whether the
+    /// document changed.
+    pub fn receive(
+        &mut self,
+        id: &DocId,
+        doc: AutoCommit,
+        received: Received<'_>,
+    ) -> Result<bool, StoreError> {
+        let key = id.to_string();
+        let actor = self.actor.clone();
+        let then =
+            move |tx: &Connection, l: &mut Loaded| record_received(tx, &key, &actor, l, received);
+        self.write_then(id, Presence::Any, |l| adopt(l, id, doc), Some(&then))
+    }
+
     fn write<R>(
         &mut self,
         id: &DocId,
         presence: Presence,
         f: impl FnOnce(&mut Loaded) -> Result<R, StoreError>,
+    ) -> Result<R, StoreError> {
+        self.write_then(id, presence, f, None)
+    }
+
+    /// [`Batch::write`], then `then` in the transaction (also when nothing changed).
+    fn write_then<R>(
+        &mut self,
+        id: &DocId,
+        presence: Presence,
+        f: impl FnOnce(&mut Loaded) -> Result<R, StoreError>,
+        then: Option<AlsoInTx<'_>>,
     ) -> Result<R, StoreError> {
         let key = id.to_string();
         let existing = match self.written.iter().position(|(k, _)| *k == key) {
@@ -301,8 +354,11 @@ impl Batch<'_> {
         let result = f(&mut loaded)?;
         if !loaded.doc.get_changes_meta(&loaded.persisted).is_empty() {
             persist(self.tx, self.cache, self.actor, id, &mut loaded, is_new)?;
-            loaded.persisted = loaded.doc.get_heads();
         }
+        if let Some(then) = then {
+            then(self.tx, &mut loaded)?;
+        }
+        loaded.persisted = loaded.doc.get_heads();
         self.written.push((key, loaded));
         Ok(result)
     }
@@ -683,39 +739,6 @@ impl Store {
     /// stored document keeps this store's actor. Returns whether anything new arrived.
     pub fn adopt_doc(&mut self, id: &DocId, doc: AutoCommit) -> Result<bool, StoreError> {
         self.write(id, Presence::Any, |l| adopt(l, id, doc))
-    }
-
-    /// A document the relay sent ([`Store::adopt_doc`]) taken in **one** transaction with what
-    /// syncing it leaves behind: its sync state, the heads both sides now share (the local-change
-    /// count as [`Store::mark_synced`] computes it) and, unless the relay refused it in the same
-    /// answer, its refusal cleared. A first sync takes thousands of documents: one commit each
-    /// instead of four. Returns whether the document changed.
-    pub fn receive_doc(
-        &mut self,
-        id: &DocId,
-        doc: AutoCommit,
-        received: Received<'_>,
-    ) -> Result<bool, StoreError> {
-        let key = id.to_string();
-        let actor = self.actor.clone();
-        let then = move |tx: &Connection, l: &mut Loaded| {
-            tx.prepare_cached(
-                "INSERT INTO sync_states (doc_id, state) VALUES (?1, ?2)
-                 ON CONFLICT(doc_id) DO UPDATE SET state = excluded.state",
-            )?
-            .execute(params![key, received.sync_state])?;
-            if !received.refused {
-                tx.prepare_cached("DELETE FROM refusals WHERE doc_id = ?1")?
-                    .execute([&key])?;
-            }
-            let (remaining, known) = unsynced(&mut l.doc, &actor, received.shared_heads);
-            tx.prepare_cached(
-                "UPDATE docs SET local_changes = ?2, synced_heads = ?3 WHERE doc_id = ?1",
-            )?
-            .execute(params![key, remaining, heads_text(&known)])?;
-            Ok(())
-        };
-        self.write_then(id, Presence::Any, |l| adopt(l, id, doc), Some(&then))
     }
 
     /// Storage facts about document `id`.
