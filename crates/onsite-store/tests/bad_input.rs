@@ -204,6 +204,90 @@ fn invalid_sync_data_is_refused_and_nothing_is_created() {
     assert_eq!(store.order_row("o-remote").unwrap(), None);
 }
 
+fn received(sync_state: &[u8]) -> onsite_store::Received<'_> {
+    onsite_store::Received {
+        sync_state,
+        shared_heads: &[],
+        refused: false,
+    }
+}
+
+#[test]
+fn received_documents_taken_together_are_all_stored_or_none() {
+    let (_dir, mut store) = seeded();
+    let mut source = Store::open_in(tempfile::tempdir().unwrap().path()).unwrap();
+    seed_reference(&mut source, &["t1"]);
+    let orders: Vec<String> = (0..3)
+        .map(|n| create_order(&mut source, n, DAY, "t1"))
+        .collect();
+    source
+        .create(&DocId::Ledger("t9".into()), &StockLedger::new("t9"))
+        .unwrap();
+    let doc = |s: &Store, o: &str| s.load_doc(&DocId::Order(o.into())).unwrap();
+
+    // The third "order" is a ledger's bytes: refused by the index refresh, and with it the batch.
+    let wrong = source.load_doc(&DocId::Ledger("t9".into())).unwrap();
+    let err = store
+        .batch(|b| {
+            b.receive(
+                &DocId::Order(orders[0].clone()),
+                doc(&source, &orders[0]),
+                received(b"s0"),
+            )?;
+            b.receive(
+                &DocId::Order(orders[1].clone()),
+                doc(&source, &orders[1]),
+                received(b"s1"),
+            )?;
+            b.receive(&DocId::Order("o-wrong".into()), wrong, received(b"s2"))
+        })
+        .unwrap_err();
+    assert_eq!(err.code(), "document.unexpected_shape", "{err}");
+    for o in &orders[..2] {
+        assert!(
+            !store.contains(&DocId::Order(o.clone())).unwrap()
+                && store.order_row(o).unwrap().is_none(),
+            "{o} was taken in the refused batch: not stored, no index row"
+        );
+        assert_eq!(
+            store.sync_state(&DocId::Order(o.clone())).unwrap(),
+            None,
+            "nor its sync state"
+        );
+    }
+
+    store
+        .batch(|b| {
+            for (n, o) in orders.iter().enumerate() {
+                let state = format!("s{n}");
+                b.receive(
+                    &DocId::Order(o.clone()),
+                    doc(&source, o),
+                    received(state.as_bytes()),
+                )?;
+            }
+            Ok(())
+        })
+        .unwrap();
+    for (n, o) in orders.iter().enumerate() {
+        let id = DocId::Order(o.clone());
+        assert_eq!(
+            store.read::<Order>(&id).unwrap(),
+            source.read::<Order>(&id).unwrap(),
+            "{o} is stored as sent"
+        );
+        assert!(
+            store.order_row(o).unwrap().is_some(),
+            "{o} has its index row"
+        );
+        assert_eq!(
+            store.sync_state(&id).unwrap(),
+            Some(format!("s{n}").into_bytes()),
+            "{o}'s sync state is stored with it"
+        );
+    }
+}
+
 #[test]
 fn a_visit_on_a_template_version_this_device_lacks_is_refused_and_nothing_written() {
     let (_dir, mut store) = seeded();
