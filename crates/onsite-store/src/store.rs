@@ -289,9 +289,12 @@ pub struct Batch<'a> {
 impl Batch<'_> {
     /// Create document `id` holding `value` (refused when it exists).
     pub fn create<T: Reconcile>(&mut self, id: &DocId, value: &T) -> Result<(), StoreError> {
-        self.write(id, Presence::MustBeNew, |l| {
-            reconcile_into(&mut l.doc, value)
-        })
+        self.write_then(
+            id,
+            Presence::MustBeNew,
+            |l| reconcile_into(&mut l.doc, value),
+            None,
+        )
     }
 
     /// Hydrate `id` as `T`, let `f` change it and write the difference.
@@ -300,13 +303,14 @@ impl Batch<'_> {
         T: Hydrate + Reconcile + Clone + Send + Sync + 'static,
         F: FnOnce(&mut T) -> Result<(), DomainError>,
     {
-        self.write(id, Presence::MustExist, |l| {
+        let change = |l: &mut Loaded| {
             let mut value = l.typed::<T>()?.as_ref().clone();
             f(&mut value)?;
             l.invalidate();
             reconcile_into(&mut l.doc, &value)?;
             Ok(value)
-        })
+        };
+        self.write_then(id, Presence::MustExist, change, None)
     }
 
     /// A document the relay sent, taken as [`Store::adopt_doc`] takes it, with what syncing it
@@ -326,16 +330,8 @@ impl Batch<'_> {
         self.write_then(id, Presence::Any, |l| adopt(l, id, doc), Some(&then))
     }
 
-    fn write<R>(
-        &mut self,
-        id: &DocId,
-        presence: Presence,
-        f: impl FnOnce(&mut Loaded) -> Result<R, StoreError>,
-    ) -> Result<R, StoreError> {
-        self.write_then(id, presence, f, None)
-    }
-
-    /// [`Batch::write`], then `then` in the transaction (also when nothing changed).
+    /// Write `id` as `f` changes it inside the batch's transaction, then `then` (also when
+    /// nothing changed).
     fn write_then<R>(
         &mut self,
         id: &DocId,
