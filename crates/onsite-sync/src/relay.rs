@@ -1069,9 +1069,11 @@ fn plan<S: DocStore>(
     limits: &Limits,
     count_rest: bool,
 ) -> Result<FeedPlan, HandleError<S::Error>> {
-    // The documents the request answered and those the user can no longer read are skipped, so
-    // a page reads past them; a page that comes out short only means one more request.
-    let docs = (!count_rest).then_some(limits.max_docs_per_response + mentioned.len());
+    // At least one document a page, or a feed would never move. The documents the request
+    // answered and those the user can no longer read are skipped, so a page reads past them; a
+    // page that comes out short only means one more request.
+    let max_docs = limits.max_docs_per_response.max(1);
+    let docs = (!count_rest).then_some(max_docs + mentioned.len());
     let (changed, upto) =
         changed_docs(store, who, cursor, head, docs).map_err(HandleError::Storage)?;
     let events = store
@@ -1102,7 +1104,7 @@ fn plan<S: DocStore>(
             }
         },
         Paging {
-            max_docs: limits.max_docs_per_response,
+            max_docs,
             count_rest,
         },
     );
