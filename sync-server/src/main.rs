@@ -266,9 +266,15 @@ impl ServeArgs {
     }
 }
 
+/// The log filter unless `ONSITE_RELAY_LOG` sets one. Automerge instruments its column parser
+/// with INFO-level spans (`#[tracing::instrument]`), one per column of every change and document
+/// it reads: enabled, their fields were formatted for nothing — 8 % of the relay's CPU under
+/// load (docs/benchmarks.md, "the relay under load"). Its warnings and errors still show.
+const DEFAULT_LOG_FILTER: &str = "info,tower_http=info,automerge=warn";
+
 fn init_logs(format: &str) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("ONSITE_RELAY_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,tower_http=info"));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(DEFAULT_LOG_FILTER));
     let builder = tracing_subscriber::fmt().with_env_filter(filter);
     if format == "json" {
         builder.json().init();

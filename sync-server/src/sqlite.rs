@@ -576,9 +576,8 @@ impl DocStore for Docs<'_> {
     fn head_seq(&mut self) -> Result<u64, StorageError> {
         let s: i64 = self
             .0
-            .query_row("SELECT COALESCE(MAX(seq), 0) FROM changes", [], |r| {
-                r.get(0)
-            })?;
+            .prepare_cached("SELECT COALESCE(MAX(seq), 0) FROM changes")?
+            .query_row([], |r| r.get(0))?;
         Ok(s as u64)
     }
 
@@ -898,12 +897,12 @@ impl RelayStorage for SqliteStorage {
 
     fn token(&self, token_sha256: &str) -> Result<Option<TokenRecord>, StorageError> {
         let conn = self.reader()?;
+        // Cached: every request and every open push stream (each few seconds) asks.
         Ok(conn
-            .query_row(
+            .prepare_cached(
                 "SELECT token_sha256, user_id, device_id, created_at_ms, expires_at_ms, revoked_at_ms FROM tokens WHERE token_sha256 = ?1",
-                [token_sha256],
-                token_row,
-            )
+            )?
+            .query_row([token_sha256], token_row)
             .optional()?)
     }
 

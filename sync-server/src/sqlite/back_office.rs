@@ -68,11 +68,8 @@ pub(super) fn record_outward(
             continue;
         };
         let before: Facts = tx
-            .query_row(
-                "SELECT facts FROM order_facts WHERE order_id = ?1",
-                [order_id],
-                |r| r.get::<_, String>(0),
-            )
+            .prepare_cached("SELECT facts FROM order_facts WHERE order_id = ?1")?
+            .query_row([order_id], |r| r.get::<_, String>(0))
             .optional()?
             .and_then(|t| serde_json::from_str(&t).ok())
             .unwrap_or_default();
@@ -84,31 +81,28 @@ pub(super) fn record_outward(
             super::reminders::mark_job(tx, &row)?;
             super::jobs::upsert(tx, &row)?;
         }
-        tx.execute(
+        tx.prepare_cached(
             "INSERT INTO order_facts(order_id, facts) VALUES (?1, ?2)
              ON CONFLICT(order_id) DO UPDATE SET facts = excluded.facts",
-            params![
-                order_id,
-                serde_json::to_string(&out.facts).expect("facts serialise")
-            ],
-        )?;
+        )?
+        .execute(params![
+            order_id,
+            serde_json::to_string(&out.facts).expect("facts serialise")
+        ])?;
         for r in &out.records {
             let body = serde_json::to_string(r).expect("a record serialises");
             let stored: Option<String> = tx
-                .query_row(
-                    "SELECT body FROM export_records WHERE record_id = ?1",
-                    [&r.record_id],
-                    |x| x.get(0),
-                )
+                .prepare_cached("SELECT body FROM export_records WHERE record_id = ?1")?
+                .query_row([&r.record_id], |x| x.get(0))
                 .optional()?;
             // A reopened visit that was never exported signed is not a record.
             let new_reopened = stored.is_none() && r.state == RecordState::Reopened;
             if stored.as_deref() != Some(body.as_str()) && !new_reopened {
-                tx.execute(
+                tx.prepare_cached(
                     "INSERT INTO export_records(record_id, seq, body) VALUES (?1, ?2, ?3)
                      ON CONFLICT(record_id) DO UPDATE SET seq = excluded.seq, body = excluded.body",
-                    params![r.record_id, seq, body],
-                )?;
+                )?
+                .execute(params![r.record_id, seq, body])?;
             }
         }
         if emit {
