@@ -25,11 +25,16 @@ onsite_pg_bin() {
   echo "$dir"
 }
 
-# A TCP port on 127.0.0.1 nobody listens on.
+# A TCP port on 127.0.0.1 nobody listens on, below the kernel's range of ephemeral ports: a port
+# in that range may be the local end of someone's outgoing connection (no listener, so the probe
+# below finds it free) and PostgreSQL then cannot bind it.
 onsite_pg_free_port() {
-  local port
+  local port low span
+  low=$(cut -f1 /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768)
+  span=$((low - 10000))
+  [ "$span" -gt 1000 ] || span=1000
   for _ in $(seq 1 100); do
-    port=$((20000 + RANDOM % 40000))
+    port=$((10000 + RANDOM % span))
     if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
       echo "$port"
       return 0
