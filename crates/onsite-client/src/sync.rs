@@ -321,11 +321,6 @@ fn outgoing(
     Ok((out, false))
 }
 
-/// Apply one answer of the relay: its documents, refusals and revocations, then its cursor
-/// (last, so an interrupted round is simply repeated). Documents sent but not answered, and
-/// refused ones, go into `skip` for the rest of this sync. Returns the documents this device
-/// does not hold that arrived without their earlier changes (changed on the relay after the
-/// history window left them out, or after they were evicted): not kept, to be asked for whole.
 /// Received documents taken into the store in one transaction: a first sync receives thousands,
 /// and a commit each rewrote the same pages of the store's log again and again; a few at a time
 /// keeps the documents held meanwhile few.
@@ -359,6 +354,11 @@ fn receive(s: &mut onsite_store::Store, taken: &mut Vec<Taken>) -> Result<(), Cl
     Ok(())
 }
 
+/// Apply one answer of the relay: its documents, refusals and revocations, then its cursor
+/// (last, so an interrupted round is simply repeated). Documents sent but not answered, and
+/// refused ones, go into `skip` for the rest of this sync. Returns the documents this device
+/// does not hold that arrived without their earlier changes (changed on the relay after the
+/// history window left them out, or after they were evicted): not kept, to be asked for whole.
 fn apply_response(
     s: &mut onsite_store::Store,
     resp: &SyncResponse,

@@ -5,7 +5,7 @@
 
 use automerge::ChangeHash;
 use onsite_domain::{DocId, Millis};
-use rusqlite::{OptionalExtension, params};
+use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::{Store, StoreError};
 
@@ -70,9 +70,13 @@ impl Store {
 
     /// Forget the refusal of document `id` (the relay accepted it, or it was removed).
     pub fn clear_refusal(&mut self, id: &DocId) -> Result<(), StoreError> {
-        self.conn
-            .prepare_cached("DELETE FROM refusals WHERE doc_id = ?1")?
-            .execute([id.to_string()])?;
-        Ok(())
+        delete_refusal(&self.conn, &id.to_string())
     }
+}
+
+/// Delete the refusal of the document `key`, if any.
+pub(crate) fn delete_refusal(conn: &Connection, key: &str) -> Result<(), StoreError> {
+    conn.prepare_cached("DELETE FROM refusals WHERE doc_id = ?1")?
+        .execute([key])?;
+    Ok(())
 }

@@ -204,10 +204,10 @@ fn persist(
     index::refresh(tx, cache, actor, id, loaded)
 }
 
-/// More writes in a document write's transaction ([`Store::write_then`]).
+/// More writes in a document write's transaction ([`Batch::receive`]).
 type AlsoInTx<'a> = &'a dyn Fn(&Connection, &mut Loaded) -> Result<(), StoreError>;
 
-/// What a received document leaves behind ([`Store::receive_doc`]).
+/// What a received document leaves behind ([`Batch::receive`]).
 #[derive(Debug, Clone, Copy)]
 pub struct Received<'a> {
     /// The peer state to keep for the next round.
@@ -228,19 +228,36 @@ fn record_received(
     l: &mut Loaded,
     received: Received<'_>,
 ) -> Result<(), StoreError> {
-    tx.prepare_cached(
+    put_sync_state(tx, key, received.sync_state)?;
+    if !received.refused {
+        crate::rejections::delete_refusal(tx, key)?;
+    }
+    record_synced(tx, key, &mut l.doc, actor, received.shared_heads).map(drop)
+}
+
+/// Store `state` as the sync state of the document `key`.
+fn put_sync_state(conn: &Connection, key: &str, state: &[u8]) -> Result<(), StoreError> {
+    conn.prepare_cached(
         "INSERT INTO sync_states (doc_id, state) VALUES (?1, ?2)
          ON CONFLICT(doc_id) DO UPDATE SET state = excluded.state",
     )?
-    .execute(params![key, received.sync_state])?;
-    if !received.refused {
-        tx.prepare_cached("DELETE FROM refusals WHERE doc_id = ?1")?
-            .execute([key])?;
-    }
-    let (remaining, known) = unsynced(&mut l.doc, actor, received.shared_heads);
-    tx.prepare_cached("UPDATE docs SET local_changes = ?2, synced_heads = ?3 WHERE doc_id = ?1")?
-        .execute(params![key, remaining, heads_text(&known)])?;
+    .execute(params![key, state])?;
     Ok(())
+}
+
+/// Record that `heads` of the document `key` (held as `doc`) are synced: its local-change count
+/// and synced heads ([`unsynced`]). The local changes left.
+fn record_synced(
+    conn: &Connection,
+    key: &str,
+    doc: &mut AutoCommit,
+    actor: &ActorId,
+    heads: &[ChangeHash],
+) -> Result<i64, StoreError> {
+    let (remaining, known) = unsynced(doc, actor, heads);
+    conn.prepare_cached("UPDATE docs SET local_changes = ?2, synced_heads = ?3 WHERE doc_id = ?1")?
+        .execute(params![key, remaining, heads_text(&known)])?;
+    Ok(remaining)
 }
 
 /// Take `doc` (received whole or in part) into `l`: a document the device does not hold is
@@ -530,17 +547,6 @@ impl Store {
         presence: Presence,
         f: impl FnOnce(&mut Loaded) -> Result<R, StoreError>,
     ) -> Result<R, StoreError> {
-        self.write_then(id, presence, f, None)
-    }
-
-    /// [`Store::write`], and `then` in the same transaction (run even when `f` changed nothing).
-    fn write_then<R>(
-        &mut self,
-        id: &DocId,
-        presence: Presence,
-        f: impl FnOnce(&mut Loaded) -> Result<R, StoreError>,
-        then: Option<AlsoInTx<'_>>,
-    ) -> Result<R, StoreError> {
         let key = id.to_string();
         let cache = self.cache.get_mut();
         let existing = cache.take(&self.conn, &self.actor, &key)?;
@@ -559,8 +565,7 @@ impl Store {
         };
         // From here on, an error drops `loaded`: the cache no longer has the document and the
         // next access reloads what is committed.
-        let changed = !loaded.doc.get_changes_meta(&loaded.persisted).is_empty();
-        if !changed && then.is_none() {
+        if loaded.doc.get_changes_meta(&loaded.persisted).is_empty() {
             if !is_new {
                 cache.put(key, loaded);
             }
@@ -569,17 +574,10 @@ impl Store {
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        if changed {
-            persist(&tx, cache, &self.actor, id, &mut loaded, is_new)?;
-        }
-        if let Some(then) = then {
-            then(&tx, &mut loaded)?;
-        }
+        persist(&tx, cache, &self.actor, id, &mut loaded, is_new)?;
         tx.commit()?;
         loaded.persisted = loaded.doc.get_heads();
-        if changed || !is_new {
-            cache.put(key, loaded);
-        }
+        cache.put(key, loaded);
         Ok(result)
     }
 
@@ -820,12 +818,7 @@ impl Store {
         let l = cache
             .get(&self.conn, &self.actor, &key)?
             .ok_or_else(|| StoreError::NotFound(key.clone()))?;
-        let (remaining, known) = unsynced(&mut l.doc, &self.actor, heads);
-        self.conn.execute(
-            "UPDATE docs SET local_changes = ?2, synced_heads = ?3 WHERE doc_id = ?1",
-            params![key, remaining, heads_text(&known)],
-        )?;
-        Ok(remaining)
+        record_synced(&self.conn, &key, &mut l.doc, &self.actor, heads)
     }
 
     /// The opaque sync-state blob stored for document `id`, if any.
@@ -839,13 +832,7 @@ impl Store {
 
     /// Store the opaque sync-state blob for document `id` (the document need not exist yet).
     pub fn set_sync_state(&mut self, id: &DocId, state: &[u8]) -> Result<(), StoreError> {
-        self.conn
-            .prepare_cached(
-                "INSERT INTO sync_states (doc_id, state) VALUES (?1, ?2)
-                 ON CONFLICT(doc_id) DO UPDATE SET state = excluded.state",
-            )?
-            .execute(params![id.to_string(), state])?;
-        Ok(())
+        put_sync_state(&self.conn, &id.to_string(), state)
     }
 
     /// A value from the key-value table (sync cursor, auth token, …).
