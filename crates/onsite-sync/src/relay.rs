@@ -404,10 +404,14 @@ fn centre_for<S: DocStore>(
         }
         _ => None,
     };
-    let centre = match (order_centre, store.meta(doc)?) {
-        (Some(c), _) => Some(c),
-        (None, Some(m)) => m.centre,
-        (None, None) => {
+    // A visit with its order stored has the order's centre: its own row is not read.
+    let own = match order_centre {
+        Some(c) => Some(Some(c)),
+        None => store.meta(doc)?.map(|m| m.centre),
+    };
+    let centre = match own {
+        Some(c) => c,
+        None => {
             let technician = match doc {
                 DocId::Profile(t) | DocId::Ledger(t) => store.user_centre(t)?,
                 _ => None,

@@ -37,8 +37,39 @@ pub struct SimDevice {
     pub caller: Caller,
     pub cursor: u64,
     pub snapshot: Option<String>,
-    pub docs: BTreeMap<DocId, (AutoCommit, PeerState)>,
+    pub docs: Held,
     pub revoked: Vec<DocId>,
+}
+
+/// The documents a test device holds, each with its peer state.
+pub type Held = BTreeMap<DocId, (AutoCommit, PeerState)>;
+
+/// A device's next sync request, as the real client builds it: a message for every document of
+/// `docs` with something to send, the feed `cursor`, and while the cursor is 0 the position of
+/// a staff member's first-sync snapshot. Shared by [`SimDevice`] and the HTTP test devices.
+pub fn request(cursor: u64, snapshot: Option<&str>, docs: &mut Held) -> SyncRequest {
+    let mut out = Vec::new();
+    for (id, (d, st)) in docs.iter_mut() {
+        if let Some(m) = device::outgoing(d, st) {
+            out.push((id.clone(), m));
+        }
+    }
+    let mut req = device::build_request(cursor, out);
+    if cursor == 0 {
+        req.snapshot = snapshot.map(str::to_owned);
+    }
+    req
+}
+
+/// Apply the relay's messages in `resp` to `docs` (a document not held yet is created). The
+/// cursor, snapshot position and revocations are the caller's to take.
+pub fn apply_messages(docs: &mut Held, resp: &SyncResponse) {
+    for m in &resp.docs {
+        let (d, st) = docs
+            .entry(m.doc.clone())
+            .or_insert_with(|| (AutoCommit::new(), PeerState::new()));
+        device::incoming(&m.doc, d, st, &m.message).expect("relay messages apply");
+    }
 }
 
 impl SimDevice {
@@ -102,28 +133,12 @@ impl SimDevice {
 
     /// The next sync request: a message for every document with something to send.
     pub fn request(&mut self) -> SyncRequest {
-        let mut out = Vec::new();
-        for (id, (d, st)) in self.docs.iter_mut() {
-            if let Some(m) = device::outgoing(d, st) {
-                out.push((id.clone(), m));
-            }
-        }
-        let mut req = device::build_request(self.cursor, out);
-        if self.cursor == 0 {
-            req.snapshot = self.snapshot.clone();
-        }
-        req
+        request(self.cursor, self.snapshot.as_deref(), &mut self.docs)
     }
 
     /// Apply the relay's answer: its messages, revocations, the new cursor and snapshot position.
     pub fn apply(&mut self, resp: &SyncResponse) {
-        for m in &resp.docs {
-            let (d, st) = self
-                .docs
-                .entry(m.doc.clone())
-                .or_insert_with(|| (AutoCommit::new(), PeerState::new()));
-            device::incoming(&m.doc, d, st, &m.message).expect("relay messages apply");
-        }
+        apply_messages(&mut self.docs, resp);
         self.revoked.extend(resp.revocations.iter().cloned());
         self.cursor = resp.cursor;
         self.snapshot = resp.snapshot.clone();

@@ -11,6 +11,7 @@ use onsite_domain::{DocId, Millis};
 use onsite_relay::seed::{SeedSummary, seed_demo};
 use onsite_relay::{Config, RunningRelay};
 use onsite_sync::device::{self, PeerState};
+use onsite_testkit::sim;
 use onsite_wire::{ErrorBody, SignInRequest, SignInResponse, SyncRequest, SyncResponse};
 use reqwest::StatusCode;
 
@@ -205,7 +206,7 @@ pub struct Device {
     pub client: Client,
     pub cursor: u64,
     pub snapshot: Option<String>,
-    pub docs: BTreeMap<DocId, (AutoCommit, PeerState)>,
+    pub docs: sim::Held,
 }
 
 impl Device {
@@ -224,27 +225,12 @@ impl Device {
     }
 
     pub fn request(&mut self) -> SyncRequest {
-        let mut out = Vec::new();
-        for (id, (d, st)) in self.docs.iter_mut() {
-            if let Some(m) = device::outgoing(d, st) {
-                out.push((id.clone(), m));
-            }
-        }
-        let mut req = device::build_request(self.cursor, out);
-        if self.cursor == 0 {
-            req.snapshot = self.snapshot.clone();
-        }
-        req
+        sim::request(self.cursor, self.snapshot.as_deref(), &mut self.docs)
     }
 
+    /// Apply the relay's answer; a revoked document is dropped at once.
     pub fn apply(&mut self, resp: &SyncResponse) {
-        for m in &resp.docs {
-            let (d, st) = self
-                .docs
-                .entry(m.doc.clone())
-                .or_insert_with(|| (AutoCommit::new(), PeerState::new()));
-            device::incoming(&m.doc, d, st, &m.message).expect("relay messages apply");
-        }
+        sim::apply_messages(&mut self.docs, resp);
         for r in &resp.revocations {
             self.docs.remove(r);
         }
