@@ -26,7 +26,11 @@ if (runs.length === 0) throw new Error(`no load-<N>.json in ${dir}`);
 const width = 1200;
 const height = 520;
 const chart = echarts.init(null, null, { renderer: 'svg', ssr: true, width, height });
-const sizes = runs.map((r) => `${r.devices.toLocaleString('en')} devices`);
+// Each size with the rate it was offered (runs may differ: the target rate at 1,000 devices).
+const sizes = runs.map(
+  (r) =>
+    `${r.devices.toLocaleString('en')} devices, ${Math.round(r.offered_changes_per_sec).toLocaleString('en')}/s`,
+);
 const latency = (key) => runs.map((r) => [r.devices, r.latency_ms[key]]);
 chart.setOption({
   animation: false,
