@@ -40,9 +40,8 @@ impl RelayChild {
             .arg("--listen")
             .arg(format!("127.0.0.1:{port}"))
             .args(extra)
-            // The relay logs at its default level (`ONSITE_RELAY_LOG` unset), so what the log
-            // costs is measured as deployed; its lines (stdout) are not kept.
-            .env_remove("ONSITE_RELAY_LOG")
+            // The relay logs at its default level unless `ONSITE_RELAY_LOG` says otherwise, so
+            // what its log costs is measured as deployed; the lines (stdout) are not kept.
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())

@@ -405,19 +405,18 @@ fn centre_for<S: DocStore>(
         _ => None,
     };
     // A visit with its order stored has the order's centre: its own row is not read.
-    let own = match order_centre {
-        Some(c) => Some(Some(c)),
-        None => store.meta(doc)?.map(|m| m.centre),
-    };
-    let centre = match own {
-        Some(c) => c,
-        None => {
-            let technician = match doc {
-                DocId::Profile(t) | DocId::Ledger(t) => store.user_centre(t)?,
-                _ => None,
-            };
-            centre_of_new(doc, who, None, technician.as_deref())
-        }
+    let centre = match order_centre {
+        Some(c) => Some(c),
+        None => match store.meta(doc)? {
+            Some(m) => m.centre,
+            None => {
+                let technician = match doc {
+                    DocId::Profile(t) | DocId::Ledger(t) => store.user_centre(t)?,
+                    _ => None,
+                };
+                centre_of_new(doc, who, None, technician.as_deref())
+            }
+        },
     };
     cache.centres.insert(doc.clone(), centre.clone());
     Ok(centre)
