@@ -41,9 +41,11 @@ impl RelayChild {
             .arg(format!("127.0.0.1:{port}"))
             .args(extra)
             // The relay logs at its default level unless `ONSITE_RELAY_LOG` says otherwise, so
-            // what its log costs is measured as deployed; the lines (stdout) are not kept.
+            // what its log costs is measured as deployed; only its warnings and errors are
+            // shown ([`forward_warnings`]).
+            .env("NO_COLOR", "1")
             .stdin(Stdio::null())
-            .stdout(Stdio::null())
+            .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
             .map_err(|e| {
@@ -55,6 +57,10 @@ impl RelayChild {
                     ),
                 )
             })?;
+        let mut child = child;
+        if let Some(out) = child.stdout.take() {
+            std::thread::spawn(move || forward_warnings(out));
+        }
         let relay = RelayChild {
             child,
             url: format!("http://127.0.0.1:{port}"),
@@ -92,6 +98,18 @@ impl RelayChild {
     /// The relay's memory and CPU now (peak RSS since it started).
     pub fn stats(&self) -> ProcStats {
         ProcStats::read(self.pid()).unwrap_or_default()
+    }
+}
+
+/// Copy the relay's WARN and ERROR log lines to this process's stderr (a storage error behind a
+/// `503 relay.unavailable` says what failed); the rest of its log is read and dropped.
+fn forward_warnings(out: std::process::ChildStdout) {
+    use std::io::BufRead;
+    for line in std::io::BufReader::new(out).lines() {
+        let Ok(line) = line else { return };
+        if line.contains(" WARN ") || line.contains(" ERROR ") {
+            eprintln!("relay: {line}");
+        }
     }
 }
 

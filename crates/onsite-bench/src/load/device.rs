@@ -152,7 +152,8 @@ impl Device {
     }
 
     /// Send what the device holds and pull its feed until `more` is false; every request's
-    /// latency, stored changes and error go to `tally`. `Err` when a request failed.
+    /// latency, stored changes and error go to `tally`. `Err` when a request failed: its kind
+    /// (as counted) and what the relay said.
     pub async fn exchange(
         &mut self,
         relay: &Relay,
@@ -172,7 +173,7 @@ impl Device {
                 Ok(Err(e)) => {
                     let kind = error_kind(&e);
                     tally.error(kind.clone());
-                    return Err(kind);
+                    return Err(format!("{kind}: {e}"));
                 }
                 Err(_) => {
                     tally.error(format!("timeout after {} s", timeout.as_secs()));
