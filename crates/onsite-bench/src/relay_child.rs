@@ -33,7 +33,7 @@ impl RelayChild {
             .local_addr()?
             .port();
         let bin = relay_bin();
-        let child = Command::new(&bin)
+        let mut child = Command::new(&bin)
             .arg("--database")
             .arg(database)
             .arg("serve")
@@ -57,7 +57,6 @@ impl RelayChild {
                     ),
                 )
             })?;
-        let mut child = child;
         if let Some(out) = child.stdout.take() {
             std::thread::spawn(move || forward_warnings(out));
         }

@@ -261,7 +261,9 @@ fn record_synced(
 }
 
 /// Take `doc` (received whole or in part) into `l`: a document the device does not hold is
-/// taken as it is (with this device's actor), else merged. Whether `l` changed.
+/// taken as it is (with this device's actor) — a first sync receives thousands of documents, and
+/// merging each into an empty one would replay its whole history a second time — else merged
+/// like [`Store::save_doc`]. Whether `l` changed.
 fn adopt(l: &mut Loaded, id: &DocId, mut doc: AutoCommit) -> Result<bool, StoreError> {
     let before = l.doc.get_heads();
     if before.is_empty() && l.persisted.is_empty() {
@@ -330,8 +332,8 @@ impl Batch<'_> {
         self.write_then(id, Presence::MustExist, change, None)
     }
 
-    /// A document the relay sent, taken as [`Store::adopt_doc`] takes it, with what syncing it
-    /// leaves behind ([`Received`]) in the batch's transaction: a sync answer's documents are
+    /// A document the relay sent, taken whole when new and else merged ([`adopt`]), with what
+    /// syncing it leaves behind ([`Received`]) in the batch's transaction: a sync answer's documents are
     /// taken a few at a time in one commit each, instead of one commit a document. Whether the
     /// document changed.
     pub fn receive(
@@ -725,14 +727,6 @@ impl Store {
             })?;
             Ok(l.doc.get_heads() != before)
         })
-    }
-
-    /// Store `doc` as document `id`, taking it whole when the device does not hold `id` yet —
-    /// a first sync receives thousands of documents, and merging each into an empty one would
-    /// replay its whole history a second time — else merging it like [`Store::save_doc`]. The
-    /// stored document keeps this store's actor. Returns whether anything new arrived.
-    pub fn adopt_doc(&mut self, id: &DocId, doc: AutoCommit) -> Result<bool, StoreError> {
-        self.write(id, Presence::Any, |l| adopt(l, id, doc))
     }
 
     /// Storage facts about document `id`.

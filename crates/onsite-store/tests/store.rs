@@ -858,8 +858,18 @@ fn rebuilding_the_indexes_reproduces_the_same_rows() {
     assert_eq!(store.household_history("hh-3").unwrap(), history);
 }
 
+/// `doc` taken as a sync answer's document (no heads known shared yet); whether it was news.
+fn receive(store: &mut Store, id: &DocId, doc: onsite_store::automerge::AutoCommit) -> bool {
+    let received = onsite_store::Received {
+        sync_state: &[],
+        shared_heads: &[],
+        refused: false,
+    };
+    store.batch(|b| b.receive(id, doc, received)).unwrap()
+}
+
 #[test]
-fn adopt_doc_takes_a_new_document_whole_and_merges_a_held_one() {
+fn a_received_document_is_taken_whole_when_new_and_merged_when_held() {
     let (_d1, mut dispatch) = seeded(&["t1"]);
     let (_d2, mut device) = fresh();
     let order_id = create_order(&mut dispatch, 1, DAY, "t1");
@@ -868,7 +878,7 @@ fn adopt_doc_takes_a_new_document_whole_and_merges_a_held_one() {
     // First arrival: the received copy (the dispatcher's actor) is stored as it is.
     let received = dispatch.load_doc(&oid).unwrap();
     assert!(
-        device.adopt_doc(&oid, received).unwrap(),
+        receive(&mut device, &oid, received),
         "a new document is news"
     );
     let info = device.doc_info(&oid).unwrap();
@@ -901,7 +911,7 @@ fn adopt_doc_takes_a_new_document_whole_and_merges_a_held_one() {
         .unwrap();
     let later = dispatch.load_doc(&oid).unwrap();
     assert!(
-        device.adopt_doc(&oid, later).unwrap(),
+        receive(&mut device, &oid, later),
         "the dispatcher's change is news"
     );
     let order: Order = device.read(&oid).unwrap();
