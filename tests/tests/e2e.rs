@@ -555,6 +555,72 @@ async fn the_background_task_syncs_by_itself_when_connectivity_returns() {
     .await;
 }
 
+/// A long first sync reads the next page while it stores this one. When the technician starts a
+/// visit in the middle of it, the page read ahead is not the request the next round sends (that
+/// one carries the visit): the sync sends the visit, still ends holding everything, and the relay
+/// has the visit.
+#[tokio::test]
+async fn work_started_during_a_long_first_sync_is_sent_in_it() {
+    bounded(async {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let db = dir.path().join("relay.sqlite3");
+        let storage = onsite_relay::SqliteStorage::open(&db).expect("open relay database");
+        let mut config = onsite_relay::Config::for_database(&db);
+        config.max_docs_per_response = 25;
+        onsite_relay::seed::seed_demo(&storage, &config, onsite_testkit::PASSWORD, 400, DAY, DAY)
+            .expect("seed 400 orders, half of them for tech.a");
+        drop(storage);
+        let relay = onsite_testkit::relay::start_with(config).await;
+
+        let a = Device::sign_in(&relay.url(), "tech.a").await;
+        let relay_client = onsite_client::Relay::for_device(&a.store, &relay.url()).unwrap();
+        let mut started: Option<(String, u32)> = None;
+        let mut round = 0;
+        let report = onsite_client::sync_once(&a.store, &relay_client, &a.session, |_, more| {
+            round += 1;
+            if started.is_some() || !more {
+                return;
+            }
+            let tried = a
+                .order_ids()
+                .into_iter()
+                .find_map(|o| a.with_store(|s| s.start_visit(&o, "tech.a").ok().map(|_| o)));
+            started = tried.map(|o| (o, round));
+        })
+        .await
+        .expect("first sync");
+        let (order, at) = started.expect("a visit was started while more pages were coming");
+        assert!(
+            at < report.round_trips,
+            "the visit was started before the last round: {at} of {}",
+            report.round_trips
+        );
+        assert_eq!(
+            a.with_store(|s| s.pending_count().unwrap()),
+            0,
+            "the visit went up in the same sync"
+        );
+        let fresh = Device::sign_in(&relay.url(), "tech.a").await;
+        fresh.sync().await.expect("a fresh device syncs");
+        let held = |d: &Device| d.with_store(|s| s.list_doc_ids().unwrap());
+        assert_eq!(
+            held(&a),
+            held(&fresh),
+            "the device that sent work mid-sync holds what a fresh device gets"
+        );
+        let visit = DocId::Visit {
+            order_id: order,
+            technician_id: "tech.a".into(),
+        };
+        assert!(
+            held(&fresh).contains(&visit),
+            "the relay has the visit started mid-sync"
+        );
+        relay.stop().await;
+    })
+    .await;
+}
+
 /// A fresh technician's first sync of a few hundred orders, 25 documents an answer: every round
 /// reports "n of N" with the same N, n going up, the last at N — the documents the device holds.
 #[tokio::test]

@@ -12,6 +12,7 @@
 mod clock;
 mod error;
 mod http;
+mod receive;
 mod session;
 mod sync;
 mod task;

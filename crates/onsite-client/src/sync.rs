@@ -2,11 +2,10 @@
 
 use std::collections::BTreeSet;
 
-use automerge::AutoCommit;
 use onsite_domain::{DocId, retention};
 use onsite_store::StoreError;
 use onsite_sync::device::{self, PeerState};
-use onsite_wire::SyncResponse;
+use onsite_wire::{SyncRequest, SyncResponse};
 use serde::Serialize;
 
 use crate::{ClientError, Relay, Session, SharedStore, lock};
@@ -105,7 +104,10 @@ pub fn set_history_window(store: &SharedStore, days: u32) -> Result<(), ClientEr
     Ok(())
 }
 
-fn peer_state(store: &onsite_store::Store, id: &DocId) -> Result<PeerState, ClientError> {
+pub(crate) fn peer_state(
+    store: &onsite_store::Store,
+    id: &DocId,
+) -> Result<PeerState, ClientError> {
     Ok(match store.sync_state(id)? {
         Some(bytes) => PeerState::decode(id, &bytes)?,
         None => PeerState::new(),
@@ -140,6 +142,7 @@ pub async fn sync_fetching(
     let mut skip: BTreeSet<DocId> = BTreeSet::new();
     let mut wanted = not_held(store, fetch)?;
     let mut snapshot_restarted = false;
+    let mut prefetched: Option<Prefetch> = None;
     loop {
         let cursor = stored_cursor(store)?;
         let (mut outgoing, held_back) = outgoing(&lock(store), &skip)?;
@@ -156,7 +159,10 @@ pub async fn sync_fetching(
                 .kv_get(SNAPSHOT_KEY)?
                 .and_then(|b| String::from_utf8(b).ok());
         }
-        let answer = relay.sync(token, &req).await;
+        let answer = match prefetched.take() {
+            Some(p) => p.answer_to(relay, token, &req).await,
+            None => relay.sync(token, &req).await,
+        };
         if restored(store, &answer, &mut report)? {
             skip.clear();
             continue;
@@ -169,6 +175,9 @@ pub async fn sync_fetching(
             continue;
         }
         let (resp, traffic) = answer?;
+        if resp.more && req.docs.is_empty() {
+            prefetched = Some(Prefetch::send(relay, token, next_page(&req, &resp)));
+        }
         report.round_trips += 1;
         report.bytes_up += traffic.up;
         report.bytes_down += traffic.down;
@@ -202,6 +211,56 @@ pub async fn sync_fetching(
         report.evicted = lock(store).evict_history(retention::cutoff(now, days), now)?;
     }
     Ok(report)
+}
+
+/// The request for the page after `resp`'s, as the next round builds it when it has nothing to
+/// send: the answer's cursor and, while a snapshot is being read, its position.
+fn next_page(req: &SyncRequest, resp: &SyncResponse) -> SyncRequest {
+    let reading_snapshot = resp.cursor == 0;
+    SyncRequest {
+        cursor: resp.cursor,
+        window_days: req.window_days.filter(|_| reading_snapshot),
+        snapshot: resp.snapshot.clone().filter(|_| reading_snapshot),
+        ..SyncRequest::default()
+    }
+}
+
+/// The next page's request, sent while this page's documents are taken in: a first sync is
+/// pages of documents, and the relay reads the next one while the device stores this one. Its
+/// answer stands for the next round only when that round sends the very same request; otherwise,
+/// or when dropped, the request is abandoned.
+struct Prefetch {
+    req: SyncRequest,
+    answer: tokio::task::JoinHandle<Result<(SyncResponse, crate::Traffic), ClientError>>,
+}
+
+impl Prefetch {
+    fn send(relay: &Relay, token: &str, req: SyncRequest) -> Prefetch {
+        let (relay, token, sent) = (relay.clone(), token.to_owned(), req.clone());
+        let answer = tokio::spawn(async move { relay.sync(&token, &sent).await });
+        Prefetch { req, answer }
+    }
+
+    /// The relay's answer to `req`: the prefetched one when it was for the same request.
+    async fn answer_to(
+        mut self,
+        relay: &Relay,
+        token: &str,
+        req: &SyncRequest,
+    ) -> Result<(SyncResponse, crate::Traffic), ClientError> {
+        if self.req == *req
+            && let Ok(answer) = (&mut self.answer).await
+        {
+            return answer;
+        }
+        relay.sync(token, req).await
+    }
+}
+
+impl Drop for Prefetch {
+    fn drop(&mut self) {
+        self.answer.abort();
+    }
 }
 
 /// The documents of `ids` this device does not hold.
@@ -321,39 +380,6 @@ fn outgoing(
     Ok((out, false))
 }
 
-/// Received documents taken into the store in one transaction: a first sync receives thousands,
-/// and a commit each rewrote the same pages of the store's log again and again; a few at a time
-/// keeps the documents held meanwhile few.
-const RECEIVE_BATCH: usize = 16;
-
-/// A received document with what syncing it leaves behind, waiting for [`receive`].
-struct Taken {
-    id: DocId,
-    doc: AutoCommit,
-    sync_state: Vec<u8>,
-    shared_heads: Vec<automerge::ChangeHash>,
-    refused: bool,
-}
-
-/// Take `taken` into the store, all in one transaction (none on an error).
-fn receive(s: &mut onsite_store::Store, taken: &mut Vec<Taken>) -> Result<(), ClientError> {
-    if taken.is_empty() {
-        return Ok(());
-    }
-    s.batch(|b| {
-        for t in taken.drain(..) {
-            let received = onsite_store::Received {
-                sync_state: &t.sync_state,
-                shared_heads: &t.shared_heads,
-                refused: t.refused,
-            };
-            b.receive(&t.id, t.doc, received)?;
-        }
-        Ok(())
-    })?;
-    Ok(())
-}
-
 /// Apply one answer of the relay: its documents, refusals and revocations, then its cursor
 /// (last, so an interrupted round is simply repeated). Documents sent but not answered, and
 /// refused ones, go into `skip` for the rest of this sync. Returns the documents this device
@@ -366,42 +392,7 @@ fn apply_response(
     skip: &mut BTreeSet<DocId>,
     report: &mut SyncReport,
 ) -> Result<BTreeSet<DocId>, ClientError> {
-    let mut missing = BTreeSet::new();
-    let mut taken = Vec::with_capacity(RECEIVE_BATCH);
-    for m in &resp.docs {
-        let (mut doc, held) = match s.load_doc(&m.doc) {
-            Ok(d) => (d, true),
-            Err(StoreError::NotFound(_)) => {
-                (AutoCommit::new().with_actor(s.actor_id().clone()), false)
-            }
-            Err(e) => return Err(e.into()),
-        };
-        let mut state = peer_state(s, &m.doc)?;
-        device::incoming(&m.doc, &mut doc, &mut state, &m.message)?;
-        if !held && !doc.get_missing_deps(&[]).is_empty() {
-            missing.insert(m.doc.clone());
-            continue;
-        }
-        if doc.get_heads().is_empty() {
-            // Nothing of the document arrived (e.g. an answer to a probe); keep no empty doc.
-            continue;
-        }
-        taken.push(Taken {
-            id: m.doc.clone(),
-            doc,
-            sync_state: state.encode(),
-            shared_heads: state.shared_heads().to_vec(),
-            refused: resp.rejected.iter().any(|r| r.doc == m.doc),
-        });
-        report.docs_received += 1;
-        if !sent.contains(&m.doc) {
-            report.feed_received += 1;
-        }
-        if taken.len() == RECEIVE_BATCH {
-            receive(s, &mut taken)?;
-        }
-    }
-    receive(s, &mut taken)?;
+    let missing = crate::receive::documents(s, resp, sent, report)?;
     let answered: BTreeSet<&DocId> = resp.docs.iter().map(|m| &m.doc).collect();
     // Sent but not mentioned this round: do not spin on it.
     skip.extend(sent.iter().filter(|id| !answered.contains(id)).cloned());

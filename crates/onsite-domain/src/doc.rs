@@ -5,6 +5,7 @@ use automerge::AutoCommit;
 use autosurgeon::{Hydrate, Reconcile};
 
 use crate::DomainError;
+use crate::doc_reader::Reader;
 
 /// Create a new document holding `value`.
 pub fn create<T: Reconcile>(value: &T) -> Result<AutoCommit, DomainError> {
@@ -13,9 +14,9 @@ pub fn create<T: Reconcile>(value: &T) -> Result<AutoCommit, DomainError> {
     Ok(doc)
 }
 
-/// Read the whole document as `T`.
+/// Read the whole document as `T` (each object read once: [`Reader`]).
 pub fn read<T: Hydrate>(doc: &AutoCommit) -> Result<T, DomainError> {
-    autosurgeon::hydrate(doc).map_err(|e| DomainError::Hydrate(e.to_string()))
+    autosurgeon::hydrate(&Reader::new(doc)).map_err(|e| DomainError::Hydrate(e.to_string()))
 }
 
 /// Write `value` into the document as the difference from what it holds, and commit it as one

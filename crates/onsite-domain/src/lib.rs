@@ -19,6 +19,7 @@ pub mod bonus;
 pub mod code;
 pub mod completion;
 pub mod doc;
+pub mod doc_reader;
 pub mod edit;
 pub mod error;
 pub mod export;

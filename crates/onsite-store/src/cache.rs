@@ -49,6 +49,23 @@ impl Loaded {
         self.typed = None;
     }
 
+    /// Take `other`'s document in place of this one's, as `actor`'s, with what it was hydrated
+    /// as (the actor does not change its heads).
+    pub fn take_doc(&mut self, other: Loaded, actor: ActorId) {
+        self.doc = other.doc.with_actor(actor);
+        self.typed = other.typed;
+    }
+
+    /// Keep what `other` was hydrated as when that was at this document's heads (the same
+    /// changes reached this copy by a merge).
+    pub fn keep_typed(&mut self, other: Loaded) {
+        if let Some((at, value)) = other.typed
+            && at == self.doc.get_heads()
+        {
+            self.typed = Some((at, value));
+        }
+    }
+
     /// Remember `value` as what the document hydrates to. Only for values just reconciled into
     /// the document that hold no `autosurgeon::Text` (whose edit state is tied to the heads it
     /// was read at).

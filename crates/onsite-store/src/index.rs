@@ -37,6 +37,39 @@ pub(crate) fn parse_enum<T: DeserializeOwned>(text: &str) -> Result<T, StoreErro
         .map_err(|_| StoreError::IndexCorrupt(format!("unknown value '{text}'")))
 }
 
+/// A document hydrated as the type its kind is read as (the index rows of orders, visits,
+/// ledgers and households come from it; the other kinds are only checked to hydrate, which
+/// refuses junk). The one place that says which type each kind is.
+pub(crate) enum Typed {
+    Order,
+    Visit,
+    Ledger(Arc<StockLedger>),
+    Household(Arc<onsite_domain::household::Household>),
+    Checked,
+}
+
+/// Hydrate `l` as its kind's type (kept on `l` for as long as its heads stay the same).
+pub(crate) fn hydrate(id: &DocId, l: &mut Loaded) -> Result<Typed, StoreError> {
+    Ok(match id {
+        DocId::Order(_) => l.typed::<Order>().map(|_| Typed::Order)?,
+        DocId::Visit { .. } => l.typed::<Visit>().map(|_| Typed::Visit)?,
+        DocId::Ledger(_) => Typed::Ledger(l.typed::<StockLedger>()?),
+        DocId::Household(_) => Typed::Household(l.typed()?),
+        DocId::Templates => l.typed::<TemplateLibrary>().map(|_| Typed::Checked)?,
+        DocId::FeeSchedule => l.typed::<FeeSchedule>().map(|_| Typed::Checked)?,
+        DocId::PartsCatalogue => l.typed::<PartsCatalogue>().map(|_| Typed::Checked)?,
+        DocId::Profile(_) => l.typed::<TechnicianProfile>().map(|_| Typed::Checked)?,
+        // followups:
+        DocId::ServiceSettings => l
+            .typed::<onsite_domain::service::ServiceSettings>()
+            .map(|_| Typed::Checked)?,
+        // stats:
+        DocId::Bonus => l
+            .typed::<onsite_domain::bonus::BonusVersions>()
+            .map(|_| Typed::Checked)?,
+    })
+}
+
 /// Refresh the index rows that depend on document `id`, whose new state is `changed`.
 pub(crate) fn refresh(
     conn: &Connection,
@@ -45,32 +78,18 @@ pub(crate) fn refresh(
     id: &DocId,
     changed: &mut Loaded,
 ) -> Result<(), StoreError> {
-    match id {
-        DocId::Order(order_id) | DocId::Visit { order_id, .. } => {
+    match (id, hydrate(id, changed)?) {
+        (DocId::Order(order_id) | DocId::Visit { order_id, .. }, _) => {
             refresh_group(conn, cache, actor, order_id, Some((id, changed))).map(drop)
         }
-        DocId::Ledger(technician_id) => {
-            let ledger = changed.typed::<StockLedger>()?;
+        (DocId::Ledger(technician_id), Typed::Ledger(ledger)) => {
             refresh_ledger(conn, technician_id, Some(&ledger))
         }
-        // Reference documents have no index rows; checking that they hydrate refuses junk.
-        DocId::Templates => changed.typed::<TemplateLibrary>().map(drop),
-        DocId::FeeSchedule => changed.typed::<FeeSchedule>().map(drop),
-        DocId::PartsCatalogue => changed.typed::<PartsCatalogue>().map(drop),
-        DocId::Profile(_) => changed.typed::<TechnicianProfile>().map(drop),
-        // followups:
-        DocId::ServiceSettings => changed
-            .typed::<onsite_domain::service::ServiceSettings>()
-            .map(drop),
-        // stats:
-        DocId::Bonus => changed
-            .typed::<onsite_domain::bonus::BonusVersions>()
-            .map(drop),
         // registry:
-        DocId::Household(household_id) => {
-            let household = changed.typed::<onsite_domain::household::Household>()?;
+        (DocId::Household(household_id), Typed::Household(household)) => {
             crate::registry::refresh_household(conn, household_id, Some(&household))
         }
+        _ => Ok(()),
     }
 }
 

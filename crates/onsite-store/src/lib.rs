@@ -41,7 +41,7 @@ pub use queries::{CustomerRow, HistoryRow, OrderRow, TodayRow, VisitRow, VisitVe
 pub use registry::HouseholdRow;
 pub use rejections::Refusal;
 pub use store::{
-    Batch, COMPACT_AT, DB_FILE, DEFAULT_DURABILITY, DocInfo, Durability, Received, Store,
+    Batch, COMPACT_AT, DB_FILE, DEFAULT_DURABILITY, DocInfo, Durability, Incoming, Received, Store,
 };
 
 /// Re-exported so callers name the same Automerge types the store uses.

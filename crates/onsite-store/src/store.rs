@@ -218,6 +218,28 @@ pub struct Received<'a> {
     pub refused: bool,
 }
 
+/// A document received from the relay on its way into the store ([`Batch::receive`]). Made with
+/// [`Incoming::hydrated`] it carries what its index rows are read from: hydrating is the costly
+/// part of taking a document in and needs no store, so a sync does it on other threads while the
+/// store writes the documents before it.
+pub struct Incoming(Loaded);
+
+impl Incoming {
+    /// `doc` hydrated as its kind's type. A document that does not hydrate comes as it is: taking
+    /// it in hydrates it again and gives the error there, as without this step.
+    pub fn hydrated(id: &DocId, doc: AutoCommit) -> Incoming {
+        let mut l = Loaded::new(doc);
+        let _unreadable_until_taken_in = index::hydrate(id, &mut l);
+        Incoming(l)
+    }
+}
+
+impl From<AutoCommit> for Incoming {
+    fn from(doc: AutoCommit) -> Incoming {
+        Incoming(Loaded::new(doc))
+    }
+}
+
 /// What syncing a received document leaves behind, written in its transaction: its sync state,
 /// the heads both sides now share (the local-change count as [`Store::mark_synced`] computes it)
 /// and, unless the relay refused it in the same answer, its refusal cleared.
@@ -260,23 +282,26 @@ fn record_synced(
     Ok(remaining)
 }
 
-/// Take `doc` (received whole or in part) into `l`: a document the device does not hold is
+/// Take `incoming` (received whole or in part) into `l`: a document the device does not hold is
 /// taken as it is (with this device's actor) — a first sync receives thousands of documents, and
 /// merging each into an empty one would replay its whole history a second time — else merged
-/// like [`Store::save_doc`]. Whether `l` changed.
-fn adopt(l: &mut Loaded, id: &DocId, mut doc: AutoCommit) -> Result<bool, StoreError> {
+/// like [`Store::save_doc`]. What it was hydrated as comes along when it still holds. Whether `l`
+/// changed.
+fn adopt(l: &mut Loaded, id: &DocId, incoming: Incoming) -> Result<bool, StoreError> {
+    let Incoming(mut got) = incoming;
     let before = l.doc.get_heads();
     if before.is_empty() && l.persisted.is_empty() {
         let actor = l.doc.get_actor().clone();
-        l.doc = doc.with_actor(actor);
+        l.take_doc(got, actor);
         return Ok(!l.doc.get_heads().is_empty());
     }
     l.doc
-        .merge(&mut doc)
+        .merge(&mut got.doc)
         .map_err(|e| StoreError::BadRemoteData {
             doc_id: id.to_string(),
             detail: e.to_string(),
         })?;
+    l.keep_typed(got);
     Ok(l.doc.get_heads() != before)
 }
 
@@ -339,9 +364,10 @@ impl Batch<'_> {
     pub fn receive(
         &mut self,
         id: &DocId,
-        doc: AutoCommit,
+        doc: impl Into<Incoming>,
         received: Received<'_>,
     ) -> Result<bool, StoreError> {
+        let doc = doc.into();
         let key = id.to_string();
         let actor = self.actor.clone();
         let then =

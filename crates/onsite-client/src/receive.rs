@@ -1,0 +1,237 @@
+//! Taking the documents of a relay answer into the store. Applying a document's message and
+//! hydrating the result (what its index rows are read from) need no store and are most of what a
+//! first sync costs the device, so for a page of documents they run on worker threads while this
+//! thread reads and writes the store; the documents are taken in in the answer's order.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::{Mutex, mpsc};
+
+use automerge::{AutoCommit, ChangeHash};
+use onsite_domain::DocId;
+use onsite_store::{Incoming, Store, StoreError};
+use onsite_sync::device::{self, PeerState};
+use onsite_wire::{DocMessage, SyncResponse};
+
+use crate::ClientError;
+use crate::sync::{SyncReport, peer_state};
+
+/// Received documents taken into the store in one transaction: a first sync receives thousands,
+/// and a commit each rewrote the same pages of the store's log again and again; a few dozen at a
+/// time keeps the documents held meanwhile few (32 against 16: a first sync of 2,000 documents
+/// ~10 % faster, docs/benchmarks.md).
+const RECEIVE_BATCH: usize = 32;
+/// An answer with fewer documents is taken in on this thread alone: starting the workers would
+/// cost more than they save.
+const PARALLEL_FROM: usize = 8;
+/// Worker threads applying messages.
+const WORKERS: usize = 2;
+/// Documents handed to the workers and not yet taken in, at most (each is a loaded document): 96
+/// keeps the workers busy while this thread commits a batch (32 left them waiting).
+const IN_FLIGHT: usize = 96;
+
+/// A document of the answer as the store holds it (or a new one), with its message.
+struct Arriving<'r> {
+    id: &'r DocId,
+    doc: AutoCommit,
+    held: bool,
+    state: PeerState,
+    message: &'r [u8],
+}
+
+/// A document's changes to take in, with the sync state they leave.
+struct Taken {
+    doc: Incoming,
+    sync_state: Vec<u8>,
+    shared_heads: Vec<ChangeHash>,
+}
+
+/// What applying a document's message made of it.
+enum Prepared {
+    Take(Taken),
+    /// A document this device does not hold arrived without its earlier changes.
+    Missing,
+    /// Nothing of the document arrived (e.g. an answer to a probe): no empty document is kept.
+    Nothing,
+}
+
+/// Take the documents of `resp` into the store, [`RECEIVE_BATCH`] to a transaction, counting them
+/// in `report` (those of `sent` are answers to this device, not feed). Returns the documents
+/// this device does not hold that arrived without their earlier changes (not kept).
+pub(crate) fn documents(
+    s: &mut Store,
+    resp: &SyncResponse,
+    sent: &BTreeSet<DocId>,
+    report: &mut SyncReport,
+) -> Result<BTreeSet<DocId>, ClientError> {
+    let mut intake = Intake {
+        resp,
+        sent,
+        report,
+        batch: Vec::with_capacity(RECEIVE_BATCH),
+        missing: BTreeSet::new(),
+    };
+    if resp.docs.len() < PARALLEL_FROM {
+        for m in &resp.docs {
+            let arriving = arrive(s, m)?;
+            intake.take(s, &m.doc, prepare(arriving)?)?;
+        }
+    } else {
+        in_parallel(s, &resp.docs, |s, id, prepared| {
+            intake.take(s, id, prepared?)
+        })?;
+    }
+    intake.flush(s)?;
+    Ok(intake.missing)
+}
+
+/// Read document `m.doc` and its sync state from the store.
+fn arrive<'r>(s: &Store, m: &'r DocMessage) -> Result<Arriving<'r>, ClientError> {
+    let (doc, held) = match s.load_doc(&m.doc) {
+        Ok(d) => (d, true),
+        Err(StoreError::NotFound(_)) => (AutoCommit::new().with_actor(s.actor_id().clone()), false),
+        Err(e) => return Err(e.into()),
+    };
+    Ok(Arriving {
+        id: &m.doc,
+        doc,
+        held,
+        state: peer_state(s, &m.doc)?,
+        message: &m.message,
+    })
+}
+
+/// Apply the message; a document it changed is hydrated ahead of being taken in.
+fn prepare(a: Arriving<'_>) -> Result<Prepared, ClientError> {
+    let Arriving {
+        id,
+        mut doc,
+        held,
+        mut state,
+        message,
+    } = a;
+    let before = doc.get_heads();
+    device::incoming(id, &mut doc, &mut state, message)?;
+    if !held && !doc.get_missing_deps(&[]).is_empty() {
+        return Ok(Prepared::Missing);
+    }
+    let heads = doc.get_heads();
+    if heads.is_empty() {
+        return Ok(Prepared::Nothing);
+    }
+    Ok(Prepared::Take(Taken {
+        doc: if heads == before {
+            Incoming::from(doc)
+        } else {
+            Incoming::hydrated(id, doc)
+        },
+        sync_state: state.encode(),
+        shared_heads: state.shared_heads().to_vec(),
+    }))
+}
+
+/// [`arrive`] and [`take`](Intake::take) here, [`prepare`] on the workers, at most [`IN_FLIGHT`]
+/// documents apart; `take` gets them in the order of `docs`. The first error stops it (the
+/// workers finish what they hold and end).
+fn in_parallel(
+    s: &mut Store,
+    docs: &[DocMessage],
+    mut take: impl FnMut(&mut Store, &DocId, Result<Prepared, ClientError>) -> Result<(), ClientError>,
+) -> Result<(), ClientError> {
+    let (jobs, queue) = mpsc::channel::<(usize, Arriving<'_>)>();
+    let queue = Mutex::new(queue);
+    let (done, finished) = mpsc::channel::<(usize, Result<Prepared, ClientError>)>();
+    std::thread::scope(|scope| {
+        for _ in 0..WORKERS {
+            let (queue, done) = (&queue, done.clone());
+            scope.spawn(move || {
+                while let Ok((i, a)) = next_job(queue) {
+                    if done.send((i, prepare(a))).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+        drop(done);
+        // Dropped on every way out, so the workers stop.
+        let jobs = jobs;
+        let mut ready = BTreeMap::new();
+        let (mut handed, mut taken) = (0, 0);
+        while taken < docs.len() {
+            while handed < docs.len() && handed - taken < IN_FLIGHT {
+                let arriving = arrive(s, &docs[handed])?;
+                jobs.send((handed, arriving)).map_err(|_| worker_gone())?;
+                handed += 1;
+            }
+            let (i, prepared) = finished.recv().map_err(|_| worker_gone())?;
+            ready.insert(i, prepared);
+            while let Some(prepared) = ready.remove(&taken) {
+                take(s, &docs[taken].doc, prepared)?;
+                taken += 1;
+            }
+        }
+        Ok(())
+    })
+}
+
+fn next_job<'r>(
+    queue: &Mutex<mpsc::Receiver<(usize, Arriving<'r>)>>,
+) -> Result<(usize, Arriving<'r>), mpsc::RecvError> {
+    queue.lock().unwrap_or_else(|p| p.into_inner()).recv()
+}
+
+/// A worker ended without answering: only a panic does that, which the scope then re-raises.
+fn worker_gone() -> ClientError {
+    ClientError::BadResponse("a worker applying the relay's messages stopped".into())
+}
+
+/// The documents of one answer on their way into the store.
+struct Intake<'a> {
+    resp: &'a SyncResponse,
+    sent: &'a BTreeSet<DocId>,
+    report: &'a mut SyncReport,
+    batch: Vec<(DocId, Taken)>,
+    missing: BTreeSet<DocId>,
+}
+
+impl Intake<'_> {
+    fn take(&mut self, s: &mut Store, id: &DocId, prepared: Prepared) -> Result<(), ClientError> {
+        match prepared {
+            Prepared::Missing => {
+                self.missing.insert(id.clone());
+            }
+            Prepared::Nothing => {}
+            Prepared::Take(taken) => {
+                self.batch.push((id.clone(), taken));
+                self.report.docs_received += 1;
+                if !self.sent.contains(id) {
+                    self.report.feed_received += 1;
+                }
+                if self.batch.len() == RECEIVE_BATCH {
+                    self.flush(s)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Take the batch into the store, all in one transaction (none on an error).
+    fn flush(&mut self, s: &mut Store) -> Result<(), ClientError> {
+        if self.batch.is_empty() {
+            return Ok(());
+        }
+        let resp = self.resp;
+        let batch = &mut self.batch;
+        s.batch(|b| {
+            for (id, t) in batch.drain(..) {
+                let received = onsite_store::Received {
+                    sync_state: &t.sync_state,
+                    shared_heads: &t.shared_heads,
+                    refused: resp.rejected.iter().any(|r| r.doc == id),
+                };
+                b.receive(&id, t.doc, received)?;
+            }
+            Ok(())
+        })?;
+        Ok(())
+    }
+}
