@@ -47,7 +47,7 @@ struct Taken {
 
 /// What applying a document's message made of it.
 enum Prepared {
-    Take(Taken),
+    Take(Box<Taken>),
     /// A document this device does not hold arrived without its earlier changes.
     Missing,
     /// Nothing of the document arrived (e.g. an answer to a probe): no empty document is kept.
@@ -118,7 +118,7 @@ fn prepare(a: Arriving<'_>) -> Result<Prepared, ClientError> {
     if heads.is_empty() {
         return Ok(Prepared::Nothing);
     }
-    Ok(Prepared::Take(Taken {
+    Ok(Prepared::Take(Box::new(Taken {
         doc: if heads == before {
             Incoming::from(doc)
         } else {
@@ -126,7 +126,7 @@ fn prepare(a: Arriving<'_>) -> Result<Prepared, ClientError> {
         },
         sync_state: state.encode(),
         shared_heads: state.shared_heads().to_vec(),
-    }))
+    })))
 }
 
 /// [`arrive`] and [`take`](Intake::take) here, [`prepare`] on the workers, at most [`IN_FLIGHT`]
@@ -189,7 +189,7 @@ struct Intake<'a> {
     resp: &'a SyncResponse,
     sent: &'a BTreeSet<DocId>,
     report: &'a mut SyncReport,
-    batch: Vec<(DocId, Taken)>,
+    batch: Vec<(DocId, Box<Taken>)>,
     missing: BTreeSet<DocId>,
 }
 
