@@ -555,6 +555,20 @@ async fn the_background_task_syncs_by_itself_when_connectivity_returns() {
     .await;
 }
 
+/// A relay with 400 demo orders, half of them tech.a's, answering 25 documents at a time: a
+/// technician's first sync takes many rounds. Keep the folder while the relay runs.
+async fn long_feed() -> (tempfile::TempDir, onsite_relay::RunningRelay) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = dir.path().join("relay.sqlite3");
+    let storage = onsite_relay::SqliteStorage::open(&db).expect("open relay database");
+    let mut config = onsite_relay::Config::for_database(&db);
+    config.max_docs_per_response = 25;
+    onsite_relay::seed::seed_demo(&storage, &config, onsite_testkit::PASSWORD, 400, DAY, DAY)
+        .expect("seed 400 orders, half of them for tech.a");
+    drop(storage);
+    (dir, onsite_testkit::relay::start_with(config).await)
+}
+
 /// A long first sync reads the next page while it stores this one. When the technician starts a
 /// visit in the middle of it, the page read ahead is not the request the next round sends (that
 /// one carries the visit): the sync sends the visit, still ends holding everything, and the relay
@@ -562,16 +576,7 @@ async fn the_background_task_syncs_by_itself_when_connectivity_returns() {
 #[tokio::test]
 async fn work_started_during_a_long_first_sync_is_sent_in_it() {
     bounded(async {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let db = dir.path().join("relay.sqlite3");
-        let storage = onsite_relay::SqliteStorage::open(&db).expect("open relay database");
-        let mut config = onsite_relay::Config::for_database(&db);
-        config.max_docs_per_response = 25;
-        onsite_relay::seed::seed_demo(&storage, &config, onsite_testkit::PASSWORD, 400, DAY, DAY)
-            .expect("seed 400 orders, half of them for tech.a");
-        drop(storage);
-        let relay = onsite_testkit::relay::start_with(config).await;
-
+        let (_dir, relay) = long_feed().await;
         let a = Device::sign_in(&relay.url(), "tech.a").await;
         let relay_client = onsite_client::Relay::for_device(&a.store, &relay.url()).unwrap();
         let mut started: Option<(String, u32)> = None;
@@ -626,16 +631,7 @@ async fn work_started_during_a_long_first_sync_is_sent_in_it() {
 #[tokio::test]
 async fn a_long_first_sync_reports_n_of_n_documents() {
     bounded(async {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let db = dir.path().join("relay.sqlite3");
-        let storage = onsite_relay::SqliteStorage::open(&db).expect("open relay database");
-        let mut config = onsite_relay::Config::for_database(&db);
-        config.max_docs_per_response = 25;
-        onsite_relay::seed::seed_demo(&storage, &config, onsite_testkit::PASSWORD, 400, DAY, DAY)
-            .expect("seed 400 orders, half of them for tech.a");
-        drop(storage);
-        let relay = onsite_testkit::relay::start_with(config).await;
-
+        let (_dir, relay) = long_feed().await;
         let a = Device::sign_in(&relay.url(), "tech.a").await;
         let relay_client = onsite_client::Relay::for_device(&a.store, &relay.url()).unwrap();
         let mut seen = Vec::new();
