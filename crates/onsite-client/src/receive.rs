@@ -4,6 +4,7 @@
 //! thread reads and writes the store; the documents are taken in in the answer's order.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::panic::AssertUnwindSafe;
 use std::sync::{Mutex, mpsc};
 
 use automerge::{AutoCommit, ChangeHash};
@@ -145,7 +146,10 @@ fn in_parallel(
             let (queue, done) = (&queue, done.clone());
             scope.spawn(move || {
                 while let Ok((i, a)) = next_job(queue) {
-                    if done.send((i, prepare(a))).is_err() {
+                    // A panic answers as an error: the store's thread waits for every answer.
+                    let prepared = std::panic::catch_unwind(AssertUnwindSafe(|| prepare(a)))
+                        .unwrap_or_else(|_| Err(worker_failed()));
+                    if done.send((i, prepared)).is_err() {
                         break;
                     }
                 }
@@ -159,10 +163,10 @@ fn in_parallel(
         while taken < docs.len() {
             while handed < docs.len() && handed - taken < IN_FLIGHT {
                 let arriving = arrive(s, &docs[handed])?;
-                jobs.send((handed, arriving)).map_err(|_| worker_gone())?;
+                jobs.send((handed, arriving)).map_err(|_| worker_failed())?;
                 handed += 1;
             }
-            let (i, prepared) = finished.recv().map_err(|_| worker_gone())?;
+            let (i, prepared) = finished.recv().map_err(|_| worker_failed())?;
             ready.insert(i, prepared);
             while let Some(prepared) = ready.remove(&taken) {
                 take(s, &docs[taken].doc, prepared)?;
@@ -179,9 +183,9 @@ fn next_job<'r>(
     queue.lock().unwrap_or_else(|p| p.into_inner()).recv()
 }
 
-/// A worker ended without answering: only a panic does that, which the scope then re-raises.
-fn worker_gone() -> ClientError {
-    ClientError::BadResponse("a worker applying the relay's messages stopped".into())
+/// A worker panicked applying a message, or stopped without answering.
+fn worker_failed() -> ClientError {
+    ClientError::BadResponse("applying a message of the relay failed unexpectedly".into())
 }
 
 /// The documents of one answer on their way into the store.
@@ -233,5 +237,86 @@ impl Intake<'_> {
             Ok(())
         })?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use onsite_domain::order::Order;
+    use onsite_domain::sla::SlaPolicy;
+    use onsite_domain::{doc, seed};
+
+    use super::*;
+
+    const NOW: i64 = 1_764_460_800_000;
+
+    /// The message a relay sends for a whole order this device lacks.
+    fn whole_order(n: u32) -> (DocId, Vec<u8>) {
+        let order = Order::create(seed::order(n, NOW), &SlaPolicy::default(), NOW).unwrap();
+        let mut d = doc::create(&order).unwrap();
+        let message = device::outgoing(&mut d, &PeerState::new()).expect("a new document");
+        (DocId::Order(order.order_id), message)
+    }
+
+    fn answer(messages: Vec<(DocId, Vec<u8>)>) -> SyncResponse {
+        SyncResponse {
+            docs: messages
+                .into_iter()
+                .map(|(doc, message)| DocMessage { doc, message })
+                .collect(),
+            ..SyncResponse::default()
+        }
+    }
+
+    #[test]
+    fn a_page_is_taken_in_whole_through_the_workers() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = Store::open_in(dir.path()).unwrap();
+        let resp = answer((1..=40).map(whole_order).collect());
+        let mut report = SyncReport::default();
+        let missing = documents(&mut s, &resp, &BTreeSet::new(), &mut report).unwrap();
+        assert!(missing.is_empty(), "whole documents lack nothing");
+        assert_eq!(
+            (report.docs_received, report.feed_received),
+            (40, 40),
+            "every document of the page is counted as feed"
+        );
+        assert_eq!(
+            s.list_doc_ids().unwrap().len(),
+            40,
+            "every document of the page is stored"
+        );
+        let first = &resp.docs[0].doc;
+        let stored: Order = s.read(first).unwrap();
+        assert_eq!(
+            DocId::Order(stored.order_id.clone()),
+            *first,
+            "a stored order reads back as itself"
+        );
+    }
+
+    #[test]
+    fn a_malformed_message_in_a_page_is_an_error_and_the_workers_stop() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = Store::open_in(dir.path()).unwrap();
+        let mut messages: Vec<(DocId, Vec<u8>)> = (1..=40).map(whole_order).collect();
+        messages[20].1 = b"not a sync message".to_vec();
+        let bad = messages[20].0.clone();
+        let err = documents(
+            &mut s,
+            &answer(messages),
+            &BTreeSet::new(),
+            &mut SyncReport::default(),
+        )
+        .expect_err("a malformed message fails the answer");
+        assert!(
+            matches!(&err, ClientError::Sync(onsite_sync::SyncError::Malformed { doc, .. }) if *doc == bad.to_string()),
+            "the error names the malformed document: {err:?}"
+        );
+        let held = s.list_doc_ids().unwrap();
+        assert!(
+            !held.contains(&bad) && held.len() <= 20,
+            "nothing at or after the malformed document is kept: {held:?}"
+        );
     }
 }
