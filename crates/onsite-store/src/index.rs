@@ -37,37 +37,26 @@ pub(crate) fn parse_enum<T: DeserializeOwned>(text: &str) -> Result<T, StoreErro
         .map_err(|_| StoreError::IndexCorrupt(format!("unknown value '{text}'")))
 }
 
-/// A document hydrated as the type its kind is read as (the index rows of orders, visits,
-/// ledgers and households come from it; the other kinds are only checked to hydrate, which
-/// refuses junk). The one place that says which type each kind is.
-pub(crate) enum Typed {
-    Order,
-    Visit,
-    Ledger(Arc<StockLedger>),
-    Household(Arc<onsite_domain::household::Household>),
-    Checked,
-}
-
-/// Hydrate `l` as its kind's type (kept on `l` for as long as its heads stay the same).
-pub(crate) fn hydrate(id: &DocId, l: &mut Loaded) -> Result<Typed, StoreError> {
-    Ok(match id {
-        DocId::Order(_) => l.typed::<Order>().map(|_| Typed::Order)?,
-        DocId::Visit { .. } => l.typed::<Visit>().map(|_| Typed::Visit)?,
-        DocId::Ledger(_) => Typed::Ledger(l.typed::<StockLedger>()?),
-        DocId::Household(_) => Typed::Household(l.typed()?),
-        DocId::Templates => l.typed::<TemplateLibrary>().map(|_| Typed::Checked)?,
-        DocId::FeeSchedule => l.typed::<FeeSchedule>().map(|_| Typed::Checked)?,
-        DocId::PartsCatalogue => l.typed::<PartsCatalogue>().map(|_| Typed::Checked)?,
-        DocId::Profile(_) => l.typed::<TechnicianProfile>().map(|_| Typed::Checked)?,
+/// Hydrate `l` as the type its kind is read as, kept on `l` while its heads stay the same (the
+/// index rows of orders, visits, ledgers and households are read from it; the other kinds are
+/// only checked to hydrate, which refuses junk). The one place that says which type each kind is.
+pub(crate) fn hydrate(id: &DocId, l: &mut Loaded) -> Result<(), StoreError> {
+    match id {
+        DocId::Order(_) => l.typed::<Order>().map(drop),
+        DocId::Visit { .. } => l.typed::<Visit>().map(drop),
+        DocId::Ledger(_) => l.typed::<StockLedger>().map(drop),
+        DocId::Household(_) => l.typed::<onsite_domain::household::Household>().map(drop),
+        DocId::Templates => l.typed::<TemplateLibrary>().map(drop),
+        DocId::FeeSchedule => l.typed::<FeeSchedule>().map(drop),
+        DocId::PartsCatalogue => l.typed::<PartsCatalogue>().map(drop),
+        DocId::Profile(_) => l.typed::<TechnicianProfile>().map(drop),
         // followups:
         DocId::ServiceSettings => l
             .typed::<onsite_domain::service::ServiceSettings>()
-            .map(|_| Typed::Checked)?,
+            .map(drop),
         // stats:
-        DocId::Bonus => l
-            .typed::<onsite_domain::bonus::BonusVersions>()
-            .map(|_| Typed::Checked)?,
-    })
+        DocId::Bonus => l.typed::<onsite_domain::bonus::BonusVersions>().map(drop),
+    }
 }
 
 /// Refresh the index rows that depend on document `id`, whose new state is `changed`.
@@ -78,18 +67,27 @@ pub(crate) fn refresh(
     id: &DocId,
     changed: &mut Loaded,
 ) -> Result<(), StoreError> {
-    match (id, hydrate(id, changed)?) {
-        (DocId::Order(order_id) | DocId::Visit { order_id, .. }, _) => {
+    hydrate(id, changed)?;
+    match id {
+        DocId::Order(order_id) | DocId::Visit { order_id, .. } => {
             refresh_group(conn, cache, actor, order_id, Some((id, changed))).map(drop)
         }
-        (DocId::Ledger(technician_id), Typed::Ledger(ledger)) => {
+        DocId::Ledger(technician_id) => {
+            let ledger = changed.typed::<StockLedger>()?;
             refresh_ledger(conn, technician_id, Some(&ledger))
         }
         // registry:
-        (DocId::Household(household_id), Typed::Household(household)) => {
+        DocId::Household(household_id) => {
+            let household = changed.typed::<onsite_domain::household::Household>()?;
             crate::registry::refresh_household(conn, household_id, Some(&household))
         }
-        _ => Ok(()),
+        // Reference documents have no index rows.
+        DocId::Templates
+        | DocId::FeeSchedule
+        | DocId::PartsCatalogue
+        | DocId::Profile(_)
+        | DocId::ServiceSettings
+        | DocId::Bonus => Ok(()),
     }
 }
 
