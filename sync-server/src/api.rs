@@ -22,7 +22,7 @@ use onsite_wire::{
 };
 use serde::de::DeserializeOwned;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, broadcast};
-use tower_http::compression::CompressionLayer;
+use tower_http::compression::{CompressionLayer, CompressionLevel};
 use tower_http::decompression::RequestDecompressionLayer;
 use tower_http::trace::TraceLayer;
 
@@ -233,7 +233,10 @@ pub fn router(state: AppState) -> Router {
             )
         })
         .layer(RequestDecompressionLayer::new())
-        .layer(CompressionLayer::new())
+        // The fastest level: what the relay sends is mostly Automerge's own compressed
+        // documents, and at the default level gzip cost a first sync's page more CPU than
+        // reading it (docs/benchmarks.md, session 16).
+        .layer(CompressionLayer::new().quality(CompressionLevel::Fastest))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }

@@ -345,6 +345,20 @@ impl Drop for Reader<'_> {
     }
 }
 
+/// `f` on the reader `conn` inside one read transaction. A connection `f` leaves inside it
+/// (a panic) is not reused ([`Reader`]'s drop).
+fn in_read_transaction<T>(
+    conn: &mut Connection,
+    f: impl FnOnce(&mut Connection) -> Result<T, HandleError<StorageError>>,
+) -> Result<T, HandleError<StorageError>> {
+    let storage = |e: rusqlite::Error| HandleError::Storage(StorageError::from(e));
+    conn.execute_batch("BEGIN").map_err(storage)?;
+    let out = f(conn);
+    // Ends the read; nothing was written.
+    conn.execute_batch("COMMIT").map_err(storage)?;
+    out
+}
+
 impl Readers {
     fn take(&self) -> Result<Reader<'_>, StorageError> {
         let idle = self.idle.lock().map_err(|_| StorageError::Poisoned)?.pop();
@@ -951,17 +965,22 @@ impl RelayStorage for SqliteStorage {
                 limits,
                 now_ms,
             )?;
-            drop(reader);
-            let mut conn = self.conn().map_err(HandleError::Storage)?;
-            let finished = relay::finish(
-                &mut Docs(&mut conn, &self.views),
-                caller,
-                req,
-                prepared,
-                limits,
-                now_ms,
-            )?;
-            drop(conn);
+            let finished = if prepared.writes_nothing() {
+                // Nothing to store: answered on the reader, in one read transaction (a first
+                // sync's page reads hundreds of rows, and a statement outside a transaction takes
+                // and drops the database's read lock each time), which also gives the answer one
+                // state of the database.
+                let finish = |conn: &mut Connection| {
+                    let mut docs = Docs(conn, &self.views);
+                    relay::finish(&mut docs, caller, req, prepared, limits, now_ms)
+                };
+                in_read_transaction(&mut reader, finish)?
+            } else {
+                drop(reader);
+                let mut conn = self.conn().map_err(HandleError::Storage)?;
+                let mut docs = Docs(&mut conn, &self.views);
+                relay::finish(&mut docs, caller, req, prepared, limits, now_ms)?
+            };
             if let Some(handled) = finished {
                 if handled.committed.is_some() {
                     self.committed.notify_one();

@@ -94,8 +94,38 @@ fn a_revoked_token_is_seen_at_once_by_the_pooled_readers() {
     }
 }
 
+#[test]
+fn a_pull_answered_on_a_pooled_reader_sees_every_commit_before_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut net = Network::new(onsite_testkit::backend::open(dir.path()));
+    let mut disp = SimDevice::new("disp", Role::Dispatcher);
+    disp.put(DocId::Profile("tech.a".into()), &technician_a());
+    net.sync_until_quiet(&mut disp);
+    let mut tech = SimDevice::new("tech.a", Role::Technician);
+    net.sync_until_quiet(&mut tech);
+    // Each round commits one order (the writer) and then pulls it (a reader, in a read
+    // transaction): a reader kept inside its transaction would answer from the state before.
+    for round in 0..20 {
+        let id = format!("o-{round}");
+        disp.put(
+            DocId::Order(id.clone()),
+            &order(&id, &format!("WO-{round}")),
+        );
+        net.sync_until_quiet(&mut disp);
+        let resp = net.exchange(&mut tech);
+        tech.apply(&resp);
+        assert!(
+            resp.docs.iter().any(|m| m.doc == DocId::Order(id.clone())),
+            "round {round}: the pull right after the commit sends the new order"
+        );
+        let held: Order = tech.read(&DocId::Order(id.clone()));
+        assert_eq!(held.order_id, id, "round {round}: the order arrived whole");
+    }
+}
+
 // The same behaviour on PostgreSQL.
 onsite_testkit::on_postgres!(
     an_orders_visits_are_exactly_those_under_its_id,
     a_revoked_token_is_seen_at_once_by_the_pooled_readers,
+    a_pull_answered_on_a_pooled_reader_sees_every_commit_before_it,
 );

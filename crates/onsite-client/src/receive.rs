@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::panic::AssertUnwindSafe;
 use std::sync::{Mutex, mpsc};
 
-use automerge::{AutoCommit, ChangeHash};
+use automerge::{ActorId, AutoCommit, ChangeHash};
 use onsite_domain::DocId;
 use onsite_store::{Incoming, Store, StoreError};
 use onsite_sync::device::{self, PeerState};
@@ -30,11 +30,13 @@ const WORKERS: usize = 2;
 /// keeps the workers busy while this thread commits a batch (32 left them waiting).
 const IN_FLIGHT: usize = 96;
 
-/// A document of the answer as the store holds it (or a new one), with its message.
+/// A document of the answer as the store holds it, with its message.
 struct Arriving<'r> {
     id: &'r DocId,
-    doc: AutoCommit,
-    held: bool,
+    /// `None`: the store does not hold it; the worker starts it empty, as the store's `actor`'s
+    /// (an empty Automerge document costs its making, off the store's thread).
+    doc: Option<AutoCommit>,
+    actor: ActorId,
     state: PeerState,
     message: &'r [u8],
 }
@@ -87,29 +89,32 @@ pub(crate) fn documents(
 
 /// Read document `m.doc` and its sync state from the store.
 fn arrive<'r>(s: &Store, m: &'r DocMessage) -> Result<Arriving<'r>, ClientError> {
-    let (doc, held) = match s.load_doc(&m.doc) {
-        Ok(d) => (d, true),
-        Err(StoreError::NotFound(_)) => (AutoCommit::new().with_actor(s.actor_id().clone()), false),
+    let doc = match s.load_doc(&m.doc) {
+        Ok(d) => Some(d),
+        Err(StoreError::NotFound(_)) => None,
         Err(e) => return Err(e.into()),
     };
     Ok(Arriving {
         id: &m.doc,
         doc,
-        held,
+        actor: s.actor_id().clone(),
         state: peer_state(s, &m.doc)?,
         message: &m.message,
     })
 }
 
-/// Apply the message; a document it changed is hydrated ahead of being taken in.
+/// Apply the message; a document it changed is hydrated ahead of being taken in, and a new one
+/// saved as the store keeps it.
 fn prepare(a: Arriving<'_>) -> Result<Prepared, ClientError> {
     let Arriving {
         id,
-        mut doc,
-        held,
+        doc,
+        actor,
         mut state,
         message,
     } = a;
+    let held = doc.is_some();
+    let mut doc = doc.unwrap_or_else(|| AutoCommit::new().with_actor(actor));
     let before = doc.get_heads();
     device::incoming(id, &mut doc, &mut state, message)?;
     if !held && !doc.get_missing_deps(&[]).is_empty() {
@@ -122,8 +127,10 @@ fn prepare(a: Arriving<'_>) -> Result<Prepared, ClientError> {
     Ok(Prepared::Take(Box::new(Taken {
         doc: if heads == before {
             Incoming::from(doc)
-        } else {
+        } else if held {
             Incoming::hydrated(id, doc)
+        } else {
+            Incoming::hydrated_new(id, doc)
         },
         sync_state: state.encode(),
         shared_heads: state.shared_heads().to_vec(),
@@ -161,20 +168,36 @@ fn in_parallel(
         let mut ready = BTreeMap::new();
         let (mut handed, mut taken) = (0, 0);
         while taken < docs.len() {
-            while handed < docs.len() && handed - taken < IN_FLIGHT {
-                let arriving = arrive(s, &docs[handed])?;
-                jobs.send((handed, arriving)).map_err(|_| worker_failed())?;
-                handed += 1;
-            }
+            hand_out(s, docs, &jobs, &mut handed, taken)?;
             let (i, prepared) = finished.recv().map_err(|_| worker_failed())?;
             ready.insert(i, prepared);
             while let Some(prepared) = ready.remove(&taken) {
                 take(s, &docs[taken].doc, prepared)?;
                 taken += 1;
+                // Each document taken makes room for one more: the workers never wait for a
+                // run of documents to be taken in.
+                hand_out(s, docs, &jobs, &mut handed, taken)?;
             }
         }
         Ok(())
     })
+}
+
+/// Hand the workers the next documents of `docs`, up to [`IN_FLIGHT`] ahead of `taken`.
+fn hand_out<'r>(
+    s: &Store,
+    docs: &'r [DocMessage],
+    jobs: &mpsc::Sender<(usize, Arriving<'r>)>,
+    handed: &mut usize,
+    taken: usize,
+) -> Result<(), ClientError> {
+    while *handed < docs.len() && *handed - taken < IN_FLIGHT {
+        let arriving = arrive(s, &docs[*handed])?;
+        jobs.send((*handed, arriving))
+            .map_err(|_| worker_failed())?;
+        *handed += 1;
+    }
+    Ok(())
 }
 
 fn next_job<'r>(

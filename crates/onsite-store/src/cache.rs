@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use automerge::{ActorId, AutoCommit, ChangeHash};
 use autosurgeon::Hydrate;
-use onsite_domain::{doc, templates::SCHEMA};
+use onsite_domain::{doc, saved, templates::SCHEMA};
 use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::StoreError;
@@ -29,6 +29,9 @@ pub(crate) struct Loaded {
     /// The document hydrated as some type, and the heads it was hydrated at; reused only while
     /// the document is still at those heads.
     typed: Option<(Vec<ChangeHash>, Arc<dyn Any + Send + Sync>)>,
+    /// The document saved whole ([`saved::for_storage`]) and the heads it was saved at, made
+    /// ahead of its first row ([`Loaded::save_whole`]); used only at the same heads.
+    saved_whole: Option<(Vec<ChangeHash>, Vec<u8>)>,
     used: u64,
 }
 
@@ -40,6 +43,7 @@ impl Loaded {
             doc,
             persisted,
             typed: None,
+            saved_whole: None,
             used: 0,
         }
     }
@@ -54,6 +58,22 @@ impl Loaded {
     pub fn take_doc(&mut self, other: Loaded, actor: ActorId) {
         self.doc = other.doc.with_actor(actor);
         self.typed = other.typed;
+        self.saved_whole = other.saved_whole;
+    }
+
+    /// Save the document whole now, for [`Loaded::take_saved_whole`] to use.
+    pub fn save_whole(&mut self) {
+        let bytes = saved::for_storage(&mut self.doc, u64::MAX);
+        self.saved_whole = Some((self.doc.get_heads(), bytes));
+    }
+
+    /// The document saved whole as a new row stores it: what [`Loaded::save_whole`] made when
+    /// the heads are still the same, else saved now.
+    pub fn take_saved_whole(&mut self) -> Vec<u8> {
+        match self.saved_whole.take() {
+            Some((at, bytes)) if at == self.doc.get_heads() => bytes,
+            _ => saved::for_storage(&mut self.doc, u64::MAX),
+        }
     }
 
     /// Keep what `other` was hydrated as when that was at this document's heads (the same

@@ -171,7 +171,7 @@ fn persist(
         .filter(|c| c.actor.as_ref() == actor)
         .count() as i64;
     if is_new {
-        let snapshot = saved::for_storage(&mut loaded.doc, u64::MAX);
+        let snapshot = loaded.take_saved_whole();
         tx.prepare_cached(
             "INSERT INTO docs (doc_id, snapshot, local_changes) VALUES (?1, ?2, ?3)",
         )?
@@ -230,6 +230,14 @@ impl Incoming {
     pub fn hydrated(id: &DocId, doc: AutoCommit) -> Incoming {
         let mut l = Loaded::new(doc);
         let _unreadable_until_taken_in = index::hydrate(id, &mut l);
+        Incoming(l)
+    }
+
+    /// A document the store does not hold, [`hydrated`](Self::hydrated) and saved whole as the
+    /// store keeps a new document: saving needs no store either.
+    pub fn hydrated_new(id: &DocId, doc: AutoCommit) -> Incoming {
+        let Incoming(mut l) = Incoming::hydrated(id, doc);
+        l.save_whole();
         Incoming(l)
     }
 }

@@ -859,13 +859,58 @@ fn rebuilding_the_indexes_reproduces_the_same_rows() {
 }
 
 /// `doc` taken as a sync answer's document (no heads known shared yet); whether it was news.
-fn receive(store: &mut Store, id: &DocId, doc: onsite_store::automerge::AutoCommit) -> bool {
+fn receive(store: &mut Store, id: &DocId, doc: impl Into<onsite_store::Incoming>) -> bool {
     let received = onsite_store::Received {
         sync_state: &[],
         shared_heads: &[],
         refused: false,
     };
     store.batch(|b| b.receive(id, doc, received)).unwrap()
+}
+
+#[test]
+fn a_new_document_saved_ahead_is_stored_as_it_reads_and_a_held_one_is_still_merged() {
+    let (_d1, mut dispatch) = seeded(&["t1"]);
+    let (dir, mut device) = fresh();
+    let order_id = create_order(&mut dispatch, 1, DAY, "t1");
+    let oid = DocId::Order(order_id.clone());
+
+    // New to the device: hydrated and saved off the store's thread, then taken in.
+    let ahead = onsite_store::Incoming::hydrated_new(&oid, dispatch.load_doc(&oid).unwrap());
+    assert!(receive(&mut device, &oid, ahead), "a new document is news");
+    device
+        .update(&oid, |o: &mut Order| {
+            o.problem = "edited on the device".into();
+            Ok(())
+        })
+        .unwrap();
+    drop(device);
+    let mut device = Store::open_in(dir.path()).unwrap();
+    let stored: Order = device.read(&oid).unwrap();
+    assert_eq!(
+        (stored.order_id.as_str(), stored.problem.as_str()),
+        (order_id.as_str(), "edited on the device"),
+        "the row saved ahead, and the edit after it, read back from disk"
+    );
+
+    // Saved ahead again, but the device now holds the order: merged, the saved form unused.
+    dispatch
+        .update(&oid, |o: &mut Order| {
+            o.set_status(DispatchStatus::OnHold, "parts on order", DAY)
+        })
+        .unwrap();
+    let again = onsite_store::Incoming::hydrated_new(&oid, dispatch.load_doc(&oid).unwrap());
+    assert!(
+        receive(&mut device, &oid, again),
+        "the dispatcher's change is news"
+    );
+    drop(device);
+    let order: Order = Store::open_in(dir.path()).unwrap().read(&oid).unwrap();
+    assert_eq!(
+        (order.problem.as_str(), order.status),
+        ("edited on the device", DispatchStatus::OnHold),
+        "the local edit is kept and the remote one merged, on disk"
+    );
 }
 
 #[test]

@@ -462,6 +462,14 @@ pub struct Prepared {
     rejected: Vec<DocRejection>,
 }
 
+impl Prepared {
+    /// Whether [`finish`] will store nothing (a pull, or documents sent without new changes):
+    /// then it only reads, and a relay may run it on a reader.
+    pub fn writes_nothing(&self) -> bool {
+        self.accepted.iter().all(|a| a.write.is_none())
+    }
+}
+
 /// Handle one sync request on one store. See the module docs for the order of work.
 pub fn handle<S: DocStore>(
     store: &mut S,

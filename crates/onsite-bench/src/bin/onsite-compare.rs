@@ -14,6 +14,10 @@ use onsite_bench::compare::{SideRun, onsite, reference, table};
 use onsite_bench::relay_child::RelayChild;
 use onsite_bench::wire_count::CountingProxy;
 
+/// The app's allocator (src-tauri/src/main.rs): the devices here stand in for it.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 struct Cli {
     #[command(subcommand)]

@@ -14,6 +14,10 @@ use onsite_bench::device_scale::{self, FirstSync, TodayFigures};
 use onsite_bench::proc_stats::{ProcStats, mib};
 use onsite_bench::relay_child::RelayChild;
 
+/// The app's allocator (src-tauri/src/main.rs): the device here stands in for it.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 struct Args {
     #[command(subcommand)]
