@@ -114,8 +114,14 @@ impl autosurgeon::ReadDoc for Reader<'_> {
         ReadDoc::list_range(self.doc, obj, range)
     }
 
+    /// A map's visible keys or a list's visible elements, as read (hydrating a list asks its
+    /// length first); a text's from the document.
     fn length<O: AsRef<ObjId>>(&self, obj: O) -> usize {
-        ReadDoc::length(self.doc, obj)
+        match self.object(obj.as_ref()).ok().flatten().as_deref() {
+            Some(Object::Map(keys)) => keys.len(),
+            Some(Object::List(items)) => items.len(),
+            None => ReadDoc::length(self.doc, obj),
+        }
     }
 
     fn text<O: AsRef<ObjId>>(&self, obj: O) -> Result<String, AutomergeError> {
