@@ -153,10 +153,7 @@ fn in_parallel(
             let (queue, done) = (&queue, done.clone());
             scope.spawn(move || {
                 while let Ok((i, a)) = next_job(queue) {
-                    // A panic answers as an error: the store's thread waits for every answer.
-                    let prepared = std::panic::catch_unwind(AssertUnwindSafe(|| prepare(a)))
-                        .unwrap_or_else(|_| Err(worker_failed()));
-                    if done.send((i, prepared)).is_err() {
+                    if done.send((i, prepare_caught(a))).is_err() {
                         break;
                     }
                 }
@@ -169,7 +166,7 @@ fn in_parallel(
         let (mut handed, mut taken) = (0, 0);
         while taken < docs.len() {
             hand_out(s, docs, &jobs, &mut handed, taken)?;
-            let (i, prepared) = finished.recv().map_err(|_| worker_failed())?;
+            let (i, prepared) = next_prepared(&queue, &finished)?;
             ready.insert(i, prepared);
             while let Some(prepared) = ready.remove(&taken) {
                 take(s, &docs[taken].doc, prepared)?;
@@ -198,6 +195,32 @@ fn hand_out<'r>(
         *handed += 1;
     }
     Ok(())
+}
+
+/// The next document prepared. While none is, this thread prepares one still queued itself
+/// rather than wait: with the workers busy or the next document taking long (a large one at the
+/// head of the queue), a core would otherwise stand idle.
+fn next_prepared<'r>(
+    queue: &Mutex<mpsc::Receiver<(usize, Arriving<'r>)>>,
+    finished: &mpsc::Receiver<(usize, Result<Prepared, ClientError>)>,
+) -> Result<(usize, Result<Prepared, ClientError>), ClientError> {
+    match finished.try_recv() {
+        Ok(done) => return Ok(done),
+        Err(mpsc::TryRecvError::Disconnected) => return Err(worker_failed()),
+        Err(mpsc::TryRecvError::Empty) => {}
+    }
+    // A worker waiting for work holds the lock: then nothing is queued to take.
+    let queued = queue.try_lock().ok().and_then(|q| q.try_recv().ok());
+    match queued {
+        Some((i, a)) => Ok((i, prepare_caught(a))),
+        None => finished.recv().map_err(|_| worker_failed()),
+    }
+}
+
+/// [`prepare`], a panic answering as an error: the store's thread waits for every answer.
+fn prepare_caught(a: Arriving<'_>) -> Result<Prepared, ClientError> {
+    std::panic::catch_unwind(AssertUnwindSafe(|| prepare(a)))
+        .unwrap_or_else(|_| Err(worker_failed()))
 }
 
 fn next_job<'r>(
@@ -315,6 +338,28 @@ mod tests {
             DocId::Order(stored.order_id.clone()),
             *first,
             "a stored order reads back as itself"
+        );
+    }
+
+    #[test]
+    fn while_no_document_is_ready_this_thread_prepares_a_queued_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = Store::open_in(dir.path()).unwrap();
+        let (id, message) = whole_order(1);
+        let m = DocMessage { doc: id, message };
+        let (jobs, queue) = mpsc::channel();
+        let queue = Mutex::new(queue);
+        // No worker answers: the only way to a prepared document is this thread's own.
+        let (_done, finished) = mpsc::channel();
+        jobs.send((7, arrive(&s, &m).unwrap())).unwrap();
+        let (i, prepared) = next_prepared(&queue, &finished).unwrap();
+        assert_eq!(
+            i, 7,
+            "the queued document comes back under its place in the answer"
+        );
+        assert!(
+            matches!(prepared, Ok(Prepared::Take(_))),
+            "a whole new order is prepared to be taken in"
         );
     }
 
