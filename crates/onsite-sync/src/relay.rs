@@ -1175,21 +1175,25 @@ fn feed_docs<S: DocStore>(
 ) -> Result<Vec<DocMessage>, HandleError<S::Error>> {
     let mut docs = Vec::new();
     for send in sends {
-        let Some(meta) = store.meta(&send.doc).map_err(HandleError::Storage)? else {
-            continue;
-        };
-        let chunks = match send.since {
+        // A whole document's heads come with its bytes (one read of its row, not two).
+        let (heads, chunks) = match send.since {
             Since::Start => match store.load(&send.doc).map_err(HandleError::Storage)? {
-                Some(s) => vec![s.bytes],
+                Some(s) => (s.meta.heads, vec![s.bytes]),
                 None => continue,
             },
-            Since::After(seq) => store
-                .changes_after(&send.doc, seq)
-                .map_err(HandleError::Storage)?,
+            Since::After(seq) => {
+                let Some(meta) = store.meta(&send.doc).map_err(HandleError::Storage)? else {
+                    continue;
+                };
+                let chunks = store
+                    .changes_after(&send.doc, seq)
+                    .map_err(HandleError::Storage)?;
+                (meta.heads, chunks)
+            }
         };
         docs.push(DocMessage {
             doc: send.doc,
-            message: feed_message(&meta.heads, chunks),
+            message: feed_message(&heads, chunks),
         });
     }
     Ok(docs)
