@@ -5,6 +5,7 @@
 //! the visible value of each key and each list element, as `get` gives them — in ~30 µs.
 //! Everything else is the document's own answer.
 
+use std::borrow::Cow;
 use std::cell::RefCell;
 use std::ops::RangeBounds;
 use std::rc::Rc;
@@ -14,16 +15,17 @@ use automerge::{self as am, AutoCommit, AutomergeError, ObjId, ObjType, Prop, Re
 /// A value and its object id, as `get` answers.
 type Entry = (Value<'static>, ObjId);
 
-/// The keys of a map (sorted) or the elements of a list, read once.
-enum Object {
-    Map(Vec<(String, Entry)>),
+/// The keys of a map (sorted; borrowed from the document where it can) or the elements of a
+/// list, read once.
+enum Object<'a> {
+    Map(Vec<(Cow<'a, str>, Entry)>),
     List(Vec<Entry>),
 }
 
 /// A read-only view of a document for [`autosurgeon::hydrate`] that reads each object once.
 pub struct Reader<'a> {
     doc: &'a AutoCommit,
-    read: RefCell<Vec<(ObjId, Rc<Object>)>>,
+    read: RefCell<Vec<(ObjId, Rc<Object<'a>>)>>,
 }
 
 impl<'a> Reader<'a> {
@@ -35,16 +37,19 @@ impl<'a> Reader<'a> {
     }
 
     /// Object `obj` as read, reading it now if it was not (`None`: not a map or list).
-    fn object(&self, obj: &ObjId) -> Result<Option<Rc<Object>>, AutomergeError> {
+    fn object(&self, obj: &ObjId) -> Result<Option<Rc<Object<'a>>>, AutomergeError> {
         if let Some((_, o)) = self.read.borrow().iter().find(|(id, _)| id == obj) {
             return Ok(Some(Rc::clone(o)));
         }
         let object = match self.doc.object_type(obj)? {
             ObjType::Map | ObjType::Table => {
-                let mut keys: Vec<(String, Entry)> = self
-                    .doc
+                let doc: &'a AutoCommit = self.doc;
+                let mut keys: Vec<(Cow<'a, str>, Entry)> = doc
                     .map_range(obj, ..)
-                    .map(|i| (i.key.to_string(), (i.value.clone().into_value(), i.id())))
+                    .map(|i| {
+                        let entry = (i.value.clone().into_value(), i.id());
+                        (i.key, entry)
+                    })
                     .collect();
                 keys.sort_by(|a, b| a.0.cmp(&b.0));
                 Object::Map(keys)
@@ -83,7 +88,7 @@ impl autosurgeon::ReadDoc for Reader<'_> {
         let prop = prop.into();
         let found = match (self.object(obj)?.as_deref(), &prop) {
             (Some(Object::Map(keys)), Prop::Map(key)) => keys
-                .binary_search_by(|(k, _)| k.as_str().cmp(key.as_str()))
+                .binary_search_by(|(k, _)| k.as_ref().cmp(key.as_str()))
                 .ok()
                 .map(|i| keys[i].1.clone()),
             (Some(Object::List(items)), Prop::Seq(i)) => items.get(*i).cloned(),
