@@ -164,8 +164,8 @@ fn in_parallel(
         let jobs = jobs;
         let mut ready = BTreeMap::new();
         let (mut handed, mut taken) = (0, 0);
+        hand_out(s, docs, &jobs, &mut handed, taken)?;
         while taken < docs.len() {
-            hand_out(s, docs, &jobs, &mut handed, taken)?;
             let (i, prepared) = next_prepared(&queue, &finished)?;
             ready.insert(i, prepared);
             while let Some(prepared) = ready.remove(&taken) {
