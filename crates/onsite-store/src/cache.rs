@@ -53,12 +53,15 @@ impl Loaded {
         self.typed = None;
     }
 
-    /// Take `other`'s document in place of this one's, as `actor`'s, with what it was hydrated
-    /// as (the actor does not change its heads).
-    pub fn take_doc(&mut self, other: Loaded, actor: ActorId) {
-        self.doc = other.doc.with_actor(actor);
-        self.typed = other.typed;
-        self.saved_whole = other.saved_whole;
+    /// This document as one the store does not hold yet: nothing of it persisted, its changes
+    /// from now on made as `actor` (the actor does not change its heads, nor what it was
+    /// hydrated as).
+    pub fn unstored(self, actor: ActorId) -> Loaded {
+        Loaded {
+            doc: self.doc.with_actor(actor),
+            persisted: Vec::new(),
+            ..self
+        }
     }
 
     /// Save the document whole now, for [`Loaded::take_saved_whole`] to use.

@@ -59,6 +59,18 @@ pub(crate) fn hydrate(id: &DocId, l: &mut Loaded) -> Result<(), StoreError> {
     }
 }
 
+/// Whether a document's own index rows may exist before they are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Rows {
+    /// They may: delete them, then write them.
+    Replace,
+    /// The store did not hold the document before this write, so it has none: index rows exist
+    /// only for stored documents (removing a document rewrites the rows depending on it in the
+    /// same transaction, [`forget`]). A first sync writes thousands of new documents; the
+    /// deletions that find nothing were a third of the statements of each.
+    New,
+}
+
 /// Refresh the index rows that depend on document `id`, whose new state is `changed`.
 pub(crate) fn refresh(
     conn: &Connection,
@@ -66,11 +78,12 @@ pub(crate) fn refresh(
     actor: &ActorId,
     id: &DocId,
     changed: &mut Loaded,
+    rows: Rows,
 ) -> Result<(), StoreError> {
     hydrate(id, changed)?;
     match id {
         DocId::Order(order_id) | DocId::Visit { order_id, .. } => {
-            refresh_group(conn, cache, actor, order_id, Some((id, changed))).map(drop)
+            refresh_group(conn, cache, actor, order_id, Some((id, changed)), rows).map(drop)
         }
         DocId::Ledger(technician_id) => {
             let ledger = changed.typed::<StockLedger>()?;
@@ -79,7 +92,7 @@ pub(crate) fn refresh(
         // registry:
         DocId::Household(household_id) => {
             let household = changed.typed::<onsite_domain::household::Household>()?;
-            crate::registry::refresh_household(conn, household_id, Some(&household))
+            crate::registry::refresh_household(conn, household_id, Some(&household), rows)
         }
         // Reference documents have no index rows.
         DocId::Templates
@@ -100,7 +113,7 @@ pub(crate) fn forget(
 ) -> Result<(), StoreError> {
     match id {
         DocId::Order(order_id) | DocId::Visit { order_id, .. } => {
-            refresh_group(conn, cache, actor, order_id, None).map(drop)
+            refresh_group(conn, cache, actor, order_id, None, Rows::Replace).map(drop)
         }
         DocId::Ledger(technician_id) => refresh_ledger(conn, technician_id, None),
         DocId::Templates | DocId::FeeSchedule | DocId::PartsCatalogue | DocId::Profile(_) => Ok(()),
@@ -110,7 +123,7 @@ pub(crate) fn forget(
         DocId::Bonus => Ok(()),
         // registry:
         DocId::Household(household_id) => {
-            crate::registry::refresh_household(conn, household_id, None)
+            crate::registry::refresh_household(conn, household_id, None, Rows::Replace)
         }
     }
 }
@@ -137,7 +150,8 @@ pub(crate) fn unreadable(e: &StoreError) -> bool {
 }
 
 /// Rewrite the order row and every visit row of `order_id` from the documents as they are in
-/// this transaction; `changed` is the document being written (not in the cache meanwhile).
+/// this transaction; `changed` is the document being written (not in the cache meanwhile), with
+/// whether it is new to the store (`rows`).
 ///
 /// The other documents of the group that cannot be read are left out of the index (reading them
 /// still gives their error), so that one damaged visit never blocks edits to, or syncing of, the
@@ -160,7 +174,13 @@ pub(crate) fn refresh_group(
     actor: &ActorId,
     order_id: &str,
     mut changed: Option<(&DocId, &mut Loaded)>,
+    rows: Rows,
 ) -> Result<usize, StoreError> {
+    // A new order's own rows are new; so are its visits' when none is stored.
+    let order_rows = match changed {
+        Some((DocId::Order(_), _)) => rows,
+        _ => Rows::Replace,
+    };
     let mut left_out = 0;
     let order_key = DocId::Order(order_id.to_owned()).to_string();
     let order: Option<Arc<Order>> = match &mut changed {
@@ -174,6 +194,10 @@ pub(crate) fn refresh_group(
         },
     };
     let visit_keys = visit_keys(conn, order_id)?;
+    let visit_rows = match visit_keys.is_empty() {
+        true => order_rows,
+        false => Rows::Replace,
+    };
     let mut visits: Vec<(String, Arc<Visit>)> = Vec::with_capacity(visit_keys.len());
     for key in visit_keys {
         let id: DocId = key.parse().map_err(|_| StoreError::Corrupt {
@@ -198,17 +222,20 @@ pub(crate) fn refresh_group(
         visits.push((technician_id.clone(), visit));
     }
 
-    conn.prepare_cached("DELETE FROM idx_visits WHERE order_id = ?1")?
-        .execute(params![order_id])?;
-    conn.prepare_cached("DELETE FROM idx_events WHERE order_id = ?1")?
-        .execute(params![order_id])?;
-    conn.prepare_cached("DELETE FROM idx_visit_parts WHERE order_id = ?1")?
-        .execute(params![order_id])?;
+    if visit_rows == Rows::Replace {
+        for sql in [
+            "DELETE FROM idx_visits WHERE order_id = ?1",
+            "DELETE FROM idx_events WHERE order_id = ?1",
+            "DELETE FROM idx_visit_parts WHERE order_id = ?1",
+        ] {
+            conn.prepare_cached(sql)?.execute(params![order_id])?;
+        }
+    }
     for (technician_id, v) in &visits {
         write_visit_rows(conn, order_id, technician_id, v, order.as_deref())?;
     }
     // registry: the imported order's external reference.
-    crate::registry::refresh_order_ref(conn, order_id, order.as_deref())?;
+    crate::registry::refresh_order_ref(conn, order_id, order.as_deref(), order_rows)?;
     match order {
         Some(order) => write_order_row(conn, &order, visits.iter().map(|(_, v)| v.as_ref()))?,
         None => {

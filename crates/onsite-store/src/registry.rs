@@ -10,7 +10,7 @@ use onsite_domain::{Millis, phone};
 use rusqlite::{Connection, params};
 use serde::{Deserialize, Serialize};
 
-use crate::index::{enum_text, parse_enum};
+use crate::index::{Rows, enum_text, parse_enum};
 use crate::queries::like_pattern;
 use crate::{Store, StoreError};
 
@@ -19,11 +19,14 @@ pub(crate) fn refresh_household(
     conn: &Connection,
     household_id: &str,
     household: Option<&Household>,
+    rows: Rows,
 ) -> Result<(), StoreError> {
-    conn.prepare_cached("DELETE FROM idx_households WHERE household_id = ?1")?
-        .execute(params![household_id])?;
-    conn.prepare_cached("DELETE FROM idx_household_phones WHERE household_id = ?1")?
-        .execute(params![household_id])?;
+    if rows == Rows::Replace {
+        conn.prepare_cached("DELETE FROM idx_households WHERE household_id = ?1")?
+            .execute(params![household_id])?;
+        conn.prepare_cached("DELETE FROM idx_household_phones WHERE household_id = ?1")?
+            .execute(params![household_id])?;
+    }
     let Some(h) = household else {
         return Ok(());
     };
@@ -53,9 +56,12 @@ pub(crate) fn refresh_order_ref(
     conn: &Connection,
     order_id: &str,
     order: Option<&Order>,
+    rows: Rows,
 ) -> Result<(), StoreError> {
-    conn.prepare_cached("DELETE FROM idx_order_refs WHERE order_id = ?1")?
-        .execute(params![order_id])?;
+    if rows == Rows::Replace {
+        conn.prepare_cached("DELETE FROM idx_order_refs WHERE order_id = ?1")?
+            .execute(params![order_id])?;
+    }
     if let Some(r) = order.and_then(|o| o.external_ref.as_deref()) {
         conn.prepare_cached("INSERT INTO idx_order_refs (external_ref, order_id) VALUES (?1, ?2)")?
             .execute(params![r, order_id])?;

@@ -1,7 +1,7 @@
 //! [`Store`]: opening the database, typed document reads and writes, the technician's visit
 //! edits, and what the sync client needs (pending changes, merges, sync state, cursors).
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::panic::AssertUnwindSafe;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -201,11 +201,16 @@ fn persist(
             .execute(params![key, local])?;
         }
     }
-    index::refresh(tx, cache, actor, id, loaded)
+    let rows = match is_new {
+        true => index::Rows::New,
+        false => index::Rows::Replace,
+    };
+    index::refresh(tx, cache, actor, id, loaded, rows)
 }
 
-/// More writes in a document write's transaction ([`Batch::receive`]).
-type AlsoInTx<'a> = &'a dyn Fn(&Connection, &mut Loaded) -> Result<(), StoreError>;
+/// More writes in a document write's transaction ([`Batch::receive`]), told whether the store
+/// held the document before.
+type AlsoInTx<'a> = &'a dyn Fn(&Connection, &mut Loaded, bool) -> Result<(), StoreError>;
 
 /// What a received document leaves behind ([`Batch::receive`]).
 #[derive(Debug, Clone, Copy)]
@@ -250,16 +255,18 @@ impl From<AutoCommit> for Incoming {
 
 /// What syncing a received document leaves behind, written in its transaction: its sync state,
 /// the heads both sides now share (the local-change count as [`Store::mark_synced`] computes it)
-/// and, unless the relay refused it in the same answer, its refusal cleared.
+/// and, unless the relay refused it in the same answer, its refusal cleared (a document the store
+/// did not hold has none: removing a document removes its refusal, [`remove_in`]).
 fn record_received(
     tx: &Connection,
     key: &str,
     actor: &ActorId,
     l: &mut Loaded,
     received: Received<'_>,
+    was_held: bool,
 ) -> Result<(), StoreError> {
     put_sync_state(tx, key, received.sync_state)?;
-    if !received.refused {
+    if !received.refused && was_held {
         crate::rejections::delete_refusal(tx, key)?;
     }
     record_synced(tx, key, &mut l.doc, actor, received.shared_heads).map(drop)
@@ -290,19 +297,16 @@ fn record_synced(
     Ok(remaining)
 }
 
-/// Take `incoming` (received whole or in part) into `l`: a document the device does not hold is
-/// taken as it is (with this device's actor) — a first sync receives thousands of documents, and
-/// merging each into an empty one would replay its whole history a second time — else merged
-/// like [`Store::save_doc`]. What it was hydrated as comes along when it still holds. Whether `l`
+/// Merge `incoming` (received whole or in part) into `l` like [`Store::save_doc`]; `None`: `l`
+/// is the received document itself, the store not holding it ([`Batch::receive`] — a first sync
+/// receives thousands of documents, and merging each into an empty one would replay its whole
+/// history a second time). What it was hydrated as comes along when it still holds. Whether `l`
 /// changed.
-fn adopt(l: &mut Loaded, id: &DocId, incoming: Incoming) -> Result<bool, StoreError> {
-    let Incoming(mut got) = incoming;
-    let before = l.doc.get_heads();
-    if before.is_empty() && l.persisted.is_empty() {
-        let actor = l.doc.get_actor().clone();
-        l.take_doc(got, actor);
+fn adopt(l: &mut Loaded, id: &DocId, incoming: Option<Incoming>) -> Result<bool, StoreError> {
+    let Some(Incoming(mut got)) = incoming else {
         return Ok(!l.doc.get_heads().is_empty());
-    }
+    };
+    let before = l.doc.get_heads();
     l.doc
         .merge(&mut got.doc)
         .map_err(|e| StoreError::BadRemoteData {
@@ -341,9 +345,11 @@ pub struct Batch<'a> {
 impl Batch<'_> {
     /// Create document `id` holding `value` (refused when it exists).
     pub fn create<T: Reconcile>(&mut self, id: &DocId, value: &T) -> Result<(), StoreError> {
+        let empty = self.empty();
         self.write_then(
             id,
             Presence::MustBeNew,
+            empty,
             |l| reconcile_into(&mut l.doc, value),
             None,
         )
@@ -362,7 +368,8 @@ impl Batch<'_> {
             reconcile_into(&mut l.doc, &value)?;
             Ok(value)
         };
-        self.write_then(id, Presence::MustExist, change, None)
+        let empty = self.empty();
+        self.write_then(id, Presence::MustExist, empty, change, None)
     }
 
     /// A document the relay sent, taken whole when new and else merged ([`adopt`]), with what
@@ -375,20 +382,40 @@ impl Batch<'_> {
         doc: impl Into<Incoming>,
         received: Received<'_>,
     ) -> Result<bool, StoreError> {
-        let doc = doc.into();
-        let key = id.to_string();
+        // Taken by whichever needs it: the store's copy is started from it when the store does
+        // not hold the document, else it is merged into the one held.
+        let incoming = Cell::new(Some(doc.into()));
+        let (key, actor) = (id.to_string(), self.actor.clone());
+        let unstored = || match incoming.take() {
+            Some(Incoming(l)) => l.unstored(actor.clone()),
+            None => Loaded::new(AutoCommit::new().with_actor(actor.clone())),
+        };
+        let then = |tx: &Connection, l: &mut Loaded, was_held: bool| {
+            record_received(tx, &key, &actor, l, received, was_held)
+        };
+        self.write_then(
+            id,
+            Presence::Any,
+            unstored,
+            |l| adopt(l, id, incoming.take()),
+            Some(&then),
+        )
+    }
+
+    /// An empty document of this device's actor, for a write creating one.
+    fn empty(&self) -> impl FnOnce() -> Loaded + use<> {
         let actor = self.actor.clone();
-        let then =
-            move |tx: &Connection, l: &mut Loaded| record_received(tx, &key, &actor, l, received);
-        self.write_then(id, Presence::Any, |l| adopt(l, id, doc), Some(&then))
+        move || Loaded::new(AutoCommit::new().with_actor(actor))
     }
 
     /// Write `id` as `f` changes it inside the batch's transaction, then `then` (also when
-    /// nothing changed).
+    /// nothing changed). `unstored` makes the document to start from when the store does not
+    /// hold it.
     fn write_then<R>(
         &mut self,
         id: &DocId,
         presence: Presence,
+        unstored: impl FnOnce() -> Loaded,
         f: impl FnOnce(&mut Loaded) -> Result<R, StoreError>,
         then: Option<AlsoInTx<'_>>,
     ) -> Result<R, StoreError> {
@@ -398,14 +425,14 @@ impl Batch<'_> {
             None => self.cache.take(self.tx, self.actor, &key)?,
         };
         let is_new = existing.is_none();
-        let mut loaded = checked_presence(self.cache, &key, &presence, existing)?
-            .unwrap_or_else(|| Loaded::new(AutoCommit::new().with_actor(self.actor.clone())));
+        let mut loaded =
+            checked_presence(self.cache, &key, &presence, existing)?.unwrap_or_else(unstored);
         let result = f(&mut loaded)?;
         if !loaded.doc.get_changes_meta(&loaded.persisted).is_empty() {
             persist(self.tx, self.cache, self.actor, id, &mut loaded, is_new)?;
         }
         if let Some(then) = then {
-            then(self.tx, &mut loaded)?;
+            then(self.tx, &mut loaded, !is_new)?;
         }
         loaded.persisted = loaded.doc.get_heads();
         self.written.push((key, loaded));
@@ -952,7 +979,14 @@ impl Store {
         let unreadable = index::unreadable;
         let mut skipped = 0;
         for order_id in groups {
-            skipped += index::refresh_group(&tx, cache, &self.actor, order_id, None)?;
+            skipped += index::refresh_group(
+                &tx,
+                cache,
+                &self.actor,
+                order_id,
+                None,
+                index::Rows::Replace,
+            )?;
         }
         for id in &ids {
             if let DocId::Ledger(t) = id {
@@ -973,7 +1007,12 @@ impl Store {
                         .typed::<onsite_domain::household::Household>()
                 });
                 match household {
-                    Ok(household) => crate::registry::refresh_household(&tx, h, Some(&household))?,
+                    Ok(household) => crate::registry::refresh_household(
+                        &tx,
+                        h,
+                        Some(&household),
+                        index::Rows::Replace,
+                    )?,
                     Err(e) if unreadable(&e) => skipped += 1,
                     Err(e) => return Err(e),
                 }

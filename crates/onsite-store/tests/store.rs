@@ -970,3 +970,58 @@ fn a_received_document_is_taken_whole_when_new_and_merged_when_held() {
         "the remote edit is merged"
     );
 }
+
+#[test]
+fn documents_received_new_are_indexed_as_a_rebuild_indexes_them() {
+    let (_d1, mut dispatch) = seeded(&["t1"]);
+    let first = create_order(&mut dispatch, 1, DAY, "t1");
+    let second = create_order(&mut dispatch, 2, DAY, "t1");
+    dispatch.start_visit(&first, "t1").unwrap();
+    progress(
+        &mut dispatch,
+        &first,
+        "t1",
+        ProgressKind::Arrived,
+        DAY + 9 * HOUR,
+    );
+    let household = seed::household(0, DAY);
+    let hid = DocId::Household(household.household_id.clone());
+    dispatch.create(&hid, &household).unwrap();
+
+    // New to the device, each written without first deleting rows it could not have had — the
+    // visit before its order (whose rows must then be rewritten with the order), an order with
+    // no visit, a household.
+    let (_d2, mut device) = fresh();
+    let visit = DocId::Visit {
+        order_id: first.clone(),
+        technician_id: "t1".into(),
+    };
+    let orders = [DocId::Order(first.clone()), DocId::Order(second.clone())];
+    for id in [&visit, &orders[0], &orders[1], &hid] {
+        assert!(
+            receive(&mut device, id, dispatch.load_doc(id).unwrap()),
+            "{id} is new to the device"
+        );
+    }
+    let now = DAY + 10 * HOUR;
+    let rows = |s: &Store| {
+        (
+            s.today("t1", DAY, DAY + 24 * HOUR, now).unwrap(),
+            s.visits_of_order(&first).unwrap(),
+            s.order_row(&second).unwrap(),
+            s.search_households("138", 10).unwrap(),
+        )
+    };
+    let received = rows(&device);
+    assert_eq!(
+        (received.0.len(), received.1.len(), received.3.len()),
+        (2, 1, 1),
+        "both orders, the visit and the household are indexed: {received:?}"
+    );
+    device.rebuild_indexes().unwrap();
+    assert_eq!(
+        rows(&device),
+        received,
+        "the rows written as the documents arrived are those a rebuild writes"
+    );
+}
