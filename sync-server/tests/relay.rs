@@ -135,6 +135,72 @@ async fn capabilities_sign_in_and_first_sync() {
 }
 
 #[tokio::test]
+async fn answers_travel_zstd_compressed_to_a_device_that_takes_it_else_gzip() {
+    let dir = tempfile::tempdir().unwrap();
+    let relay = start_relay(dir.path()).await;
+    seed(&relay);
+    let c = sign_in(&relay.url(), "disp", "d-encodings").await;
+    // Decoded here, to see what travelled.
+    let raw = reqwest::Client::builder()
+        .no_gzip()
+        .no_zstd()
+        .build()
+        .unwrap();
+    let mut answers = Vec::new();
+    for accept in ["gzip, zstd", "gzip", "identity"] {
+        let r = raw
+            .post(format!("{}/api/v1/sync", relay.url()))
+            .bearer_auth(&c.token)
+            .header("accept-encoding", accept)
+            .json(&SyncRequest::default())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            r.status(),
+            StatusCode::OK,
+            "a first sync accepting {accept}"
+        );
+        let encoding = r
+            .headers()
+            .get("content-encoding")
+            .map(|v| v.to_str().unwrap().to_owned());
+        let body = r.bytes().await.unwrap().to_vec();
+        let json = match encoding.as_deref() {
+            Some("zstd") => zstd::decode_all(body.as_slice()).unwrap(),
+            Some("gzip") => {
+                let mut out = Vec::new();
+                std::io::Read::read_to_end(
+                    &mut flate2::read::GzDecoder::new(body.as_slice()),
+                    &mut out,
+                )
+                .unwrap();
+                out
+            }
+            _ => body.clone(),
+        };
+        let resp: onsite_wire::SyncResponse = serde_json::from_slice(&json).unwrap();
+        answers.push((accept, encoding, body.len(), json.len(), resp.docs.len()));
+    }
+    let [zstd, gzip, identity] = answers.as_slice() else {
+        unreachable!()
+    };
+    assert_eq!(
+        (zstd.1.as_deref(), gzip.1.as_deref(), identity.1.as_deref()),
+        (Some("zstd"), Some("gzip"), None),
+        "zstd where the device takes it (the app does), else gzip, else as it is: {answers:?}"
+    );
+    assert!(
+        zstd.4 > 0 && zstd.4 == gzip.4 && gzip.4 == identity.4,
+        "every encoding carries the same first page: {answers:?}"
+    );
+    assert!(
+        zstd.2 < gzip.2 && gzip.2 < identity.2,
+        "zstd sends fewer bytes than gzip, gzip fewer than none: {answers:?}"
+    );
+}
+
+#[tokio::test]
 async fn acl_matrix_refuses_and_leaks_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let relay = start_relay(dir.path()).await;
