@@ -412,14 +412,16 @@ fn apply_response(
             Err(e) => return Err(e.into()),
         }
     }
+    // The cursor with what it goes with, in one commit.
+    let cursor = resp.cursor.to_be_bytes();
+    let mut positions = vec![
+        (SNAPSHOT_KEY, resp.snapshot.as_ref().map(|p| p.as_bytes())),
+        (CURSOR_KEY, Some(&cursor[..])),
+    ];
     if let Some(epoch) = &resp.epoch {
-        s.kv_set(EPOCH_KEY, epoch.as_bytes())?;
+        positions.insert(0, (EPOCH_KEY, Some(epoch.as_bytes())));
     }
-    match &resp.snapshot {
-        Some(position) => s.kv_set(SNAPSHOT_KEY, position.as_bytes())?,
-        None => s.kv_delete(SNAPSHOT_KEY)?,
-    }
-    s.kv_set(CURSOR_KEY, &resp.cursor.to_be_bytes())?;
+    s.kv_write(&positions)?;
     report.cursor = resp.cursor;
     report.feed_total = match (resp.remaining, report.feed_total) {
         (Some(left), _) => Some(report.feed_received + left),

@@ -753,7 +753,7 @@ impl Store {
         let key = id.to_string();
         let mut cache = self.cache.borrow_mut();
         match cache.get(&self.conn, &self.actor, &key)? {
-            Some(l) => Ok(l.doc.clone()),
+            Some(l) => Ok(AutoCommit::clone(&l.doc)),
             None => Err(StoreError::NotFound(key)),
         }
     }
@@ -907,6 +907,29 @@ impl Store {
                  ON CONFLICT(key) DO UPDATE SET value = excluded.value",
             )?
             .execute(params![key, value])?;
+        Ok(())
+    }
+
+    /// Set (`Some`) or remove (`None`) several keys of the key-value table in one transaction:
+    /// all of them or none (a sync round's cursor and the positions stored with it).
+    pub fn kv_write(&mut self, entries: &[(&str, Option<&[u8]>)]) -> Result<(), StoreError> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        for (key, value) in entries {
+            match value {
+                Some(value) => tx
+                    .prepare_cached(
+                        "INSERT INTO kv (key, value) VALUES (?1, ?2)
+                         ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                    )?
+                    .execute(params![key, value])?,
+                None => tx
+                    .prepare_cached("DELETE FROM kv WHERE key = ?1")?
+                    .execute(params![key])?,
+            };
+        }
+        tx.commit()?;
         Ok(())
     }
 

@@ -710,13 +710,29 @@ fn sync_state_and_key_values_round_trip_durably() {
         store.kv_set("sync.cursor", b"42").unwrap();
         store.kv_set("auth.token", b"t").unwrap();
         store.kv_delete("auth.token").unwrap();
+        store.kv_set("sync.snapshot", b"7/4/order:o-9").unwrap();
+        store
+            .kv_write(&[
+                ("sync.snapshot", None),
+                ("sync.epoch", Some(b"e-2")),
+                ("sync.cursor", Some(b"43")),
+            ])
+            .unwrap();
     }
     let store = Store::open_in(dir.path()).unwrap();
+    assert_eq!(
+        (
+            store.kv_get("sync.snapshot").unwrap(),
+            store.kv_get("sync.epoch").unwrap()
+        ),
+        (None, Some(b"e-2".to_vec())),
+        "several keys written in one go are removed and set as asked, durably"
+    );
     assert_eq!(
         store.sync_state(&DocId::Order("o-1".into())).unwrap(),
         Some(b"state-2".to_vec())
     );
-    assert_eq!(store.kv_get("sync.cursor").unwrap(), Some(b"42".to_vec()));
+    assert_eq!(store.kv_get("sync.cursor").unwrap(), Some(b"43".to_vec()));
     assert_eq!(store.kv_get("auth.token").unwrap(), None);
 }
 
