@@ -3,7 +3,7 @@
 //! Figures are printed, never asserted (`bench/compare.sh --smoke` runs both halves).
 
 use onsite_bench::compare::workload::{self, Sizes};
-use onsite_bench::compare::{Scenario, onsite, table};
+use onsite_bench::compare::{COLD_RUNS, Scenario, onsite, table};
 use onsite_bench::proc_stats::ProcStats;
 use onsite_bench::wire_count::CountingProxy;
 
@@ -38,8 +38,19 @@ async fn the_onsite_half_converges_in_every_scenario() {
     }
     assert_eq!(
         run.results.len(),
-        Scenario::ALL.len(),
-        "all five scenarios ran"
+        Scenario::ALL.len() - 1 + COLD_RUNS,
+        "all five scenarios ran, the cold download on {COLD_RUNS} fresh devices"
+    );
+    let cold = run.walls(Scenario::ColdDownload);
+    let median = run
+        .get(Scenario::ColdDownload)
+        .expect("scenario 2")
+        .1
+        .wall_ms;
+    assert_eq!(
+        cold.iter().filter(|w| **w < median).count(),
+        (COLD_RUNS - 1) / 2,
+        "the cold download's figures are its median run's: {median} of {cold:?}"
     );
     let noop = run.get(Scenario::NoOp).expect("scenario 5");
     assert_eq!(noop.1.round_trips, Some(1), "a no-op sync is one request");

@@ -98,6 +98,7 @@ pub async fn run(workload: &Path, server: &Server) -> Result<SideRun, String> {
         .arg(workload)
         .arg(format!("ws://{}", proxy.addr))
         .arg(dir.path())
+        .env("COMPARE_COLD_RUNS", super::COLD_RUNS.to_string())
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
@@ -131,7 +132,8 @@ pub async fn run(workload: &Path, server: &Server) -> Result<SideRun, String> {
                 measured.push((scenario, figures));
             }
             Event::Check { scenario, check } => {
-                let Some(&(_, figures)) = measured.iter().find(|m| m.0 == scenario) else {
+                // The check follows its run's window: the last one measured of the scenario.
+                let Some(&(_, figures)) = measured.iter().rev().find(|m| m.0 == scenario) else {
                     return Err(format!(
                         "the client checked {scenario:?} before measuring it"
                     ));
