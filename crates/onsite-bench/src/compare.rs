@@ -111,19 +111,24 @@ impl SideRun {
         self.results.push((s, f, c));
     }
 
-    /// The run of `s` with the median wall time (the lower middle one of an even count).
+    /// The run of `s` with the median wall time (the lower middle one of an even count) among
+    /// the runs that converged — a run that lost documents has no time to compare —, else among
+    /// all of them.
     pub fn get(&self, s: Scenario) -> Option<&(Scenario, Figures, Check)> {
-        let mut runs: Vec<_> = self.results.iter().filter(|r| r.0 == s).collect();
+        let all: Vec<_> = self.results.iter().filter(|r| r.0 == s).collect();
+        let converged: Vec<_> = all.iter().copied().filter(|r| r.2.converged()).collect();
+        let mut runs = if converged.is_empty() { all } else { converged };
         runs.sort_by(|a, b| a.1.wall_ms.total_cmp(&b.1.wall_ms));
         runs.get(runs.len().saturating_sub(1) / 2).copied()
     }
 
-    /// The wall times of every run of `s`, in the order they ran.
-    pub fn walls(&self, s: Scenario) -> Vec<f64> {
+    /// The wall times of every run of `s`, in the order they ran, each with whether it
+    /// converged.
+    pub fn walls(&self, s: Scenario) -> Vec<(f64, bool)> {
         self.results
             .iter()
             .filter(|r| r.0 == s)
-            .map(|r| r.1.wall_ms)
+            .map(|r| (r.1.wall_ms, r.2.converged()))
             .collect()
     }
 
@@ -212,14 +217,17 @@ pub fn table(onsite: &SideRun, reference: &SideRun) -> String {
         }
         let (ow, rw) = (onsite.walls(s), reference.walls(s));
         if ow.len() > 1 || rw.len() > 1 {
-            let list = |w: &[f64]| {
+            let list = |w: &[(f64, bool)]| {
                 w.iter()
-                    .map(|v| format!("{v:.1}"))
+                    .map(|(v, ok)| match ok {
+                        true => format!("{v:.1}"),
+                        false => format!("{v:.1} (not converged)"),
+                    })
                     .collect::<Vec<_>>()
                     .join(", ")
             };
             t += &format!(
-                "| wall time of each run, the median above (ms) | {} | {} | |\n",
+                "| wall time of each run; above, the median of those that converged (ms) | {} | {} | |\n",
                 list(&ow),
                 list(&rw)
             );
@@ -240,10 +248,16 @@ pub fn targets(onsite: &SideRun, reference: &SideRun) -> String {
     for s in [Scenario::ColdDownload, Scenario::CatchUp] {
         if let (Some(o), Some(r)) = (onsite.get(s), reference.get(s)) {
             let x = r.1.wall_ms / o.1.wall_ms.max(0.001);
+            let (measured, met) = match o.2.converged() && r.2.converged() {
+                true => (format!("{x:.1}×"), yes(x >= 50.0)),
+                false => (
+                    "no run of one side converged: no time to compare".to_owned(),
+                    "–",
+                ),
+            };
             t += &format!(
-                "| {} ≥ 50× faster than the reference | {x:.1}× | {} |\n",
-                s.title(),
-                yes(x >= 50.0)
+                "| {} ≥ 50× faster than the reference | {measured} | {met} |\n",
+                s.title()
             );
         }
     }
@@ -270,4 +284,48 @@ pub fn targets(onsite: &SideRun, reference: &SideRun) -> String {
 
 fn yes(b: bool) -> &'static str {
     if b { "yes" } else { "**no**" }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(wall_ms: f64, unavailable: usize) -> (Figures, Check) {
+        let figures = Figures {
+            wall_ms,
+            ..Figures::default()
+        };
+        let check = Check {
+            compared: 10,
+            problems: Vec::new(),
+            unavailable,
+        };
+        (figures, check)
+    }
+
+    #[test]
+    fn a_scenario_run_several_times_reports_the_median_of_the_runs_that_converged() {
+        let mut side = SideRun::default();
+        for (wall, lost) in [(100.0, 0), (50.0, 7), (120.0, 0), (90.0, 0)] {
+            let (f, c) = run(wall, lost);
+            side.push(Scenario::ColdDownload, f, c);
+        }
+        assert_eq!(
+            side.get(Scenario::ColdDownload).map(|r| r.1.wall_ms),
+            Some(100.0),
+            "the lost run's 50 ms is no time to compare: the median of 90, 100 and 120"
+        );
+        let mut failed = SideRun::default();
+        let (f, c) = run(70.0, 3);
+        failed.push(Scenario::ColdDownload, f, c);
+        assert_eq!(
+            failed.get(Scenario::ColdDownload).map(|r| r.2.converged()),
+            Some(false),
+            "with no run converged, one still shows, marked as not converged"
+        );
+        assert!(
+            !side.converged(),
+            "a side with a run that lost documents did not converge"
+        );
+    }
 }
