@@ -21,7 +21,7 @@ const n = w.sizes.orders
 /** How long a device may wait for the server before the wait is reported as a failure. */
 const DEADLINE_MS = Number(process.env.COMPARE_DEADLINE_MS ?? 900_000)
 /** Scenario 2 runs this many times, each with a fresh device (the harness sets it; the table
- * shows the median run). */
+ * shows the median of the runs that converged). */
 const COLD_RUNS = Number(process.env.COMPARE_COLD_RUNS ?? 1)
 /** A wait for confirmations gives up after this long without one more document confirmed. */
 const STALL_MS = Number(process.env.COMPARE_STALL_MS ?? 30_000)

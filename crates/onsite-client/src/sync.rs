@@ -414,13 +414,14 @@ fn apply_response(
     }
     // The cursor with what it goes with, in one commit.
     let cursor = resp.cursor.to_be_bytes();
-    let mut positions = vec![
-        (SNAPSHOT_KEY, resp.snapshot.as_ref().map(|p| p.as_bytes())),
-        (CURSOR_KEY, Some(&cursor[..])),
-    ];
-    if let Some(epoch) = &resp.epoch {
-        positions.insert(0, (EPOCH_KEY, Some(epoch.as_bytes())));
-    }
+    let epoch = resp.epoch.as_ref().map(|e| (EPOCH_KEY, Some(e.as_bytes())));
+    let positions: Vec<_> = epoch
+        .into_iter()
+        .chain([
+            (SNAPSHOT_KEY, resp.snapshot.as_ref().map(|p| p.as_bytes())),
+            (CURSOR_KEY, Some(&cursor[..])),
+        ])
+        .collect();
     s.kv_write(&positions)?;
     report.cursor = resp.cursor;
     report.feed_total = match (resp.remaining, report.feed_total) {

@@ -51,6 +51,11 @@ impl Loaded {
         }
     }
 
+    /// An empty document of `actor`, for a write creating one.
+    pub fn empty(actor: ActorId) -> Self {
+        Loaded::new(AutoCommit::new().with_actor(actor))
+    }
+
     /// Forget the hydrated value (the document is about to change).
     pub fn invalidate(&mut self) {
         self.typed = None;

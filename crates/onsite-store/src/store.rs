@@ -112,6 +112,22 @@ fn meta_set(conn: &Connection, key: &str, value: &str) -> Result<(), StoreError>
     Ok(())
 }
 
+/// Set (`Some`) or remove (`None`) `key` of the key-value table.
+fn kv_put(conn: &Connection, key: &str, value: Option<&[u8]>) -> Result<(), StoreError> {
+    match value {
+        Some(value) => conn
+            .prepare_cached(
+                "INSERT INTO kv (key, value) VALUES (?1, ?2)
+                 ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            )?
+            .execute(params![key, value])?,
+        None => conn
+            .prepare_cached("DELETE FROM kv WHERE key = ?1")?
+            .execute(params![key])?,
+    };
+    Ok(())
+}
+
 /// Write `value` into `doc`. autosurgeon panics (instead of returning an error) when a value
 /// holding `Text` hydrated from another document, or at other heads, is written; that becomes a
 /// typed error here. The caller drops `doc` on error, so a half-written document is never kept.
@@ -388,7 +404,7 @@ impl Batch<'_> {
         let (key, actor) = (id.to_string(), self.actor.clone());
         let unstored = || match incoming.take() {
             Some(Incoming(l)) => l.unstored(actor.clone()),
-            None => Loaded::new(AutoCommit::new().with_actor(actor.clone())),
+            None => Loaded::empty(actor.clone()),
         };
         let then = |tx: &Connection, l: &mut Loaded, was_held: bool| {
             record_received(tx, &key, &actor, l, received, was_held)
@@ -405,7 +421,7 @@ impl Batch<'_> {
     /// An empty document of this device's actor, for a write creating one.
     fn empty(&self) -> impl FnOnce() -> Loaded + use<> {
         let actor = self.actor.clone();
-        move || Loaded::new(AutoCommit::new().with_actor(actor))
+        move || Loaded::empty(actor)
     }
 
     /// Write `id` as `f` changes it inside the batch's transaction, then `then` (also when
@@ -615,7 +631,7 @@ impl Store {
         let existing = cache.take(&self.conn, &self.actor, &key)?;
         let is_new = existing.is_none();
         let mut loaded = checked_presence(cache, &key, &presence, existing)?
-            .unwrap_or_else(|| Loaded::new(AutoCommit::new().with_actor(self.actor.clone())));
+            .unwrap_or_else(|| Loaded::empty(self.actor.clone()));
         let result = match f(&mut loaded) {
             Ok(r) => r,
             Err(e) => {
@@ -901,13 +917,7 @@ impl Store {
 
     /// Set a value in the key-value table, durably.
     pub fn kv_set(&mut self, key: &str, value: &[u8]) -> Result<(), StoreError> {
-        self.conn
-            .prepare_cached(
-                "INSERT INTO kv (key, value) VALUES (?1, ?2)
-                 ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-            )?
-            .execute(params![key, value])?;
-        Ok(())
+        kv_put(&self.conn, key, Some(value))
     }
 
     /// Set (`Some`) or remove (`None`) several keys of the key-value table in one transaction:
@@ -917,17 +927,7 @@ impl Store {
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
         for (key, value) in entries {
-            match value {
-                Some(value) => tx
-                    .prepare_cached(
-                        "INSERT INTO kv (key, value) VALUES (?1, ?2)
-                         ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-                    )?
-                    .execute(params![key, value])?,
-                None => tx
-                    .prepare_cached("DELETE FROM kv WHERE key = ?1")?
-                    .execute(params![key])?,
-            };
+            kv_put(&tx, key, *value)?;
         }
         tx.commit()?;
         Ok(())
@@ -935,10 +935,7 @@ impl Store {
 
     /// Remove a key from the key-value table.
     pub fn kv_delete(&mut self, key: &str) -> Result<(), StoreError> {
-        self.conn
-            .prepare_cached("DELETE FROM kv WHERE key = ?1")?
-            .execute(params![key])?;
-        Ok(())
+        kv_put(&self.conn, key, None)
     }
 
     /// Remove document `id` (and its index rows and sync state) from this device. Refused with
